@@ -1,0 +1,54 @@
+"""The app factory: one registry per app, opened in the lifespan and injected into routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from registry import __version__
+from registry.api import errors
+from registry.api.negotiation import JSONLD_CONTEXT
+from registry.api.records import record_router
+from registry.api.reference import router as reference_router
+from registry.config import Settings
+from registry.model import KINDS
+from registry.service import Registry, open_registry
+
+
+def create_app(settings: Settings | None = None, registry: Registry | None = None) -> FastAPI:
+    """An app over the store the settings name (or over an already open `registry`)."""
+    settings = settings or (registry.settings if registry else Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = registry is None
+        app.state.registry = registry or open_registry(settings)
+        try:
+            yield
+        finally:
+            if own:
+                app.state.registry.close()
+
+    app = FastAPI(
+        title="Government data-sharing registry",
+        version=__version__,
+        description="Datasets, stewards, lineage, data-sharing agreements and the legal basis of each share.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    for kind in KINDS.values():
+        app.include_router(record_router(kind))
+    app.include_router(reference_router)
+
+    @app.get("/health", tags=["meta"], summary="Liveness")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/context.jsonld", tags=["meta"], summary="The JSON-LD context of every JSON-LD answer")
+    def context() -> JSONResponse:
+        return JSONResponse({"@context": JSONLD_CONTEXT}, media_type="application/ld+json")
+
+    return app

@@ -1,0 +1,46 @@
+"""Dependencies: the one registry of the app, and the caller named by the bearer token."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from registry.auth import ANONYMOUS, Caller
+from registry.errors import Forbidden, Unauthorized
+from registry.service import Registry
+
+
+def get_registry(request: Request) -> Registry:
+    reg: Registry = request.app.state.registry
+    return reg
+
+
+RegistryDep = Annotated[Registry, Depends(get_registry)]
+
+
+def get_caller(request: Request, registry: RegistryDep) -> Caller:
+    header = request.headers.get("authorization")
+    if not header:
+        return ANONYMOUS
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthorized("use an Authorization header of the form 'Bearer <token>'")
+    return registry.tokens.authenticate(secret.strip())
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def require(caller: Caller, *roles: str) -> Caller:
+    """401 for an anonymous caller, 403 for a caller whose role is not one of `roles`."""
+    if caller.anonymous:
+        raise Unauthorized("this needs a bearer token")
+    if caller.role not in roles:
+        raise Forbidden(f"this needs one of the roles: {', '.join(roles)}", role=caller.role)
+    return caller
+
+
+def sees_restricted(caller: Caller) -> bool:
+    """Anonymous callers see the public graphs only; any token holder sees restricted fields."""
+    return not caller.anonymous

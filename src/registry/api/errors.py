@@ -1,0 +1,74 @@
+"""Each RegistryError maps to one status and one RFC 9457 problem+json body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from registry import errors as e
+
+STATUS: dict[type[e.RegistryError], int] = {
+    e.BadInput: 400,
+    e.Unauthorized: 401,
+    e.Forbidden: 403,
+    e.NotFound: 404,
+    e.Conflict: 409,
+    e.PreconditionFailed: 412,
+    e.PayloadTooLarge: 413,
+    e.UnsupportedMediaType: 415,
+    e.ValidationFailed: 422,
+    e.UnknownReference: 422,
+}
+
+PROBLEM = "application/problem+json"
+TYPE_BASE = "https://w3id.org/gov-data-registry/problems/"
+
+
+def status_of(exc: e.RegistryError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]  # type: ignore[index]
+    return 400
+
+
+def problem(status: int, code: str, title: str, detail: str, instance: str, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"type": TYPE_BASE + code, "title": title, "status": status, "detail": detail,
+                            "instance": instance}
+    body.update(extra)
+    headers = {"WWW-Authenticate": 'Bearer realm="registry"'} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+async def registry_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, e.RegistryError)
+    extra = dict(exc.extra)
+    if isinstance(exc, e.ValidationFailed):
+        extra["violations"] = [v.as_json() for v in exc.violations]
+    return problem(status_of(exc), exc.code, exc.title, exc.detail, request.url.path, **extra)
+
+
+async def request_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    violations = [
+        {"focusNode": "request", "path": None, "field": ".".join(str(x) for x in err["loc"]),
+         "message": err["msg"], "severity": "Violation", "sourceShape": None, "value": None}
+        for err in exc.errors()
+    ]
+    return problem(422, "invalid-parameters", "Invalid parameters", "the request's parameters are not valid",
+                   request.url.path, violations=violations)
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not-found", 405: "method-not-allowed", 406: "not-acceptable"}.get(exc.status_code, "http-error")
+    return problem(exc.status_code, code, str(exc.detail), str(exc.detail), request.url.path)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(e.RegistryError, registry_error)
+    app.add_exception_handler(RequestValidationError, request_validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)

@@ -1,0 +1,102 @@
+"""/organizations, /datasets, /agreements: one router factory serves every record kind."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from registry.api.deps import CallerDep, RegistryDep, require, sees_restricted
+from registry.api.negotiation import JSON, RDF_FORMATS, choose, read_body, read_record_input, serialize
+from registry.model import RecordKind
+from registry.records import WriteResult
+
+WRITERS = ("admin", "privacy-officer", "steward")
+
+
+def _record_response(request: Request, registry: Any, kind: RecordKind, rid: str, full: bool,
+                     status: int = 200, extra: dict[str, Any] | None = None) -> Response:
+    etag = registry.records.etag(kind, rid)
+    media = choose(request, [JSON, *RDF_FORMATS])
+    headers = {"ETag": f'"{etag}"', "Vary": "Accept, Authorization"}
+    if media == JSON:
+        body = registry.records.get(kind, rid, full=full)
+        if extra:
+            body.update(extra)
+        return JSONResponse(body, status_code=status, headers=headers)
+    g = registry.records.graph(kind, rid, full=full)
+    return Response(serialize(g, media), status_code=status, media_type=media, headers=headers)
+
+
+def _written(request: Request, registry: Any, kind: RecordKind, result: WriteResult, status: int) -> Response:
+    rid = result.record["id"]
+    extra = {"warnings": [w.as_json() for w in result.warnings]}
+    resp = _record_response(request, registry, kind, rid, True, status, extra)
+    if status == 201:
+        resp.headers["Location"] = f"/{kind.collection}/{rid}"
+    return resp
+
+
+def record_router(kind: RecordKind) -> APIRouter:
+    router = APIRouter(prefix=f"/{kind.collection}", tags=[kind.collection])
+    schema = kind.model.model_json_schema(ref_template="#/components/schemas/{model}")
+    body_doc = {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": {k: v for k, v in schema.items() if k != "$defs"}},
+        "application/ld+json": {"schema": {"type": "object"}},
+        "text/turtle": {"schema": {"type": "string"}},
+    }}}
+
+    @router.get("", summary=f"List {kind.collection}")
+    def list_records(
+        request: Request,
+        registry: RegistryDep,
+        caller: CallerDep,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+        q: Annotated[str | None, Query(max_length=200, description="text in title or description")] = None,
+        include_retired: bool = False,
+    ) -> JSONResponse:
+        filters = {k: v for k, v in request.query_params.items()
+                   if k not in ("limit", "offset", "q", "include_retired", "format")}
+        page = registry.records.list(kind, filters=filters, q=q, limit=limit, offset=offset,
+                                     include_retired=include_retired, full=sees_restricted(caller))
+        return JSONResponse({"items": page.items, "total": page.total, "limit": page.limit,
+                             "offset": page.offset}, headers={"Vary": "Authorization"})
+
+    @router.get("/{rid}", summary=f"One {kind.name}")
+    def get_record(request: Request, rid: str, registry: RegistryDep, caller: CallerDep) -> Response:
+        if not registry.records.exists(kind, rid):
+            from registry.errors import NotFound
+
+            raise NotFound(f"no {kind.name} {rid!r}", kind=kind.name, id=rid)
+        return _record_response(request, registry, kind, rid, sees_restricted(caller))
+
+    async def _input(request: Request, registry: Any) -> Any:
+        body = await read_body(request, registry.settings.max_body_bytes)
+        how, data = read_record_input(request, body)
+        return registry.records.from_graph(kind, data) if how == "rdf" else data
+
+    @router.post("", status_code=201, summary=f"Register a {kind.name}", openapi_extra=body_doc)
+    async def create_record(request: Request, registry: RegistryDep, caller: CallerDep) -> Response:
+        require(caller, *WRITERS)
+        data = await _input(request, registry)
+        result = registry.records.write(kind, data, caller, create=True)
+        return _written(request, registry, kind, result, 201)
+
+    @router.put("/{rid}", summary=f"Replace a {kind.name}", openapi_extra=body_doc)
+    async def replace_record(request: Request, rid: str, registry: RegistryDep, caller: CallerDep,
+                             if_match: Annotated[str | None, Header()] = None) -> Response:
+        require(caller, *WRITERS)
+        data = await _input(request, registry)
+        result = registry.records.write(kind, data, caller, create=False, rid=rid, if_match=if_match)
+        return _written(request, registry, kind, result, 200)
+
+    @router.delete("/{rid}", status_code=204, summary=f"Retire a {kind.name} (it stays in history and lineage)")
+    def retire_record(rid: str, registry: RegistryDep, caller: CallerDep,
+                      if_match: Annotated[str | None, Header()] = None) -> Response:
+        require(caller, *WRITERS)
+        registry.records.retire(kind, rid, caller, if_match=if_match)
+        return Response(status_code=204)
+
+    return router

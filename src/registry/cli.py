@@ -1,0 +1,195 @@
+"""The `registry` command line (Typer)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from registry.config import Settings
+from registry.errors import RegistryError, ValidationFailed
+from registry.service import Registry, open_registry
+
+app = typer.Typer(help="A registry of government datasets, lineage, data-sharing agreements and legal basis.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+token_app = typer.Typer(help="Bearer tokens: create, list, revoke.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+DataOpt = Annotated[str | None, typer.Option("--data", help="store folder (default: REGISTRY_DATA or ./var/registry)")]
+
+
+def _settings(data: str | None) -> Settings:
+    return Settings(data=data) if data else Settings()
+
+
+def _open(data: str | None) -> Registry:
+    try:
+        return open_registry(_settings(data))
+    except OSError as e:
+        _fail(f"cannot open the store: {e}")
+        raise
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _report_error(e: RegistryError) -> None:
+    typer.echo(f"error: {e.detail}", err=True)
+    if isinstance(e, ValidationFailed):
+        for v in e.violations:
+            where = v.field or v.path or ""
+            typer.echo(f"  - {v.severity}: {v.focus_node} {where}: {v.message}"
+                       + (f" (value: {v.value})" if v.value else ""), err=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    data: DataOpt = None,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+) -> None:
+    """Serve the REST API (and SPARQL and web pages) over the store."""
+    import uvicorn
+
+    from registry.api import create_app
+
+    uvicorn.run(create_app(_settings(data)), host=host, port=port, log_level="info")
+
+
+@app.command()
+def load(
+    file: Annotated[Path, typer.Argument(help="a JSON world file, Turtle, JSON-LD, RDF/XML, N-Quads or TriG")],
+    data: DataOpt = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="override the format guessed from the name")] = None,
+) -> None:
+    """Load a file: records are validated one by one; N-Quads and TriG are bulk-loaded as they are."""
+    from registry.loader import SYSTEM, load_file, plan, write_all
+
+    if not file.is_file():
+        _fail(f"no such file: {file}")
+    registry = _open(data)
+    try:
+        how, records = plan(registry, file, fmt)
+        if how in ("nquads", "trig"):
+            typer.echo(f"bulk-loading {file.name} ...", err=True)
+            report = load_file(registry, file, fmt)
+        else:
+            with typer.progressbar(length=len(records), label=f"loading {file.name}", file=sys.stderr) as bar:
+                report = write_all(registry, records, SYSTEM, bar.update)
+    except RegistryError as e:
+        registry.close()
+        _report_error(e)
+        return
+    registry.close()
+    for w in report.warnings:
+        typer.echo(f"warning: {w['record']}: {w['message']}", err=True)
+    typer.echo(json.dumps({"created": report.created, "updated": report.updated, "quads": report.quads,
+                           "warnings": len(report.warnings)}))
+
+
+@app.command()
+def validate(data: DataOpt = None) -> None:
+    """Validate the whole store against the shapes; prints a report like the API's 422 body."""
+    registry = _open(data)
+    found = registry.records.validate_all()
+    registry.close()
+    violations = [v for v in found if v.severity == "Violation"]
+    typer.echo(json.dumps({"conforms": not violations, "violations": [v.as_json() for v in violations],
+                           "warnings": [v.as_json() for v in found if v.severity != "Violation"]}, indent=2))
+    if violations:
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    data: DataOpt = None,
+    out: Annotated[Path | None, typer.Option("--out", help="file to write (default: standard output)")] = None,
+) -> None:
+    """Export every quad of the store as N-Quads (load it back with `registry load`)."""
+    import tempfile
+
+    registry = _open(data)
+    if out is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "export.nq"
+            registry.store.dump(path)
+            registry.close()
+            sys.stdout.write(path.read_text(encoding="utf-8"))
+        return
+    n = registry.store.dump(out)
+    registry.close()
+    typer.echo(f"wrote {n} quads to {out}", err=True)
+
+
+@app.command()
+def demo(data: DataOpt = None) -> None:
+    """Load the Ontario demo registry (idempotent: records are replaced, not duplicated)."""
+    from registry.demo import DEMO_FILE
+    from registry.loader import load_file
+
+    registry = _open(data)
+    try:
+        report = load_file(registry, DEMO_FILE)
+    except RegistryError as e:
+        registry.close()
+        _report_error(e)
+        return
+    registry.close()
+    typer.echo(f"demo registry loaded: {report.created} created, {report.updated} updated, "
+               f"{len(report.warnings)} warnings", err=True)
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[str, typer.Option(help="admin, privacy-officer or steward")],
+    data: DataOpt = None,
+    org: Annotated[str | None, typer.Option(help="the organisation a steward writes for")] = None,
+    days: Annotated[int | None, typer.Option(help="expire after this many days")] = None,
+) -> None:
+    """Create a bearer token; the token itself is printed on the last line, once."""
+    registry = _open(data)
+    try:
+        if org and not registry.records.exists(registry.records.kind("organization"), org):
+            _fail(f"no organisation {org!r} in the registry")
+        expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=days) if days else None
+        token_id, secret = registry.tokens.create(role, org, expires)
+    except RegistryError as e:
+        registry.close()
+        _report_error(e)
+        return
+    registry.close()
+    typer.echo(f"token {token_id} for role {role}" + (f" of {org}" if org else ""), err=True)
+    typer.echo(secret)
+
+
+@token_app.command("list")
+def token_list(data: DataOpt = None) -> None:
+    """List tokens (never their secrets)."""
+    registry = _open(data)
+    items = registry.tokens.list()
+    registry.close()
+    typer.echo(json.dumps(items, indent=2))
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[str, typer.Argument(help="the token's id")], data: DataOpt = None) -> None:
+    """Revoke a token at once."""
+    registry = _open(data)
+    try:
+        registry.tokens.revoke(token_id)
+    except RegistryError as e:
+        registry.close()
+        _report_error(e)
+    registry.close()
+    typer.echo(f"revoked {token_id}", err=True)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,28 @@
+"""Settings, read only here, from REGISTRY_* environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting the registry reads; each is documented in the README with its default."""
+
+    model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore")
+
+    #: where the embedded store lives; "memory" keeps it in memory (tests)
+    data: str = "./var/registry"
+    #: IRIs of records are {base_iri}/{kind}/{id}
+    base_iri: str = "https://registry.example.org"
+    #: the largest request body accepted, in bytes
+    max_body_bytes: int = 1_000_000
+    #: the largest page a list may ask for
+    max_page_size: int = 500
+    #: directory of the repository's reference files (ontology/, shapes/, sparql/); found automatically
+    resources_dir: Path | None = None
+
+    @property
+    def in_memory(self) -> bool:
+        return self.data == "memory"

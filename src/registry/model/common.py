@@ -1,0 +1,148 @@
+"""What the record kinds share: IRIs, slugs, vocabulary codes and the RecordKind description."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
+
+from registry.namespaces import XSD
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9.-]*$"
+SLUG_RE = re.compile(SLUG_PATTERN)
+
+#: an id of a record, or a code of a controlled vocabulary
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=200)]
+Text = Annotated[str, StringConstraints(max_length=20_000)]
+ShortText = Annotated[str, StringConstraints(max_length=1_000)]
+
+
+class Input(BaseModel):
+    """Base of the input models: unknown fields are errors, so typos never pass silently."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Iris:
+    """Instance IRIs are {base}/{kind}/{id}; record graphs are {base}/graph/{kind}/{id}[/restricted]."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base.rstrip("/")
+
+    def record(self, kind: str, rid: str) -> URIRef:
+        return URIRef(f"{self.base}/{kind}/{rid}")
+
+    def public_graph(self, kind: str, rid: str) -> str:
+        return f"{self.base}/graph/{kind}/{rid}"
+
+    def restricted_graph(self, kind: str, rid: str) -> str:
+        return f"{self.base}/graph/{kind}/{rid}/restricted"
+
+    def graphs(self, kind: str, rid: str) -> tuple[str, str]:
+        return self.public_graph(kind, rid), self.restricted_graph(kind, rid)
+
+    def system_graph(self, name: str) -> str:
+        return f"{self.base}/graph/system/{name}"
+
+    def reference_graph(self, name: str) -> str:
+        return f"{self.base}/graph/reference/{name}"
+
+    def split(self, iri: Node) -> tuple[str, str] | None:
+        """(kind, id) of a record IRI of this registry, or None."""
+        s = str(iri)
+        if not s.startswith(self.base + "/"):
+            return None
+        rest = s[len(self.base) + 1 :]
+        if "/" not in rest:
+            return None
+        kind, rid = rest.split("/", 1)
+        if "/" in rid or "#" in rid:
+            return None
+        return kind, rid
+
+    def id_of(self, iri: Node) -> str:
+        parts = self.split(iri)
+        return parts[1] if parts else str(iri)
+
+
+def code_iri(namespace: Any, code: str) -> URIRef:
+    """The concept IRI of a vocabulary code (an unknown code gives an IRI that SHACL rejects)."""
+    return URIRef(str(namespace) + code)
+
+
+def code_of(namespace: Any, iri: Node) -> str:
+    s, ns = str(iri), str(namespace)
+    return s[len(ns) :] if s.startswith(ns) else s
+
+
+def lit_date(value: Any) -> Literal:
+    return Literal(value.isoformat() if hasattr(value, "isoformat") else str(value), datatype=XSD.date)
+
+
+def lit_duration(value: str) -> Literal:
+    return Literal(value, datatype=XSD.duration)
+
+
+@dataclass
+class RecordGraphs:
+    """A record as RDF: the triples anyone may see and the restricted ones."""
+
+    iri: URIRef
+    public: Graph = field(default_factory=Graph)
+    restricted: Graph = field(default_factory=Graph)
+
+    def union(self) -> Graph:
+        g = Graph()
+        for t in self.public:
+            g.add(t)
+        for t in self.restricted:
+            g.add(t)
+        return g
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """One kind of record: its names, its input model and its mapping to and from RDF."""
+
+    name: str  # "dataset": the IRI segment
+    collection: str  # "datasets": the REST collection
+    rdf_type: URIRef
+    model: type[Input]
+    to_rdf: Callable[[Any, Iris], RecordGraphs]
+    from_rdf: Callable[[Graph, URIRef, Iris], dict[str, Any]]
+    #: predicate -> JSON field, to name fields in SHACL results
+    fields: dict[URIRef, str]
+    #: (kind, id) of every record the input names
+    references: Callable[[Any], Iterable[tuple[str, str]]]
+    #: the list filters this kind supports: query parameter -> (predicate, namespace of codes or None)
+    filters: dict[str, tuple[URIRef, Any]] = field(default_factory=dict)
+
+
+def one(g: Graph, s: Node, p: Node) -> Node | None:
+    return next(iter(g.objects(s, p)), None)
+
+
+def text(g: Graph, s: Node, p: Node) -> str | None:
+    v = one(g, s, p)
+    return None if v is None else str(v)
+
+
+def boolean(g: Graph, s: Node, p: Node) -> bool | None:
+    v = one(g, s, p)
+    if v is None:
+        return None
+    py = v.toPython() if isinstance(v, Literal) else v
+    return py if isinstance(py, bool) else str(v) == "true"
+
+
+def ids(g: Graph, s: Node, p: Node, iris: Iris) -> list[str]:
+    return sorted(iris.id_of(o) for o in g.objects(s, p))
+
+
+def codes(g: Graph, s: Node, p: Node, namespace: Any) -> list[str]:
+    return sorted(code_of(namespace, o) for o in g.objects(s, p))

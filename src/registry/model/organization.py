@@ -1,0 +1,91 @@
+"""Institutions and data integration units (W3C ORG)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from rdflib import Graph, Literal, URIRef
+
+from registry.model.common import Input, Iris, RecordGraphs, RecordKind, ShortText, Slug, code_iri, code_of, one, text
+from registry.namespaces import AUTHORITY, DCTERMS, ORG, ORG_KIND, RDF, REG, SKOS, UNIT_KIND
+
+
+class OrganizationIn(Input):
+    id: Slug
+    name: ShortText | None = None
+    kind: Slug | None = None
+    parent: Slug | None = None
+    unit_kind: Slug | None = None
+    designated_under: list[Slug] = []
+    jurisdiction: ShortText | None = "Ontario"
+
+
+def to_rdf(o: OrganizationIn, iris: Iris) -> RecordGraphs:
+    s = iris.record("organization", o.id)
+    rg = RecordGraphs(s)
+    g = rg.public
+    g.add((s, RDF.type, ORG.Organization))
+    g.add((s, DCTERMS.identifier, Literal(o.id)))
+    if o.name is not None:
+        g.add((s, SKOS.prefLabel, Literal(o.name)))
+    if o.kind is not None:
+        g.add((s, REG.orgKind, code_iri(ORG_KIND, o.kind)))
+    if o.jurisdiction:
+        g.add((s, REG.jurisdiction, Literal(o.jurisdiction)))
+    parent = iris.record("organization", o.parent) if o.parent else None
+    if parent is not None:
+        g.add((s, ORG.subOrganizationOf, parent))
+    if o.kind == "data-integration-unit" or o.unit_kind or o.designated_under:
+        g.add((s, RDF.type, REG.DataIntegrationUnit))
+        g.add((s, RDF.type, ORG.OrganizationalUnit))
+        if parent is not None:
+            g.add((s, ORG.unitOf, parent))
+        if o.unit_kind:
+            g.add((s, REG.unitKind, code_iri(UNIT_KIND, o.unit_kind)))
+        for a in o.designated_under:
+            g.add((s, REG.designatedUnder, code_iri(AUTHORITY, a)))
+    return rg
+
+
+def from_rdf(g: Graph, s: URIRef, iris: Iris) -> dict[str, Any]:
+    parent = one(g, s, ORG.subOrganizationOf)
+    out: dict[str, Any] = {
+        "id": iris.id_of(s),
+        "name": text(g, s, SKOS.prefLabel),
+        "kind": code_of(ORG_KIND, k) if (k := one(g, s, REG.orgKind)) is not None else None,
+        "parent": iris.id_of(parent) if parent is not None else None,
+    }
+    if (s, RDF.type, REG.DataIntegrationUnit) in g:
+        uk = one(g, s, REG.unitKind)
+        out["unit_kind"] = code_of(UNIT_KIND, uk) if uk is not None else None
+        out["designated_under"] = sorted(code_of(AUTHORITY, a) for a in g.objects(s, REG.designatedUnder))
+    if (j := text(g, s, REG.jurisdiction)) is not None:
+        out["jurisdiction"] = j
+    return out
+
+
+def references(o: OrganizationIn) -> Iterable[tuple[str, str]]:
+    if o.parent:
+        yield "organization", o.parent
+
+
+ORGANIZATION = RecordKind(
+    name="organization",
+    collection="organizations",
+    rdf_type=ORG.Organization,
+    model=OrganizationIn,
+    to_rdf=to_rdf,
+    from_rdf=from_rdf,
+    fields={
+        DCTERMS.identifier: "id",
+        SKOS.prefLabel: "name",
+        REG.orgKind: "kind",
+        ORG.subOrganizationOf: "parent",
+        ORG.unitOf: "parent",
+        REG.unitKind: "unit_kind",
+        REG.designatedUnder: "designated_under",
+    },
+    references=references,
+    filters={"kind": (REG.orgKind, ORG_KIND), "parent": (ORG.subOrganizationOf, None)},
+)

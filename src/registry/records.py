@@ -1,0 +1,332 @@
+"""The record service: read, list, write and retire organisations, datasets and agreements.
+
+Write path: parse -> build the record graphs -> SHACL with the graphs the record references ->
+lineage cycle check -> one transaction replacing the record's graphs and appending the audit entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
+
+from registry import audit
+from registry.auth import Caller
+from registry.errors import (
+    BadInput, Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed, Violation,
+)
+from registry.model import KINDS, RecordKind
+from registry.model.common import Input, Iris, RecordGraphs, code_iri
+from registry.namespaces import DCTERMS, RDF, REG, XSD
+from registry.resources import Resources
+from registry.store.base import Store, Triple
+from registry.validation import ShaclValidator
+
+WRITER_ROLES = ("admin", "privacy-officer", "steward")
+
+
+@dataclass
+class WriteResult:
+    record: dict[str, Any]
+    etag: str
+    created: bool
+    warnings: list[Violation] = field(default_factory=list)
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    total: int
+    limit: int
+    offset: int
+
+
+def pydantic_violations(err: ValidationError, focus: str) -> list[Violation]:
+    out = []
+    for e in err.errors():
+        loc = ".".join(str(x) for x in e["loc"])
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif e["type"] == "string_pattern_mismatch" and loc.split(".")[0] != "retention":
+            msg = "must be a lower-case id: letters, digits, dots and hyphens"
+        out.append(Violation(focus_node=focus, path=None, field=loc or None, message=msg,
+                             value=None if isinstance(e.get("input"), dict | list) else _short(e.get("input"))))
+    return out
+
+
+def _short(v: Any) -> str | None:
+    if v is None:
+        return None
+    s = str(v)
+    return s if len(s) <= 200 else s[:200] + "..."
+
+
+class Records:
+    """Reads and writes records in one store."""
+
+    def __init__(self, store: Store, iris: Iris, resources: Resources, validator: ShaclValidator) -> None:
+        self.store, self.iris, self.res, self.validator = store, iris, resources, validator
+        self._write_lock = threading.Lock()
+
+    # ------------------------------------------------------------- reading
+    def kind(self, name: str) -> RecordKind:
+        return KINDS[name]
+
+    def exists(self, kind: RecordKind, rid: str) -> bool:
+        return self.store.has_graph(self.iris.public_graph(kind.name, rid))
+
+    def state(self, kind: RecordKind, rid: str, *, full: bool = True) -> list[Triple]:
+        pub, res = self.iris.graphs(kind.name, rid)
+        triples = self.store.graph(pub)
+        if full:
+            triples += self.store.graph(res)
+        return triples
+
+    def etag(self, kind: RecordKind, rid: str) -> str:
+        return audit.state_hash(self.state(kind, rid))
+
+    def graph(self, kind: RecordKind, rid: str, *, full: bool) -> Graph:
+        triples = self.state(kind, rid, full=full)
+        if not triples:
+            raise NotFound(f"no {kind.name} {rid!r}", kind=kind.name, id=rid)
+        g = Graph()
+        for t in triples:
+            g.add(t)
+        return g
+
+    def get(self, kind: RecordKind, rid: str, *, full: bool) -> dict[str, Any]:
+        g = self.graph(kind, rid, full=full)
+        return kind.from_rdf(g, self.iris.record(kind.name, rid), self.iris)
+
+    def list(
+        self,
+        kind: RecordKind,
+        *,
+        filters: dict[str, str] | None = None,
+        q: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        include_retired: bool = False,
+        full: bool = False,
+    ) -> Page:
+        bindings: dict[str, Node] = {"type": kind.rdf_type}
+        patterns = []
+        for i, (name, value) in enumerate(sorted((filters or {}).items())):
+            if name not in kind.filters:
+                raise BadInput(f"{kind.collection} cannot be filtered by {name!r}",
+                               allowed=sorted(kind.filters))
+            pred, namespace = kind.filters[name]
+            bindings[f"fp{i}"] = pred
+            bindings[f"fv{i}"] = self._filter_value(name, value, namespace)
+            patterns.append(f"?s ?fp{i} ?fv{i} .")
+        search = ""
+        if q:
+            bindings["q"] = Literal(q.lower())
+            search = ("?s dct:title ?title . OPTIONAL { ?s dct:description ?desc } "
+                      'FILTER(CONTAINS(LCASE(CONCAT(STR(?title), " ", COALESCE(STR(?desc), ""))), ?q))')
+        retired = "" if include_retired else "FILTER NOT EXISTS { ?s reg:retired ?retired }"
+
+        def build(name: str) -> str:
+            text = self.res.query(name)
+            return (text.replace("#FILTERS", "\n  ".join(patterns))
+                    .replace("#SEARCH", search).replace("#RETIRED", retired))
+
+        total = int(self.store.select(build("records-count"), bindings)[0]["n"])  # type: ignore[arg-type]
+        page_q = build("records-list") + f"\nLIMIT {int(limit)} OFFSET {int(offset)}"
+        rows = self.store.select(page_q, bindings)
+        items = [self.get(kind, str(r["id"]), full=full) for r in rows]
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    def _filter_value(self, name: str, value: str, namespace: Any) -> Node:
+        from registry.model.dataset import access_iri
+
+        if name == "access":
+            return access_iri(value)
+        if namespace is not None:
+            return code_iri(namespace, value)
+        if name == "keyword":
+            return Literal(value)
+        target = {"publisher": "organization", "provider": "organization", "recipient": "organization",
+                  "parent": "organization", "dataset": "dataset"}[name]
+        return self.iris.record(target, value)
+
+    # -------------------------------------------------------------- parsing
+    def parse(self, kind: RecordKind, data: Any) -> Input:
+        if not isinstance(data, dict):
+            raise BadInput(f"a {kind.name} is a JSON object")
+        focus = str(self.iris.record(kind.name, data["id"])) if isinstance(data.get("id"), str) else "request"
+        try:
+            return kind.model.model_validate(data)
+        except ValidationError as e:
+            raise ValidationFailed(pydantic_violations(e, focus)) from None
+
+    def subjects(self, kind: RecordKind, g: Graph) -> list[URIRef]:
+        return sorted((s for s in set(g.subjects(RDF.type, kind.rdf_type)) if isinstance(s, URIRef)), key=str)
+
+    def from_graph(self, kind: RecordKind, g: Graph, subject: URIRef | None = None) -> dict[str, Any]:
+        """The JSON form of one record of this kind in an RDF document (Turtle or JSON-LD input)."""
+        if subject is None:
+            subjects = self.subjects(kind, g)
+            if len(subjects) != 1:
+                raise BadInput(f"the document must describe exactly one {kind.name} (a {kind.rdf_type.n3()}); "
+                               f"found {len(subjects)}")
+            subject = subjects[0]
+        ident = g.value(subject, DCTERMS.identifier)
+        rid = str(ident) if ident is not None else str(subject).rstrip("/").rsplit("/", 1)[-1]
+        data = kind.from_rdf(g, subject, self.iris)
+        data["id"] = rid
+        # from_rdf reports absent values as None; drop them so the input model sees them as missing
+        return {k: v for k, v in data.items() if v is not None and k != "retired"}
+
+    # -------------------------------------------------------------- writing
+    def _scope(self, kind: RecordKind, rec: Input, caller: Caller) -> None:
+        if caller.role not in WRITER_ROLES:
+            raise Forbidden("writing records needs a steward, privacy-officer or admin token")
+        owner = {"organization": getattr(rec, "parent", None) or getattr(rec, "id", None),
+                 "dataset": getattr(rec, "publisher", None),
+                 "agreement": getattr(rec, "provider", None)}[kind.name]
+        if caller.role == "steward":
+            if owner is None or not self._within(owner, caller.org):
+                raise Forbidden(f"a steward of {caller.org!r} writes only records of that organisation "
+                                f"and its units", organization=caller.org)
+
+    def _within(self, org: str, ancestor: str | None) -> bool:
+        if ancestor is None:
+            return False
+        if org == ancestor:
+            return True
+        rows = self.store.select(self.res.query("units-of"), {
+            "unit": self.iris.record("organization", org), "org": self.iris.record("organization", ancestor)})
+        return bool(rows)
+
+    def _approval(self, kind: RecordKind, rec: Input, caller: Caller) -> None:
+        """Only a privacy officer (or an admin) may make an agreement anything but a draft."""
+        if kind.name != "agreement" or caller.role in ("privacy-officer", "admin"):
+            return
+        status = getattr(rec, "status", None)
+        if status not in (None, "draft"):
+            current = self.get(kind, rec.id, full=False)["status"] if self.exists(kind, rec.id) else None  # type: ignore[attr-defined]
+            if current != status:
+                raise Forbidden("only a privacy officer approves an agreement: a steward may save it as a draft")
+
+    def context(self, kind: RecordKind, rec: Input) -> list[Triple]:
+        """The public graphs of the records this one references, to resolve references in SHACL."""
+        triples: list[Triple] = []
+        seen = set()
+        for ref_kind, rid in kind.references(rec):
+            if (ref_kind, rid) in seen:
+                continue
+            seen.add((ref_kind, rid))
+            triples += self.store.graph(self.iris.public_graph(ref_kind, rid))
+        return triples
+
+    def check(self, kind: RecordKind, rec: Input, rg: RecordGraphs) -> list[Violation]:
+        data = self.validator.data_graph(rg.public, rg.restricted, self.context(kind, rec))
+        found = self.validator.validate(data, [rg.iri], kind.fields)
+        if kind.name == "dataset":
+            found += self._cycles(rec, rg.iri)
+        return found
+
+    def _cycles(self, rec: Input, iri: URIRef) -> list[Violation]:
+        out = []
+        for src in getattr(rec, "derived_from", []):
+            src_iri = self.iris.record("dataset", src)
+            if src_iri != iri and self.store.ask(self.res.query("lineage-cycle"), {"source": src_iri, "dataset": iri}):
+                path = self.store.select(self.res.query("lineage-cycle-path"), {"source": src_iri, "dataset": iri})
+                names = sorted(self.iris.id_of(r["mid"]) for r in path)
+                out.append(Violation(focus_node=str(iri), path=None, field="derived_from",
+                                     message=f"deriving from {src!r} would close a lineage cycle through "
+                                             f"{', '.join(names)}", value=src))
+        return out
+
+    def write(
+        self,
+        kind: RecordKind,
+        data: Any,
+        caller: Caller,
+        *,
+        create: bool,
+        rid: str | None = None,
+        if_match: str | None = None,
+    ) -> WriteResult:
+        rec = self.parse(kind, data)
+        rid_new: str = rec.id  # type: ignore[attr-defined]
+        if rid is not None and rid != rid_new:
+            raise ValidationFailed([Violation(focus_node=str(self.iris.record(kind.name, rid)), path=None,
+                                              field="id", message=f"the body's id {rid_new!r} differs from "
+                                              f"the URL's {rid!r}", value=rid_new)])
+        self._scope(kind, rec, caller)
+        rg = kind.to_rdf(rec, self.iris)
+        with self._write_lock:
+            before = self.state(kind, rid_new)
+            if create and before:
+                raise Conflict(f"{kind.name} {rid_new!r} exists already: PUT replaces it", id=rid_new)
+            if not create and not before:
+                raise NotFound(f"no {kind.name} {rid_new!r}", kind=kind.name, id=rid_new)
+            before_hash = audit.state_hash(before) if before else audit.EMPTY
+            if if_match is not None and if_match.strip('"') != before_hash and if_match != "*":
+                raise PreconditionFailed(f"{kind.name} {rid_new!r} has changed since that ETag")
+            self._approval(kind, rec, caller)
+            found = self.check(kind, rec, rg)
+            violations = [v for v in found if v.severity == "Violation"]
+            if violations:
+                raise ValidationFailed(violations)
+            after = list(rg.public) + list(rg.restricted)
+            after_hash = audit.state_hash(after)
+            self._commit(kind, rid_new, rg.public, rg.restricted, caller,
+                         "create" if not before else "update", before_hash, after_hash)
+        record = kind.from_rdf(rg.union(), rg.iri, self.iris)
+        return WriteResult(record=record, etag=after_hash, created=not before,
+                           warnings=[v for v in found if v.severity != "Violation"])
+
+    def _commit(self, kind: RecordKind, rid: str, public: Iterable[Triple], restricted: Iterable[Triple],
+                caller: Caller, action: str, before: str, after: str) -> None:
+        pub_g, res_g = self.iris.graphs(kind.name, rid)
+        audit_g, audit_t = audit.entry(self.iris, agent=caller.agent, action=action,
+                                       record=self.iris.record(kind.name, rid), before=before, after=after)
+        self.store.replace_graphs({pub_g: list(public), res_g: list(restricted), audit_g: audit_t})
+
+    def retire(self, kind: RecordKind, rid: str, caller: Caller, *, if_match: str | None = None) -> None:
+        with self._write_lock:
+            if not self.exists(kind, rid):
+                raise NotFound(f"no {kind.name} {rid!r}", kind=kind.name, id=rid)
+            full = self.graph(kind, rid, full=True)
+            rec = self.parse(kind, {k: v for k, v in kind.from_rdf(full, self.iris.record(kind.name, rid),
+                                                                    self.iris).items() if k != "retired"})
+            self._scope(kind, rec, caller)
+            before = self.state(kind, rid)
+            before_hash = audit.state_hash(before)
+            if if_match is not None and if_match.strip('"') != before_hash and if_match != "*":
+                raise PreconditionFailed(f"{kind.name} {rid!r} has changed since that ETag")
+            s = self.iris.record(kind.name, rid)
+            if any(p == REG.retired for _, p, _ in before):
+                return
+            pub_g, res_g = self.iris.graphs(kind.name, rid)
+            public = self.store.graph(pub_g)
+            public.append((s, REG.retired, Literal(dt.datetime.now(dt.UTC).isoformat(), datatype=XSD.dateTime)))
+            restricted = self.store.graph(res_g)
+            self._commit(kind, rid, public, restricted, caller, "retire", before_hash,
+                         audit.state_hash(public + restricted))
+
+
+    # ------------------------------------------------------- whole store
+    def validate_all(self) -> list[Violation]:
+        """Every record of the store against the shapes, in one pass over one graph."""
+        prefix = self.iris.base + "/graph/"
+        skip = (prefix + "system/", prefix + "reference/")
+        g = self.validator.data_graph()
+        for s, p, o, graph in self.store.quads():
+            name = str(graph)
+            if name.startswith(prefix) and not name.startswith(skip):
+                g.add((s, p, o))
+        fields: dict[URIRef, str] = {}
+        for kind in KINDS.values():
+            fields.update(kind.fields)
+        return self.validator.validate(g, None, fields)

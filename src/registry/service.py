@@ -1,0 +1,54 @@
+"""The registry as one object: the store and the services over it, opened from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rdflib import Graph
+
+from registry.auth import Tokens
+from registry.config import Settings
+from registry.model.common import Iris
+from registry.records import Records
+from registry.resources import Resources, resources
+from registry.store import Store, open_store
+from registry.validation import ShaclValidator
+
+
+@dataclass
+class Registry:
+    settings: Settings
+    store: Store
+    iris: Iris
+    resources: Resources
+    validator: ShaclValidator
+    records: Records
+    tokens: Tokens
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def load_reference_graphs(store: Store, iris: Iris, res: Resources) -> None:
+    """Reference graphs (ontology, authorities, vocabularies, shapes) come from the repository's
+    files at every start, so they are versioned with the code."""
+    graphs: dict[str, Graph] = res.reference_graphs()
+    store.replace_graphs({iris.reference_graph(name): list(g) for name, g in graphs.items()})
+
+
+def open_registry(settings: Settings | None = None) -> Registry:
+    settings = settings or Settings()
+    res = resources(str(settings.resources_dir) if settings.resources_dir else None)
+    store = open_store(settings.data)
+    iris = Iris(settings.base_iri)
+    load_reference_graphs(store, iris, res)
+    validator = ShaclValidator(res)
+    return Registry(
+        settings=settings,
+        store=store,
+        iris=iris,
+        resources=res,
+        validator=validator,
+        records=Records(store, iris, res, validator),
+        tokens=Tokens(store, iris, res),
+    )

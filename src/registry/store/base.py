@@ -1,0 +1,88 @@
+"""The Store protocol: an RDF dataset of named graphs, one (or two) per record.
+
+Terms crossing this interface are rdflib terms, so services never depend on a backend.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Protocol
+
+from rdflib.term import Node
+
+Triple = tuple[Node, Node, Node]
+Row = dict[str, Node]
+
+
+class Store(Protocol):
+    """What the registry needs from an RDF store."""
+
+    def replace_graphs(self, graphs: Mapping[str, Iterable[Triple]]) -> None:
+        """Replace each named graph with the given triples, all in one transaction.
+
+        A graph given no triples is dropped.
+        """
+
+    def add_to_graph(self, graph: str, triples: Iterable[Triple]) -> None:
+        """Add triples to a graph (append-only logs), in one transaction."""
+
+    def graph(self, graph: str) -> list[Triple]:
+        """Every triple of one named graph."""
+
+    def has_graph(self, graph: str) -> bool: ...
+
+    def select(
+        self,
+        query: str,
+        bindings: Mapping[str, Node] | None = None,
+        *,
+        graphs: list[str] | None = None,
+    ) -> list[Row]:
+        """Run a SELECT; `bindings` pre-bind variables. The default graph is the union of all named
+        graphs, or of `graphs` when given (which then also limits GRAPH clauses)."""
+
+    def ask(self, query: str, bindings: Mapping[str, Node] | None = None) -> bool: ...
+
+    def construct(self, query: str, bindings: Mapping[str, Node] | None = None) -> list[Triple]: ...
+
+    def bulk_load(self, path: Path, fmt: str) -> int:
+        """Load a quads file (N-Quads or TriG) as is; returns the number of quads read."""
+
+    def dump(self, out: Path) -> int:
+        """Write every quad of the store as N-Quads; returns the count."""
+
+    def quads(self) -> Iterator[tuple[Node, Node, Node, Node]]: ...
+
+    def close(self) -> None: ...
+
+
+def open_store(location: str) -> Store:
+    """Open the store named by a setting: a path (Oxigraph on disk) or "memory"."""
+    from registry.store.oxigraph import OxigraphStore
+
+    if location == "memory":
+        return OxigraphStore(None)
+    return OxigraphStore(Path(location))
+
+
+_GROUP_START = re.compile(r"\b(WHERE|ASK)\s*\{", re.IGNORECASE)
+
+
+def inline_bindings(query: str, bindings: Mapping[str, Node] | None, nt: Callable[[Node], str]) -> str:
+    """Pre-bind variables by a VALUES block at the start of the query's outer WHERE (or ASK) group.
+
+    Values are serialised as N-Triples terms by `nt`, which rejects terms that are not valid RDF, so
+    no value can change the query's shape. One mechanism serves every backend (Oxigraph's own
+    substitution needs the variables in the projection; remote servers have none).
+    """
+    if not bindings:
+        return query
+    m = _GROUP_START.search(query)
+    if m is None:
+        raise ValueError("named query has no WHERE or ASK group to bind variables in")
+    names = " ".join(f"?{k}" for k in bindings)
+    values = " ".join(nt(v) for v in bindings.values())
+    block = f" VALUES ({names}) {{ ({values}) }} "
+    return query[: m.end()] + block + query[m.end() :]

@@ -1,0 +1,40 @@
+"""Conversions between rdflib and pyoxigraph terms."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Node
+
+
+def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"cannot store term {term!r}")
+
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_RDF_LANG = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+
+def from_ox(term: object) -> Node:
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        dt = term.datatype.value
+        if dt == _XSD_STRING:
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(dt))
+    raise TypeError(f"unexpected term {term!r}")

@@ -1,0 +1,101 @@
+"""SHACL on the write path: a record is validated with the graphs it references, not the whole store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pyshacl import validate as shacl_validate
+from rdflib import Graph, URIRef
+from rdflib.namespace import SH
+from rdflib.term import Node
+
+from registry.errors import Violation
+from registry.namespaces import RDF
+from registry.resources import Resources
+from registry.store.base import Triple
+
+
+class ShaclValidator:
+    """Validates record graphs against `shapes/*.ttl`, with the vocabularies and authorities beside them."""
+
+    def __init__(self, resources: Resources) -> None:
+        self.shapes = resources.shapes()
+        self.reference = resources.reference_data()
+
+    def data_graph(self, *parts: Iterable[Triple]) -> Graph:
+        g = Graph()
+        for t in self.reference:
+            g.add(t)
+        for part in parts:
+            for t in part:
+                g.add(t)
+        return g
+
+    def validate(
+        self,
+        data: Graph,
+        records: list[URIRef] | None,
+        fields: dict[URIRef, str] | None = None,
+    ) -> list[Violation]:
+        """Every result of validating `data`, as Violations.
+
+        With `records`, only results about those records (and their own nodes, such as a dataset's
+        steward) are kept: the graphs of referenced records are there to resolve references, and
+        are judged when they are themselves written. (pySHACL's focus_nodes option is not used:
+        it skips the sh:node constraints of nested nodes.)
+        """
+        _conforms, report, _text = shacl_validate(
+            data, shacl_graph=self.shapes, inference="none", allow_warnings=True
+        )
+        found = results(report, fields or {}, self.shapes)
+        if records is not None:
+            own = tuple(str(r) for r in records)
+            found = [v for v in found if v.focus_node in own or v.focus_node.startswith(tuple(o + "/" for o in own))]
+        return sorted(found, key=lambda v: (v.severity != "Violation", v.focus_node, v.field or "", v.message))
+
+
+def _short(severity: Node | None) -> str:
+    return str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation"
+
+
+def _with_details(report: Graph, shapes: Graph) -> list[Node]:
+    """Top-level results, plus the nested results (sh:detail) of shapes that carry our own message,
+    such as a steward's e-mail inside the dataset's steward."""
+    found: list[Node] = []
+    todo = list(report.objects(None, SH.result))
+    while todo:
+        r = todo.pop()
+        found.append(r)
+        for d in report.objects(r, SH.detail):
+            if shapes.value(report.value(d, SH.sourceShape), SH.message) is not None:
+                todo.append(d)
+    return found
+
+
+def _shape_name(shape: Node | None, shapes: Graph) -> str | None:
+    """The IRI of the shape, or of the named node shape that holds an anonymous property shape."""
+    seen = 0
+    while shape is not None and not isinstance(shape, URIRef) and seen < 5:
+        shape = shapes.value(None, SH.property, shape) or shapes.value(None, SH.sparql, shape)
+        seen += 1
+    return str(shape) if isinstance(shape, URIRef) else None
+
+
+def results(report: Graph, fields: dict[URIRef, str], shapes: Graph) -> list[Violation]:
+    out: list[Violation] = []
+    for r in _with_details(report, shapes):
+        path = report.value(r, SH.resultPath)
+        value = report.value(r, SH.value)
+        message = report.value(r, SH.resultMessage)
+        out.append(
+            Violation(
+                focus_node=str(report.value(r, SH.focusNode)),
+                path=str(path) if isinstance(path, URIRef) else None,
+                field=fields.get(path) if isinstance(path, URIRef) else None,
+                message=str(message) if message is not None else "breaks a rule",
+                severity=_short(report.value(r, SH.resultSeverity)),
+                source_shape=_shape_name(report.value(r, SH.sourceShape), shapes),
+                value=str(value) if value is not None else None,
+            )
+        )
+    return out
