@@ -19,7 +19,13 @@ from rdflib.term import Node
 from registry import audit
 from registry.auth import Caller
 from registry.errors import (
-    BadInput, Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed, Violation,
+    BadInput,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    ValidationFailed,
+    Violation,
 )
 from registry.model import KINDS, RecordKind
 from registry.model.common import Input, Iris, RecordGraphs, code_iri

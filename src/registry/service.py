@@ -8,9 +8,11 @@ from rdflib import Graph
 
 from registry.auth import Tokens
 from registry.config import Settings
+from registry.legal import LegalEngine
 from registry.model.common import Iris
 from registry.records import Records
 from registry.resources import Resources, resources
+from registry.share_checks import ShareChecks
 from registry.store import Store, open_store
 from registry.validation import ShaclValidator
 
@@ -24,6 +26,7 @@ class Registry:
     validator: ShaclValidator
     records: Records
     tokens: Tokens
+    share_checks: ShareChecks
 
     def close(self) -> None:
         self.store.close()
@@ -51,4 +54,5 @@ def open_registry(settings: Settings | None = None) -> Registry:
         validator=validator,
         records=Records(store, iris, res, validator),
         tokens=Tokens(store, iris, res),
+        share_checks=ShareChecks(store, iris, res, LegalEngine(store, iris, res)),
     )

@@ -10,7 +10,6 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 
 from registry.errors import Violation
-from registry.namespaces import RDF
 from registry.resources import Resources
 from registry.store.base import Triple
 

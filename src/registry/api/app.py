@@ -13,6 +13,7 @@ from registry.api import errors
 from registry.api.negotiation import JSONLD_CONTEXT
 from registry.api.records import record_router
 from registry.api.reference import router as reference_router
+from registry.api.share_checks import router as share_checks_router
 from registry.config import Settings
 from registry.model import KINDS
 from registry.service import Registry, open_registry
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     for kind in KINDS.values():
         app.include_router(record_router(kind))
     app.include_router(reference_router)
+    app.include_router(share_checks_router)
 
     @app.get("/health", tags=["meta"], summary="Liveness")
     def health() -> dict[str, str]:

@@ -10,8 +10,21 @@ from pydantic import StrictBool
 from rdflib import Graph, Literal, URIRef
 
 from registry.model.common import (
-    Input, Iris, RecordGraphs, RecordKind, ShortText, Slug, boolean, code_iri, code_of, codes, ids, lit_date,
-    lit_duration, one, text,
+    Input,
+    Iris,
+    RecordGraphs,
+    RecordKind,
+    ShortText,
+    Slug,
+    boolean,
+    code_iri,
+    code_of,
+    codes,
+    ids,
+    lit_date,
+    lit_duration,
+    one,
+    text,
 )
 from registry.namespaces import AGREEMENT_STATUS, AUTHORITY, DCTERMS, ODRL2, PURPOSE, RDF, REG
 

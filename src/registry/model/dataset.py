@@ -10,11 +10,35 @@ from pydantic import StrictBool
 from rdflib import Graph, Literal, URIRef
 
 from registry.model.common import (
-    Input, Iris, RecordGraphs, RecordKind, ShortText, Slug, Text, boolean, code_iri, code_of, codes, ids, lit_date,
-    lit_duration, one, text,
+    Input,
+    Iris,
+    RecordGraphs,
+    RecordKind,
+    ShortText,
+    Slug,
+    Text,
+    boolean,
+    code_iri,
+    code_of,
+    codes,
+    ids,
+    lit_date,
+    lit_duration,
+    one,
+    text,
 )
 from registry.namespaces import (
-    ACCESS_RIGHT, ACTIVITY_KIND, DCAT, DCTERMS, DPV, PD_CATEGORY, PROV, RDF, REG, SENSITIVITY, VCARD,
+    ACCESS_RIGHT,
+    ACTIVITY_KIND,
+    DCAT,
+    DCTERMS,
+    DPV,
+    PD_CATEGORY,
+    PROV,
+    RDF,
+    REG,
+    SENSITIVITY,
+    VCARD,
 )
 
 ACCESS_CODES = {"public": "PUBLIC", "restricted": "RESTRICTED", "non-public": "NON_PUBLIC"}

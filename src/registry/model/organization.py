@@ -7,7 +7,18 @@ from typing import Any
 
 from rdflib import Graph, Literal, URIRef
 
-from registry.model.common import Input, Iris, RecordGraphs, RecordKind, ShortText, Slug, code_iri, code_of, one, text
+from registry.model.common import (
+    Input,
+    Iris,
+    RecordGraphs,
+    RecordKind,
+    ShortText,
+    Slug,
+    code_iri,
+    code_of,
+    one,
+    text,
+)
 from registry.namespaces import AUTHORITY, DCTERMS, ORG, ORG_KIND, RDF, REG, SKOS, UNIT_KIND
 
 

@@ -1,0 +1,96 @@
+"""Fixtures: a fresh registry per test (in memory, or on disk in a temp folder), the real app over it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from registry.api import create_app
+from registry.config import Settings
+from registry.loader import SYSTEM, world_records, write_all
+from registry.service import Registry, open_registry
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+CASEBOOK = SHARED / "casebook"
+EXTERNAL = SHARED / "external"
+DATA = Path(__file__).parent / "data"
+
+
+def world() -> dict[str, Any]:
+    return json.loads((CASEBOOK / "world.json").read_text())
+
+
+def load_world(registry: Registry, data: dict[str, Any] | None = None) -> None:
+    write_all(registry, list(world_records(data if data is not None else world())), SYSTEM)
+
+
+@pytest.fixture
+def registry() -> Iterator[Registry]:
+    reg = open_registry(Settings(data="memory"))
+    yield reg
+    reg.close()
+
+
+@pytest.fixture
+def disk_registry(tmp_path: Path) -> Iterator[Registry]:
+    reg = open_registry(Settings(data=str(tmp_path / "store")))
+    yield reg
+    reg.close()
+
+
+@pytest.fixture
+def world_registry(registry: Registry) -> Registry:
+    load_world(registry)
+    return registry
+
+
+class Api:
+    """The real app over a registry, with a token per role."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.client = TestClient(create_app(registry=registry))
+        self.client.__enter__()
+        self.tokens = {
+            "admin": registry.tokens.create("admin")[1],
+            "privacy-officer": registry.tokens.create("privacy-officer")[1],
+        }
+
+    def token_for(self, role: str, org: str | None = None) -> str:
+        key = f"{role}:{org}" if org else role
+        if key not in self.tokens:
+            self.tokens[key] = self.registry.tokens.create(role, org)[1]
+        return self.tokens[key]
+
+    def auth(self, role: str = "admin", org: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token_for(role, org)}"}
+
+    def close(self) -> None:
+        self.client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def api(registry: Registry) -> Iterator[Api]:
+    a = Api(registry)
+    yield a
+    a.close()
+
+
+@pytest.fixture
+def world_api(world_registry: Registry) -> Iterator[Api]:
+    a = Api(world_registry)
+    yield a
+    a.close()
+
+
+@pytest.fixture
+def disk_api(disk_registry: Registry) -> Iterator[Api]:
+    a = Api(disk_registry)
+    yield a
+    a.close()
