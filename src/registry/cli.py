@@ -107,6 +107,50 @@ def validate(data: DataOpt = None) -> None:
         raise typer.Exit(1)
 
 
+@app.command("check-share")
+def check_share(
+    datasets: Annotated[str, typer.Option(help="dataset ids, comma-separated")],
+    provider: Annotated[str, typer.Option(help="the organisation that discloses")],
+    recipient: Annotated[str, typer.Option(help="the organisation that receives")],
+    purpose: Annotated[str, typer.Option(help="a purpose id (see GET /purposes)")],
+    data: DataOpt = None,
+    date: Annotated[str | None, typer.Option(help="date of the share, YYYY-MM-DD (default: today)")] = None,
+    deidentified: Annotated[bool, typer.Option(help="the data is de-identified before it is shared")] = False,
+    onward_disclosure: Annotated[bool, typer.Option(help="the recipient would disclose it further")] = False,
+    consent: Annotated[bool, typer.Option(help="the individuals have consented")] = False,
+    ethics_approval: Annotated[bool, typer.Option(help="a research ethics board approved the use")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the whole answer as JSON")] = False,
+) -> None:
+    """Ask the legal-basis engine whether a share may proceed; the check is recorded."""
+    from registry.loader import SYSTEM
+
+    proposal = {"datasets": [d.strip() for d in datasets.split(",") if d.strip()], "provider": provider,
+                "recipient": recipient, "purpose": purpose, "deidentified": deidentified,
+                "onward_disclosure": onward_disclosure, "consent": consent, "ethics_approval": ethics_approval}
+    if date:
+        proposal["date"] = date
+    registry = _open(data)
+    try:
+        answer = registry.share_checks.run(proposal, SYSTEM)
+    except RegistryError as e:
+        registry.close()
+        _report_error(e)
+        return
+    registry.close()
+    if as_json:
+        typer.echo(json.dumps(answer, indent=2, ensure_ascii=False))
+        return
+    typer.echo(f"{answer['decision'].upper().replace('_', ' ')}  (check {answer['id']})")
+    for r in answer["reasons"]:
+        typer.echo(f"  reason    {r['code']}: {r['message']}")
+        if "remedy" in r:
+            typer.echo(f"            needed: {r['remedy']}")
+    for c in answer["conditions"]:
+        typer.echo(f"  condition {c['code']}: {c['message']}")
+    for b in answer["basis"]:
+        typer.echo(f"  basis     {b['agreement']} -> {b['authority']} ({b['citation']}) {b['source']}")
+
+
 @app.command()
 def export(
     data: DataOpt = None,
@@ -189,6 +233,27 @@ def token_revoke(token_id: Annotated[str, typer.Argument(help="the token's id")]
         _report_error(e)
     registry.close()
     typer.echo(f"revoked {token_id}", err=True)
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Option("--out", help="the N-Quads file to write")],
+    datasets: Annotated[int, typer.Option("--datasets", min=1, help="how many datasets")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="the same seed gives the same file")] = 0,
+    base_iri: Annotated[str | None, typer.Option("--base-iri",
+                                                 help="IRI base of the records (default: REGISTRY_BASE_IRI)")] = None,
+) -> None:
+    """Write a synthetic registry as N-Quads in the write path's layout (load it with `registry load`)."""
+    import time
+
+    from registry.synth import synthesize
+
+    started = time.perf_counter()
+    report = synthesize(out, datasets, seed, base_iri or Settings().base_iri)
+    seconds = time.perf_counter() - started
+    typer.echo(f"wrote {report.quads} quads to {out} in {seconds:.2f} s "
+               f"({report.datasets / seconds:,.0f} datasets/s)", err=True)
+    typer.echo(json.dumps({**report.as_json(), "seconds": round(seconds, 3)}))
 
 
 def main() -> None:

@@ -14,6 +14,34 @@ from registry.resources import Resources
 from registry.store.base import Triple
 
 
+def _cache_parsed_sparql() -> None:
+    """pySHACL hands rdflib the text of each SPARQL constraint on every validation, and rdflib parses
+    it again each time (two thirds of a record's validation time). Prepared queries are reusable
+    with other bindings (rdflib's prepareQuery), so keep each translated query once per text."""
+    from rdflib.plugins.sparql import processor
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    if getattr(processor.SPARQLProcessor.query, "_registry_cached", False):
+        return
+    original = processor.SPARQLProcessor.query
+    prepared: dict[tuple[str, str | None, tuple[tuple[str, str], ...]], object] = {}
+
+    def query(self, strOrQuery, initBindings=None, initNs=None, base=None, DEBUG=False):  # type: ignore[no-untyped-def]  # noqa: N803
+        if isinstance(strOrQuery, str) and len(prepared) < 4096:
+            key = (strOrQuery, base, tuple(sorted((k, str(v)) for k, v in (initNs or {}).items())))
+            if key not in prepared:
+                prepared[key] = translateQuery(parseQuery(strOrQuery), base, initNs)
+            strOrQuery = prepared[key]
+        return original(self, strOrQuery, initBindings, initNs, base, DEBUG)
+
+    query._registry_cached = True  # type: ignore[attr-defined]
+    processor.SPARQLProcessor.query = query  # type: ignore[method-assign]
+
+
+_cache_parsed_sparql()
+
+
 class ShaclValidator:
     """Validates record graphs against `shapes/*.ttl`, with the vocabularies and authorities beside them."""
 

@@ -1,0 +1,390 @@
+"""The legal-basis engine over HTTP: every casebook case, then one case per rule and reason code,
+and the edge cases a privacy officer would try."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from conftest import CASEBOOK, Api
+
+CASES = json.loads((CASEBOOK / "cases.json").read_text())
+
+
+def check(api: Api, role: str = "privacy-officer", **proposal: Any) -> dict[str, Any]:
+    body = {"date": "2025-06-01", "deidentified": False, "onward_disclosure": False, **proposal}
+    resp = api.client.post("/share-checks", json=body, headers=api.auth(role))
+    assert resp.status_code == 201, resp.text
+    return dict(resp.json())
+
+
+def codes(answer: dict[str, Any]) -> set[str]:
+    return {r["code"] for r in answer["reasons"]}
+
+
+def conditions(answer: dict[str, Any]) -> set[str]:
+    return {c["code"] for c in answer["conditions"]}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_casebook(world_api: Api, case: dict[str, Any]) -> None:
+    resp = world_api.client.post("/share-checks", json=case["proposal"], headers=world_api.auth("privacy-officer"))
+    assert resp.status_code == 201, resp.text
+    answer = resp.json()
+    assert answer["decision"] == case["decision"]
+    assert codes(answer) == set(case["reasons"])
+    assert set(case.get("conditions", [])) <= conditions(answer)
+    for r in answer["reasons"]:
+        assert r["message"].strip(), "every reason explains itself"
+
+
+# ---------------------------------------------------------------- helpers to extend the world
+
+
+def put(api: Api, collection: str, record: dict[str, Any]) -> None:
+    resp = api.client.post(f"/{collection}", json=record, headers=api.auth("admin"))
+    assert resp.status_code == 201, resp.text
+
+
+def dataset(rid: str, publisher: str, **over: Any) -> dict[str, Any]:
+    d = {"id": rid, "title": rid.replace("-", " ").title(), "description": "test data", "publisher": publisher,
+         "steward": {"name": "T. Steward", "email": "t@example.org"}, "keywords": ["test"], "access": "non-public",
+         "sensitivity": "high", "personal_information": True, "personal_data_categories": ["health"],
+         "retention": "P5Y", "issued": "2020-01-01", "derived_from": [], "generated_by": None}
+    d.update(over)
+    return d
+
+
+def agreement(rid: str, provider: str, recipient: str, datasets: list[str], **over: Any) -> dict[str, Any]:
+    a = {"id": rid, "title": f"Agreement {rid}", "provider": provider, "recipient": recipient, "datasets": datasets,
+         "purposes": ["program-evaluation"], "legal_basis": ["fippa-42-1-c"], "valid_from": "2024-01-01",
+         "valid_until": "2025-12-31", "status": "active",
+         "conditions": {"deidentify_before_use": False, "onward_disclosure": False, "retention": "P1Y"}}
+    a.update(over)
+    return a
+
+
+@pytest.fixture
+def lab(world_api: Api) -> Api:
+    """The casebook world plus records for the rules the casebook does not show."""
+    put(world_api, "organizations", {"id": "ices", "name": "ICES", "kind": "prescribed-entity", "parent": None})
+    put(world_api, "organizations", {"id": "moh-audit", "name": "MOH audit branch", "kind": "agency",
+                                     "parent": "moh"})
+    put(world_api, "datasets", dataset("drug-claims", "moh"))
+    put(world_api, "datasets", dataset("hospital-stays", "moh"))
+    put(world_api, "datasets", dataset("mto-open", "mto", access="public", personal_information=False,
+                                       personal_data_categories=[]))
+    put(world_api, "datasets", dataset("mto-internal", "mto", access="restricted", personal_information=False,
+                                       personal_data_categories=[]))
+    # lineage: drug-claims -> linked (linkage) -> deid (deidentification) -> deid-extract (extraction)
+    put(world_api, "datasets", dataset("linked", "moh", derived_from=["drug-claims"],
+                                       generated_by={"kind": "linkage", "by": "moh", "date": "2024-01-01"}))
+    put(world_api, "datasets", dataset("deid", "moh", personal_information=False, personal_data_categories=[],
+                                       derived_from=["linked"],
+                                       generated_by={"kind": "deidentification", "by": "moh", "date": "2024-01-02"}))
+    put(world_api, "datasets", dataset("deid-extract", "moh", personal_information=False,
+                                       personal_data_categories=[], derived_from=["deid"],
+                                       generated_by={"kind": "extraction", "by": "moh", "date": "2024-01-03"}))
+    # and a chain with no de-identification: drug-claims -> hop1 -> hop2 (both extraction, not flagged)
+    put(world_api, "datasets", dataset("hop1", "moh", personal_information=False, personal_data_categories=[],
+                                       derived_from=["drug-claims"],
+                                       generated_by={"kind": "extraction", "by": "moh", "date": "2024-01-03"}))
+    put(world_api, "datasets", dataset("hop2", "moh", personal_information=False, personal_data_categories=[],
+                                       derived_from=["hop1"],
+                                       generated_by={"kind": "aggregation", "by": "moh", "date": "2024-01-04"}))
+    put(world_api, "agreements", agreement(
+        "broad-purpose", "moh", "ices", ["drug-claims", "hop2"], purposes=["program-management"],
+        legal_basis=["phipa-45"]))
+    put(world_api, "agreements", agreement("suspended", "moh", "moh-audit", ["drug-claims"], status="suspended",
+                                           legal_basis=["fippa-42-1-d"]))
+    put(world_api, "agreements", agreement("draft-expired", "moh", "moh-audit", ["hospital-stays"], status="draft",
+                                           valid_until="2024-12-31", legal_basis=["fippa-42-1-d"]))
+    put(world_api, "agreements", agreement("in-house", "moh", "moh-audit", ["linked"], legal_basis=["fippa-42-1-d"],
+                                           purposes=["audit"]))
+    put(world_api, "agreements", agreement("wrong-purpose-basis", "mto", "mof", ["mto-internal"],
+                                           legal_basis=["fippa-42-1-g"], purposes=["research"]))
+    put(world_api, "agreements", agreement("consent-based", "moh", "univ-research", ["drug-claims"],
+                                           legal_basis=["fippa-42-1-b"], purposes=["research"],
+                                           conditions={"onward_disclosure": True}))
+    put(world_api, "agreements", agreement("two-bases", "moh", "mof", ["hospital-stays"],
+                                           legal_basis=["fippa-part-3.1", "fippa-42-1-e"], purposes=["audit"]))
+    return world_api
+
+
+def test_agreement_purpose_covers_narrower_purposes(lab: Api) -> None:
+    a = check(lab, datasets=["drug-claims"], provider="moh", recipient="ices", purpose="program-evaluation")
+    assert a["decision"] == "conditional"
+    assert codes(a) == {"AGREEMENT_IN_FORCE"}
+    assert a["basis"][0]["authority"] == "phipa-45"
+    assert a["basis"][0]["source"].startswith("https://www.ontario.ca/laws/")
+
+
+def test_agreement_purpose_never_covers_a_broader_purpose(world_api: Api) -> None:
+    # dsa-moh-idiu-2024 is for program-evaluation and program-planning, not their parent
+    a = check(world_api, datasets=["ohip-claims"], provider="moh", recipient="moh-idiu", purpose="program-management")
+    assert a["decision"] == "not_permitted"
+    assert codes(a) == {"PURPOSE_NOT_COVERED"}
+
+
+@pytest.mark.parametrize(("date", "decision"), [
+    ("2023-12-31", "not_permitted"), ("2024-01-01", "conditional"), ("2026-12-31", "conditional"),
+    ("2027-01-01", "not_permitted"),
+])
+def test_agreement_dates_are_inclusive(world_api: Api, date: str, decision: str) -> None:
+    a = check(world_api, datasets=["ohip-claims"], provider="moh", recipient="moh-idiu",
+              purpose="program-evaluation", date=date)
+    assert a["decision"] == decision
+    if decision == "not_permitted":
+        assert codes(a) == {"AGREEMENT_NOT_IN_FORCE"}
+
+
+def test_suspended_agreement_is_not_approved(lab: Api) -> None:
+    a = check(lab, datasets=["drug-claims"], provider="moh", recipient="moh-audit", purpose="program-evaluation")
+    assert a["decision"] == "not_permitted"
+    assert codes(a) == {"AGREEMENT_NOT_APPROVED"}
+    assert "suspended" in a["reasons"][0]["message"]
+    assert a["reasons"][0]["remedy"]
+
+
+def test_every_failing_reason_is_reported_not_only_the_first(lab: Api) -> None:
+    a = check(lab, datasets=["hospital-stays"], provider="moh", recipient="moh-audit", purpose="research")
+    assert codes(a) == {"AGREEMENT_NOT_APPROVED", "AGREEMENT_NOT_IN_FORCE", "PURPOSE_NOT_COVERED"}
+
+
+def test_dataset_not_covered_and_mixed_outcomes(world_api: Api) -> None:
+    put(world_api, "datasets", dataset("ohip-extra", "moh"))
+    a = check(world_api, datasets=["ohip-claims", "ohip-extra"], provider="moh", recipient="moh-idiu",
+              purpose="program-evaluation")
+    assert a["decision"] == "not_permitted"
+    assert codes(a) == {"AGREEMENT_IN_FORCE", "DATASET_NOT_COVERED"}
+    by_dataset = {r["dataset"]: r["code"] for r in a["reasons"]}
+    assert by_dataset == {"ohip-claims": "AGREEMENT_IN_FORCE", "ohip-extra": "DATASET_NOT_COVERED"}
+    assert a["conditions"] == [], "no conditions are offered for a share that may not proceed"
+
+
+def test_open_dataset_beside_a_covered_one_needs_nothing_more(lab: Api) -> None:
+    put(lab, "agreements", agreement("mto-share", "mto", "mof", ["mto-internal"], legal_basis=["fippa-42-1-c"]))
+    a = check(lab, datasets=["mto-open", "mto-internal"], provider="mto", recipient="mof",
+              purpose="program-evaluation")
+    assert a["decision"] in ("permitted", "conditional")
+    assert codes(a) == {"AGREEMENT_IN_FORCE"}
+
+
+def test_all_open_is_open_data_whatever_the_date_or_parties(lab: Api) -> None:
+    a = check(lab, datasets=["mto-open", "road-collisions"], provider="mto", recipient="univ-research",
+              purpose="research", date="1999-01-01")
+    assert a["decision"] == "permitted"
+    assert codes(a) == {"OPEN_DATA"}
+
+
+def test_restricted_non_personal_data_needs_an_agreement_but_no_authority_check(lab: Api) -> None:
+    # the agreement cites 42(1)(g), which permits only law enforcement: irrelevant without personal information
+    a = check(lab, datasets=["mto-internal"], provider="mto", recipient="mof", purpose="research")
+    assert a["decision"] in ("permitted", "conditional")
+    assert codes(a) == {"AGREEMENT_IN_FORCE"}
+    b = check(lab, datasets=["mto-internal"], provider="mto", recipient="mcu", purpose="research")
+    assert codes(b) == {"NO_AGREEMENT"}
+
+
+def test_deidentification_stops_propagation_across_hops(lab: Api) -> None:
+    a = check(lab, datasets=["deid-extract"], provider="moh", recipient="univ-research", purpose="research")
+    assert "INHERITED_PERSONAL_INFORMATION" not in codes(a)
+    assert a["datasets"][0]["personal_information"] is False
+    # not personal, but restricted: the moh -> univ-research agreement exists and does not cover it
+    assert codes(a) == {"DATASET_NOT_COVERED"}
+
+
+def test_personal_information_propagates_through_several_hops(lab: Api) -> None:
+    a = check(lab, datasets=["hop2"], provider="moh", recipient="ices", purpose="program-planning")
+    inherited = [r for r in a["reasons"] if r["code"] == "INHERITED_PERSONAL_INFORMATION"]
+    assert inherited and inherited[0]["path"] == ["hop2", "hop1", "drug-claims"]
+    # covered by the phipa-45 agreement as personal information
+    assert "AGREEMENT_IN_FORCE" in codes(a)
+    assert a["decision"] == "conditional"
+
+
+def test_authority_purpose_limit_gives_no_legal_basis(lab: Api) -> None:
+    put(lab, "agreements", agreement("ge-research", "moh", "mof", ["drug-claims"], legal_basis=["fippa-42-1-g"],
+                                     purposes=["research"]))
+    a = check(lab, datasets=["drug-claims"], provider="moh", recipient="mof", purpose="research")
+    assert a["decision"] == "not_permitted"
+    assert codes(a) == {"NO_LEGAL_BASIS"}
+    assert a["reasons"][0]["authority"] == "fippa-42-1-g"
+
+
+def test_consent_authority_needs_consent(lab: Api) -> None:
+    without = check(lab, datasets=["drug-claims"], provider="moh", recipient="univ-research", purpose="research")
+    assert without["decision"] == "not_permitted"
+    assert codes(without) == {"NO_LEGAL_BASIS"}
+    assert "consent" in without["reasons"][0]["message"]
+    with_consent = check(lab, datasets=["drug-claims"], provider="moh", recipient="univ-research",
+                         purpose="research", consent=True)
+    # that agreement sets no retention limit and allows onward disclosure: no conditions attach
+    assert with_consent["decision"] == "permitted"
+    assert with_consent["conditions"] == []
+    # the agreement allows onward disclosure, so a proposal with it is not refused on that ground
+    onward = check(lab, datasets=["drug-claims"], provider="moh", recipient="univ-research", purpose="research",
+                   consent=True, onward_disclosure=True)
+    assert "ONWARD_DISCLOSURE_PROHIBITED" not in codes(onward)
+    assert onward["decision"] in ("permitted", "conditional")
+
+
+def test_a_second_cited_authority_can_carry_the_share(lab: Api) -> None:
+    a = check(lab, datasets=["hospital-stays"], provider="moh", recipient="mof", purpose="audit")
+    assert a["decision"] == "conditional"
+    assert codes(a) == {"AGREEMENT_IN_FORCE"}
+    assert {b["authority"] for b in a["basis"]} == {"fippa-part-3.1", "fippa-42-1-e"}
+
+
+def test_same_institution_authority(lab: Api) -> None:
+    inside = check(lab, datasets=["linked"], provider="moh", recipient="moh-audit", purpose="audit")
+    assert inside["decision"] == "conditional"
+    put(lab, "agreements", agreement("outside", "moh", "mof", ["linked"], legal_basis=["fippa-42-1-d"],
+                                     purposes=["audit"]))
+    outside = check(lab, datasets=["linked"], provider="moh", recipient="mof", purpose="audit")
+    assert codes(outside) == {"RECIPIENT_NOT_ELIGIBLE"}
+
+
+def test_deidentified_proposal_meets_the_deidentification_condition(world_api: Api) -> None:
+    a = check(world_api, datasets=["ohip-claims"], provider="moh", recipient="moh-idiu",
+              purpose="program-evaluation", deidentified=True)
+    assert "DEIDENTIFY_BEFORE_USE" not in conditions(a)
+    assert {"RETENTION_LIMIT", "NO_ONWARD_DISCLOSURE"} <= conditions(a)
+
+
+def test_retired_agreement_gives_no_basis(world_api: Api) -> None:
+    resp = world_api.client.delete("/agreements/dsa-moh-idiu-2024", headers=world_api.auth("admin"))
+    assert resp.status_code == 204
+    a = check(world_api, datasets=["ohip-claims"], provider="moh", recipient="moh-idiu",
+              purpose="program-evaluation")
+    assert codes(a) == {"NO_AGREEMENT"}
+
+
+def test_default_date_is_today(world_api: Api) -> None:
+    body = {"datasets": ["road-collisions"], "provider": "mto", "recipient": "mof", "purpose": "statistics"}
+    resp = world_api.client.post("/share-checks", json=body, headers=world_api.auth("privacy-officer"))
+    assert resp.status_code == 201
+    assert resp.json()["proposal"]["date"] == resp.json()["requested_at"][:10]
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"datasets": ["no-such-dataset"]}, "datasets"),
+    ({"provider": "nobody"}, "provider"),
+    ({"recipient": "nobody"}, "recipient"),
+    ({"purpose": "marketing"}, "purpose"),
+])
+def test_unknown_references_are_422_problems_naming_them(world_api: Api, change: dict[str, Any], field: str) -> None:
+    body = {"datasets": ["ohip-claims"], "provider": "moh", "recipient": "moh-idiu", "purpose": "program-evaluation",
+            "date": "2025-06-01", **change}
+    before = world_api.client.get("/share-checks", headers=world_api.auth("privacy-officer")).json()["total"]
+    resp = world_api.client.post("/share-checks", json=body, headers=world_api.auth("privacy-officer"))
+    assert resp.status_code == 422
+    assert resp.headers["content-type"].startswith("application/problem+json")
+    problem = resp.json()
+    assert [v["field"] for v in problem["violations"]] == [field]
+    value = list(change.values())[0]
+    assert (value[0] if isinstance(value, list) else value) in json.dumps(problem)
+    after = world_api.client.get("/share-checks", headers=world_api.auth("privacy-officer")).json()["total"]
+    assert after == before, "a refused proposal is not recorded as a check"
+
+
+@pytest.mark.parametrize("body", [
+    {"datasets": [], "provider": "moh", "recipient": "mof", "purpose": "audit"},
+    {"datasets": "ohip-claims", "provider": "moh", "recipient": "mof", "purpose": "audit"},
+    {"datasets": ["ohip-claims"], "provider": "moh", "recipient": "mof", "purpose": "audit", "deidentified": "yes"},
+    {"datasets": ["ohip-claims"], "provider": "moh", "recipient": "mof", "purpose": "audit", "date": "2025-13-01"},
+    {"datasets": ["ohip-claims"], "provider": "moh", "recipient": "mof", "purpose": "audit", "surprise": 1},
+    {"provider": "moh"},
+    ["not", "an", "object"],
+])
+def test_malformed_proposals_are_4xx(world_api: Api, body: Any) -> None:
+    resp = world_api.client.post("/share-checks", json=body, headers=world_api.auth("privacy-officer"))
+    assert resp.status_code in (400, 422), resp.text
+    assert resp.headers["content-type"].startswith("application/problem+json")
+
+
+def test_checks_are_recorded_and_listed_for_privacy_officers(world_api: Api) -> None:
+    a = check(world_api, datasets=["ohip-claims"], provider="moh", recipient="mof", purpose="audit")
+    got = world_api.client.get(f"/share-checks/{a['id']}", headers=world_api.auth("privacy-officer"))
+    assert got.status_code == 200
+    assert got.json() == a
+    assert a["requested_by"].startswith("token ")
+    listed = world_api.client.get("/share-checks", headers=world_api.auth("privacy-officer")).json()
+    assert listed["total"] == 1 and listed["items"][0]["id"] == a["id"]
+    assert world_api.client.get("/share-checks", headers=world_api.auth("steward", "moh")).status_code == 403
+    assert world_api.client.get("/share-checks").status_code == 401
+    assert world_api.client.get("/share-checks/sc-none", headers=world_api.auth("admin")).status_code == 404
+
+
+def test_anonymous_callers_cannot_run_checks(world_api: Api) -> None:
+    resp = world_api.client.post("/share-checks", json=CASES[0]["proposal"])
+    assert resp.status_code == 401
+    assert resp.headers["content-type"].startswith("application/problem+json")
+
+
+def test_checks_are_stored_in_restricted_graphs_only(world_api: Api) -> None:
+    a = check(world_api, datasets=["ohip-claims"], provider="moh", recipient="mof", purpose="audit")
+    graphs = {str(g) for *_, g in world_api.registry.store.quads() if a["id"] in str(g)}
+    assert graphs and all(g.endswith("/restricted") for g in graphs)
+
+
+def test_authority_requirements_are_data_not_code(tmp_path: Any) -> None:
+    """A new authority added to the catalogue file is used without a code change."""
+    import shutil
+
+    from conftest import ROOT, load_world
+    from registry.config import Settings
+    from registry.service import open_registry
+
+    root = tmp_path / "repo"
+    for part in ("ontology", "shapes", "sparql"):
+        shutil.copytree(ROOT / part, root / part)
+    with (root / "ontology" / "authorities.ttl").open("a") as f:
+        f.write("""
+auth:test-statute-9 a reg:LegalAuthority ;
+    dct:identifier "test-statute-9" ;
+    skos:prefLabel "Test Act s. 9"@en ;
+    skos:inScheme auth:catalogue ;
+    reg:statute "Test Act" ; reg:statuteAbbreviation "TA" ; reg:section "9" ;
+    reg:citation "Test Act, s. 9" ;
+    reg:summary "A test authority that permits only statistics."@en ;
+    dct:source <https://www.ontario.ca/laws/statute/test> ;
+    reg:appliesToInformation info:personal-information ;
+    reg:permitsPurpose purpose:statistics .
+""")
+    reg = open_registry(Settings(data="memory", resources_dir=root))
+    try:
+        load_world(reg)
+        api = Api(reg)
+        put(api, "agreements", agreement("ta-9", "moh", "mof", ["ohip-claims"], legal_basis=["test-statute-9"],
+                                         purposes=["statistics", "research"]))
+        ok = check(api, datasets=["ohip-claims"], provider="moh", recipient="mof", purpose="statistics")
+        assert ok["decision"] == "conditional" and ok["basis"][0]["citation"] == "Test Act, s. 9"
+        refused = check(api, datasets=["ohip-claims"], provider="moh", recipient="mof", purpose="research")
+        assert codes(refused) == {"NO_LEGAL_BASIS"}
+        api.close()
+    finally:
+        reg.close()
+
+
+def test_cli_check_share(tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from registry.cli import app
+
+    runner = CliRunner()
+    data = str(tmp_path / "store")
+    world_file = CASEBOOK / "world.json"
+    assert runner.invoke(app, ["load", str(world_file), "--data", data]).exit_code == 0
+    res = runner.invoke(app, ["check-share", "--data", data, "--datasets", "ohip-claims", "--provider", "moh",
+                              "--recipient", "moh-idiu", "--purpose", "program-evaluation", "--date", "2025-06-01",
+                              "--json"])
+    assert res.exit_code == 0, res.output
+    answer = json.loads(res.stdout)
+    assert answer["decision"] == "conditional"
+    bad = runner.invoke(app, ["check-share", "--data", data, "--datasets", "nope", "--provider", "moh",
+                              "--recipient", "mof", "--purpose", "audit"])
+    assert bad.exit_code == 1
+    assert "nope" in bad.output
