@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from registry.api.deps import CallerDep, RegistryDep, require, sees_restricted
 from registry.api.negotiation import JSON, RDF_FORMATS, choose, read_body, read_record_input, serialize
+from registry.errors import BadInput, NotFound
 from registry.model import RecordKind
 from registry.records import WriteResult
 
@@ -52,11 +53,13 @@ def record_router(kind: RecordKind) -> APIRouter:
         request: Request,
         registry: RegistryDep,
         caller: CallerDep,
-        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        limit: Annotated[int, Query(ge=1, le=100_000)] = 50,
         offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
         q: Annotated[str | None, Query(max_length=200, description="text in title or description")] = None,
         include_retired: bool = False,
     ) -> JSONResponse:
+        if limit > registry.settings.max_page_size:
+            raise BadInput(f"limit is at most {registry.settings.max_page_size}", limit=registry.settings.max_page_size)
         filters = {k: v for k, v in request.query_params.items()
                    if k not in ("limit", "offset", "q", "include_retired", "format")}
         page = registry.records.list(kind, filters=filters, q=q, limit=limit, offset=offset,
@@ -67,8 +70,6 @@ def record_router(kind: RecordKind) -> APIRouter:
     @router.get("/{rid}", summary=f"One {kind.name}")
     def get_record(request: Request, rid: str, registry: RegistryDep, caller: CallerDep) -> Response:
         if not registry.records.exists(kind, rid):
-            from registry.errors import NotFound
-
             raise NotFound(f"no {kind.name} {rid!r}", kind=kind.name, id=rid)
         return _record_response(request, registry, kind, rid, sees_restricted(caller))
 
