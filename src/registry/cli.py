@@ -151,6 +151,22 @@ def check_share(
         typer.echo(f"  basis     {b['agreement']} -> {b['authority']} ({b['citation']}) {b['source']}")
 
 
+audit_app = typer.Typer(help="The audit log: verify the hash chain.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(data: DataOpt = None) -> None:
+    """Recompute the audit chain and every record's state; name the first broken entry (exit 1)."""
+    registry = _open(data)
+    report = registry.audit.verify()
+    registry.close()
+    typer.echo(json.dumps(report.as_json(), indent=2))
+    if not report.ok:
+        broken = report.broken or {}
+        _fail(f"audit chain broken at entry {broken.get('seq')}: {broken.get('problem')}")
+
+
 @app.command()
 def export(
     data: DataOpt = None,

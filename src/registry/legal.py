@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import StrictBool, field_validator
-from rdflib import URIRef
 from rdflib.term import Literal, Node
 
 from registry.errors import ValidationFailed, Violation
+from registry.lineage import Lineage
 from registry.model.common import Input, Iris, Slug, code_of
 from registry.model.dataset import ACCESS_BY_IRI
 from registry.namespaces import AGREEMENT_STATUS, AUTHORITY, DCTERMS, ODRL2, ORG_KIND, PURPOSE, REG
@@ -44,6 +44,8 @@ class ShareProposal(Input):
     consent: StrictBool = False
     #: a research ethics board has approved the use (for authorities that require it)
     ethics_approval: StrictBool = False
+    #: answer from the records as they stood at this moment (default: as they are now)
+    as_of: dt.datetime | None = None
 
     @field_validator("datasets")
     @classmethod
@@ -207,8 +209,9 @@ def _bool(v: Node | None) -> bool | None:
 class LegalEngine:
     """Answers share proposals from the records in a store and the authority catalogue."""
 
-    def __init__(self, store: Store, iris: Iris, resources: Resources) -> None:
+    def __init__(self, store: Store, iris: Iris, resources: Resources, lineage: Lineage) -> None:
         self.store, self.iris, self.res = store, iris, resources
+        self.lineage = lineage
         self._purpose_labels = {p["id"]: p["label"] or p["id"] for p in purposes(resources)}
         self._purpose_ids = set(self._purpose_labels)
 
@@ -218,12 +221,12 @@ class LegalEngine:
     # ------------------------------------------------------------------ facts
     def _dataset(self, rid: str) -> DatasetFacts | None:
         iri = self.iris.record("dataset", rid)
-        rows = self.store.select(self.res.query("share-dataset"), {"dataset": iri})
+        rows = self.store.select(self.res.query("dataset-facts"), {"dataset": iri})
         if not rows:
             return None
         row = rows[0]
         declared = _bool(row.get("pi")) is True
-        path = None if declared else self._inherited_path(iri)
+        effective, path = self.lineage.effective_pi(rid)
         publisher = row.get("publisher")
         access = row.get("access")
         return DatasetFacts(
@@ -232,39 +235,9 @@ class LegalEngine:
             publisher=self.iris.id_of(publisher) if publisher is not None else None,
             access=ACCESS_BY_IRI.get(str(access)) if access is not None else None,
             declared_pi=declared,
-            effective_pi=declared or path is not None,
+            effective_pi=declared or effective,
             inherited_from=path,
         )
-
-    def _inherited_path(self, iri: URIRef) -> list[str] | None:
-        """The lineage path from the dataset up to a source that declares personal information, with
-        no de-identification on the way; None when there is no such source."""
-        rows = self.store.select(self.res.query("lineage-upstream"), {"dataset": iri})
-        sources: dict[Node, list[Node]] = {}
-        kind: dict[Node, str] = {}
-        declared: dict[Node, bool] = {}
-        for r in rows:
-            sources.setdefault(r["node"], []).append(r["source"])
-            if "kind" in r:
-                kind[r["node"]] = str(r["kind"]).rsplit("/", 1)[-1]
-            declared[r["node"]] = _bool(r.get("nodePi")) is True
-            declared[r["source"]] = _bool(r.get("sourcePi")) is True
-
-        def walk(node: Node, trail: tuple[Node, ...]) -> list[Node] | None:
-            if kind.get(node) == "deidentification":
-                return None  # a de-identification activity stops the propagation
-            for src in sorted(sources.get(node, []), key=str):
-                if src in trail:
-                    continue
-                if declared.get(src):
-                    return [*trail, node, src]
-                found = walk(src, (*trail, node))
-                if found:
-                    return found
-            return None
-
-        path = walk(iri, ())
-        return [self.iris.id_of(n) for n in path] if path else None
 
     def _org(self, rid: str) -> OrgFacts | None:
         rows = self.store.select(self.res.query("organization-facts"), {"org": self.iris.record("organization", rid)})

@@ -73,6 +73,13 @@ class REG(DefinedNamespace):
     deidentified: object
     answer: object
     # audit
+    AuditEntry: object
+    sequence: object
+    recordKind: object
+    previousHash: object
+    previousEntry: object
+    entryHash: object
+    snapshot: object
     action: object
     beforeHash: object
     afterHash: object

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +26,7 @@ from registry.errors import (
     ValidationFailed,
     Violation,
 )
+from registry.lineage import LineageIndex
 from registry.model import KINDS, RecordKind
 from registry.model.common import Input, Iris, RecordGraphs, code_iri
 from registry.namespaces import DCTERMS, RDF, REG, XSD
@@ -35,6 +35,8 @@ from registry.store.base import Store, Triple
 from registry.validation import ShaclValidator
 
 WRITER_ROLES = ("admin", "privacy-officer", "steward")
+#: fields that GET adds and a client may send back unchanged in a PUT; they are derived, never written
+READ_ONLY = ("retired", "effective_personal_information", "personal_information_path", "warnings")
 
 
 @dataclass
@@ -77,8 +79,11 @@ def _short(v: Any) -> str | None:
 class Records:
     """Reads and writes records in one store."""
 
-    def __init__(self, store: Store, iris: Iris, resources: Resources, validator: ShaclValidator) -> None:
+    def __init__(self, store: Store, iris: Iris, resources: Resources, validator: ShaclValidator,
+                 audit_log: audit.AuditLog, lineage: LineageIndex) -> None:
         self.store, self.iris, self.res, self.validator = store, iris, resources, validator
+        self.audit = audit_log
+        self.lineage = lineage
         self._write_lock = threading.Lock()
 
     # ------------------------------------------------------------- reading
@@ -109,7 +114,12 @@ class Records:
 
     def get(self, kind: RecordKind, rid: str, *, full: bool) -> dict[str, Any]:
         g = self.graph(kind, rid, full=full)
-        return kind.from_rdf(g, self.iris.record(kind.name, rid), self.iris)
+        out = kind.from_rdf(g, self.iris.record(kind.name, rid), self.iris)
+        if full and kind.name == "dataset":
+            effective, path = self.lineage.effective_pi(rid)
+            out["effective_personal_information"] = effective
+            out["personal_information_path"] = path
+        return out
 
     def list(
         self,
@@ -168,6 +178,7 @@ class Records:
         if not isinstance(data, dict):
             raise BadInput(f"a {kind.name} is a JSON object")
         focus = str(self.iris.record(kind.name, data["id"])) if isinstance(data.get("id"), str) else "request"
+        data = {k: v for k, v in data.items() if k not in READ_ONLY}
         try:
             return kind.model.model_validate(data)
         except ValidationError as e:
@@ -241,16 +252,14 @@ class Records:
         return found
 
     def _cycles(self, rec: Input, iri: URIRef) -> list[Violation]:
-        out = []
-        for src in getattr(rec, "derived_from", []):
-            src_iri = self.iris.record("dataset", src)
-            if src_iri != iri and self.store.ask(self.res.query("lineage-cycle"), {"source": src_iri, "dataset": iri}):
-                path = self.store.select(self.res.query("lineage-cycle-path"), {"source": src_iri, "dataset": iri})
-                names = sorted(self.iris.id_of(r["mid"]) for r in path)
-                out.append(Violation(focus_node=str(iri), path=None, field="derived_from",
-                                     message=f"deriving from {src!r} would close a lineage cycle through "
-                                             f"{', '.join(names)}", value=src))
-        return out
+        rid: str = rec.id  # type: ignore[attr-defined]
+        sources: list[str] = getattr(rec, "derived_from", [])
+        cycle = self.lineage.would_cycle(rid, sources)
+        if cycle is None:
+            return []
+        return [Violation(focus_node=str(iri), path=None, field="derived_from", value=cycle[-2],
+                          message=f"deriving from {cycle[-2]!r} would close a lineage cycle: "
+                                  f"{' -> '.join(cycle)}")]
 
     def write(
         self,
@@ -286,18 +295,27 @@ class Records:
                 raise ValidationFailed(violations)
             after = list(rg.public) + list(rg.restricted)
             after_hash = audit.state_hash(after)
-            self._commit(kind, rid_new, rg.public, rg.restricted, caller,
+            self._commit(kind, rid_new, list(rg.public), list(rg.restricted), caller,
                          "create" if not before else "update", before_hash, after_hash)
+            self._index(kind, rec, retired=False)
         record = kind.from_rdf(rg.union(), rg.iri, self.iris)
         return WriteResult(record=record, etag=after_hash, created=not before,
                            warnings=[v for v in found if v.severity != "Violation"])
 
-    def _commit(self, kind: RecordKind, rid: str, public: Iterable[Triple], restricted: Iterable[Triple],
+    def _commit(self, kind: RecordKind, rid: str, public: list[Triple], restricted: list[Triple],
                 caller: Caller, action: str, before: str, after: str) -> None:
         pub_g, res_g = self.iris.graphs(kind.name, rid)
-        audit_g, audit_t = audit.entry(self.iris, agent=caller.agent, action=action,
-                                       record=self.iris.record(kind.name, rid), before=before, after=after)
-        self.store.replace_graphs({pub_g: list(public), res_g: list(restricted), audit_g: audit_t})
+        self.audit.commit({pub_g: public, res_g: restricted}, agent=caller.agent, action=action,
+                          record=self.iris.record(kind.name, rid), kind=kind.name, rid=rid, before=before,
+                          after=after, snapshot=public + restricted)
+
+    def _index(self, kind: RecordKind, rec: Input, *, retired: bool) -> None:
+        if kind.name != "dataset":
+            return
+        gb = getattr(rec, "generated_by", None)
+        self.lineage.update(rec.id, getattr(rec, "derived_from", []),  # type: ignore[attr-defined]
+                            pi=bool(getattr(rec, "personal_information", False)),
+                            kind=gb.kind if gb is not None else None, retired=retired)
 
     def retire(self, kind: RecordKind, rid: str, caller: Caller, *, if_match: str | None = None) -> None:
         with self._write_lock:
@@ -320,6 +338,7 @@ class Records:
             restricted = self.store.graph(res_g)
             self._commit(kind, rid, public, restricted, caller, "retire", before_hash,
                          audit.state_hash(public + restricted))
+            self._index(kind, rec, retired=True)
 
 
     # ------------------------------------------------------- whole store

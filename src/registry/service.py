@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 from rdflib import Graph
 
+from registry.audit import AuditLog
 from registry.auth import Tokens
 from registry.config import Settings
 from registry.legal import LegalEngine
+from registry.lineage import LineageIndex
 from registry.model.common import Iris
 from registry.records import Records
 from registry.resources import Resources, resources
@@ -27,6 +29,8 @@ class Registry:
     records: Records
     tokens: Tokens
     share_checks: ShareChecks
+    audit: AuditLog
+    lineage: LineageIndex
 
     def close(self) -> None:
         self.store.close()
@@ -46,13 +50,17 @@ def open_registry(settings: Settings | None = None) -> Registry:
     iris = Iris(settings.base_iri)
     load_reference_graphs(store, iris, res)
     validator = ShaclValidator(res)
+    audit_log = AuditLog(store, iris, res)
+    lineage = LineageIndex(store, iris, res)
     return Registry(
         settings=settings,
         store=store,
         iris=iris,
         resources=res,
         validator=validator,
-        records=Records(store, iris, res, validator),
+        records=Records(store, iris, res, validator, audit_log, lineage),
         tokens=Tokens(store, iris, res),
-        share_checks=ShareChecks(store, iris, res, LegalEngine(store, iris, res)),
+        share_checks=ShareChecks(store, iris, res, LegalEngine(store, iris, res, lineage), audit_log),
+        audit=audit_log,
+        lineage=lineage,
     )

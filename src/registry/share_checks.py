@@ -13,6 +13,7 @@ from rdflib import Literal
 from registry import audit
 from registry.auth import Caller
 from registry.errors import BadInput, NotFound, ValidationFailed
+from registry.history import lineage_as_of
 from registry.legal import LegalEngine, ShareProposal
 from registry.model.common import Iris, code_iri
 from registry.namespaces import DCTERMS, PROV, PURPOSE, RDF, REG, XSD
@@ -22,8 +23,10 @@ from registry.store.base import Store, Triple
 
 
 class ShareChecks:
-    def __init__(self, store: Store, iris: Iris, resources: Resources, engine: LegalEngine) -> None:
+    def __init__(self, store: Store, iris: Iris, resources: Resources, engine: LegalEngine,
+                 audit_log: audit.AuditLog) -> None:
         self.store, self.iris, self.res, self.engine = store, iris, resources, engine
+        self.audit = audit_log
 
     def parse(self, data: Any) -> ShareProposal:
         if not isinstance(data, dict):
@@ -36,7 +39,12 @@ class ShareChecks:
     def run(self, data: Any, caller: Caller, *, record: bool = True) -> dict[str, Any]:
         proposal = self.parse(data)
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        answer = self.engine.check(proposal, today=now.date())
+        engine = self.engine
+        if proposal.as_of is not None:
+            when = proposal.as_of if proposal.as_of.tzinfo else proposal.as_of.replace(tzinfo=dt.UTC)
+            view, lineage = lineage_as_of(self.store, self.iris, self.res, when)
+            engine = LegalEngine(view, self.iris, self.res, lineage)
+        answer = engine.check(proposal, today=now.date())
         check_id = f"sc-{now.strftime('%Y%m%dt%H%M%S')}-{secrets.token_hex(4)}"
         asked = proposal.model_dump(mode="json")
         asked["date"] = asked["date"] or now.date().isoformat()
@@ -69,9 +77,8 @@ class ShareChecks:
             (s, REG.answer, Literal(json.dumps(body, sort_keys=True))),
         ]
         t += [(s, REG.dataset, self.iris.record("dataset", d)) for d in proposal.datasets]
-        audit_g, audit_t = audit.entry(self.iris, agent=caller.agent, action="check", record=s,
-                                       before=audit.EMPTY, after=audit.state_hash(t))
-        self.store.replace_graphs({self._graph(check_id): t, audit_g: audit_t})
+        self.audit.commit({self._graph(check_id): t}, agent=caller.agent, action="check", record=s,
+                          kind="share-check", rid=check_id, before=audit.EMPTY, after=audit.state_hash(t))
 
     def get(self, check_id: str) -> dict[str, Any]:
         for _s, p, o in self.store.graph(self._graph(check_id)):

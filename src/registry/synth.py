@@ -699,7 +699,7 @@ class Synth:
                            f"{c} {P_OPERATOR} {O_LTEQ}{rg}{c} {P_RIGHT} {dur}{rg}")
         return "".join(out)
 
-    def chunks(self, batch: int = 2000) -> Iterator[str]:
+    def chunks(self, batch: int = 500) -> Iterator[str]:
         """The whole registry as N-Quads text, in chunks: organisations, datasets, agreements."""
         yield "".join(self.organization_quads(o) for o in self.orgs)
         # text is drawn from its own generator, so the plan never depends on how text is drawn

@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 
 from registry import __version__
 from registry.api import errors
+from registry.api.audit import router as audit_router
+from registry.api.lineage import router as lineage_router
 from registry.api.negotiation import JSONLD_CONTEXT
 from registry.api.records import record_router
 from registry.api.reference import router as reference_router
@@ -40,8 +42,10 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         lifespan=lifespan,
     )
     errors.install(app)
+    app.include_router(lineage_router)
     for kind in KINDS.values():
         app.include_router(record_router(kind))
+    app.include_router(audit_router)
     app.include_router(reference_router)
     app.include_router(share_checks_router)
 

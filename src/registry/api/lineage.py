@@ -1,0 +1,37 @@
+"""/datasets/{id}/lineage and /datasets/{id}/impact."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from registry.api.deps import CallerDep, RegistryDep, sees_restricted
+from registry.api.negotiation import JSON, RDF_FORMATS, choose, serialize
+from registry.lineage_views import impact_json, lineage_graph, lineage_json
+
+router = APIRouter(prefix="/datasets", tags=["lineage"])
+
+
+@router.get("/{rid}/lineage", summary="A dataset's lineage: upstream, downstream or both, as of a moment")
+def get_lineage(
+    rid: str,
+    request: Request,
+    registry: RegistryDep,
+    caller: CallerDep,
+    direction: Annotated[str, Query(pattern="^(upstream|downstream|both)$")] = "both",
+    depth: Annotated[int | None, Query(ge=0, le=50)] = None,
+    as_of: Annotated[dt.datetime | None, Query(description="answer from the records as they stood then")] = None,
+) -> Response:
+    answer = lineage_json(registry, rid, direction=direction, depth=depth, as_of=as_of, full=sees_restricted(caller))
+    media = choose(request, [JSON, *RDF_FORMATS])
+    if media != JSON:
+        return Response(serialize(lineage_graph(registry, answer), media), media_type=media)
+    return JSONResponse(answer, headers={"Vary": "Accept, Authorization"})
+
+
+@router.get("/{rid}/impact", summary="Everything downstream of a dataset and every agreement that covers any of it")
+def get_impact(rid: str, registry: RegistryDep, caller: CallerDep) -> JSONResponse:
+    return JSONResponse(impact_json(registry, rid, full=sees_restricted(caller)), headers={"Vary": "Authorization"})
