@@ -31,7 +31,7 @@ run: demo
 	$(BIN)/registry serve --data $(DATA) --host $(HOST) --port $(PORT)
 
 lint: install-test
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests $(wildcard bench)
 
 test: install-test lint
 	$(BIN)/python -m pytest -q
