@@ -151,6 +151,41 @@ def check_share(
         typer.echo(f"  basis     {b['agreement']} -> {b['authority']} ({b['citation']}) {b['source']}")
 
 
+@app.command("backup")
+def backup_cmd(
+    target: Annotated[Path, typer.Argument(help="a new folder for the backup")],
+    data: DataOpt = None,
+) -> None:
+    """Back up the store to a new folder (consistent, and safe while the server runs)."""
+    from registry.backup import backup
+
+    try:
+        n = backup(Path(_settings(data).data), target)
+    except RegistryError as e:
+        _report_error(e)
+        return
+    except OSError as e:
+        _fail(f"cannot back up: {e}")
+    typer.echo(f"backed up {n} quads to {target}", err=True)
+
+
+@app.command("restore")
+def restore_cmd(
+    source: Annotated[Path, typer.Argument(help="a folder made by `registry backup`")],
+    data: DataOpt = None,
+    force: Annotated[bool, typer.Option(help="replace the store that is there")] = False,
+) -> None:
+    """Replace the store by a backup (the server must be stopped)."""
+    from registry.backup import restore
+
+    try:
+        n = restore(source, Path(_settings(data).data), force=force)
+    except RegistryError as e:
+        _report_error(e)
+        return
+    typer.echo(f"restored {n} quads from {source}", err=True)
+
+
 audit_app = typer.Typer(help="The audit log: verify the hash chain.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 

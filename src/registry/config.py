@@ -20,8 +20,16 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     #: the largest page a list may ask for
     max_page_size: int = 500
+    #: requests a minute per token (or per client address for anonymous callers); 0 turns the limit off
+    rate_per_minute: int = 3000
     #: directory of the repository's reference files (ontology/, shapes/, sparql/); found automatically
     resources_dir: Path | None = None
+    #: /sparql: the longest a query may run, in seconds (503 after)
+    sparql_timeout_seconds: float = 10.0
+    #: /sparql: the most result rows (or triples) an answer may hold (400 above)
+    sparql_max_rows: int = 10_000
+    #: /sparql: how many queries may run at once (503 when all are busy)
+    sparql_max_concurrent: int = 4
 
     @property
     def in_memory(self) -> bool:

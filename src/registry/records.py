@@ -295,6 +295,10 @@ class Records:
                 raise ValidationFailed(violations)
             after = list(rg.public) + list(rg.restricted)
             after_hash = audit.state_hash(after)
+            if after_hash == before_hash:  # nothing changes: nothing is written or logged
+                record = kind.from_rdf(rg.union(), rg.iri, self.iris)
+                return WriteResult(record=record, etag=after_hash, created=False,
+                                   warnings=[v for v in found if v.severity != "Violation"])
             self._commit(kind, rid_new, list(rg.public), list(rg.restricted), caller,
                          "create" if not before else "update", before_hash, after_hash)
             self._index(kind, rec, retired=False)

@@ -13,6 +13,8 @@ from registry.api import errors
 from registry.api.audit import router as audit_router
 from registry.api.lineage import router as lineage_router
 from registry.api.negotiation import JSONLD_CONTEXT
+from registry.api.public import router as public_router
+from registry.api.ratelimit import RateLimiter
 from registry.api.records import record_router
 from registry.api.reference import router as reference_router
 from registry.api.share_checks import router as share_checks_router
@@ -29,6 +31,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = registry is None
         app.state.registry = registry or open_registry(settings)
+        app.state.limiter = RateLimiter(app.state.registry.settings.rate_per_minute)
         try:
             yield
         finally:
@@ -43,6 +46,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     )
     errors.install(app)
     app.include_router(lineage_router)
+    app.include_router(public_router)  # first: its HTML routes share the record URLs
     for kind in KINDS.values():
         app.include_router(record_router(kind))
     app.include_router(audit_router)

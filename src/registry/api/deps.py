@@ -21,12 +21,16 @@ RegistryDep = Annotated[Registry, Depends(get_registry)]
 
 def get_caller(request: Request, registry: RegistryDep) -> Caller:
     header = request.headers.get("authorization")
+    limiter = request.app.state.limiter
     if not header:
+        limiter.hit("ip:" + (request.client.host if request.client else "unknown"))
         return ANONYMOUS
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("use an Authorization header of the form 'Bearer <token>'")
-    return registry.tokens.authenticate(secret.strip())
+    caller = registry.tokens.authenticate(secret.strip())
+    limiter.hit("token:" + str(caller.token_id))
+    return caller
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry import errors as e
+from registry.api.ratelimit import TooManyRequests
 
 STATUS: dict[type[e.RegistryError], int] = {
     e.BadInput: 400,
@@ -22,6 +23,7 @@ STATUS: dict[type[e.RegistryError], int] = {
     e.UnsupportedMediaType: 415,
     e.ValidationFailed: 422,
     e.UnknownReference: 422,
+    TooManyRequests: 429,
 }
 
 PROBLEM = "application/problem+json"
@@ -40,6 +42,8 @@ def problem(status: int, code: str, title: str, detail: str, instance: str, **ex
                             "instance": instance}
     body.update(extra)
     headers = {"WWW-Authenticate": 'Bearer realm="registry"'} if status == 401 else None
+    if status == 429 and "retry_after" in extra:
+        headers = {"Retry-After": str(extra["retry_after"])}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
