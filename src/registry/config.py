@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     sparql_max_rows: int = 10_000
     #: /sparql: how many queries may run at once (503 when all are busy)
     sparql_max_concurrent: int = 4
+    #: /catalog: the catalogue's title and the name of its publisher (the body running the registry)
+    catalog_title: str = "Government data-sharing registry"
+    catalog_publisher: str = "Registry operator"
 
     @property
     def in_memory(self) -> bool:

@@ -1,0 +1,45 @@
+"""Dependencies of the public read paths (SPARQL, transparency register, catalogue, web pages): the
+registry's views and SPARQL service, made once per app on first use. Tests swap them with
+`app.dependency_overrides[get_views]`."""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from registry.api.deps import RegistryDep
+from registry.sparql import Limits, SparqlService
+from registry.views import Views
+
+_LOCK = threading.Lock()
+
+
+def get_views(request: Request, registry: RegistryDep) -> Views:
+    state = request.app.state
+    with _LOCK:
+        views: Views | None = getattr(state, "public_views", None)
+        if views is None or getattr(state, "public_views_of", None) is not registry:
+            views = Views(registry.store, registry.iris, registry.audit)
+            state.public_views, state.public_views_of = views, registry
+    return views
+
+
+ViewsDep = Annotated[Views, Depends(get_views)]
+
+
+def get_sparql(request: Request, registry: RegistryDep, views: ViewsDep) -> SparqlService:
+    state = request.app.state
+    with _LOCK:
+        service: SparqlService | None = getattr(state, "sparql_service", None)
+        if service is None or service.views is not views or service.registry is not registry:
+            s = registry.settings
+            service = SparqlService(registry, views, Limits(timeout=s.sparql_timeout_seconds,
+                                                            max_rows=s.sparql_max_rows,
+                                                            max_concurrent=s.sparql_max_concurrent))
+            state.sparql_service = service
+    return service
+
+
+SparqlDep = Annotated[SparqlService, Depends(get_sparql)]

@@ -1,0 +1,230 @@
+"""/sparql: the SPARQL 1.1 Protocol, read-only (after rdflib-endpoint's sparql_router: content
+negotiation tables, a service description on a bare GET, typed errors).
+
+GET ?query=...; POST application/x-www-form-urlencoded (query=...); POST application/sparql-query
+(the query as the body). default-graph-uri and named-graph-uri may be repeated. Updates are refused
+(403). What a caller sees is decided by its role (registry/sparql.py, registry/views.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request, Response
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from starlette.concurrency import run_in_threadpool
+
+from registry.api.deps import CallerDep, RegistryDep
+from registry.api.errors import problem
+from registry.api.negotiation import read_body
+from registry.api.public_deps import SparqlDep
+from registry.auth import Caller
+from registry.namespaces import DCTERMS, RDF, RDFS
+from registry.sparql import (
+    BOOLEAN_TYPES,
+    GRAPH_TYPES,
+    SOLUTION_TYPES,
+    Dataset,
+    MediaTypeNotSupported,
+    NotAcceptable,
+    ProtocolViolation,
+    SparqlError,
+    SparqlService,
+    UpdateRefused,
+    serialize,
+)
+
+router = APIRouter(tags=["sparql"])
+
+FORM = "application/x-www-form-urlencoded"
+DIRECT = "application/sparql-query"
+UPDATE = "application/sparql-update"
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+FORMATS = Namespace("http://www.w3.org/ns/formats/")
+#: media type of the service description -> rdflib serialiser
+DESCRIPTION_TYPES = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/rdf+xml": "xml",
+                     "application/n-triples": "nt"}
+RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
+                  "Turtle", "N-Triples", "JSON-LD", "RDF_XML")
+
+
+def negotiate(accept: str, offered: list[str]) -> str | None:
+    """The offered type the Accept header likes best (the first offered on a tie, or when there is
+    no Accept header); None when it accepts none of them."""
+    if not accept.strip():
+        return offered[0]
+    best: tuple[float, int, int] | None = None  # (q, specificity, -position)
+    chosen = None
+    for part in accept.split(","):
+        fields = [f.strip() for f in part.split(";")]
+        mt = fields[0].lower()
+        q = 1.0
+        for f in fields[1:]:
+            if f.lower().startswith("q="):
+                try:
+                    q = float(f[2:])
+                except ValueError:
+                    q = 0.0
+        if q <= 0:
+            continue
+        for i, o in enumerate(offered):
+            if mt == o:
+                spec = 2
+            elif mt.endswith("/*") and (mt == "*/*" or o.startswith(mt[:-1])):
+                spec = 0 if mt == "*/*" else 1
+            else:
+                continue
+            key = (q, spec, -i)
+            if best is None or key > best:
+                best, chosen = key, o
+    return chosen
+
+
+def _choose(request: Request, offered: list[str]) -> str:
+    fmt = request.query_params.get("format")
+    aliases = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
+               "csv": "text/csv", "tsv": "text/tab-separated-values", "ttl": "text/turtle",
+               "turtle": "text/turtle", "nt": "application/n-triples", "jsonld": "application/ld+json",
+               "rdf": "application/rdf+xml"}
+    if fmt and aliases.get(fmt, fmt) in offered:
+        return aliases.get(fmt, fmt)
+    chosen = negotiate(request.headers.get("accept", ""), offered)
+    if chosen is None:
+        raise NotAcceptable(f"this answer is offered as {', '.join(offered)}", offered=offered)
+    return chosen
+
+
+def _problem(request: Request, exc: SparqlError) -> Response:
+    return problem(exc.status, exc.code, exc.title, exc.detail, request.url.path, **exc.extra)
+
+
+def _single(values: list[str], name: str) -> str:
+    if len(values) != 1:
+        raise ProtocolViolation(f"give exactly one {name} parameter (got {len(values)})")
+    return values[0]
+
+
+def _dataset(pairs: list[tuple[str, str]]) -> Dataset:
+    return Dataset(default=tuple(v for k, v in pairs if k == "default-graph-uri"),
+                   named=tuple(v for k, v in pairs if k == "named-graph-uri"))
+
+
+@router.get("/sparql", summary="SPARQL 1.1 query (GET), or the service description when no query is given")
+async def sparql_get(request: Request, caller: CallerDep, service: SparqlDep, registry: RegistryDep) -> Response:
+    try:
+        pairs = request.query_params.multi_items()
+        if any(k == "update" for k, _ in pairs):
+            raise UpdateRefused("this endpoint is read-only, and updates never come by GET")
+        queries = [v for k, v in pairs if k == "query"]
+        if not queries:
+            return description(request, service, caller)
+        return await _answer(request, service, caller, _single(queries, "query"), _dataset(pairs))
+    except SparqlError as exc:
+        return _problem(request, exc)
+
+
+@router.post("/sparql", summary="SPARQL 1.1 query (POST: URL-encoded form or application/sparql-query)",
+             openapi_extra={"requestBody": {"content": {
+                 FORM: {"schema": {"type": "object", "properties": {"query": {"type": "string"}}}},
+                 DIRECT: {"schema": {"type": "string"}}}}})
+async def sparql_post(request: Request, caller: CallerDep, service: SparqlDep, registry: RegistryDep) -> Response:
+    try:
+        header = request.headers.get("content-type", "")
+        ct, _, params = header.partition(";")
+        ct = ct.strip().lower()
+        charset = next((p.split("=", 1)[1].strip().strip('"').lower() for p in params.split(";")
+                        if p.strip().lower().startswith("charset=")), "utf-8")
+        if ct == UPDATE:
+            raise UpdateRefused("this endpoint is read-only: records change through the REST API")
+        if ct not in (FORM, DIRECT):
+            raise MediaTypeNotSupported(f"send the query as {FORM} or {DIRECT} (got {ct or 'no Content-Type'})",
+                                        accepted=[FORM, DIRECT])
+        if charset not in ("utf-8", "utf8"):
+            raise MediaTypeNotSupported(f"the body must be UTF-8 (got charset={charset})")
+        body = await read_body(request, registry.settings.max_body_bytes)
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise MediaTypeNotSupported("the body is not valid UTF-8") from None
+        url_pairs = request.query_params.multi_items()
+        if ct == FORM:
+            form = parse_qsl(text, keep_blank_values=True)
+            if any(k == "update" for k, _ in form):
+                raise UpdateRefused("this endpoint is read-only: records change through the REST API")
+            query = _single([v for k, v in form if k == "query"], "query")
+            return await _answer(request, service, caller, query, _dataset(form + url_pairs))
+        if any(k == "query" for k, _ in url_pairs):
+            raise ProtocolViolation("a direct POST carries the query in its body, not in ?query=")
+        return await _answer(request, service, caller, text, _dataset(url_pairs))
+    except SparqlError as exc:
+        return _problem(request, exc)
+
+
+async def _answer(request: Request, service: SparqlService, caller: Caller, query: str, dataset: Dataset) -> Response:
+    s = service.check(query, dataset)
+    offered = {"ASK": BOOLEAN_TYPES, "CONSTRUCT": GRAPH_TYPES, "DESCRIBE": GRAPH_TYPES}.get(s.form or "", SOLUTION_TYPES)
+    media = _choose(request, list(offered))
+    base = str(request.url.replace(query="", fragment=""))
+    future, stop = service.start(query, dataset, caller, base)
+    try:
+        answer = await asyncio.wait_for(asyncio.wrap_future(future), timeout=service.limits.timeout)
+    except TimeoutError:
+        stop.set()
+        raise service.timeout_error() from None
+    if media not in offered or answer.kind != {"ASK": "boolean", "CONSTRUCT": "triples",
+                                               "DESCRIBE": "triples"}.get(s.form or "", "solutions"):
+        # the scan misread the query form: negotiate again for what it really is
+        from registry.sparql import media_types
+
+        media = _choose(request, list(media_types(answer)))
+    body = await run_in_threadpool(serialize, answer, media)
+    headers = {"Vary": "Accept, Authorization", "X-Registry-View": answer.view}
+    if not caller.anonymous:
+        headers["Cache-Control"] = "private, no-store"
+    content_type = media + ("; charset=utf-8" if media.startswith("text/") else "")
+    return Response(body, media_type=content_type, headers=headers)
+
+
+def description_graph(endpoint: str, service: SparqlService, caller: Caller) -> Graph:
+    g = Graph()
+    g.bind("sd", SD)
+    g.bind("formats", FORMATS)
+    g.bind("dct", DCTERMS)
+    s = URIRef(endpoint)
+    g.add((s, RDF.type, SD.Service))
+    g.add((s, SD.endpoint, s))
+    g.add((s, SD.supportedLanguage, SD.SPARQL11Query))
+    g.add((s, SD.feature, SD.UnionDefaultGraph))
+    for f in RESULT_FORMATS:
+        g.add((s, SD.resultFormat, FORMATS[f]))
+    view = service.view_for(caller)
+    seen = "every graph" if view is None else (
+        "the public graph of every record and the reference graphs (ontology, authorities, vocabularies)"
+        if view.name == "public" else "the public and restricted graphs of every record, and the reference graphs")
+    g.add((s, DCTERMS.description, Literal(
+        f"Read-only SPARQL 1.1 endpoint of the data-sharing registry. This caller sees {seen}; the default "
+        f"graph is their union. Updates and SERVICE are refused. Queries stop after "
+        f"{service.limits.timeout:g} s and answers hold at most {service.limits.max_rows} rows.", lang="en")))
+    ds, dg = BNode(), BNode()
+    g.add((s, SD.defaultDataset, ds))
+    g.add((ds, RDF.type, SD.Dataset))
+    g.add((ds, SD.defaultGraph, dg))
+    g.add((dg, RDF.type, SD.Graph))
+    g.add((dg, RDFS.comment, Literal(f"the union of {seen}", lang="en")))
+    return g
+
+
+def description(request: Request, service: SparqlService, caller: Caller) -> Response:
+    offered = list(DESCRIPTION_TYPES)
+    wants_html = negotiate(request.headers.get("accept", ""), ["text/html", *offered]) == "text/html" \
+        and "text/html" in request.headers.get("accept", "")
+    if wants_html:
+        from registry.web.pages import sparql_page
+
+        return sparql_page(request, service, caller)
+    media = _choose(request, offered)
+    endpoint = str(request.url.replace(query="", fragment=""))
+    text: Any = description_graph(endpoint, service, caller).serialize(format=DESCRIPTION_TYPES[media])
+    return Response(text, media_type=media, headers={"Vary": "Accept, Authorization"})
