@@ -24,6 +24,13 @@ class Settings(BaseSettings):
     rate_per_minute: int = 3000
     #: directory of the repository's reference files (ontology/, shapes/, sparql/); found automatically
     resources_dir: Path | None = None
+    #: POST /api/v1/lineage: the organisation (id) that publishes the datasets an event sent with an admin
+    #: token names for the first time (a steward's events publish them under the steward's organisation)
+    openlineage_publisher: str | None = None
+    #: POST /api/v1/lineage: the placeholder steward of datasets first seen in an event, until a steward
+    #: completes them (a deployment points the address at the mailbox of its data-governance office)
+    openlineage_steward_name: str = "Steward to be assigned"
+    openlineage_steward_email: str = "steward-needed@registry.invalid"
     #: /sparql: the longest a query may run, in seconds (503 after)
     sparql_timeout_seconds: float = 10.0
     #: /sparql: the most result rows (or triples) an answer may hold (400 above)

@@ -90,6 +90,8 @@ class REG(DefinedNamespace):
     expires: object
     revoked: object
     created: object
+    # OpenLineage identifiers of datasets (adms:Identifier nodes)
+    lineageNamespace: object
 
 
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
@@ -105,6 +107,7 @@ PD_CATEGORY = Namespace(NS_ROOT + "vocab/pd-category/")
 INFO_KIND = Namespace(NS_ROOT + "vocab/information-kind/")
 ACCESS_RIGHT = Namespace("http://publications.europa.eu/resource/authority/access-right/")
 DPV = Namespace("https://w3id.org/dpv#")
+ADMS = Namespace("http://www.w3.org/ns/adms#")
 
 PREFIXES: dict[str, Namespace] = {
     "reg": REG._NS,
@@ -117,6 +120,7 @@ PREFIXES: dict[str, Namespace] = {
     "vcard": Namespace(str(VCARD)),
     "skos": Namespace(str(SKOS)),
     "dpv": DPV,
+    "adms": ADMS,
     "xsd": Namespace(str(XSD)),
     "rdf": Namespace(str(RDF)),
     "rdfs": Namespace(str(RDFS)),
@@ -125,7 +129,7 @@ PREFIXES: dict[str, Namespace] = {
 }
 
 __all__ = [
-    "ACCESS_RIGHT", "ACTIVITY_KIND", "AGREEMENT_STATUS", "AUTHORITY", "DCAT", "DCTERMS", "DPV", "FOAF",
+    "ACCESS_RIGHT", "ADMS", "ACTIVITY_KIND", "AGREEMENT_STATUS", "AUTHORITY", "DCAT", "DCTERMS", "DPV", "FOAF",
     "INFO_KIND", "NS_ROOT", "ODRL2", "ORG", "ORG_KIND", "PD_CATEGORY", "PREFIXES", "PROV", "PURPOSE", "RDF",
     "RDFS", "REG", "SENSITIVITY", "SKOS", "UNIT_KIND", "VCARD", "VOCAB", "XSD",
 ]

@@ -13,6 +13,7 @@ from registry.api import errors
 from registry.api.audit import router as audit_router
 from registry.api.lineage import router as lineage_router
 from registry.api.negotiation import JSONLD_CONTEXT
+from registry.api.openlineage import router as openlineage_router
 from registry.api.public import router as public_router
 from registry.api.ratelimit import RateLimiter
 from registry.api.records import record_router
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     )
     errors.install(app)
     app.include_router(lineage_router)
+    app.include_router(openlineage_router)
     app.include_router(public_router)  # first: its HTML routes share the record URLs
     for kind in KINDS.values():
         app.include_router(record_router(kind))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import StrictBool
+from pydantic import StrictBool, StringConstraints
 from rdflib import Graph, Literal, URIRef
 
 from registry.model.common import (
@@ -30,6 +31,7 @@ from registry.model.common import (
 from registry.namespaces import (
     ACCESS_RIGHT,
     ACTIVITY_KIND,
+    ADMS,
     DCAT,
     DCTERMS,
     DPV,
@@ -38,6 +40,7 @@ from registry.namespaces import (
     RDF,
     REG,
     SENSITIVITY,
+    SKOS,
     VCARD,
 )
 
@@ -62,6 +65,18 @@ class GeneratedByIn(Input):
     date: dt.date | None = None
 
 
+class LineageIdIn(Input):
+    """The name of a dataset in data pipelines: an OpenLineage (namespace, name) pair."""
+
+    namespace: Annotated[str, StringConstraints(min_length=1, max_length=1_000)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=1_000)]
+
+
+def lineage_key(namespace: str, name: str) -> str:
+    """A stable short hash of an OpenLineage (namespace, name) pair."""
+    return hashlib.sha256(f"{namespace}\n{name}".encode()).hexdigest()[:16]
+
+
 class DatasetIn(Input):
     id: Slug
     title: ShortText | None = None
@@ -79,6 +94,8 @@ class DatasetIn(Input):
     modified: dt.date | None = None
     derived_from: list[Slug] = []
     generated_by: GeneratedByIn | None = None
+    #: the dataset's names in data pipelines (OpenLineage), to match pipeline events to it
+    openlineage: list[LineageIdIn] = []
 
 
 def access_iri(code: str) -> URIRef:
@@ -144,6 +161,13 @@ def to_rdf(d: DatasetIn, iris: Iris) -> RecordGraphs:
             res.add((st, VCARD.fn, Literal(d.steward.name)))
         if d.steward.email is not None:
             res.add((st, VCARD.hasEmail, URIRef("mailto:" + d.steward.email.replace(" ", "%20"))))
+    for ol in d.openlineage:  # restricted: pipeline namespaces often name internal hosts
+        node = URIRef(f"{s}/openlineage/{lineage_key(ol.namespace, ol.name)}")
+        res.add((s, ADMS.identifier, node))
+        res.add((node, RDF.type, ADMS.Identifier))
+        res.add((node, ADMS.schemaAgency, Literal("OpenLineage")))
+        res.add((node, REG.lineageNamespace, Literal(ol.namespace)))
+        res.add((node, SKOS.notation, Literal(ol.name)))
     return rg
 
 
@@ -192,6 +216,10 @@ def from_rdf(g: Graph, s: URIRef, iris: Iris) -> dict[str, Any]:
             "name": text(g, st, VCARD.fn),
             "email": email.removeprefix("mailto:").replace("%20", " ") if email else None,
         }
+    lineage_ids = [{"namespace": text(g, n, REG.lineageNamespace), "name": text(g, n, SKOS.notation)}
+                   for n in g.objects(s, ADMS.identifier) if (n, REG.lineageNamespace, None) in g]
+    if lineage_ids:
+        out["openlineage"] = sorted(lineage_ids, key=lambda x: (x["namespace"] or "", x["name"] or ""))
     if (ret := text(g, s, REG.retired)) is not None:
         out["retired"] = ret
     return out
@@ -236,6 +264,9 @@ DATASET = RecordKind(
         REG.activityKind: "generated_by.kind",
         PROV.wasAssociatedWith: "generated_by.by",
         REG.activityDate: "generated_by.date",
+        ADMS.identifier: "openlineage",
+        REG.lineageNamespace: "openlineage.namespace",
+        SKOS.notation: "openlineage.name",
     },
     references=references,
     filters={

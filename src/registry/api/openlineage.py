@@ -1,0 +1,53 @@
+"""POST /api/v1/lineage: OpenLineage RunEvents (the path OpenLineage's HTTP transport posts to)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from registry.api.deps import CallerDep, RegistryDep, require
+from registry.api.negotiation import JSON, content_type, parse_json, read_body
+from registry.errors import BadInput, UnsupportedMediaType
+from registry.openlineage import OpenLineageIngest
+
+router = APIRouter(prefix="/api/v1", tags=["lineage"])
+
+EXAMPLE = {
+    "eventType": "COMPLETE", "eventTime": "2025-03-01T10:00:00Z",
+    "producer": "https://github.com/OpenLineage/OpenLineage/tree/1.0.0/integration/airflow",
+    "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+    "run": {"runId": "0190b6a2-5f0e-7c3a-8d1e-0a2b3c4d5e6f"},
+    "job": {"namespace": "moh-airflow", "name": "claims.link_registry"},
+    "inputs": [{"namespace": "postgres://moh-db:5432", "name": "claims.ohip"}],
+    "outputs": [{"namespace": "postgres://moh-db:5432", "name": "analytics.linked_claims"}],
+}
+
+
+@router.post(
+    "/lineage",
+    status_code=201,
+    summary="Record an OpenLineage RunEvent as PROV lineage",
+    description=(
+        "Validates the event against the OpenLineage RunEvent schema, matches its datasets by namespace and "
+        "name (or creates them, flagged `needs-steward-review`), makes every output derived from every input "
+        "through the normal write path, and records the run as a PROV activity. 201 when something was "
+        "written, 200 when the event changed nothing (a re-sent event, a FAIL or ABORT event). Steward or "
+        "admin token."
+    ),
+    openapi_extra={"requestBody": {"required": True, "content": {
+        JSON: {"schema": {"type": "object"}, "example": EXAMPLE}}}},
+)
+async def post_lineage(request: Request, registry: RegistryDep, caller: CallerDep) -> JSONResponse:
+    require(caller, "steward", "admin")
+    ct = content_type(request)
+    if ct != JSON and not ct.endswith("+json"):
+        raise UnsupportedMediaType(f"cannot read {ct!r}: send an OpenLineage event as application/json",
+                                   accepted=[JSON])
+    body = await read_body(request, registry.settings.max_body_bytes)
+    try:
+        data = parse_json(body)
+    except ValueError as e:  # e.g. an integer longer than Python's digit limit
+        raise BadInput(f"the body is not valid JSON: {e}") from None
+    result = await run_in_threadpool(OpenLineageIngest(registry).ingest, data, caller)
+    return JSONResponse(result.as_json(), status_code=201 if result.changed else 200)
