@@ -156,6 +156,13 @@ class LineageIndex:
         with self._lock:
             self._graph = graph
 
+    def copy(self) -> LineageGraph:
+        """A copy of the graph as it is now, to try changes on without touching the index."""
+        with self._lock:
+            lg = LineageGraph()
+            lg.g = self._graph.g.copy()
+            return lg
+
     def update(self, d: str, sources: Iterable[str], *, pi: bool, kind: str | None, retired: bool) -> None:
         with self._lock:
             self._graph.set_dataset(d, sources, pi=pi, kind=kind, retired=retired)

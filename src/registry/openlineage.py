@@ -41,7 +41,7 @@ from rdflib import Graph, Literal, URIRef
 
 from registry import audit
 from registry.auth import Caller
-from registry.errors import RegistryError, ValidationFailed, Violation
+from registry.errors import Forbidden, RegistryError, ValidationFailed, Violation
 from registry.model.dataset import DATASET, lineage_key
 from registry.namespaces import ACTIVITY_KIND, DCTERMS, PROV, RDF, RDFS, REG, SKOS, XSD
 from registry.records import READ_ONLY
@@ -118,6 +118,10 @@ class DatasetRef:
     role: str  # input | output
     facets: dict[str, Any]
     symlinks: list[tuple[str, str]] = field(default_factory=list)
+    #: (namespace, name) of the datasets its columnLineage facet derives it from (outputs)
+    column_sources: list[tuple[str, str]] = field(default_factory=list)
+    #: False for a dataset that only an output's columnLineage names
+    declared: bool = True
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -167,6 +171,16 @@ def _symlinks(facets: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def _column_sources(facets: dict[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    for column in ((facets.get("columnLineage") or {}).get("fields") or {}).values():
+        for source in (column or {}).get("inputFields") or [] if isinstance(column, dict) else []:
+            if isinstance(source, dict) and isinstance(source.get("namespace"), str) and isinstance(source.get("name"), str) \
+                    and source["namespace"] and source["name"]:
+                out.append((source["namespace"][:1000], source["name"][:1000]))
+    return list(dict.fromkeys(out))
+
+
 def parse_event(data: Any) -> RunEvent:
     """A RunEvent that follows the schema, or ValidationFailed listing where it does not."""
     if not isinstance(data, dict):
@@ -182,12 +196,18 @@ def parse_event(data: Any) -> RunEvent:
     for role, key in (("input", "inputs"), ("output", "outputs")):
         for d in data.get(key) or []:
             facets = d.get("facets") or {}
-            ref = DatasetRef(d["namespace"], d["name"], role, facets, _symlinks(facets))
+            ref = DatasetRef(d["namespace"], d["name"], role, facets, _symlinks(facets),
+                             _column_sources(facets) if role == "output" else [])
             prior = refs.get(ref.pair)
             if prior is not None:  # named twice: an output wins, facets merge
                 ref.facets = {**prior.facets, **facets}
                 ref.symlinks = list(dict.fromkeys(prior.symlinks + ref.symlinks))
             refs[ref.pair] = ref
+    # datasets that only the column lineage of an output names are inputs too
+    for ref in list(refs.values()):
+        for pair in ref.column_sources:
+            if pair not in refs:
+                refs[pair] = DatasetRef(pair[0], pair[1], "input", {}, declared=False)
     job, run = data["job"], data["run"]
     return RunEvent(
         run_id=run["runId"].lower(),
@@ -409,7 +429,7 @@ class OpenLineageIngest:
             warnings.append({"message": f"a {event.event_type} event records no lineage: the run produced nothing"})
             return list(planned.values()), kind, why, warnings
         publisher = self._publisher(caller)
-        inputs = sorted({planned[r.pair].id for r in event.inputs()})
+        inputs = sorted({planned[r.pair].id for r in event.inputs() if r.declared})
         generated_by: dict[str, Any] = {"kind": kind, "date": event.event_time.date().isoformat()}
         if publisher:
             generated_by["by"] = publisher
@@ -428,8 +448,9 @@ class OpenLineageIngest:
                     p.action = "unchanged"
                     p.needs_review = NEEDS_REVIEW in (self._current(p.id).get("keywords") or [])
                 continue
-            sources = [s for s in inputs if s != p.id]
-            if len(sources) < len(inputs):
+            own = sorted(set(inputs) | {planned[pair].id for pair in p.ref.column_sources})
+            sources = [s for s in own if s != p.id]
+            if len(sources) < len(own):
                 warnings.append({"dataset": p.id, "message": "the job reads and writes this dataset: it is not "
                                  "recorded as derived from itself"})
             if p.action == "created":
@@ -463,6 +484,27 @@ class OpenLineageIngest:
         return list(planned.values()), kind, why, warnings
 
     # ------------------------------------------------------------ checking
+    def _within(self, org: str, ancestor: str) -> bool:
+        if org == ancestor:
+            return True
+        return bool(self.reg.store.select(self.reg.resources.query("units-of"), {
+            "unit": self.reg.iris.record("organization", org),
+            "org": self.reg.iris.record("organization", ancestor)}))
+
+    def _authorize(self, p: Planned, caller: Caller) -> None:
+        """The write path's rule for stewards, checked for every record before any is written: a steward
+        writes only datasets its organisation (or one of its units) publishes, before and after."""
+        if caller.role != "steward":
+            return
+        publishers = [(p.data or {}).get("publisher")]
+        if p.action == "updated":
+            publishers.append(self._current(p.id).get("publisher"))
+        for publisher in publishers:
+            if not publisher or not caller.org or not self._within(publisher, caller.org):
+                raise Forbidden(f"the event would change dataset {p.id!r} of {publisher!r}: a steward of "
+                                f"{caller.org!r} writes only datasets of that organisation and its units; "
+                                f"nothing was written", organization=caller.org, dataset=p.id)
+
     def check(self, writes: list[Planned], caller: Caller) -> None:
         """Everything the write path would refuse, for every record at once, before any is written."""
         records = self.reg.records
@@ -470,7 +512,7 @@ class OpenLineageIngest:
         graphs = {}
         for p in writes:
             rec = records.parse(self.kind, p.data)
-            records._scope(self.kind, rec, caller)  # 403 before anything is written
+            self._authorize(p, caller)  # 403 before anything is written
             graphs[p.id] = (rec, self.kind.to_rdf(rec, self.reg.iris))
         data = self.reg.validator.data_graph()
         context: set[tuple[str, str]] = set()
@@ -483,10 +525,16 @@ class OpenLineageIngest:
                 data.add(t)
         found += [v for v in self.reg.validator.validate(data, [rg.iri for _r, rg in graphs.values()],
                                                          self.kind.fields) if v.severity == "Violation"]
-        for p in writes:
-            sources = [s for s in (p.data or {}).get("derived_from", []) if s]
-            cycle = self.reg.lineage.would_cycle(p.id, sources)
-            if cycle is not None:
+        trial = self.reg.lineage.copy()  # each write's edges are tried with those before it
+        for p in self._order(writes):
+            planned = p.data or {}
+            sources = list(planned.get("derived_from") or [])
+            cycle = trial.would_cycle(p.id, sources)
+            if cycle is None:
+                kind = (planned.get("generated_by") or {}).get("kind")
+                trial.set_dataset(p.id, sources, pi=bool(planned.get("personal_information")), kind=kind,
+                                  retired=False)
+            else:
                 found.append(Violation(focus_node=str(self.reg.iris.record("dataset", p.id)), path=None,
                                        field="derived_from", value=cycle[-2],
                                        message=f"deriving {p.id!r} from {cycle[-2]!r} would close a lineage cycle: "
@@ -502,7 +550,15 @@ class OpenLineageIngest:
         ts: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
         for p in writes:
             ts.add(p.id, *[s for s in (p.data or {}).get("derived_from", []) if s in by_id])
-        return [by_id[i] for i in ts.static_order()]
+        try:
+            return [by_id[i] for i in ts.static_order()]
+        except graphlib.CycleError as e:  # the event's own outputs derive from each other in a ring
+            cycle = [str(x) for x in reversed(e.args[1])]
+            raise ValidationFailed([Violation(
+                focus_node=str(self.reg.iris.record("dataset", cycle[0])), path=None, field="derived_from",
+                value=cycle[-2], message=f"the event's column lineage would close a lineage cycle: "
+                                         f"{' -> '.join(cycle)}")],
+                "The event would write records that break 1 rule; nothing was written.") from None
 
     def write(self, writes: list[Planned], caller: Caller) -> None:
         done: list[str] = []
