@@ -8,7 +8,9 @@ from fastapi import APIRouter
 
 from registry.api.reports import router as reports_router
 from registry.api.sparql import router as sparql_router
+from registry.api.web import router as web_router
 
 router = APIRouter()
 router.include_router(sparql_router)
 router.include_router(reports_router)
+router.include_router(web_router)

@@ -97,7 +97,7 @@ def _choose(request: Request, offered: list[str]) -> str:
 
 
 def _problem(request: Request, exc: SparqlError) -> Response:
-    return problem(exc.status, exc.code, exc.title, exc.detail, request.url.path, **exc.extra)
+    return problem(exc.status, exc.code, exc.title, exc.detail, request.url.path, dict(exc.extra))
 
 
 def _single(values: list[str], name: str) -> str:

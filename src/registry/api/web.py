@@ -1,0 +1,133 @@
+"""HTML pages on the same URLs as the API: /datasets/{id} and friends answer text/html to browsers.
+
+The record URLs are shared with the JSON routes (api/records.py). `HtmlRoute` matches a request only
+when `choose()` picks text/html among the record types and text/html, i.e. when the Accept header
+prefers HTML (browsers) or `?format=html` is given; otherwise the router moves on to the JSON routes,
+so JSON stays the default for API clients and `*/*`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import Match
+from starlette.types import Scope
+
+from registry.api.deps import RegistryDep
+from registry.api.negotiation import JSON, RDF_FORMATS, choose
+from registry.api.public_deps import ViewsDep
+from registry.model import AGREEMENT, DATASET, ORGANIZATION
+from registry.web.pages import STATIC, Pages, not_found, render
+
+HTML = "text/html"
+
+
+def prefers_html(request: Request) -> bool:
+    return choose(request, [JSON, *RDF_FORMATS, HTML]) == HTML
+
+
+class HtmlRoute(APIRoute):
+    """A route that matches only requests that prefer HTML."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child = super().matches(scope)
+        if match is Match.NONE or scope.get("type") != "http":
+            return match, child
+        if not prefers_html(Request(scope)):
+            return Match.NONE, {}
+        return match, child
+
+
+pages_router = APIRouter(route_class=HtmlRoute, include_in_schema=False)
+router = APIRouter(include_in_schema=False)
+
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+Text = Annotated[str, Query(max_length=200)]
+
+
+def _pages(registry: RegistryDep, views: ViewsDep) -> Pages:
+    return Pages(registry, views)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(registry: RegistryDep, views: ViewsDep) -> Response:
+    counts = await run_in_threadpool(_pages(registry, views).counts)
+    return render("home.html", title="Government data-sharing registry", counts=counts)
+
+
+@router.get("/search", response_class=HTMLResponse)
+async def search(registry: RegistryDep, views: ViewsDep, q: Text = "") -> Response:
+    results = await run_in_threadpool(_pages(registry, views).search, q)
+    return render("search.html", title=f"Search: {q}" if q else "Search", q=q, results=results)
+
+
+@router.get("/transparency", response_class=HTMLResponse)
+async def transparency(registry: RegistryDep, views: ViewsDep,
+                       on: Annotated[dt.date | None, Query()] = None) -> Response:
+    data = await run_in_threadpool(_pages(registry, views).transparency, on)
+    return render("transparency.html", title="Transparency register", **data)
+
+
+def _static_file(path: str) -> Path | None:
+    if path == "vendor/plotly.min.js":
+        spec = find_spec("plotly")
+        if spec is None or spec.origin is None:
+            return None
+        return Path(spec.origin).parent / "package_data" / "plotly.min.js"
+    f = (STATIC / path).resolve()
+    return f if f.is_file() and STATIC.resolve() in f.parents else None
+
+
+@router.get("/static/{path:path}")
+def static(path: str) -> Response:
+    f = _static_file(path)
+    if f is None or not f.is_file():
+        return not_found("file")
+    return FileResponse(f, headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"})
+
+
+@pages_router.get("/datasets/{rid}")
+async def dataset_page(rid: str, registry: RegistryDep, views: ViewsDep) -> Response:
+    data = await run_in_threadpool(_pages(registry, views).dataset, rid)
+    if data is None:
+        return not_found(f"dataset {rid!r}")
+    return render("dataset.html", title=data["record"].get("title") or rid, **data)
+
+
+@pages_router.get("/organizations/{rid}")
+async def organization_page(rid: str, registry: RegistryDep, views: ViewsDep) -> Response:
+    data = await run_in_threadpool(_pages(registry, views).organization, rid)
+    if data is None:
+        return not_found(f"organisation {rid!r}")
+    return render("organization.html", title=data["record"].get("name") or rid, **data)
+
+
+@pages_router.get("/agreements/{rid}")
+async def agreement_page(rid: str, registry: RegistryDep, views: ViewsDep) -> Response:
+    data = await run_in_threadpool(_pages(registry, views).agreement, rid)
+    if data is None:
+        return not_found(f"agreement {rid!r}")
+    return render("agreement.html", title=data["record"].get("title") or rid, **data)
+
+
+def _list_route(kind_name: str, title: str) -> None:
+    kind = {"dataset": DATASET, "organization": ORGANIZATION, "agreement": AGREEMENT}[kind_name]
+
+    @pages_router.get(f"/{kind.collection}", name=f"{kind.collection}_page")
+    async def listing(registry: RegistryDep, views: ViewsDep, q: Text = "", offset: Offset = 0) -> Response:
+        data = await run_in_threadpool(_pages(registry, views).listing, kind, q, offset)
+        return render("list.html", title=title, kind=kind_name, collection=kind.collection, q=q, **data)
+
+
+_list_route("dataset", "Datasets")
+_list_route("organization", "Organisations")
+_list_route("agreement", "Data-sharing agreements")
+
+router.include_router(pages_router)

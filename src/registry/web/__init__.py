@@ -1,0 +1,1 @@
+"""The public web pages: Jinja2 templates (templates/), static files (static/) and their data (pages.py)."""
