@@ -99,10 +99,10 @@ def schema_violations(event: Any) -> list[Violation]:
     out = []
     for e in errors[:MAX_ERRORS]:
         where = [str(p) for p in e.absolute_path]
-        if e.validator == "required" and isinstance(e.instance, dict):
-            missing = next((f for f in e.validator_value if f not in e.instance), None)
-            if missing is not None:
-                where.append(str(missing))
+        if e.validator == "required":  # one error per missing property, named in the message
+            missing = re.match(r"^'(.*)' is a required property$", e.message)
+            if missing:
+                where.append(missing.group(1))
         message = e.message if len(e.message) <= 300 else e.message[:300] + "..."
         value = None if isinstance(e.instance, dict | list) else str(e.instance)[:200]
         out.append(Violation(focus_node="event", path="/" + "/".join(where), field=".".join(where) or None,
@@ -122,6 +122,8 @@ class DatasetRef:
     column_sources: list[tuple[str, str]] = field(default_factory=list)
     #: False for a dataset that only an output's columnLineage names
     declared: bool = True
+    #: an output the job also reads
+    also_input: bool = False
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -202,6 +204,7 @@ def parse_event(data: Any) -> RunEvent:
             if prior is not None:  # named twice: an output wins, facets merge
                 ref.facets = {**prior.facets, **facets}
                 ref.symlinks = list(dict.fromkeys(prior.symlinks + ref.symlinks))
+                ref.also_input = prior.role == "input" or prior.also_input
             refs[ref.pair] = ref
     # datasets that only the column lineage of an output names are inputs too
     for ref in list(refs.values()):
@@ -450,7 +453,7 @@ class OpenLineageIngest:
                 continue
             own = sorted(set(inputs) | {planned[pair].id for pair in p.ref.column_sources})
             sources = [s for s in own if s != p.id]
-            if len(sources) < len(own):
+            if len(sources) < len(own) or p.ref.also_input:
                 warnings.append({"dataset": p.id, "message": "the job reads and writes this dataset: it is not "
                                  "recorded as derived from itself"})
             if p.action == "created":
