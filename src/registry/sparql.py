@@ -307,6 +307,10 @@ class SparqlService:
                 try:
                     answer = self._execute(query, s, dataset, caller, deadline, stop, base_iri)
                 except BaseException as exc:  # handed to the waiting request, which re-raises it
+                    # Oxigraph's result iterators must be dropped on the thread that made them: drop the
+                    # traceback (whose frames hold them) here, not in the request's thread
+                    exc.__traceback__ = None
+                    exc.__context__ = None
                     future.set_exception(exc)
                 else:
                     future.set_result(answer)
