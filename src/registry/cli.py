@@ -252,6 +252,7 @@ def token_create(
     registry = _open(data)
     try:
         if org and not registry.records.exists(registry.records.kind("organization"), org):
+            registry.close()
             _fail(f"no organisation {org!r} in the registry")
         expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=days) if days else None
         token_id, secret = registry.tokens.create(role, org, expires)

@@ -150,5 +150,6 @@ def load_file(registry: Registry, path: Path, fmt: str | None = None, caller: Ca
     how, records = plan(registry, path, fmt)
     if how in ("nquads", "trig"):
         report = LoadReport(quads=registry.store.bulk_load(path, how))
+        registry.lineage.rebuild()
         return report
     return write_all(registry, records, caller, progress)

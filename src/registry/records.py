@@ -28,7 +28,7 @@ from registry.errors import (
 )
 from registry.lineage import LineageIndex
 from registry.model import KINDS, RecordKind
-from registry.model.common import Input, Iris, RecordGraphs, code_iri
+from registry.model.common import SLUG_RE, Input, Iris, RecordGraphs, code_iri
 from registry.namespaces import DCTERMS, RDF, REG, XSD
 from registry.resources import Resources
 from registry.store.base import Store, Triple
@@ -62,7 +62,9 @@ def pydantic_violations(err: ValidationError, focus: str) -> list[Violation]:
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
             msg = "unknown field"
-        elif e["type"] == "string_pattern_mismatch" and loc.split(".")[0] != "retention":
+        elif e["type"] == "value_error":
+            msg = str(e["msg"]).removeprefix("Value error, ")
+        elif e["type"] == "string_pattern_mismatch":
             msg = "must be a lower-case id: letters, digits, dots and hyphens"
         out.append(Violation(focus_node=focus, path=None, field=loc or None, message=msg,
                              value=None if isinstance(e.get("input"), dict | list) else _short(e.get("input"))))
@@ -91,6 +93,8 @@ class Records:
         return KINDS[name]
 
     def exists(self, kind: RecordKind, rid: str) -> bool:
+        if not SLUG_RE.match(rid):  # an id that could never be registered (and no valid IRI)
+            return False
         return self.store.has_graph(self.iris.public_graph(kind.name, rid))
 
     def state(self, kind: RecordKind, rid: str, *, full: bool = True) -> list[Triple]:
@@ -163,12 +167,14 @@ class Records:
     def _filter_value(self, name: str, value: str, namespace: Any) -> Node:
         from registry.model.dataset import access_iri
 
+        if name == "keyword":
+            return Literal(value)
+        if not SLUG_RE.match(value):
+            raise BadInput(f"{name} must be an id or code (lower-case letters, digits, dots, hyphens)", value=value[:200])
         if name == "access":
             return access_iri(value)
         if namespace is not None:
             return code_iri(namespace, value)
-        if name == "keyword":
-            return Literal(value)
         target = {"publisher": "organization", "provider": "organization", "recipient": "organization",
                   "parent": "organization", "dataset": "dataset"}[name]
         return self.iris.record(target, value)
@@ -203,16 +209,33 @@ class Records:
         return {k: v for k, v in data.items() if v is not None and k != "retired"}
 
     # -------------------------------------------------------------- writing
-    def _scope(self, kind: RecordKind, rec: Input, caller: Caller) -> None:
+    @staticmethod
+    def _owner(kind: RecordKind, data: dict[str, Any]) -> str | None:
+        """The organisation a record belongs to, for a steward's scope."""
+        if kind.name == "organization":
+            return data.get("parent") or data.get("id")
+        return data.get({"dataset": "publisher", "agreement": "provider"}[kind.name])
+
+    def _authorize(self, kind: RecordKind, new: dict[str, Any] | None, current: dict[str, Any] | None,
+                   caller: Caller) -> None:
+        """A steward writes only records that belong, before and after the change, to its organisation
+        or its units, and only draft agreements: approving one is a privacy officer's act."""
         if caller.role not in WRITER_ROLES:
             raise Forbidden("writing records needs a steward, privacy-officer or admin token")
-        owner = {"organization": getattr(rec, "parent", None) or getattr(rec, "id", None),
-                 "dataset": getattr(rec, "publisher", None),
-                 "agreement": getattr(rec, "provider", None)}[kind.name]
-        if caller.role == "steward":
+        if caller.role != "steward":
+            return
+        for state in (current, new):
+            if state is None:
+                continue
+            owner = self._owner(kind, state)
             if owner is None or not self._within(owner, caller.org):
                 raise Forbidden(f"a steward of {caller.org!r} writes only records of that organisation "
                                 f"and its units", organization=caller.org)
+        if kind.name == "agreement":
+            for state in (current, new):
+                if state is not None and state.get("status") not in (None, "draft"):
+                    raise Forbidden("only a privacy officer approves or changes an agreement that is not a "
+                                    "draft: a steward may save drafts", status=state.get("status"))
 
     def _within(self, org: str, ancestor: str | None) -> bool:
         if ancestor is None:
@@ -223,15 +246,11 @@ class Records:
             "unit": self.iris.record("organization", org), "org": self.iris.record("organization", ancestor)})
         return bool(rows)
 
-    def _approval(self, kind: RecordKind, rec: Input, caller: Caller) -> None:
-        """Only a privacy officer (or an admin) may make an agreement anything but a draft."""
-        if kind.name != "agreement" or caller.role in ("privacy-officer", "admin"):
-            return
-        status = getattr(rec, "status", None)
-        if status not in (None, "draft"):
-            current = self.get(kind, rec.id, full=False)["status"] if self.exists(kind, rec.id) else None  # type: ignore[attr-defined]
-            if current != status:
-                raise Forbidden("only a privacy officer approves an agreement: a steward may save it as a draft")
+    def _as_json(self, kind: RecordKind, rid: str, triples: list[Triple]) -> dict[str, Any]:
+        g = Graph()
+        for t in triples:
+            g.add(t)
+        return kind.from_rdf(g, self.iris.record(kind.name, rid), self.iris)
 
     def context(self, kind: RecordKind, rec: Input) -> list[Triple]:
         """The public graphs of the records this one references, to resolve references in SHACL."""
@@ -277,10 +296,11 @@ class Records:
             raise ValidationFailed([Violation(focus_node=str(self.iris.record(kind.name, rid)), path=None,
                                               field="id", message=f"the body's id {rid_new!r} differs from "
                                               f"the URL's {rid!r}", value=rid_new)])
-        self._scope(kind, rec, caller)
         rg = kind.to_rdf(rec, self.iris)
         with self._write_lock:
             before = self.state(kind, rid_new)
+            current = self._as_json(kind, rid_new, before) if before else None
+            self._authorize(kind, rec.model_dump(mode="json"), current, caller)
             if create and before:
                 raise Conflict(f"{kind.name} {rid_new!r} exists already: PUT replaces it", id=rid_new)
             if not create and not before:
@@ -288,7 +308,6 @@ class Records:
             before_hash = audit.state_hash(before) if before else audit.EMPTY
             if if_match is not None and if_match.strip('"') != before_hash and if_match != "*":
                 raise PreconditionFailed(f"{kind.name} {rid_new!r} has changed since that ETag")
-            self._approval(kind, rec, caller)
             found = self.check(kind, rec, rg)
             violations = [v for v in found if v.severity == "Violation"]
             if violations:
@@ -325,11 +344,10 @@ class Records:
         with self._write_lock:
             if not self.exists(kind, rid):
                 raise NotFound(f"no {kind.name} {rid!r}", kind=kind.name, id=rid)
-            full = self.graph(kind, rid, full=True)
-            rec = self.parse(kind, {k: v for k, v in kind.from_rdf(full, self.iris.record(kind.name, rid),
-                                                                    self.iris).items() if k != "retired"})
-            self._scope(kind, rec, caller)
             before = self.state(kind, rid)
+            current = self._as_json(kind, rid, before)
+            self._authorize(kind, None, current, caller)
+            rec = self.parse(kind, current)
             before_hash = audit.state_hash(before)
             if if_match is not None and if_match.strip('"') != before_hash and if_match != "*":
                 raise PreconditionFailed(f"{kind.name} {rid!r} has changed since that ETag")

@@ -15,7 +15,7 @@ from registry.auth import Caller
 from registry.errors import BadInput, NotFound, ValidationFailed
 from registry.history import lineage_as_of
 from registry.legal import LegalEngine, ShareProposal
-from registry.model.common import Iris, code_iri
+from registry.model.common import SLUG_RE, Iris, code_iri
 from registry.namespaces import DCTERMS, PROV, PURPOSE, RDF, REG, XSD
 from registry.records import Page, pydantic_violations
 from registry.resources import Resources
@@ -81,6 +81,8 @@ class ShareChecks:
                           kind="share-check", rid=check_id, before=audit.EMPTY, after=audit.state_hash(t))
 
     def get(self, check_id: str) -> dict[str, Any]:
+        if not SLUG_RE.match(check_id):
+            raise NotFound(f"no share check {check_id[:100]!r}")
         for _s, p, o in self.store.graph(self._graph(check_id)):
             if p == REG.answer:
                 return dict(json.loads(str(o)))

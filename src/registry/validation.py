@@ -46,7 +46,10 @@ class ShaclValidator:
     """Validates record graphs against `shapes/*.ttl`, with the vocabularies and authorities beside them."""
 
     def __init__(self, resources: Resources) -> None:
-        self.shapes = resources.shapes()
+        # a private copy: pySHACL adds a few triples to the shapes graph it is given
+        self.shapes = Graph()
+        for t in resources.shapes():
+            self.shapes.add(t)
         self.reference = resources.reference_data()
 
     def data_graph(self, *parts: Iterable[Triple]) -> Graph:

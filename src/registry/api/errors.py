@@ -37,10 +37,11 @@ def status_of(exc: e.RegistryError) -> int:
     return 400
 
 
-def problem(status: int, code: str, title: str, detail: str, instance: str, **extra: Any) -> JSONResponse:
-    body: dict[str, Any] = {"type": TYPE_BASE + code, "title": title, "status": status, "detail": detail,
-                            "instance": instance}
-    body.update(extra)
+def problem(status: int, code: str, title: str, detail: str, instance: str,
+            extra: dict[str, Any] | None = None, **more: Any) -> JSONResponse:
+    extra = {**(extra or {}), **more}
+    body: dict[str, Any] = {k: v for k, v in extra.items() if k not in ("type", "title", "status", "detail", "instance")}
+    body.update({"type": TYPE_BASE + code, "title": title, "status": status, "detail": detail, "instance": instance})
     headers = {"WWW-Authenticate": 'Bearer realm="registry"'} if status == 401 else None
     if status == 429 and "retry_after" in extra:
         headers = {"Retry-After": str(extra["retry_after"])}
@@ -52,7 +53,7 @@ async def registry_error(request: Request, exc: Exception) -> JSONResponse:
     extra = dict(exc.extra)
     if isinstance(exc, e.ValidationFailed):
         extra["violations"] = [v.as_json() for v in exc.violations]
-    return problem(status_of(exc), exc.code, exc.title, exc.detail, request.url.path, **extra)
+    return problem(status_of(exc), exc.code, exc.title, exc.detail, request.url.path, extra)
 
 
 async def request_validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -63,7 +64,7 @@ async def request_validation_error(request: Request, exc: Exception) -> JSONResp
         for err in exc.errors()
     ]
     return problem(422, "invalid-parameters", "Invalid parameters", "the request's parameters are not valid",
-                   request.url.path, violations=violations)
+                   request.url.path, {"violations": violations})
 
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:

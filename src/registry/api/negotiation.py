@@ -94,8 +94,8 @@ def parse_json(body: bytes) -> Any:
         data = json.loads(body)
     except RecursionError:
         raise BadInput("the JSON body is nested too deeply") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadInput(f"the body is not valid JSON: {exc}") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, integers past Python's digit limit
+        raise BadInput(f"the body is not valid JSON: {str(exc)[:300]}") from None
     if _depth(data) > MAX_JSON_DEPTH:
         raise BadInput(f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels")
     return data
@@ -120,13 +120,22 @@ def _local_contexts(doc: Any) -> Any:
 
 
 def _context_value(v: Any) -> Any:
+    """A context with every reference to a remote document refused (strings, @import, and the scoped
+    contexts of term definitions), so the JSON-LD processor never fetches anything."""
     if isinstance(v, list):
         return [_context_value(x) for x in v]
     if isinstance(v, str):
         if v.endswith(CONTEXT_PATH):
             return JSONLD_CONTEXT
-        raise BadInput(f"remote JSON-LD contexts are not fetched ({v!r}): inline the context, or use "
+        raise BadInput(f"remote JSON-LD contexts are not fetched ({v[:200]!r}): inline the context, or use "
                        f"{CONTEXT_PATH}")
+    if isinstance(v, dict):
+        out = {}
+        for k, x in v.items():
+            if k == "@import":
+                raise BadInput("JSON-LD @import is not fetched: inline the imported context")
+            out[k] = _context_value(x) if k == "@context" or isinstance(x, dict) else x
+        return out
     return v
 
 

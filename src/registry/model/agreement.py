@@ -10,6 +10,7 @@ from pydantic import StrictBool
 from rdflib import Graph, Literal, URIRef
 
 from registry.model.common import (
+    Duration,
     Input,
     Iris,
     RecordGraphs,
@@ -32,7 +33,7 @@ from registry.namespaces import AGREEMENT_STATUS, AUTHORITY, DCTERMS, ODRL2, PUR
 class ConditionsIn(Input):
     deidentify_before_use: StrictBool | None = None
     onward_disclosure: StrictBool | None = None
-    retention: ShortText | None = None
+    retention: Duration | None = None
 
 
 class AgreementIn(Input):

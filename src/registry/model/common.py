@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
@@ -18,6 +18,17 @@ SLUG_RE = re.compile(SLUG_PATTERN)
 
 #: an id of a record, or a code of a controlled vocabulary
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=200)]
+DURATION_RE = re.compile(r"^P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
+
+
+def _duration(v: str) -> str:
+    if not DURATION_RE.match(v):
+        raise ValueError("must be an ISO 8601 duration such as P7Y or P1Y6M")
+    return v
+
+
+#: an ISO 8601 duration such as P7Y or P1Y6M
+Duration = Annotated[str, StringConstraints(max_length=50), AfterValidator(_duration)]
 Text = Annotated[str, StringConstraints(max_length=20_000)]
 ShortText = Annotated[str, StringConstraints(max_length=1_000)]
 

@@ -11,6 +11,7 @@ from pydantic import StrictBool, StringConstraints
 from rdflib import Graph, Literal, URIRef
 
 from registry.model.common import (
+    Duration,
     Input,
     Iris,
     RecordGraphs,
@@ -89,7 +90,7 @@ class DatasetIn(Input):
     sensitivity: Slug | None = None
     personal_information: StrictBool | None = None
     personal_data_categories: list[Slug] = []
-    retention: ShortText | None = None
+    retention: Duration | None = None
     issued: dt.date | None = None
     modified: dt.date | None = None
     derived_from: list[Slug] = []

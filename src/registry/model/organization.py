@@ -73,6 +73,8 @@ def from_rdf(g: Graph, s: URIRef, iris: Iris) -> dict[str, Any]:
         out["designated_under"] = sorted(code_of(AUTHORITY, a) for a in g.objects(s, REG.designatedUnder))
     if (j := text(g, s, REG.jurisdiction)) is not None:
         out["jurisdiction"] = j
+    if (ret := text(g, s, REG.retired)) is not None:
+        out["retired"] = ret
     return out
 
 
