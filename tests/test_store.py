@@ -1,0 +1,217 @@
+"""The Store contract, run against every backend: one abstract suite, one subclass per store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rdflib import Literal, URIRef
+
+from registry.store import Store, open_store
+
+EX = "http://example.org/"
+G1, G2, G3 = EX + "graph/1", EX + "graph/2", EX + "graph/3"
+A, B, C = URIRef(EX + "a"), URIRef(EX + "b"), URIRef(EX + "c")
+P, Q = URIRef(EX + "p"), URIRef(EX + "q")
+#: a literal with every character that would end a string or a group if it were pasted into a query
+TRICKY = Literal('a "quoted" \'one\'\n } ; DROP ALL # \\ \u00e9\u4e2d')
+#: an IRI that would close the IRI and the group if it were pasted into a query
+BAD_IRI = URIRef(EX + "x> } ; DROP ALL #")
+XSD_DATE = URIRef("http://www.w3.org/2001/XMLSchema#date")
+XSD_DURATION = URIRef("http://www.w3.org/2001/XMLSchema#duration")
+
+
+def quads(store: Store) -> set[tuple[object, object, object, object]]:
+    return set(store.quads())
+
+
+class StoreContract:
+    """What every backend of `Store` must do. Subclasses provide the `store` fixture."""
+
+    @pytest.fixture
+    def store(self) -> Iterator[Store]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @pytest.fixture
+    def filled(self, store: Store) -> Store:
+        store.replace_graphs({
+            G1: [(A, P, Literal("one")), (A, Q, B)],
+            G2: [(B, P, Literal("two")), (B, Q, C)],
+        })
+        return store
+
+    # ----------------------------------------------------------- replace_graphs
+    def test_replace_graphs_writes_each_graph(self, filled: Store) -> None:
+        assert set(filled.graph(G1)) == {(A, P, Literal("one")), (A, Q, B)}
+        assert set(filled.graph(G2)) == {(B, P, Literal("two")), (B, Q, C)}
+
+    def test_replace_graphs_replaces_not_adds(self, filled: Store) -> None:
+        filled.replace_graphs({G1: [(A, P, Literal("new"))]})
+        assert filled.graph(G1) == [(A, P, Literal("new"))]
+        assert set(filled.graph(G2)) == {(B, P, Literal("two")), (B, Q, C)}, "other graphs are untouched"
+
+    def test_replace_graphs_with_no_triples_drops_the_graph(self, filled: Store) -> None:
+        filled.replace_graphs({G1: []})
+        assert filled.graph(G1) == []
+        assert not filled.has_graph(G1)
+        assert filled.has_graph(G2)
+
+    def test_replace_graphs_of_several_graphs_at_once(self, filled: Store) -> None:
+        filled.replace_graphs({G1: [], G2: [(C, P, Literal("c"))], G3: [(A, P, C)]})
+        assert not filled.has_graph(G1)
+        assert filled.graph(G2) == [(C, P, Literal("c"))]
+        assert filled.graph(G3) == [(A, P, C)]
+
+    def test_replace_graphs_keeps_literals_exactly(self, store: Store) -> None:
+        triples = [
+            (A, P, TRICKY),
+            (A, P, Literal("2020-01-01", datatype=XSD_DATE)),
+            (A, P, Literal("P7Y", datatype=XSD_DURATION)),
+            (A, P, Literal("bonjour", lang="fr")),
+            (A, P, Literal(True)),
+            (A, P, Literal("")),
+        ]
+        store.replace_graphs({G1: triples})
+        assert set(store.graph(G1)) == set(triples)
+
+    @pytest.mark.parametrize(
+        "bad",
+        [
+            {G2: [(A, P, Literal("changed"))], G3: [(A, P, BAD_IRI)]},  # a bad object in a later graph
+            {G1: [(A, P, Literal("changed")), (BAD_IRI, P, Literal("x"))]},  # a bad subject
+            {G1: [(A, P, Literal("changed"))], "not an iri> } ; DROP ALL #": [(A, P, B)]},  # a bad graph name
+        ],
+        ids=["bad-object", "bad-subject", "bad-graph-name"],
+    )
+    def test_failing_replace_leaves_everything_as_it_was(self, filled: Store, bad: dict) -> None:
+        before = quads(filled)
+        with pytest.raises(ValueError):
+            filled.replace_graphs(bad)
+        assert quads(filled) == before
+        assert not filled.has_graph(G3)
+
+    def test_invalid_language_tag_is_rejected_before_anything_is_written(self, filled: Store) -> None:
+        before = quads(filled)
+        with pytest.raises(ValueError):
+            filled.replace_graphs({G1: [(A, P, Literal("changed"))], G2: [(A, P, Literal("x", lang="not a tag!"))]})
+        assert quads(filled) == before
+
+    def test_add_to_graph_appends_and_is_atomic(self, filled: Store) -> None:
+        filled.add_to_graph(G1, [(C, P, Literal("added"))])
+        assert (C, P, Literal("added")) in filled.graph(G1)
+        assert len(filled.graph(G1)) == 3
+        before = quads(filled)
+        with pytest.raises(ValueError):
+            filled.add_to_graph(G1, [(C, P, Literal("1")), (C, P, Literal("2")), (C, P, BAD_IRI)])
+        assert quads(filled) == before
+
+    # ------------------------------------------------------------------ reads
+    def test_graph_and_has_graph_of_an_absent_graph(self, filled: Store) -> None:
+        assert filled.graph(G3) == []
+        assert not filled.has_graph(G3)
+        assert filled.has_graph(G1)
+
+    def test_select_over_the_union_of_named_graphs(self, filled: Store) -> None:
+        rows = filled.select("SELECT ?s ?o WHERE { ?s <http://example.org/q> ?o } ORDER BY ?s")
+        assert rows == [{"s": A, "o": B}, {"s": B, "o": C}]
+
+    def test_select_leaves_unbound_optionals_out_of_the_row(self, filled: Store) -> None:
+        rows = filled.select("SELECT ?s ?x WHERE { ?s <http://example.org/p> ?o OPTIONAL { ?s <http://example.org/none> ?x } }")
+        assert sorted(r["s"] for r in rows) == [A, B]
+        assert all("x" not in r for r in rows)
+
+    def test_select_with_bindings(self, filled: Store) -> None:
+        rows = filled.select("SELECT ?o WHERE { ?s ?p ?o }", {"s": A, "p": P})
+        assert rows == [{"o": Literal("one")}]
+
+    def test_select_limited_to_graphs(self, filled: Store) -> None:
+        rows = filled.select("SELECT ?s WHERE { ?s ?p ?o }", graphs=[G2])
+        assert {r["s"] for r in rows} == {B}
+        assert filled.select("SELECT ?s WHERE { GRAPH ?g { ?s ?p ?o } }", graphs=[G2]) != []
+        assert filled.select("SELECT ?s WHERE { GRAPH <http://example.org/graph/1> { ?s ?p ?o } }",
+                             graphs=[G2]) == []
+
+    def test_bound_literal_is_data_not_query_text(self, filled: Store) -> None:
+        """A bound value that would break out of a pasted query is matched as a plain value."""
+        filled.replace_graphs({G3: [(C, P, TRICKY)]})
+        before = quads(filled)
+        rows = filled.select("SELECT ?s WHERE { ?s ?p ?o }", {"o": TRICKY})
+        assert rows == [{"s": C}]
+        assert filled.select("SELECT ?s WHERE { ?s ?p ?o }", {"o": Literal('x" } ; DROP ALL # ')}) == []
+        assert quads(filled) == before
+
+    def test_injection_in_a_bound_iri_is_rejected_not_executed(self, filled: Store) -> None:
+        before = quads(filled)
+        with pytest.raises(ValueError):
+            filled.select("SELECT ?o WHERE { ?s ?p ?o }", {"s": BAD_IRI})
+        with pytest.raises(ValueError):
+            filled.ask("ASK { ?s ?p ?o }", {"s": BAD_IRI})
+        assert quads(filled) == before
+
+    def test_ask(self, filled: Store) -> None:
+        assert filled.ask("ASK { ?s ?p ?o }", {"s": A}) is True
+        assert filled.ask("ASK { ?s ?p ?o }", {"s": C}) is False
+        assert filled.ask("ASK { <http://example.org/b> <http://example.org/q> ?o }") is True
+
+    def test_construct(self, filled: Store) -> None:
+        got = filled.construct("CONSTRUCT { ?o <http://example.org/back> ?s } WHERE { ?s <http://example.org/q> ?o }")
+        assert set(got) == {(B, URIRef(EX + "back"), A), (C, URIRef(EX + "back"), B)}
+        got = filled.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", {"s": B, "p": P})
+        assert got == [(B, P, Literal("two"))]
+
+    # ------------------------------------------------------------------- bulk
+    def test_dump_and_bulk_load_round_trip(self, filled: Store, tmp_path: Path) -> None:
+        filled.replace_graphs({G3: [(C, P, TRICKY), (C, P, Literal("2020-01-01", datatype=XSD_DATE)),
+                                    (C, P, Literal("fr", lang="fr"))]})
+        out = tmp_path / "dump.nq"
+        n = filled.dump(out)
+        expected = quads(filled)
+        assert n == len(expected)
+        fresh = open_store("memory")
+        try:
+            assert fresh.bulk_load(out, "nquads") == n
+            assert quads(fresh) == expected
+        finally:
+            fresh.close()
+
+    def test_bulk_load_trig(self, store: Store, tmp_path: Path) -> None:
+        f = tmp_path / "data.trig"
+        f.write_text('<http://example.org/graph/1> { <http://example.org/a> <http://example.org/p> "one" . }\n')
+        assert store.bulk_load(f, "trig") == 1
+        assert store.graph(G1) == [(A, P, Literal("one"))]
+
+
+class TestMemoryStore(StoreContract):
+    @pytest.fixture
+    def store(self) -> Iterator[Store]:
+        s = open_store("memory")
+        yield s
+        s.close()
+
+
+class TestDiskStore(StoreContract):
+    @pytest.fixture
+    def location(self, tmp_path: Path) -> Path:
+        return tmp_path / "store"
+
+    @pytest.fixture
+    def store(self, location: Path) -> Iterator[Store]:
+        s = open_store(str(location))
+        yield s
+        s.close()
+
+    def test_data_persists_after_close_and_reopen(self, location: Path) -> None:
+        s = open_store(str(location))
+        s.replace_graphs({G1: [(A, P, TRICKY), (A, Q, B)], G2: [(B, P, Literal("two"))]})
+        s.add_to_graph(G3, [(C, P, Literal("log"))])
+        s.replace_graphs({G2: []})
+        expected = quads(s)
+        s.close()
+        again = open_store(str(location))
+        try:
+            assert quads(again) == expected
+            assert not again.has_graph(G2)
+            assert set(again.graph(G1)) == {(A, P, TRICKY), (A, Q, B)}
+        finally:
+            again.close()
