@@ -11,6 +11,7 @@ from rdflib.term import Node
 
 from registry.errors import Violation
 from registry.resources import Resources
+from registry.shacl_sparql import Check, Compiler
 from registry.store.base import Triple
 
 
@@ -51,6 +52,13 @@ class ShaclValidator:
         for t in resources.shapes():
             self.shapes.add(t)
         self.reference = resources.reference_data()
+        self._compiled: list[Check] | None = None
+
+    def compiled(self) -> list[Check]:
+        """The shapes as SPARQL checks, for validating a whole store inside the store."""
+        if self._compiled is None:
+            self._compiled = Compiler(self.shapes).compile()
+        return self._compiled
 
     def data_graph(self, *parts: Iterable[Triple]) -> Graph:
         g = Graph()
