@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from registry.api.deps import CallerDep, RegistryDep
 from registry.api.errors import problem
 from registry.api.negotiation import read_body
+from registry.api.negotiation import serialize as serialize_graph
 from registry.api.public_deps import SparqlDep
 from registry.auth import Caller
 from registry.namespaces import DCTERMS, RDF, RDFS
@@ -226,5 +227,10 @@ def description(request: Request, service: SparqlService, caller: Caller) -> Res
         return sparql_page(request, service, caller)
     media = _choose(request, offered)
     endpoint = str(request.url.replace(query="", fragment=""))
-    text: Any = description_graph(endpoint, service, caller).serialize(format=DESCRIPTION_TYPES[media])
+    graph = description_graph(endpoint, service, caller)
+    # JSON-LD under the context every JSON-LD answer uses (/context.jsonld)
+    if media == "application/ld+json":
+        text: Any = serialize_graph(graph, media)
+    else:
+        text = graph.serialize(format=DESCRIPTION_TYPES[media])
     return Response(text, media_type=media, headers={"Vary": "Accept, Authorization"})
