@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,8 @@ from registry.store.base import Store
 
 ROLES = ("admin", "privacy-officer", "steward")
 TOKEN_PREFIX = "dsr_"
+#: token ids are 12 lower-case hex digits
+TOKEN_ID_RE = re.compile(r"^[0-9a-f]{12}$")
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,8 @@ class Tokens:
         ]
 
     def revoke(self, token_id: str) -> None:
+        if not TOKEN_ID_RE.match(token_id):  # an id create() never makes (and never a valid graph name)
+            raise NotFound(f"no token {token_id[:100]!r}")
         g = self._graph(token_id)
         triples = self.store.graph(g)
         if not triples:

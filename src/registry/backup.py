@@ -48,4 +48,7 @@ def restore(source: Path, data: Path, *, force: bool = False) -> int:
         data.rename(old)
     staging.rename(data)
     shutil.rmtree(old, ignore_errors=True)
+    # the catalogue index described the replaced store: drop it, the next start rebuilds it
+    for f in data.parent.glob(data.name + ".index.sqlite*"):
+        f.unlink()
     return quads

@@ -30,6 +30,10 @@ def _open(data: str | None) -> Registry:
     try:
         return open_registry(_settings(data))
     except OSError as e:
+        if "lock" in str(e).lower():
+            _fail(f"cannot open the store: another process holds it (a running `registry serve`?). Stop it "
+                  f"first, or use the API: GET/POST /tokens, DELETE /tokens/ID, GET /audit/verify with an admin "
+                  f"token; `registry backup` works while it runs ({e})")
         _fail(f"cannot open the store: {e}")
         raise
 
@@ -246,7 +250,7 @@ def token_create(
     role: Annotated[str, typer.Option(help="admin, privacy-officer or steward")],
     data: DataOpt = None,
     org: Annotated[str | None, typer.Option(help="the organisation a steward writes for")] = None,
-    days: Annotated[int | None, typer.Option(help="expire after this many days")] = None,
+    days: Annotated[int | None, typer.Option(min=1, help="expire after this many days (at least 1)")] = None,
 ) -> None:
     """Create a bearer token; the token itself is printed on the last line, once."""
     registry = _open(data)
@@ -306,6 +310,37 @@ def synth(
     typer.echo(f"wrote {report.quads} quads to {out} in {seconds:.2f} s "
                f"({report.datasets / seconds:,.0f} datasets/s)", err=True)
     typer.echo(json.dumps({**report.as_json(), "seconds": round(seconds, 3)}))
+
+
+ontology_app = typer.Typer(help="The ontology: the reasoner's quality gate.", no_args_is_help=True)
+app.add_typer(ontology_app, name="ontology")
+
+
+@ontology_app.command("check")
+def ontology_check_cmd(
+    resources: Annotated[Path | None, typer.Option("--resources", help="folder holding ontology/ "
+                                                   "(default: REGISTRY_RESOURCES_DIR or the checkout)")] = None,
+    individuals: Annotated[bool, typer.Option(help="also load the authority catalogue and the vocabularies "
+                                                   "as individuals")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Run the HermiT reasoner (owlready2, needs Java) on the ontology: exit 1 on inconsistency or
+    unsatisfiable classes, naming them; exit 2 when the check cannot run."""
+    from registry.ontology_check import OntologyCheckError, check
+    from registry.resources import Resources
+
+    root = resources or Settings().resources_dir
+    try:
+        report = check(Resources(root) if root else None, individuals=individuals)
+    except OntologyCheckError as e:
+        _fail(str(e), 2)
+        return
+    if as_json:
+        typer.echo(json.dumps(report.as_json(), indent=2))
+    if not report.ok:
+        _fail(report.message())
+    if not as_json:
+        typer.echo(f"ontology: {report.message()}")
 
 
 def main() -> None:

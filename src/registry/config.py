@@ -44,3 +44,10 @@ class Settings(BaseSettings):
     @property
     def in_memory(self) -> bool:
         return self.data == "memory"
+
+    def index_path(self) -> Path | None:
+        """The SQLite catalogue index beside an on-disk store: {data}.index.sqlite (None in memory)."""
+        if "://" in self.data or self.in_memory:
+            return None
+        data = Path(self.data)
+        return data.with_name(data.name + ".index.sqlite")

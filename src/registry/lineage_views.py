@@ -4,6 +4,7 @@ impact (everything downstream, and every agreement that covers any of it)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +41,7 @@ def view(registry: Registry, as_of: dt.datetime | None) -> View:
     return View(store, lineage, as_of)
 
 
-def _facts(registry: Registry, v: View, rid: str, full: bool) -> dict[str, Any] | None:
+def _facts(registry: Registry, v: View, rid: str, full: bool | Callable[[str], bool]) -> dict[str, Any] | None:
     if not SLUG_RE.match(rid):
         return None
     rows = v.store.select(registry.resources.query("dataset-facts"), {"dataset": registry.iris.record("dataset", rid)})
@@ -54,7 +55,7 @@ def _facts(registry: Registry, v: View, rid: str, full: bool) -> dict[str, Any] 
         "access": ACCESS_BY_IRI.get(str(r["access"])) if "access" in r else None,
         "retired": "retired" in r,
     }
-    if full:
+    if full(rid) if callable(full) else full:  # a steward sees its own organisation's datasets' flags only
         effective, path = v.lineage.effective_pi(rid)
         out["personal_information"] = effective
         out["personal_information_path"] = path
@@ -62,7 +63,7 @@ def _facts(registry: Registry, v: View, rid: str, full: bool) -> dict[str, Any] 
 
 
 def lineage_json(registry: Registry, rid: str, *, direction: str = "both", depth: int | None = None,
-                 as_of: dt.datetime | None = None, full: bool = False) -> dict[str, Any]:
+                 as_of: dt.datetime | None = None, full: bool | Callable[[str], bool] = False) -> dict[str, Any]:
     if direction not in DIRECTIONS:
         raise BadInput(f"direction must be one of {', '.join(DIRECTIONS)}", allowed=list(DIRECTIONS))
     if depth is not None and not 0 <= depth <= MAX_DEPTH:
@@ -112,7 +113,7 @@ def lineage_graph(registry: Registry, answer: dict[str, Any]) -> Graph:
     return g
 
 
-def impact_json(registry: Registry, rid: str, *, full: bool = False) -> dict[str, Any]:
+def impact_json(registry: Registry, rid: str, *, full: bool | Callable[[str], bool] = False) -> dict[str, Any]:
     v = view(registry, None)
     if _facts(registry, v, rid, False) is None:
         raise NotFound(f"no dataset {rid!r}", id=rid)

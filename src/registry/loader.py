@@ -151,5 +151,6 @@ def load_file(registry: Registry, path: Path, fmt: str | None = None, caller: Ca
     if how in ("nquads", "trig"):
         report = LoadReport(quads=registry.store.bulk_load(path, how))
         registry.lineage.rebuild()
+        registry.index.invalidate()
         return report
     return write_all(registry, records, caller, progress)

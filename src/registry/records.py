@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from rdflib import Graph, Literal, URIRef
-from rdflib.term import Node
 
 from registry import audit, shacl_sparql
 from registry.auth import Caller
@@ -27,8 +27,11 @@ from registry.errors import (
     Violation,
 )
 from registry.lineage import LineageIndex
+
+if TYPE_CHECKING:
+    from registry.catalog_index import CatalogIndex
 from registry.model import KINDS, RecordKind
-from registry.model.common import SLUG_RE, Input, Iris, RecordGraphs, code_iri
+from registry.model.common import SLUG_RE, Input, Iris, RecordGraphs
 from registry.namespaces import DCTERMS, RDF, REG, XSD
 from registry.resources import Resources
 from registry.store.base import Store, Triple
@@ -86,6 +89,7 @@ class Records:
         self.store, self.iris, self.res, self.validator = store, iris, resources, validator
         self.audit = audit_log
         self.lineage = lineage
+        self.index: CatalogIndex  # set by open_registry: the index reads records through this service
         self._write_lock = threading.Lock()
 
     # ------------------------------------------------------------- reading
@@ -116,7 +120,10 @@ class Records:
             g.add(t)
         return g
 
-    def get(self, kind: RecordKind, rid: str, *, full: bool) -> dict[str, Any]:
+    def get(self, kind: RecordKind, rid: str, *, full: bool | Callable[[str], bool]) -> dict[str, Any]:
+        """One record as JSON; `full` (or `full(rid)`, see `sees_restricted`) adds its restricted fields."""
+        if callable(full):
+            full = full(rid)
         g = self.graph(kind, rid, full=full)
         out = kind.from_rdf(g, self.iris.record(kind.name, rid), self.iris)
         if full and kind.name == "dataset":
@@ -134,50 +141,22 @@ class Records:
         limit: int = 50,
         offset: int = 0,
         include_retired: bool = False,
-        full: bool = False,
+        full: bool | Callable[[str], bool] = False,
     ) -> Page:
-        bindings: dict[str, Node] = {"type": kind.rdf_type}
-        patterns = []
-        for i, (name, value) in enumerate(sorted((filters or {}).items())):
+        for name, value in (filters or {}).items():
             if name not in kind.filters:
-                raise BadInput(f"{kind.collection} cannot be filtered by {name!r}",
-                               allowed=sorted(kind.filters))
-            pred, namespace = kind.filters[name]
-            bindings[f"fp{i}"] = pred
-            bindings[f"fv{i}"] = self._filter_value(name, value, namespace)
-            patterns.append(f"?s ?fp{i} ?fv{i} .")
-        search = ""
-        if q:
-            bindings["q"] = Literal(q.lower())
-            search = ("?s dct:title ?title . OPTIONAL { ?s dct:description ?desc } "
-                      'FILTER(CONTAINS(LCASE(CONCAT(STR(?title), " ", COALESCE(STR(?desc), ""))), ?q))')
-        retired = "" if include_retired else "FILTER NOT EXISTS { ?s reg:retired ?retired }"
-
-        def build(name: str) -> str:
-            text = self.res.query(name)
-            return (text.replace("#FILTERS", "\n  ".join(patterns))
-                    .replace("#SEARCH", search).replace("#RETIRED", retired))
-
-        total = int(self.store.select(build("records-count"), bindings)[0]["n"])  # type: ignore[arg-type]
-        page_q = build("records-list") + f"\nLIMIT {int(limit)} OFFSET {int(offset)}"
-        rows = self.store.select(page_q, bindings)
-        items = [self.get(kind, str(r["id"]), full=full) for r in rows]
+                raise BadInput(f"{kind.collection} cannot be filtered by {name!r}", allowed=sorted(kind.filters))
+            if name != "keyword" and not SLUG_RE.match(value):
+                raise BadInput(f"{name} must be an id or code (lower-case letters, digits, dots, hyphens)",
+                               value=value[:200])
+        ids, total = self.index.search(kind, filters=dict(filters or {}), q=q, limit=limit, offset=offset,
+                                       include_retired=include_retired)
+        items = [self.get(kind, rid, full=full) for rid in ids if self.exists(kind, rid)]
         return Page(items=items, total=total, limit=limit, offset=offset)
 
-    def _filter_value(self, name: str, value: str, namespace: Any) -> Node:
-        from registry.model.dataset import access_iri
-
-        if name == "keyword":
-            return Literal(value)
-        if not SLUG_RE.match(value):
-            raise BadInput(f"{name} must be an id or code (lower-case letters, digits, dots, hyphens)", value=value[:200])
-        if name == "access":
-            return access_iri(value)
-        if namespace is not None:
-            return code_iri(namespace, value)
-        target = {"publisher": "organization", "provider": "organization", "recipient": "organization",
-                  "parent": "organization", "dataset": "dataset"}[name]
-        return self.iris.record(target, value)
+    def all_ids(self, kind: RecordKind) -> list[str]:
+        """The id of every record of a kind (for rebuilding the catalogue index)."""
+        return [str(r["id"]) for r in self.store.select(self.res.query("records-ids"), {"type": kind.rdf_type})]
 
     # -------------------------------------------------------------- parsing
     def parse(self, kind: RecordKind, data: Any) -> Input:
@@ -236,6 +215,24 @@ class Records:
                 if state is not None and state.get("status") not in (None, "draft"):
                     raise Forbidden("only a privacy officer approves or changes an agreement that is not a "
                                     "draft: a steward may save drafts", status=state.get("status"))
+
+    def sees_restricted(self, kind: RecordKind, caller: Caller) -> Callable[[str], bool]:
+        """Whose restricted fields the caller reads, record by record: a privacy officer's and an admin's
+        every record's; a steward's only those of records of its organisation or its units (the records it
+        may write, so it can read one, change it and send it back whole); an anonymous caller's none."""
+        if caller.role in ("privacy-officer", "admin"):
+            return lambda rid: True
+        if caller.role != "steward" or caller.org is None:
+            return lambda rid: False
+
+        def own(rid: str) -> bool:
+            if not SLUG_RE.match(rid):
+                return False
+            public = self.store.graph(self.iris.public_graph(kind.name, rid))
+            owner = self._owner(kind, self._as_json(kind, rid, public)) if public else None
+            return owner is not None and self._within(owner, caller.org)
+
+        return own
 
     def _within(self, org: str, ancestor: str | None) -> bool:
         if ancestor is None:
@@ -328,9 +325,10 @@ class Records:
     def _commit(self, kind: RecordKind, rid: str, public: list[Triple], restricted: list[Triple],
                 caller: Caller, action: str, before: str, after: str) -> None:
         pub_g, res_g = self.iris.graphs(kind.name, rid)
-        self.audit.commit({pub_g: public, res_g: restricted}, agent=caller.agent, action=action,
-                          record=self.iris.record(kind.name, rid), kind=kind.name, rid=rid, before=before,
-                          after=after, snapshot=public + restricted)
+        seq = self.audit.commit({pub_g: public, res_g: restricted}, agent=caller.agent, action=action,
+                                record=self.iris.record(kind.name, rid), kind=kind.name, rid=rid, before=before,
+                                after=after, snapshot=public + restricted)
+        self.index.upsert(kind, rid, seq)
 
     def _index(self, kind: RecordKind, rec: Input, *, retired: bool) -> None:
         if kind.name != "dataset":

@@ -8,6 +8,7 @@ from rdflib import Graph
 
 from registry.audit import AuditLog
 from registry.auth import Tokens
+from registry.catalog_index import CatalogIndex
 from registry.config import Settings
 from registry.legal import LegalEngine
 from registry.lineage import LineageIndex
@@ -31,8 +32,10 @@ class Registry:
     share_checks: ShareChecks
     audit: AuditLog
     lineage: LineageIndex
+    index: CatalogIndex
 
     def close(self) -> None:
+        self.index.close()
         self.store.close()
 
 
@@ -52,15 +55,19 @@ def open_registry(settings: Settings | None = None) -> Registry:
     validator = ShaclValidator(res)
     audit_log = AuditLog(store, iris, res)
     lineage = LineageIndex(store, iris, res)
+    records = Records(store, iris, res, validator, audit_log, lineage)
+    records.index = index = CatalogIndex(settings.index_path(), records, audit_log)
+    index.sync()
     return Registry(
         settings=settings,
         store=store,
         iris=iris,
         resources=res,
         validator=validator,
-        records=Records(store, iris, res, validator, audit_log, lineage),
+        records=records,
         tokens=Tokens(store, iris, res),
         share_checks=ShareChecks(store, iris, res, LegalEngine(store, iris, res, lineage), audit_log),
         audit=audit_log,
         lineage=lineage,
+        index=index,
     )

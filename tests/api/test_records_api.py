@@ -197,8 +197,28 @@ def test_list_pages(wapi: Api) -> None:
 )
 def test_list_filters_and_search(wapi: Api, params: dict[str, str], expected: list[str]) -> None:
     body = wapi.client.get("/datasets", params=params).json()
-    assert ids(body) == expected
+    # a text search ranks by relevance; other lists are in id order
+    assert (sorted(ids(body)) if "q" in params else ids(body)) == expected
     assert body["total"] == len(expected)
+
+
+def test_search_ranks_by_relevance_and_matches_word_prefixes(wapi: Api) -> None:
+    body = wapi.client.get("/datasets", params={"q": "collis"}).json()
+    assert sorted(ids(body)) == ["collision-summary", "road-collisions"]
+    body = wapi.client.get("/datasets", params={"q": "ohip claims"}).json()
+    assert ids(body)[0] == "ohip-claims"  # both words in its title
+
+
+def test_stats_count_live_records_per_facet(wapi: Api) -> None:
+    stats = wapi.client.get("/stats").json()
+    assert stats["dataset"]["total"] == 8
+    assert stats["dataset"]["by"]["publisher"]["mto"] == 2
+    assert stats["agreement"]["by"]["legal_basis"]["fippa-part-3.1"] == 3
+    assert wapi.client.delete("/datasets/road-collisions", headers=wapi.auth()).status_code == 204
+    after = wapi.client.get("/stats").json()
+    assert after["dataset"]["total"] == 7
+    assert after["dataset"]["by"]["publisher"]["mto"] == 1
+    assert "steward" not in str(after) and "example.org" not in str(after)
 
 
 @pytest.mark.parametrize(

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 
 from registry import __version__
 from registry.api import errors
 from registry.api.audit import router as audit_router
+from registry.api.deps import get_caller
 from registry.api.lineage import router as lineage_router
 from registry.api.negotiation import JSONLD_CONTEXT
 from registry.api.openlineage import router as openlineage_router
@@ -19,6 +20,8 @@ from registry.api.ratelimit import RateLimiter
 from registry.api.records import record_router
 from registry.api.reference import router as reference_router
 from registry.api.share_checks import router as share_checks_router
+from registry.api.stats import router as stats_router
+from registry.api.tokens import router as tokens_router
 from registry.config import Settings
 from registry.model import KINDS
 from registry.service import Registry, open_registry
@@ -44,6 +47,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         version=__version__,
         description="Datasets, stewards, lineage, data-sharing agreements and the legal basis of each share.",
         lifespan=lifespan,
+        # every route reads the bearer token (a bad, expired or revoked one is 401 everywhere, pages included)
+        # and counts against the caller's rate limit; routes that need the caller get the same one (cached)
+        dependencies=[Depends(get_caller)],
     )
     errors.install(app)
     app.include_router(lineage_router)
@@ -54,6 +60,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(audit_router)
     app.include_router(reference_router)
     app.include_router(share_checks_router)
+    app.include_router(stats_router)
+    app.include_router(tokens_router)
 
     @app.get("/health", tags=["meta"], summary="Liveness")
     def health() -> dict[str, str]:

@@ -46,5 +46,6 @@ def require(caller: Caller, *roles: str) -> Caller:
 
 
 def sees_restricted(caller: Caller) -> bool:
-    """Anonymous callers see the public graphs only; any token holder sees restricted fields."""
-    return not caller.anonymous
+    """Whether the caller sees every record's restricted fields: privacy officers and admins. A steward
+    sees those of its own organisation's records only (`Records.sees_restricted`); anonymous callers none."""
+    return caller.role in ("privacy-officer", "admin")

@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from registry.api.deps import CallerDep, RegistryDep, sees_restricted
+from registry.api.deps import CallerDep, RegistryDep
 from registry.api.negotiation import JSON, RDF_FORMATS, choose, serialize
 from registry.lineage_views import impact_json, lineage_graph, lineage_json
+from registry.model import DATASET
 
 router = APIRouter(prefix="/datasets", tags=["lineage"])
 
@@ -25,7 +26,8 @@ def get_lineage(
     depth: Annotated[int | None, Query(ge=0, le=50)] = None,
     as_of: Annotated[dt.datetime | None, Query(description="answer from the records as they stood then")] = None,
 ) -> Response:
-    answer = lineage_json(registry, rid, direction=direction, depth=depth, as_of=as_of, full=sees_restricted(caller))
+    answer = lineage_json(registry, rid, direction=direction, depth=depth, as_of=as_of,
+                          full=registry.records.sees_restricted(DATASET, caller))
     media = choose(request, [JSON, *RDF_FORMATS])
     if media != JSON:
         return Response(serialize(lineage_graph(registry, answer), media), media_type=media)
@@ -34,4 +36,5 @@ def get_lineage(
 
 @router.get("/{rid}/impact", summary="Everything downstream of a dataset and every agreement that covers any of it")
 def get_impact(rid: str, registry: RegistryDep, caller: CallerDep) -> JSONResponse:
-    return JSONResponse(impact_json(registry, rid, full=sees_restricted(caller)), headers={"Vary": "Authorization"})
+    answer = impact_json(registry, rid, full=registry.records.sees_restricted(DATASET, caller))
+    return JSONResponse(answer, headers={"Vary": "Authorization"})

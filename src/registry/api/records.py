@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from registry.api.deps import CallerDep, RegistryDep, require, sees_restricted
+from registry.api.deps import CallerDep, RegistryDep, require
 from registry.api.negotiation import JSON, RDF_FORMATS, choose, read_body, read_record_input, serialize
 from registry.errors import BadInput, NotFound
 from registry.model import RecordKind
@@ -63,7 +63,8 @@ def record_router(kind: RecordKind) -> APIRouter:
         filters = {k: v for k, v in request.query_params.items()
                    if k not in ("limit", "offset", "q", "include_retired", "format")}
         page = registry.records.list(kind, filters=filters, q=q, limit=limit, offset=offset,
-                                     include_retired=include_retired, full=sees_restricted(caller))
+                                     include_retired=include_retired,
+                                     full=registry.records.sees_restricted(kind, caller))
         return JSONResponse({"items": page.items, "total": page.total, "limit": page.limit,
                              "offset": page.offset}, headers={"Vary": "Authorization"})
 
@@ -71,7 +72,7 @@ def record_router(kind: RecordKind) -> APIRouter:
     def get_record(request: Request, rid: str, registry: RegistryDep, caller: CallerDep) -> Response:
         if not registry.records.exists(kind, rid):
             raise NotFound(f"no {kind.name} {rid!r}", kind=kind.name, id=rid)
-        return _record_response(request, registry, kind, rid, sees_restricted(caller))
+        return _record_response(request, registry, kind, rid, registry.records.sees_restricted(kind, caller)(rid))
 
     async def _input(request: Request, registry: Any) -> Any:
         body = await read_body(request, registry.settings.max_body_bytes)

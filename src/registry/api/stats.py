@@ -1,0 +1,15 @@
+"""/stats: how many records, per kind and per facet value (kept on write, never scanned)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from registry.api.deps import RegistryDep
+
+router = APIRouter(tags=["reference"])
+
+
+@router.get("/stats", summary="Counts of live records per kind and per publisher, access level, authority, ...")
+def stats(registry: RegistryDep) -> JSONResponse:
+    return JSONResponse(registry.index.counts())

@@ -1,0 +1,220 @@
+"""The catalogue index: SQLite (FTS5) beside the store, for lists, text search and counts at scale.
+
+It holds the public fields of every record (never restricted ones, so a search can reveal nothing an
+anonymous caller may not see): one row per record, its facets (publisher, access, keywords,
+agreement parties, ...) and a full-text index of titles, descriptions, names and keywords. Counts
+per facet value are kept up to date on every write, in the same SQLite transaction, never scanned.
+
+It follows the store through the audit log: it remembers the last audit sequence number it has
+applied, and before answering it applies any newer entries (written by this process, another
+replica, or before a crash). A bulk load, which writes no audit entries, rebuilds it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+from registry.audit import AuditLog
+from registry.model import KINDS, RecordKind
+
+#: filter name -> field of the record's JSON, where they differ
+FIELD_OF = {"keyword": "keywords", "dataset": "datasets", "purpose": "purposes"}
+TEXT_FIELDS = ("title", "name", "description", "keywords")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+  rowid INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL, id TEXT NOT NULL, retired INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (kind, id));
+CREATE TABLE IF NOT EXISTS facets (
+  kind TEXT NOT NULL, facet TEXT NOT NULL, value TEXT NOT NULL, rid INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS facets_lookup ON facets (kind, facet, value, rid);
+CREATE INDEX IF NOT EXISTS facets_record ON facets (rid);
+CREATE TABLE IF NOT EXISTS counts (
+  kind TEXT NOT NULL, facet TEXT NOT NULL, value TEXT NOT NULL, n INTEGER NOT NULL,
+  PRIMARY KEY (kind, facet, value));
+CREATE VIRTUAL TABLE IF NOT EXISTS text USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');
+"""
+
+
+def _fts_query(q: str) -> str:
+    """A user's words as an FTS5 query: every word must match (as a prefix), no operators."""
+    words = ["".join(ch for ch in w if ch.isalnum()) for w in q.split()]
+    return " ".join(f'"{w}"*' for w in words if w)
+
+
+def _facet_values(kind: RecordKind, record: dict[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    for name in kind.filters:
+        value = record.get(FIELD_OF.get(name, name))
+        for v in value if isinstance(value, list) else [value]:
+            if v is not None:
+                out.append((name, str(v)))
+    return out
+
+
+def _text(record: dict[str, Any]) -> str:
+    parts = []
+    for f in TEXT_FIELDS:
+        v = record.get(f)
+        parts += [str(x) for x in v] if isinstance(v, list) else [str(v)] if v else []
+    return "\n".join(parts)
+
+
+class CatalogIndex:
+    def __init__(self, path: Path | None, records: Any, audit: AuditLog) -> None:
+        self.path = path
+        self.records = records
+        self.audit = audit
+        self._lock = threading.RLock()
+        self.db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    # ---------------------------------------------------------------- state
+    def applied(self) -> int:
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()
+        return int(row[0]) if row else -1
+
+    def _set_applied(self, seq: int) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('seq', ?)", (str(seq),))
+
+    # ------------------------------------------------------------- writing
+    def _remove(self, kind: str, rid: str) -> None:
+        row = self.db.execute("SELECT rowid, retired FROM records WHERE kind = ? AND id = ?", (kind, rid)).fetchone()
+        if row is None:
+            return
+        rowid, retired = row
+        if not retired:
+            for facet, value in self.db.execute("SELECT facet, value FROM facets WHERE rid = ?", (rowid,)).fetchall():
+                self.db.execute("UPDATE counts SET n = n - 1 WHERE kind = ? AND facet = ? AND value = ?",
+                                (kind, facet, value))
+            self.db.execute("UPDATE counts SET n = n - 1 WHERE kind = ? AND facet = '' AND value = ''", (kind,))
+        self.db.execute("DELETE FROM facets WHERE rid = ?", (rowid,))
+        self.db.execute("DELETE FROM text WHERE rowid = ?", (rowid,))
+        self.db.execute("DELETE FROM records WHERE rowid = ?", (rowid,))
+
+    def _put(self, kind: RecordKind, record: dict[str, Any]) -> None:
+        rid = record["id"]
+        self._remove(kind.name, rid)
+        retired = 1 if record.get("retired") else 0
+        cur = self.db.execute("INSERT INTO records (kind, id, retired) VALUES (?, ?, ?)", (kind.name, rid, retired))
+        rowid = cur.lastrowid
+        facets = _facet_values(kind, record)
+        self.db.executemany("INSERT INTO facets (kind, facet, value, rid) VALUES (?, ?, ?, ?)",
+                            [(kind.name, f, v, rowid) for f, v in facets])
+        self.db.execute("INSERT INTO text (rowid, body) VALUES (?, ?)", (rowid, _text(record)))
+        if not retired:
+            for f, v in [*facets, ("", "")]:
+                self.db.execute("INSERT INTO counts (kind, facet, value, n) VALUES (?, ?, ?, 1) "
+                                "ON CONFLICT (kind, facet, value) DO UPDATE SET n = n + 1", (kind.name, f, v))
+
+    def upsert(self, kind: RecordKind, rid: str, seq: int | None = None) -> None:
+        """Index the record as the store holds it now (public fields only)."""
+        with self._lock:
+            self.db.execute("BEGIN")
+            try:
+                if self.records.exists(kind, rid):
+                    self._put(kind, self.records.get(kind, rid, full=False))
+                else:
+                    self._remove(kind.name, rid)
+                if seq is not None and self.applied() == seq - 1:  # otherwise sync() catches up
+                    self._set_applied(seq)
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+
+    def invalidate(self) -> None:
+        """Forget what was applied: the next read rebuilds (after a bulk load, which logs nothing)."""
+        with self._lock:
+            self.db.execute("DELETE FROM meta WHERE key = 'seq'")
+
+    def rebuild(self) -> None:
+        """Index every record of the store from scratch."""
+        with self._lock:
+            self.db.execute("BEGIN")
+            try:
+                for table in ("records", "facets", "counts", "text"):
+                    self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+                seq = self.audit.head().seq
+                for kind in KINDS.values():
+                    for rid in self.records.all_ids(kind):
+                        self._put(kind, self.records.get(kind, rid, full=False))
+                self._set_applied(seq)
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+
+    def sync(self) -> None:
+        """Apply the audit entries newer than the last one applied (or rebuild on first use)."""
+        head = self.audit.head().seq
+        applied = self.applied()
+        if applied == head:
+            return
+        if applied < 0 or applied > head:
+            self.rebuild()
+            return
+        changed: dict[tuple[str, str], int] = {}
+        entries, _ = self.audit.entries(limit=head - applied, offset=0)
+        for e in entries:
+            kind_id = self.records.iris.split(e["record"])
+            if kind_id and kind_id[0] in KINDS:
+                changed.setdefault(kind_id, e["seq"])
+        for (kind_name, rid), _seq in changed.items():
+            self.upsert(KINDS[kind_name], rid)
+        with self._lock:
+            self._set_applied(head)
+
+    # ------------------------------------------------------------- reading
+    def search(self, kind: RecordKind, *, filters: dict[str, str], q: str | None, limit: int, offset: int,
+               include_retired: bool) -> tuple[list[str], int]:
+        """(ids of one page in id order, or by relevance when searching; the exact total)."""
+        self.sync()
+        where, params = ["r.kind = ?"], [kind.name]
+        if not include_retired:
+            where.append("r.retired = 0")
+        for name, value in sorted(filters.items()):
+            where.append("EXISTS (SELECT 1 FROM facets f WHERE f.kind = ? AND f.facet = ? AND f.value = ? "
+                         "AND f.rid = r.rowid)")
+            params += [kind.name, name, value]
+        join, order = "", "r.id"
+        if q:
+            match = _fts_query(q)
+            if not match:
+                return [], 0
+            join = "JOIN text t ON t.rowid = r.rowid"
+            where.append("text MATCH ?")
+            params.append(match)
+            order = "bm25(text), r.id"
+        sql = f"FROM records r {join} WHERE {' AND '.join(where)}"  # noqa: S608 - built from fixed parts
+        with self._lock:
+            total = self.db.execute(f"SELECT COUNT(*) {sql}", params).fetchone()[0]
+            rows = self.db.execute(f"SELECT r.id {sql} ORDER BY {order} LIMIT ? OFFSET ?",
+                                   [*params, limit, offset]).fetchall()
+        return [r[0] for r in rows], int(total)
+
+    def counts(self) -> dict[str, Any]:
+        """Records per kind, and per value of each facet (live records only)."""
+        self.sync()
+        with self._lock:
+            rows = self.db.execute("SELECT kind, facet, value, n FROM counts WHERE n > 0 ORDER BY kind, facet, n DESC, value")
+            out: dict[str, Any] = {}
+            for kind, facet, value, n in rows:
+                entry = out.setdefault(kind, {"total": 0, "by": {}})
+                if facet == "":
+                    entry["total"] = n
+                else:
+                    entry["by"].setdefault(facet, {})[value] = n
+        return out
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
