@@ -381,6 +381,50 @@ def test_invalid_events_are_problems_and_write_nothing(api: Api, body: bytes, st
     assert record_quads(api.registry) == before
 
 
+@pytest.mark.parametrize("facets", [
+    {"schema": facet(fields=5), "ownership": facet(owners="me"), "symlinks": facet(identifiers=7),
+     "columnLineage": facet(fields=[1, 2]), "documentation": facet(description=["x"])},
+    {"schema": facet(fields=[1, None, {"name": 3}, {"name": "ok", "type": {"x": 1}}]),
+     "ownership": facet(owners=[None, {"name": ""}, {"name": "user:"}, {"name": 4}]),
+     "symlinks": facet(identifiers=[None, {"namespace": " ", "name": "x"}, {"namespace": "n"}]),
+     "columnLineage": facet(fields={"c": 5, "d": {"inputFields": 3}, "e": {"inputFields": [None, {"name": "x"},
+                                                                                          {"namespace": "", "name": ""}]}})},
+], ids=["wrong-types", "wrong-items"])
+def test_facets_of_unexpected_shapes_are_ignored(api: Api, facets: dict[str, Any]) -> None:
+    ev = event(["in"], ["out"])
+    ev["outputs"][0]["facets"] = facets
+    ev["inputs"][0]["facets"] = facets
+    ev["job"]["facets"] = {"dataSharingRegistry": facet(note="no kind here")}
+    r = api.lenient.post("/api/v1/lineage", json=ev, headers=api.auth("steward", "moh"))  # type: ignore[attr-defined]
+    assert r.status_code == 201, r.text
+    d = get(api, lineage_slug(NS, "out"))
+    assert d["derived_from"] == [lineage_slug(NS, "in")]
+    assert d["steward"]["name"] == Settings().openlineage_steward_name
+    assert d["description"].startswith("Columns: ok.") == isinstance(facets["schema"]["fields"], list)
+
+
+@pytest.mark.parametrize(("body", "status"), [
+    ('{"eventTime": "2025-01-01T00:00:00Z", "producer": "p", "schemaURL": "s", "run": {"runId": '
+     '"11111111-2222-3333-4444-555555555555"}, "job": {"namespace": "n", "name": "\\ud800"}}', 400),
+    (json.dumps(event(["   "], ["out"])), 422),
+    (json.dumps(event(["in"], ["out"], job="\t")), 422),
+], ids=["lone-surrogate", "blank-dataset-name", "blank-job-name"])
+def test_text_the_store_cannot_hold_is_refused(api: Api, body: str, status: int) -> None:
+    before = record_quads(api.registry)
+    r = api.lenient.post("/api/v1/lineage", content=body.encode(),  # type: ignore[attr-defined]
+                         headers={**api.auth(), "Content-Type": "application/json"})
+    assert_problem(r, status)
+    assert record_quads(api.registry) == before
+
+
+def test_names_are_read_without_surrounding_spaces(api: Api) -> None:
+    run = str(uuid.uuid4())
+    assert post(api, event(["  claims.ohip "], [" out"], run_id=run)).status_code == 201
+    r = post(api, event(["claims.ohip"], ["out"], run_id=run))
+    assert r.status_code == 200, r.text  # the same datasets: nothing new
+    assert get(api, lineage_slug(NS, "out"))["openlineage"] == [{"namespace": NS, "name": "out"}]
+
+
 def test_who_may_send_events(api: Api) -> None:
     ev = event(["a"], ["b"])
     assert_problem(api.client.post("/api/v1/lineage", json=ev), 401)

@@ -41,7 +41,7 @@ from rdflib import Graph, Literal, URIRef
 
 from registry import audit
 from registry.auth import Caller
-from registry.errors import Forbidden, RegistryError, ValidationFailed, Violation
+from registry.errors import BadInput, Forbidden, RegistryError, ValidationFailed, Violation
 from registry.model.dataset import DATASET, lineage_key
 from registry.namespaces import ACTIVITY_KIND, DCTERMS, PROV, RDF, RDFS, REG, SKOS, XSD
 from registry.records import READ_ONLY
@@ -165,22 +165,40 @@ def _event_time(value: str) -> dt.datetime:
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
+def _dict(v: Any) -> dict[str, Any]:
+    """Facet content is free-form: read what has the expected shape, ignore the rest."""
+    return v if isinstance(v, dict) else {}
+
+
+def _list(v: Any) -> list[Any]:
+    return v if isinstance(v, list) else []
+
+
+def _pair(v: Any) -> tuple[str, str] | None:
+    """A (namespace, name) from a facet's {"namespace": ..., "name": ...}, or None."""
+    d = _dict(v)
+    ns, name = d.get("namespace"), d.get("name")
+    if isinstance(ns, str) and isinstance(name, str) and ns.strip() and name.strip():
+        return ns.strip()[:1000], name.strip()[:1000]
+    return None
+
+
 def _symlinks(facets: dict[str, Any]) -> list[tuple[str, str]]:
+    pairs = (_pair(i) for i in _list(_dict(facets.get("symlinks")).get("identifiers")))
+    return list(dict.fromkeys(p for p in pairs if p))
+
+
+def _column_inputs(facets: dict[str, Any]) -> list[dict[str, Any]]:
+    """The inputFields of every column of a columnLineage facet."""
     out = []
-    for ident in (facets.get("symlinks") or {}).get("identifiers") or []:
-        if isinstance(ident, dict) and isinstance(ident.get("namespace"), str) and isinstance(ident.get("name"), str):
-            out.append((ident["namespace"], ident["name"]))
+    for column in _dict(_dict(facets.get("columnLineage")).get("fields")).values():
+        out += [_dict(f) for f in _list(_dict(column).get("inputFields"))]
     return out
 
 
 def _column_sources(facets: dict[str, Any]) -> list[tuple[str, str]]:
-    out = []
-    for column in ((facets.get("columnLineage") or {}).get("fields") or {}).values():
-        for source in (column or {}).get("inputFields") or [] if isinstance(column, dict) else []:
-            if isinstance(source, dict) and isinstance(source.get("namespace"), str) and isinstance(source.get("name"), str) \
-                    and source["namespace"] and source["name"]:
-                out.append((source["namespace"][:1000], source["name"][:1000]))
-    return list(dict.fromkeys(out))
+    pairs = (_pair(f) for f in _column_inputs(facets))
+    return list(dict.fromkeys(p for p in pairs if p))
 
 
 def parse_event(data: Any) -> RunEvent:
@@ -189,6 +207,10 @@ def parse_event(data: Any) -> RunEvent:
         raise ValidationFailed([Violation(focus_node="event", path="/", field=None,
                                           message="an OpenLineage RunEvent is a JSON object")],
                                "The body is not an OpenLineage RunEvent; nothing was written.")
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # e.g. "\ud800": valid JSON, but no text the store can hold
+        raise BadInput("the event holds text that is not valid Unicode (a lone surrogate escape)") from None
     found = schema_violations(data)
     if found:
         n = len(found)
@@ -198,7 +220,7 @@ def parse_event(data: Any) -> RunEvent:
     for role, key in (("input", "inputs"), ("output", "outputs")):
         for d in data.get(key) or []:
             facets = d.get("facets") or {}
-            ref = DatasetRef(d["namespace"], d["name"], role, facets, _symlinks(facets),
+            ref = DatasetRef(d["namespace"].strip(), d["name"].strip(), role, facets, _symlinks(facets),
                              _column_sources(facets) if role == "output" else [])
             prior = refs.get(ref.pair)
             if prior is not None:  # named twice: an output wins, facets merge
@@ -217,8 +239,8 @@ def parse_event(data: Any) -> RunEvent:
         event_type=data.get("eventType") or "OTHER",
         event_time=_event_time(data["eventTime"]),
         producer=data["producer"],
-        job_namespace=job["namespace"],
-        job_name=job["name"],
+        job_namespace=job["namespace"].strip(),
+        job_name=job["name"].strip(),
         job_facets=job.get("facets") or {},
         run_facets=run.get("facets") or {},
         datasets=list(refs.values()),
@@ -229,7 +251,7 @@ def parse_event(data: Any) -> RunEvent:
 def activity_kind(event: RunEvent) -> tuple[str, str]:
     """(kind, why): our own facet first, then the job's name, then column lineage; else extraction."""
     for facets in (event.job_facets, event.run_facets):
-        declared = (facets.get(REGISTRY_FACET) or {}).get("activityKind")
+        declared = _dict(facets.get(REGISTRY_FACET)).get("activityKind")
         if declared is not None:
             if declared not in ACTIVITY_KINDS:
                 raise ValidationFailed([Violation(
@@ -241,13 +263,8 @@ def activity_kind(event: RunEvent) -> tuple[str, str]:
     for kind, pattern in NAME_HINTS:
         if pattern.search(event.job_name):
             return kind, "the job's name"
-    subtypes = set()
-    for d in event.outputs():
-        for column in ((d.facets.get("columnLineage") or {}).get("fields") or {}).values():
-            for source in (column or {}).get("inputFields") or []:
-                for t in (source or {}).get("transformations") or []:
-                    if isinstance(t, dict):
-                        subtypes.add(str(t.get("subtype", "")).upper())
+    subtypes = {str(_dict(t).get("subtype", "")).upper()
+                for d in event.outputs() for f in _column_inputs(d.facets) for t in _list(f.get("transformations"))}
     for subtype, kind in SUBTYPE_KINDS.items():
         if subtype in subtypes:
             return kind, "the columnLineage facet"
@@ -257,12 +274,12 @@ def activity_kind(event: RunEvent) -> tuple[str, str]:
 # ----------------------------------------------------------------------------------------- facets
 def _description(facets: dict[str, Any]) -> str | None:
     parts = []
-    doc = (facets.get("documentation") or {}).get("description")
+    doc = _dict(facets.get("documentation")).get("description")
     if isinstance(doc, str) and doc.strip():
         parts.append(doc.strip())
-    fields = (facets.get("schema") or {}).get("fields") or []
-    columns = [f"{f['name']} ({f['type']})" if f.get("type") else str(f["name"])
-               for f in fields if isinstance(f, dict) and isinstance(f.get("name"), str)]
+    fields = [_dict(f) for f in _list(_dict(facets.get("schema")).get("fields"))]
+    columns = [f"{f['name']} ({f['type']})" if isinstance(f.get("type"), str) and f["type"] else f["name"]
+               for f in fields if isinstance(f.get("name"), str) and f["name"].strip()]
     if columns:
         shown = columns[:100]
         more = f" and {len(columns) - len(shown)} more" if len(columns) > len(shown) else ""
@@ -272,11 +289,13 @@ def _description(facets: dict[str, Any]) -> str | None:
 
 def _owner_steward(facets: dict[str, Any]) -> dict[str, str] | None:
     """A steward from the ownership facet: the first owner; its e-mail if its name holds one."""
-    for owner in (facets.get("ownership") or {}).get("owners") or []:
-        name = owner.get("name") if isinstance(owner, dict) else None
+    for owner in _list(_dict(facets.get("ownership")).get("owners")):
+        name = _dict(owner).get("name")
         if isinstance(name, str) and name.strip():
             email = EMAIL.search(name)
-            label = re.sub(r"^(user|team|group):", "", name.strip())[:900]
+            label = re.sub(r"^(user|team|group):", "", name.strip())[:900].strip()
+            if not label:
+                continue
             return {"name": label, "email": email.group(0)} if email else {"name": label}
     return None
 
