@@ -14,6 +14,7 @@ from registry.api.audit import router as audit_router
 from registry.api.deps import get_caller
 from registry.api.lineage import router as lineage_router
 from registry.api.negotiation import JSONLD_CONTEXT
+from registry.api.ontology import router as ontology_router
 from registry.api.openlineage import router as openlineage_router
 from registry.api.public import router as public_router
 from registry.api.ratelimit import RateLimiter
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         app.include_router(record_router(kind))
     app.include_router(audit_router)
     app.include_router(reference_router)
+    app.include_router(ontology_router)
     app.include_router(share_checks_router)
     app.include_router(stats_router)
     app.include_router(tokens_router)
