@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Iterable
 from typing import Annotated, Any
 
@@ -97,6 +98,8 @@ class DatasetIn(Input):
     generated_by: GeneratedByIn | None = None
     #: the dataset's names in data pipelines (OpenLineage), to match pipeline events to it
     openlineage: list[LineageIdIn] = []
+    #: the licence: the IRI of a licence document (dct:license), or its name when it has none
+    licence: ShortText | None = None
 
 
 def access_iri(code: str) -> URIRef:
@@ -127,6 +130,9 @@ def to_rdf(d: DatasetIn, iris: Iris) -> RecordGraphs:
         pub.add((s, DCTERMS.issued, lit_date(d.issued)))
     if d.modified is not None:
         pub.add((s, DCTERMS.modified, lit_date(d.modified)))
+    if d.licence is not None:
+        is_iri = re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", d.licence) is not None
+        pub.add((s, DCTERMS.license, URIRef(d.licence) if is_iri else Literal(d.licence)))
     sources = [iris.record("dataset", x) for x in d.derived_from]
     for src in sources:
         pub.add((s, PROV.wasDerivedFrom, src))
@@ -194,6 +200,8 @@ def from_rdf(g: Graph, s: URIRef, iris: Iris) -> dict[str, Any]:
         out["themes"] = themes
     if (m := one(g, s, DCTERMS.modified)) is not None:
         out["modified"] = str(m)
+    if (lic := one(g, s, DCTERMS.license)) is not None:
+        out["licence"] = str(lic)
     act = one(g, s, PROV.wasGeneratedBy)
     if act is not None:
         kind = one(g, act, REG.activityKind)
@@ -260,6 +268,7 @@ DATASET = RecordKind(
         REG.retentionPeriod: "retention",
         DCTERMS.issued: "issued",
         DCTERMS.modified: "modified",
+        DCTERMS.license: "licence",
         PROV.wasDerivedFrom: "derived_from",
         PROV.wasGeneratedBy: "generated_by",
         REG.activityKind: "generated_by.kind",
