@@ -15,13 +15,12 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from rdflib import Literal, URIRef
+from rdflib import URIRef
 
 from registry import __version__
 from registry.auth import Caller
 from registry.errors import NotFound
 from registry.model import AGREEMENT, DATASET, ORGANIZATION
-from registry.namespaces import DCAT, ORG, REG
 from registry.reference import authorities, purposes
 from registry.service import Registry
 from registry.transparency import Transparency
@@ -38,11 +37,24 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
 env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True,
                   lstrip_blocks=True)
 
-KIND_OF_CLASS = {str(DCAT.Dataset): "dataset", str(REG.DataSharingAgreement): "agreement",
-                 str(ORG.Organization): "organization"}
-COLLECTION = {"dataset": "datasets", "agreement": "agreements", "organization": "organizations"}
 #: colours of the flow diagram's links, one per authority (Okabe-Ito, readable by colour-blind people)
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999"]
+
+
+#: how many related records a page lists (the rest are counted)
+SHOWN = 100
+
+
+class Listed(list[dict[str, Any]]):
+    """Some records of a longer list, and how many there are in all."""
+
+    def __init__(self, items: list[dict[str, Any]], total: int) -> None:
+        super().__init__(items)
+        self.total = total
+
+    @property
+    def more(self) -> int:
+        return max(self.total - len(self), 0)
 
 
 def render(template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -77,32 +89,27 @@ class Pages:
         rec = self._get(DATASET, dataset)
         return str((rec or {}).get("title") or dataset)
 
-    def _list(self, kind: Any, **filters: str) -> list[dict[str, Any]]:
-        page = self.registry.records.list(kind, filters=filters, limit=self.registry.settings.max_page_size, full=False)
-        return page.items  # type: ignore[no-any-return]
+    def _list(self, kind: Any, **filters: str) -> Listed:
+        page = self.registry.records.list(kind, filters=filters, limit=SHOWN, full=False)
+        return Listed(page.items, page.total)
 
     # ------------------------------------------------------------------ pages
     def counts(self) -> dict[str, int]:
-        rows = self.views.public.select(self.registry.resources.query("web-counts"))
-        out = {"dataset": 0, "agreement": 0, "organization": 0}
-        for r in rows:
-            out[KIND_OF_CLASS[str(r["class"])]] = int(str(r["n"]))
-        return out
+        """How many records of each kind are not retired (exact totals from the catalogue index)."""
+        return {kind.name: self.registry.records.list(kind, limit=1).total for kind in (DATASET, ORGANIZATION, AGREEMENT)}
 
-    def search(self, q: str) -> list[dict[str, Any]]:
-        q = q.strip().lower()
+    def search(self, q: str, per_kind: int = 50) -> list[dict[str, Any]]:
+        """Records of every kind whose public text matches (the catalogue index: public fields only)."""
+        q = q.strip()
         if not q:
             return []
-        rows = self.views.public.select(self.registry.resources.query("web-search"), {"q": Literal(q)})
         out = []
-        for r in rows:
-            kind = KIND_OF_CLASS.get(str(r["class"]))
-            if kind is None:
-                continue
-            desc = str(r["desc"]) if "desc" in r else ""
-            out.append({"kind": kind, "id": str(r["id"]), "label": str(r["label"]),
-                        "description": desc if len(desc) <= 240 else desc[:240] + "…",
-                        "url": f"/{COLLECTION[kind]}/{r['id']}"})
+        for kind in (DATASET, ORGANIZATION, AGREEMENT):
+            for r in self.registry.records.list(kind, q=q, limit=per_kind, full=False).items:
+                desc = str(r.get("description") or "")
+                out.append({"kind": kind.name, "id": r["id"], "label": r.get("title") or r.get("name") or r["id"],
+                            "description": desc if len(desc) <= 240 else desc[:240] + "…",
+                            "url": f"/{kind.collection}/{r['id']}"})
         return out
 
     def dataset(self, rid: str) -> dict[str, Any] | None:
@@ -118,7 +125,7 @@ class Pages:
             "sources": [{"id": s, "title": self.title(s)} for s in d.get("derived_from") or []],
             "used_by": used_by,
             "generated_by": gb and {**gb, "by_name": self.name(gb.get("by"))},
-            "agreements": [self._agreement_summary(a) for a in self._list(AGREEMENT, dataset=rid)],
+            "agreements": self._summaries(self._list(AGREEMENT, dataset=rid)),
         }
 
     def organization(self, rid: str) -> dict[str, Any] | None:
@@ -131,8 +138,8 @@ class Pages:
             "units": self._list(ORGANIZATION, parent=rid),
             "designations": [self._authority(a) for a in o.get("designated_under") or []],
             "datasets": self._list(DATASET, publisher=rid),
-            "provides": [self._agreement_summary(a) for a in self._list(AGREEMENT, provider=rid)],
-            "receives": [self._agreement_summary(a) for a in self._list(AGREEMENT, recipient=rid)],
+            "provides": self._summaries(self._list(AGREEMENT, provider=rid)),
+            "receives": self._summaries(self._list(AGREEMENT, recipient=rid)),
         }
 
     def agreement(self, rid: str) -> dict[str, Any] | None:
@@ -159,8 +166,9 @@ class Pages:
         return {"id": aid, "label": a.get("label") or aid, "citation": a.get("citation"), "source": a.get("source"),
                 "summary": a.get("summary")}
 
-    def _agreement_summary(self, a: dict[str, Any]) -> dict[str, Any]:
-        return {**a, "provider_name": self.name(a.get("provider")), "recipient_name": self.name(a.get("recipient"))}
+    def _summaries(self, agreements: Listed) -> Listed:
+        return Listed([{**a, "provider_name": self.name(a.get("provider")), "recipient_name": self.name(a.get("recipient"))}
+                       for a in agreements], agreements.total)
 
     def listing(self, kind: Any, q: str | None, offset: int) -> dict[str, Any]:
         page = self.registry.records.list(kind, q=q or None, limit=50, offset=offset, full=False)
