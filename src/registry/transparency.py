@@ -239,7 +239,10 @@ class Transparency:
         flows = self.public.select(self.registry.resources.query("transparency-lineage-flows"))
         if not flows:
             return []
-        agreements = self.entries(on, active_only=False)
+        by_pair: dict[tuple[str, str], list[Entry]] = {}
+        for a in self.entries(on, active_only=False):
+            if a.provider and a.recipient:
+                by_pair.setdefault((a.provider.id, a.recipient.id), []).append(a)
         counts: Counter[tuple[str, str]] = Counter()
         names: dict[str, str] = {}
         seen: set[tuple[str, str, str]] = set()
@@ -254,7 +257,7 @@ class Transparency:
             if not carries_pi:
                 continue
             when = _date(f.get("date")) or on
-            if any(self._covers(a, provider, recipient, src, when) for a in agreements):
+            if any(self._covers(a, provider, recipient, src, when) for a in by_pair.get((provider, recipient), [])):
                 continue
             counts[(provider, recipient)] += 1
             names[provider] = str(f["providerName"]) if "providerName" in f else provider
