@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -341,6 +342,55 @@ def ontology_check_cmd(
         _fail(report.message())
     if not as_json:
         typer.echo(f"ontology: {report.message()}")
+
+
+@app.command("import-catalog")
+def import_catalog_cmd(
+    source: Annotated[str, typer.Argument(help="a DCAT catalogue (Turtle, RDF/XML, JSON-LD) or a CKAN package_search "
+                                               "answer (JSON): a file or an http(s) URL")],
+    data: DataOpt = None,
+    publisher_default: Annotated[str | None, typer.Option("--publisher-default", help="organisation id of datasets "
+                                                          "whose source names no publisher (created if missing)")] = None,
+    org_kind: Annotated[str, typer.Option("--org-kind", help="kind of the organisations created for publishers: "
+                                          "external or agency")] = "external",
+    steward: Annotated[str | None, typer.Option("--steward", help="steward of datasets whose source names no contact, "
+                                                "as 'Name <email>'")] = None,
+    access_default: Annotated[str, typer.Option("--access-default", help="access of datasets whose source does "
+                                                "not say: public, restricted or non-public")] = "public",
+    lang: Annotated[str, typer.Option(help="preferred language of titles, descriptions and keywords")] = "en",
+    fmt: Annotated[str | None, typer.Option("--format", help="turtle, xml, json-ld or ckan (default: guessed)")] = None,
+) -> None:
+    """Harvest a catalogue into datasets through the write path (SHACL included); re-importing updates the
+    same records. Prints a JSON report of what was created, updated, unchanged, skipped and rejected (and
+    why). Exit 1 when a record was rejected, 2 when the source could not be read."""
+    from registry.catalog_import import CatalogError, ImportOptions, import_catalog
+
+    default_steward = None
+    if steward:
+        m = re.match(r"^\s*(.+?)\s*<([^<>\s]+)>\s*$", steward)
+        if m is None:
+            _fail("--steward takes 'Name <email>'", 2)
+            return
+        default_steward = (m.group(1), m.group(2))
+    options = ImportOptions(publisher_default=publisher_default, org_kind=org_kind, steward_default=default_steward,
+                            access_default=access_default, lang=lang, format=fmt)
+    registry = _open(data)
+    try:
+        report = import_catalog(registry, source, options)
+    except CatalogError as e:
+        registry.close()
+        _fail(e.detail, 2)
+        return
+    except RegistryError as e:
+        registry.close()
+        _fail(e.detail, 2)
+        return
+    registry.close()
+    typer.echo(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
+    counts = report.as_json()["counts"]
+    typer.echo(", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()), err=True)
+    if report.rejected:
+        raise typer.Exit(1)
 
 
 def main() -> None:
