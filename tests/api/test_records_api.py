@@ -347,9 +347,12 @@ def test_anonymous_sees_no_restricted_dataset_fields(wapi: Api) -> None:
     anon = wapi.client.get("/datasets/ohip-claims").json()
     assert not RESTRICTED_DATASET_FIELDS & set(anon)
     assert anon["title"] == "OHIP physician claims"
-    full = wapi.client.get("/datasets/ohip-claims", headers=wapi.auth("steward", "mto")).json()
+    full = wapi.client.get("/datasets/ohip-claims", headers=wapi.auth("steward", "moh")).json()
     assert RESTRICTED_DATASET_FIELDS <= set(full)
     assert full["steward"]["email"] == "steward.moh@example.org"
+    # a steward sees the restricted fields of its own organisation's records only
+    other = wapi.client.get("/datasets/ohip-claims", headers=wapi.auth("steward", "mto")).json()
+    assert not RESTRICTED_DATASET_FIELDS & set(other)
     for item in wapi.client.get("/datasets").json()["items"]:
         assert not RESTRICTED_DATASET_FIELDS & set(item)
     for item in wapi.client.get("/datasets", headers=wapi.auth("privacy-officer")).json()["items"]:
