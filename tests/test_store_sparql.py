@@ -40,7 +40,7 @@ from registry.service import Registry, open_registry
 from registry.store import Store, open_store
 from registry.store.sparql_http import ENCODED, SKOLEM, SparqlHttpStore, SparqlStoreError, VirtuosoCodec
 from test_legal import test_casebook  # noqa: F401 - collected here again, over Virtuoso
-from test_store import EX, G1, G2, A, B, C, P, Q, StoreContract
+from test_store import EX, G1, G2, G3, A, B, C, P, Q, StoreContract
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
@@ -166,6 +166,21 @@ class TestSparqlHttpStore(StoreContract):
         f.write_text("<http://example.org/a> <http://example.org/p> \"x\" .\n")
         with pytest.raises(ValueError, match="outside named graphs"):
             remote.bulk_load(f, "nquads")
+
+
+def test_credentials_on_virtuosos_authenticated_endpoint() -> None:
+    """/sparql-auth answers Digest challenges: the location's credentials answer them."""
+    server = virtuoso.server()
+    s = open_store(f"sparql+http://dba:dba@127.0.0.1:{server.http_port}/sparql-auth")
+    try:
+        s.add_to_graph(G3, [(A, P, Literal("authenticated"))])
+        assert s.graph(G3) == [(A, P, Literal("authenticated"))]
+        s.replace_graphs({G3: []})
+    finally:
+        s.close()
+    with pytest.raises(SparqlStoreError) as e:
+        open_store(f"sparql+http://dba:wrong@127.0.0.1:{server.http_port}/sparql-auth")
+    assert e.value.status == 401
 
 
 # ------------------------------------------------------------------- 2. the registry on Virtuoso
