@@ -12,13 +12,34 @@ from registry.errors import BadInput, Conflict
 
 def backup(data: Path, target: Path) -> int:
     """Copy the store in `data` to `target` (which must not exist yet); returns the number of quads.
-    The store is opened read-only, so a running server keeps serving."""
+
+    A store nobody holds is copied as a RocksDB checkpoint (fast: files are linked, not copied). A store a
+    running server holds is opened read-only and copied quad by quad from one snapshot, so the server
+    keeps serving and the copy holds every write committed when the backup began, whole: a checkpoint
+    of a read-only instance would leave out the writes still in the server's write-ahead log (those
+    not yet flushed to table files), that is, the most recent ones."""
     if not data.is_dir():
         raise BadInput(f"no store in {data}")
     if target.exists():
         raise Conflict(f"{target} exists already: back up to a new folder")
-    source = ox.Store.read_only(str(data))
-    source.backup(str(target))
+    try:
+        source = ox.Store(str(data))  # takes the lock: fails while a server runs
+    except OSError:
+        source = None
+    if source is not None:
+        source.backup(str(target))
+        del source
+    else:
+        snapshot = ox.Store.read_only(str(data))  # replays the write-ahead log: sees every committed write
+        copy = ox.Store(str(target))
+        try:
+            copy.bulk_extend(iter(snapshot))
+            copy.flush()
+        except BaseException:
+            del copy
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+        del copy, snapshot
     return len(ox.Store.read_only(str(target)))
 
 
