@@ -165,9 +165,6 @@ def test_a_bulk_loaded_record_written_later_has_history_from_then_on(bulk: Api) 
     assert check(bulk)["decision"] != "not_permitted"
 
 
-@pytest.mark.xfail(strict=True, reason="history.py: a bulk-loaded record's state before its first write is not kept "
-                   "(the write path snapshots only the state after), so as of a moment before that write the record "
-                   "is absent instead of as loaded")
 def test_a_bulk_loaded_record_keeps_its_loaded_state_before_its_first_write(bulk: Api) -> None:
     t0 = moment()
     extend(bulk, "dsa-mccss-idiu-2024", "2026-03-31")

@@ -72,6 +72,10 @@ class AuditLog:
         self.head_graph = iris.system_graph("audit-head")
 
     # ------------------------------------------------------------ names
+    def logged(self, record: URIRef, state: str) -> bool:
+        """Whether an entry recorded this state of the record (otherwise it came from a bulk load)."""
+        return self.store.ask(self.res.query("audit-logged"), {"record": record, "hash": Literal(state)})
+
     def entry_iri(self, seq: int) -> URIRef:
         return URIRef(f"{self.iris.base}/audit/{seq}")
 
@@ -100,6 +104,7 @@ class AuditLog:
         before: str,
         after: str,
         snapshot: list[Triple] | None = None,
+        previous: list[Triple] | None = None,
     ) -> int:
         """Replace `graphs` and append one audit entry (and a history snapshot), in one transaction.
         Returns the entry's sequence number."""
@@ -126,6 +131,8 @@ class AuditLog:
             out = dict(graphs)
             if snapshot is not None:
                 triples.append((e, REG.snapshot, Literal(ntriples(snapshot))))
+            if previous is not None:  # a state no entry recorded (bulk-loaded): kept for as-of answers
+                triples.append((e, REG.snapshotBefore, Literal(ntriples(previous))))
             digest = state_hash(triples)
             triples.append((e, REG.entryHash, Literal(digest)))
             h = URIRef(self.head_graph)

@@ -29,7 +29,11 @@ def view_as_of(store: Store, iris: Iris, resources: Resources, when: dt.datetime
     load_reference_graphs(view, iris, resources)
     stamp = Literal(when.astimezone(dt.UTC).isoformat(), datatype=XSD.dateTime)
     graphs: dict[str, list] = {}
-    for row in store.select(resources.query("history-as-of"), {"asOf": stamp}):
+    rows = store.select(resources.query("history-as-of"), {"asOf": stamp})
+    seen = {str(r["record"]) for r in rows}
+    # records bulk-loaded before their first logged write: their state as loaded
+    rows += [r for r in store.select(resources.query("history-before"), {"asOf": stamp}) if str(r["record"]) not in seen]
+    for row in rows:
         kind = KINDS.get(str(row["kind"]))
         if kind is None:
             continue  # share checks are not part of the registry's state

@@ -80,6 +80,7 @@ class REG(DefinedNamespace):
     previousEntry: object
     entryHash: object
     snapshot: object
+    snapshotBefore: object
     action: object
     beforeHash: object
     afterHash: object

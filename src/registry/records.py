@@ -316,18 +316,20 @@ class Records:
                 return WriteResult(record=record, etag=after_hash, created=False,
                                    warnings=[v for v in found if v.severity != "Violation"])
             self._commit(kind, rid_new, list(rg.public), list(rg.restricted), caller,
-                         "create" if not before else "update", before_hash, after_hash)
+                         "create" if not before else "update", before_hash, after_hash, before)
             self._index(kind, rec, retired=False)
         record = kind.from_rdf(rg.union(), rg.iri, self.iris)
         return WriteResult(record=record, etag=after_hash, created=not before,
                            warnings=[v for v in found if v.severity != "Violation"])
 
     def _commit(self, kind: RecordKind, rid: str, public: list[Triple], restricted: list[Triple],
-                caller: Caller, action: str, before: str, after: str) -> None:
+                caller: Caller, action: str, before: str, after: str, previous: list[Triple] | None = None) -> None:
         pub_g, res_g = self.iris.graphs(kind.name, rid)
+        iri = self.iris.record(kind.name, rid)
+        unlogged = previous if previous and not self.audit.logged(iri, before) else None
         seq = self.audit.commit({pub_g: public, res_g: restricted}, agent=caller.agent, action=action,
-                                record=self.iris.record(kind.name, rid), kind=kind.name, rid=rid, before=before,
-                                after=after, snapshot=public + restricted)
+                                record=iri, kind=kind.name, rid=rid, before=before, after=after,
+                                snapshot=public + restricted, previous=unlogged)
         self.index.upsert(kind, rid, seq)
 
     def _index(self, kind: RecordKind, rec: Input, *, retired: bool) -> None:
@@ -357,7 +359,7 @@ class Records:
             public.append((s, REG.retired, Literal(dt.datetime.now(dt.UTC).isoformat(), datatype=XSD.dateTime)))
             restricted = self.store.graph(res_g)
             self._commit(kind, rid, public, restricted, caller, "retire", before_hash,
-                         audit.state_hash(public + restricted))
+                         audit.state_hash(public + restricted), before)
             self._index(kind, rec, retired=True)
 
 

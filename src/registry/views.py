@@ -39,7 +39,7 @@ from registry.store.terms import from_ox, to_ox
 #: reference graphs anyone may query (the shapes are left out: they describe validation, not data)
 PUBLIC_REFERENCE = ("ontology", "authorities", "vocabularies")
 #: record kinds that have a restricted graph an officer may query, besides the REST record kinds
-RESTRICTED_ONLY_KINDS = ("share-check",)
+RESTRICTED_ONLY_KINDS = ("share-check", "openlineage-run")
 
 
 @dataclass(frozen=True)

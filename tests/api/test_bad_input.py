@@ -267,3 +267,13 @@ def test_remote_json_ld_context_is_refused_not_fetched(wapi: Api, context_server
     problem = assert_problem(r, 400)
     assert "context" in problem["detail"]
     assert record_quads(wapi.registry) == before
+
+
+def test_lone_surrogate_in_json_is_400_not_500(api: Any) -> None:
+    """Regression: an escaped lone surrogate parsed as JSON and failed later in the store (500)."""
+    before = len(list(api.registry.store.quads()))
+    resp = api.client.post("/datasets", content=b'{"id": "x", "title": "\\ud800"}',
+                           headers={**api.auth(), "content-type": "application/json"})
+    assert resp.status_code == 400
+    assert resp.headers["content-type"].startswith("application/problem+json")
+    assert len(list(api.registry.store.quads())) == before

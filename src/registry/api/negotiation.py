@@ -98,6 +98,10 @@ def parse_json(body: bytes) -> Any:
         raise BadInput(f"the body is not valid JSON: {str(exc)[:300]}") from None
     if _depth(data) > MAX_JSON_DEPTH:
         raise BadInput(f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels")
+    try:  # an escaped lone surrogate ("\\ud800") parses, but is no text any store can hold
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadInput("the JSON body holds a lone surrogate (\\ud800-\\udfff): not valid Unicode text") from None
     return data
 
 
