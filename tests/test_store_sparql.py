@@ -324,5 +324,7 @@ def test_credentials_answer_the_servers_challenge(challenge: str) -> None:
         schemes.append(auth.split()[0])
         return _ask_ok(request)
 
-    SparqlHttpStore.from_location("sparql+http://dba:pw@test/sparql-auth", transport=_mock(handler))
-    assert schemes == [challenge.split()[0]]
+    store = SparqlHttpStore.from_location("sparql+http://dba:pw@test/sparql-auth", transport=_mock(handler))
+    store.ask("ASK { }")
+    store.ask("ASK { }")
+    assert schemes == [challenge.split()[0]] * 3, "the scheme the server asked for, on every request"

@@ -28,7 +28,7 @@ promises, and how:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
@@ -172,26 +172,22 @@ CODECS: dict[str, Codec] = {"exact": Codec(), "virtuoso": VirtuosoCodec()}
 
 # ------------------------------------------------------------------------------------ HTTP auth
 class _ChallengeAuth(httpx.Auth):
-    """User and password from the location: Basic or Digest, whichever the server asks for."""
+    """User and password from the location: Basic or Digest, whichever the server asks for first, then
+    that one from the start of every request."""
 
     def __init__(self, user: str, password: str) -> None:
         self.basic = httpx.BasicAuth(user, password)
         self.digest = httpx.DigestAuth(user, password)
+        self.chosen: httpx.Auth | None = None
 
-    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
-        response = yield request
-        if response.status_code != 401:
-            return
-        challenge = response.headers.get("www-authenticate", "").lower()
-        scheme: httpx.Auth = self.digest if challenge.startswith("digest") else self.basic
-        flow = scheme.sync_auth_flow(request)
-        retried = next(flow)
-        try:
-            while True:
-                response = yield retried
-                retried = flow.send(response)
-        except StopIteration:
-            return
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self.chosen is None:
+            response = yield request
+            if response.status_code != 401:
+                return
+            challenge = response.headers.get("www-authenticate", "").lower()
+            self.chosen = self.digest if challenge.startswith("digest") else self.basic
+        yield from self.chosen.auth_flow(request)
 
 
 # ---------------------------------------------------------------------------------------- store
@@ -218,7 +214,11 @@ class SparqlHttpStore:
         self.request_triples = request_triples
         self._client = httpx.Client(timeout=timeout, auth=auth, transport=transport, follow_redirects=True,
                                     headers={"User-Agent": "gov-data-registry (sparql+http store)"})
-        self.server = self._probe()
+        try:
+            self.server = self._probe()
+        except BaseException:
+            self._client.close()
+            raise
         if literals == "auto":
             literals = "virtuoso" if "virtuoso" in self.server.lower() else "exact"
         if literals not in CODECS:
