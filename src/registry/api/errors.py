@@ -73,7 +73,18 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status_code, code, str(exc.detail), str(exc.detail), request.url.path)
 
 
+async def store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The store could not be read or written (a remote SPARQL server down or refusing, a disk error):
+    a bounded 503 the client may retry, never a 500. Writes are single transactions, so nothing is half
+    written on the embedded store; see the README for the remote one."""
+    resp = problem(503, "store-unavailable", "Store unavailable", f"the store did not answer: {str(exc)[:300]}",
+                   request.url.path)
+    resp.headers["Retry-After"] = "5"
+    return resp
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(e.RegistryError, registry_error)
     app.add_exception_handler(RequestValidationError, request_validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(OSError, store_unavailable)
