@@ -13,8 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import networkx as nx
+from rdflib import URIRef
 from rdflib.term import Literal, Node
 
+from registry.audit import AuditLog
 from registry.model.common import Iris
 from registry.resources import Resources
 from registry.store.base import Store
@@ -76,6 +78,9 @@ class LineageGraph:
             if src not in self.g:
                 self.g.add_node(src, pi=False, kind=None, retired=False)
             self.g.add_edge(src, d)
+
+    def advance(self, seq: int) -> None:
+        """A view does not follow the log (see LineageIndex.advance)."""
 
     # ------------------------------------------------------------ questions
     def __contains__(self, d: str) -> bool:
@@ -144,17 +149,49 @@ class LineageGraph:
 
 
 class LineageIndex:
-    """A LineageGraph kept in step with the store, safe to read while a write updates it."""
+    """A LineageGraph kept in step with the store, safe to read while a write updates it.
 
-    def __init__(self, store: Store, iris: Iris, resources: Resources) -> None:
-        self.store, self.iris, self.res = store, iris, resources
+    Writes in this process update it at once; before each answer it also applies the audit entries it
+    has not seen (written by another replica over a shared remote store), re-reading those datasets.
+    """
+
+    def __init__(self, store: Store, iris: Iris, resources: Resources, audit: AuditLog | None = None) -> None:
+        self.store, self.iris, self.res, self.audit = store, iris, resources, audit
         self._lock = threading.RLock()
+        self._applied = -1
         self.rebuild()
 
     def rebuild(self) -> None:
+        seq = self.audit.head().seq if self.audit else -1
         graph = LineageGraph.from_store(self.store, self.iris, self.res)
         with self._lock:
             self._graph = graph
+            self._applied = seq
+
+    def _sync(self) -> None:
+        if self.audit is None:
+            return
+        head = self.audit.head().seq
+        with self._lock:
+            applied = self._applied
+        if head == applied:
+            return
+        if head < applied:  # the store was replaced under us
+            self.rebuild()
+            return
+        entries, _ = self.audit.entries(limit=head - applied, offset=0)
+        changed = {self.iris.id_of(URIRef(e["record"])) for e in entries
+                   if (self.iris.split(URIRef(e["record"])) or ("",))[0] == "dataset"}
+        for d in changed:
+            rows = self.store.select(self.res.query("lineage-all"), {"dataset": self.iris.record("dataset", d)})
+            one = LineageGraph.from_rows(rows, self.iris)
+            with self._lock:
+                if d in one:
+                    attrs = one.g.nodes[d]
+                    self._graph.set_dataset(d, list(one.g.predecessors(d)), pi=attrs["pi"], kind=attrs["kind"],
+                                            retired=attrs["retired"])
+        with self._lock:
+            self._applied = max(self._applied, head)
 
     def copy(self) -> LineageGraph:
         """A copy of the graph as it is now, to try changes on without touching the index."""
@@ -163,23 +200,37 @@ class LineageIndex:
             lg.g = self._graph.g.copy()
             return lg
 
-    def update(self, d: str, sources: Iterable[str], *, pi: bool, kind: str | None, retired: bool) -> None:
+    def update(self, d: str, sources: Iterable[str], *, pi: bool, kind: str | None, retired: bool,
+               seq: int | None = None) -> None:
+        """A write of this process (audit entry `seq`) changed dataset `d`."""
         with self._lock:
             self._graph.set_dataset(d, sources, pi=pi, kind=kind, retired=retired)
+            if seq is not None and seq == self._applied + 1:
+                self._applied = seq
+
+    def advance(self, seq: int) -> None:
+        """An entry that changes no lineage (another kind of record) was appended by this process."""
+        with self._lock:
+            if seq == self._applied + 1:
+                self._applied = seq
 
     def would_cycle(self, d: str, sources: Iterable[str]) -> list[str] | None:
+        self._sync()
         with self._lock:
             return self._graph.would_cycle(d, sources)
 
     def effective_pi(self, d: str) -> tuple[bool, list[str] | None]:
+        self._sync()
         with self._lock:
             return self._graph.effective_pi(d)
 
     def closure(self, d: str, direction: str, depth: int | None) -> tuple[list[str], list[Edge]]:
+        self._sync()
         with self._lock:
             return self._graph.closure(d, direction, depth)
 
     def downstream(self, d: str) -> list[str]:
+        self._sync()
         with self._lock:
             return self._graph.downstream(d)
 

@@ -315,15 +315,15 @@ class Records:
                 record = kind.from_rdf(rg.union(), rg.iri, self.iris)
                 return WriteResult(record=record, etag=after_hash, created=False,
                                    warnings=[v for v in found if v.severity != "Violation"])
-            self._commit(kind, rid_new, list(rg.public), list(rg.restricted), caller,
-                         "create" if not before else "update", before_hash, after_hash, before)
-            self._index(kind, rec, retired=False)
+            seq = self._commit(kind, rid_new, list(rg.public), list(rg.restricted), caller,
+                               "create" if not before else "update", before_hash, after_hash, before)
+            self._index(kind, rec, retired=False, seq=seq)
         record = kind.from_rdf(rg.union(), rg.iri, self.iris)
         return WriteResult(record=record, etag=after_hash, created=not before,
                            warnings=[v for v in found if v.severity != "Violation"])
 
     def _commit(self, kind: RecordKind, rid: str, public: list[Triple], restricted: list[Triple],
-                caller: Caller, action: str, before: str, after: str, previous: list[Triple] | None = None) -> None:
+                caller: Caller, action: str, before: str, after: str, previous: list[Triple] | None = None) -> int:
         pub_g, res_g = self.iris.graphs(kind.name, rid)
         iri = self.iris.record(kind.name, rid)
         unlogged = previous if previous and not self.audit.logged(iri, before) else None
@@ -331,14 +331,16 @@ class Records:
                                 record=iri, kind=kind.name, rid=rid, before=before, after=after,
                                 snapshot=public + restricted, previous=unlogged)
         self.index.upsert(kind, rid, seq)
+        return seq
 
-    def _index(self, kind: RecordKind, rec: Input, *, retired: bool) -> None:
+    def _index(self, kind: RecordKind, rec: Input, *, retired: bool, seq: int) -> None:
         if kind.name != "dataset":
+            self.lineage.advance(seq)
             return
         gb = getattr(rec, "generated_by", None)
         self.lineage.update(rec.id, getattr(rec, "derived_from", []),  # type: ignore[attr-defined]
                             pi=bool(getattr(rec, "personal_information", False)),
-                            kind=gb.kind if gb is not None else None, retired=retired)
+                            kind=gb.kind if gb is not None else None, retired=retired, seq=seq)
 
     def retire(self, kind: RecordKind, rid: str, caller: Caller, *, if_match: str | None = None) -> None:
         with self._write_lock:
@@ -358,9 +360,9 @@ class Records:
             public = self.store.graph(pub_g)
             public.append((s, REG.retired, Literal(dt.datetime.now(dt.UTC).isoformat(), datatype=XSD.dateTime)))
             restricted = self.store.graph(res_g)
-            self._commit(kind, rid, public, restricted, caller, "retire", before_hash,
-                         audit.state_hash(public + restricted), before)
-            self._index(kind, rec, retired=True)
+            seq = self._commit(kind, rid, public, restricted, caller, "retire", before_hash,
+                               audit.state_hash(public + restricted), before)
+            self._index(kind, rec, retired=True, seq=seq)
 
 
     # ------------------------------------------------------- whole store

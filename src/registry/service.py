@@ -54,7 +54,7 @@ def open_registry(settings: Settings | None = None) -> Registry:
     load_reference_graphs(store, iris, res)
     validator = ShaclValidator(res)
     audit_log = AuditLog(store, iris, res)
-    lineage = LineageIndex(store, iris, res)
+    lineage = LineageIndex(store, iris, res, audit_log)
     records = Records(store, iris, res, validator, audit_log, lineage)
     records.index = index = CatalogIndex(settings.index_path(), records, audit_log)
     index.sync()

@@ -77,8 +77,9 @@ class ShareChecks:
             (s, REG.answer, Literal(json.dumps(body, sort_keys=True))),
         ]
         t += [(s, REG.dataset, self.iris.record("dataset", d)) for d in proposal.datasets]
-        self.audit.commit({self._graph(check_id): t}, agent=caller.agent, action="check", record=s,
-                          kind="share-check", rid=check_id, before=audit.EMPTY, after=audit.state_hash(t))
+        seq = self.audit.commit({self._graph(check_id): t}, agent=caller.agent, action="check", record=s,
+                                kind="share-check", rid=check_id, before=audit.EMPTY, after=audit.state_hash(t))
+        self.engine.lineage.advance(seq)  # a check changes no lineage: the index need not look
 
     def get(self, check_id: str) -> dict[str, Any]:
         if not SLUG_RE.match(check_id):
