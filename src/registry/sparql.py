@@ -96,6 +96,16 @@ class QueryFailed(SparqlError):
     code = "sparql-query-failed"
 
 
+class QueryTooComplex(SparqlError):
+    """Nested too deeply, or too many patterns: Oxigraph parses and plans queries recursively, so a
+    query nested a few hundred levels deep overflows its thread's stack and ends the whole process
+    (a segmentation fault, not an exception), and long chains of paths or OPTIONALs take minutes to
+    plan before the first row (the timeout answers, but the planning cannot be stopped)."""
+
+    title = "Query too complex"
+    code = "sparql-too-complex"
+
+
 # ---------------------------------------------------------------------------------- lexical scan
 _TOKEN = re.compile(
     r"""
@@ -112,6 +122,12 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+#: the deepest nesting of { ( [ a query may have (Oxigraph crashed past a few hundred: EXISTS at ~700)
+MAX_NESTING = 64
+#: the most pattern-building operators (path steps, OPTIONAL, UNION, ...) in one query
+MAX_OPERATORS = 256
+OPERATOR_WORDS = {"OPTIONAL", "UNION", "MINUS", "FILTER", "EXISTS", "SELECT", "GRAPH", "BIND", "VALUES", "SERVICE"}
+OPERATOR_SIGNS = {"/", "|", "{"}  # not "^": "^^" types literals
 UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
 
 
@@ -122,6 +138,8 @@ class Scan:
 
     keywords: frozenset[str]
     form: str | None
+    depth: int = 0
+    operators: int = 0
 
     @property
     def has_dataset(self) -> bool:
@@ -135,6 +153,7 @@ class Scan:
 def scan(query: str) -> Scan:
     words: set[str] = set()
     form = None
+    depth = deepest = operators = 0
     for m in _TOKEN.finditer(query):
         if m.lastgroup == "word":
             w = m.group().upper()
@@ -143,7 +162,16 @@ def scan(query: str) -> Scan:
                 form = w
             if form is None and w in UPDATE_WORDS:
                 form = "UPDATE"
-    return Scan(frozenset(words), form)
+            operators += w in OPERATOR_WORDS
+        elif m.lastgroup == "other":
+            c = m.group()
+            operators += c in OPERATOR_SIGNS
+            if c in "{([":
+                depth += 1
+                deepest = max(deepest, depth)
+            elif c in "})]":
+                depth = max(depth - 1, 0)
+    return Scan(frozenset(words), form, deepest, operators)
 
 
 # ------------------------------------------------------------------------------------- results
@@ -284,8 +312,20 @@ class SparqlService:
             raise UpdateRefused("this endpoint is read-only: records change through the REST API")
         if s.uses_service:
             raise ServiceRefused("federated queries (SERVICE) are not allowed: the endpoint never calls out")
+        if s.depth > MAX_NESTING:
+            raise QueryTooComplex(f"the query nests {{ ( [ {s.depth} levels deep: at most {MAX_NESTING}",
+                                  limit=MAX_NESTING)
+        if s.operators > MAX_OPERATORS:
+            raise QueryTooComplex(f"the query has {s.operators} path steps, groups, OPTIONALs, UNIONs and the "
+                                  f"like: at most {MAX_OPERATORS}; split it", limit=MAX_OPERATORS)
         if len(dataset.default) + len(dataset.named) > MAX_PROTOCOL_GRAPHS:
             raise ProtocolViolation(f"at most {MAX_PROTOCOL_GRAPHS} default-graph-uri and named-graph-uri values")
+        for g in (*dataset.default, *dataset.named):
+            try:
+                ox.NamedNode(g)
+            except ValueError:  # was a 500: the worker made the NamedNode outside its error handling
+                raise ProtocolViolation(f"default-graph-uri and named-graph-uri take IRIs: {g[:200]!r} is not one",
+                                        value=g[:200]) from None
         return s
 
     def start(self, query: str, dataset: Dataset, caller: Caller,

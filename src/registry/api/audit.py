@@ -15,7 +15,7 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 @router.get("", summary="Audit entries, newest first")
 def list_audit(registry: RegistryDep, caller: CallerDep,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-               offset: Annotated[int, Query(ge=0)] = 0) -> JSONResponse:
+               offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> JSONResponse:
     require(caller, "privacy-officer", "admin")
     items, total = registry.audit.entries(limit, offset)
     return JSONResponse({"items": items, "total": total, "limit": limit, "offset": offset})

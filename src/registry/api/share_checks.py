@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from registry.api.deps import CallerDep, RegistryDep, require
-from registry.api.negotiation import parse_json, read_body
+from registry.api.negotiation import JSON, content_type, parse_json, read_body
+from registry.errors import UnsupportedMediaType
 from registry.legal import ShareProposal
 
 router = APIRouter(prefix="/share-checks", tags=["share-checks"])
@@ -23,6 +24,9 @@ _body = {"requestBody": {"required": True, "content": {"application/json": {"sch
              openapi_extra=_body)
 async def create_check(request: Request, registry: RegistryDep, caller: CallerDep) -> JSONResponse:
     require(caller, *ASKERS)
+    ct = content_type(request)
+    if ct != JSON and not ct.endswith("+json"):
+        raise UnsupportedMediaType(f"cannot read {ct!r}: send a share proposal as application/json", accepted=[JSON])
     data = parse_json(await read_body(request, registry.settings.max_body_bytes))
     body = registry.share_checks.run(data, caller)
     return JSONResponse(body, status_code=201, headers={"Location": f"/share-checks/{body['id']}"})

@@ -13,9 +13,9 @@ from fastapi.responses import JSONResponse
 from pydantic import Field, ValidationError
 
 from registry.api.deps import CallerDep, RegistryDep, require
-from registry.api.negotiation import parse_json, read_body
+from registry.api.negotiation import JSON, content_type, parse_json, read_body
 from registry.auth import ROLES
-from registry.errors import BadInput, ValidationFailed, Violation
+from registry.errors import BadInput, UnsupportedMediaType, ValidationFailed, Violation
 from registry.model.common import Input, Slug
 from registry.records import pydantic_violations
 
@@ -46,6 +46,9 @@ def list_tokens(registry: RegistryDep, caller: CallerDep) -> JSONResponse:
 @router.post("", status_code=201, summary="Make a token; its secret is in the answer, once", openapi_extra=_body)
 async def create_token(request: Request, registry: RegistryDep, caller: CallerDep) -> JSONResponse:
     require(caller, "admin")
+    ct = content_type(request)
+    if ct != JSON and not ct.endswith("+json"):
+        raise UnsupportedMediaType(f"cannot read {ct!r}: send the new token as application/json", accepted=[JSON])
     data = parse_json(await read_body(request, registry.settings.max_body_bytes))
     if not isinstance(data, dict):
         raise BadInput("a new token is a JSON object: {\"role\": ..., \"org\": ..., \"days\": ...}")

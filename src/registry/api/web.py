@@ -81,8 +81,11 @@ def _static_file(path: str) -> Path | None:
         if spec is None or spec.origin is None:
             return None
         return Path(spec.origin).parent / "package_data" / "plotly.min.js"
-    f = (STATIC / path).resolve()
-    return f if f.is_file() and STATIC.resolve() in f.parents else None
+    try:
+        f = (STATIC / path).resolve()
+        return f if f.is_file() and STATIC.resolve() in f.parents else None
+    except (OSError, ValueError):  # a NUL byte or a name too long for the file system: was a 500
+        return None
 
 
 @router.get("/static/{path:path}")
