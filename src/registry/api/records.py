@@ -48,7 +48,13 @@ def record_router(kind: RecordKind) -> APIRouter:
         "text/turtle": {"schema": {"type": "string"}},
     }}}
 
-    @router.get("", summary=f"List {kind.collection}")
+    fmt = {"name": "format", "in": "query", "required": False, "description": "the representation, instead of Accept",
+           "schema": {"type": "string", "enum": ["json", "jsonld", "ttl", "nt", "rdf", "html"]}}
+    list_doc = {"parameters": [fmt, *({"name": name, "in": "query", "required": False, "schema": {"type": "string"},
+                                       "description": f"only {kind.collection} with this {name.replace('_', ' ')}"}
+                                      for name in sorted(kind.filters))]}
+
+    @router.get("", summary=f"List {kind.collection}", openapi_extra=list_doc)
     def list_records(
         request: Request,
         registry: RegistryDep,
@@ -68,7 +74,7 @@ def record_router(kind: RecordKind) -> APIRouter:
         return JSONResponse({"items": page.items, "total": page.total, "limit": page.limit,
                              "offset": page.offset}, headers={"Vary": "Authorization"})
 
-    @router.get("/{rid}", summary=f"One {kind.name}")
+    @router.get("/{rid}", summary=f"One {kind.name}", openapi_extra={"parameters": [fmt]})
     def get_record(request: Request, rid: str, registry: RegistryDep, caller: CallerDep) -> Response:
         if not registry.records.exists(kind, rid):
             raise NotFound(f"no {kind.name} {rid!r}", kind=kind.name, id=rid)

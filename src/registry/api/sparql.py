@@ -112,7 +112,21 @@ def _dataset(pairs: list[tuple[str, str]]) -> Dataset:
                    named=tuple(v for k, v in pairs if k == "named-graph-uri"))
 
 
-@router.get("/sparql", summary="SPARQL 1.1 query (GET), or the service description when no query is given")
+def _param(name: str, description: str, *, many: bool = False) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "array", "items": {"type": "string"}} if many else {"type": "string"}
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+PROTOCOL_PARAMETERS = [
+    _param("default-graph-uri", "a graph of the default graph (repeatable)", many=True),
+    _param("named-graph-uri", "a named graph of the dataset (repeatable)", many=True),
+    _param("format", "json, xml, csv, tsv, ttl, nt, jsonld or rdf, instead of Accept"),
+]
+
+
+@router.get("/sparql", summary="SPARQL 1.1 query (GET), or the service description when no query is given",
+            openapi_extra={"parameters": [_param("query", "the query (none: the service description)"),
+                                          *PROTOCOL_PARAMETERS]})
 async def sparql_get(request: Request, caller: CallerDep, service: SparqlDep, registry: RegistryDep) -> Response:
     try:
         pairs = request.query_params.multi_items()
@@ -127,7 +141,7 @@ async def sparql_get(request: Request, caller: CallerDep, service: SparqlDep, re
 
 
 @router.post("/sparql", summary="SPARQL 1.1 query (POST: URL-encoded form or application/sparql-query)",
-             openapi_extra={"requestBody": {"content": {
+             openapi_extra={"parameters": PROTOCOL_PARAMETERS, "requestBody": {"content": {
                  FORM: {"schema": {"type": "object", "properties": {"query": {"type": "string"}}}},
                  DIRECT: {"schema": {"type": "string"}}}}})
 async def sparql_post(request: Request, caller: CallerDep, service: SparqlDep, registry: RegistryDep) -> Response:
