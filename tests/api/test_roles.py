@@ -414,3 +414,18 @@ def test_the_rate_limit_is_per_token_and_covers_every_route() -> None:
     finally:
         api.close()
         reg.close()
+
+
+def test_refused_tokens_count_against_the_address() -> None:
+    """Guessing tokens is rate-limited like anonymous reads: each refused token is a hit on the address."""
+    reg = fresh_registry(rate_per_minute=5)
+    api = Api(reg)
+    try:
+        for i in range(5):
+            assert_problem(api.client.get("/datasets", headers={"Authorization": f"Bearer dsr_guess-{i}"}), 401)
+        assert_problem(api.client.get("/datasets", headers={"Authorization": "Bearer dsr_guess-5"}), 429)
+        assert_problem(api.client.get("/datasets"), 429)  # the same address, anonymous
+        assert api.client.get("/datasets", headers=api.auth()).status_code == 200, "a good token has its own budget"
+    finally:
+        api.close()
+        reg.close()

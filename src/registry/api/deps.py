@@ -22,13 +22,18 @@ RegistryDep = Annotated[Registry, Depends(get_registry)]
 def get_caller(request: Request, registry: RegistryDep) -> Caller:
     header = request.headers.get("authorization")
     limiter = request.app.state.limiter
+    address = "ip:" + (request.client.host if request.client else "unknown")
     if not header:
-        limiter.hit("ip:" + (request.client.host if request.client else "unknown"))
+        limiter.hit(address)
         return ANONYMOUS
     scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise Unauthorized("use an Authorization header of the form 'Bearer <token>'")
-    caller = registry.tokens.authenticate(secret.strip())
+    try:
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise Unauthorized("use an Authorization header of the form 'Bearer <token>'")
+        caller = registry.tokens.authenticate(secret.strip())
+    except Unauthorized:
+        limiter.hit(address)  # refused tokens count against the client's address: guessing is rate-limited too
+        raise
     limiter.hit("token:" + str(caller.token_id))
     return caller
 
