@@ -203,7 +203,8 @@ def test_acknowledged_writes_survive_sigkill_mid_storm(tmp_path: Path) -> None:
         started = time.monotonic()
         backed_up = False
         while time.monotonic() - started < KILL_AFTER_SECONDS and acks.count() < KILL_AFTER_ACKS:
-            if not backed_up and acks.count() >= KILL_AFTER_ACKS // 2:
+            halfway = acks.count() >= KILL_AFTER_ACKS // 2 or time.monotonic() - started > KILL_AFTER_SECONDS / 2
+            if not backed_up and halfway:
                 # a backup in the middle of the storm, while the server writes
                 done = cli("backup", str(tmp_path / "mid-storm"), "--data", str(data))
                 assert done.returncode == 0, done.stderr
