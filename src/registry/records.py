@@ -31,7 +31,7 @@ from registry.lineage import LineageIndex
 if TYPE_CHECKING:
     from registry.catalog_index import CatalogIndex
 from registry.model import KINDS, RecordKind
-from registry.model.common import SLUG_RE, Input, Iris, RecordGraphs
+from registry.model.common import SLUG_RE, Input, Iris, RecordGraphs, Triples
 from registry.namespaces import DCTERMS, RDF, REG, XSD
 from registry.resources import Resources
 from registry.store.base import Store, Triple
@@ -124,8 +124,10 @@ class Records:
         """One record as JSON; `full` (or `full(rid)`, see `sees_restricted`) adds its restricted fields."""
         if callable(full):
             full = full(rid)
-        g = self.graph(kind, rid, full=full)
-        out = kind.from_rdf(g, self.iris.record(kind.name, rid), self.iris)
+        triples = Triples(self.state(kind, rid, full=full))
+        if not len(triples):
+            raise NotFound(f"no {kind.name} {rid!r}", kind=kind.name, id=rid)
+        out = kind.from_rdf(triples, self.iris.record(kind.name, rid), self.iris)  # type: ignore[arg-type]
         if full and kind.name == "dataset":
             effective, path = self.lineage.effective_pi(rid)
             out["effective_personal_information"] = effective

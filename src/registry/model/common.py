@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -132,6 +132,52 @@ class RecordKind:
     references: Callable[[Any], Iterable[tuple[str, str]]]
     #: the list filters this kind supports: query parameter -> (predicate, namespace of codes or None)
     filters: dict[str, tuple[URIRef, Any]] = field(default_factory=dict)
+
+
+class Triples:
+    """A read-only set of triples indexed by subject and predicate: the part of rdflib's Graph that
+    `from_rdf` reads (objects, value, membership with a wildcard object), at a fraction of the cost of
+    building a Graph, on the hot read path of every record."""
+
+    def __init__(self, triples: Iterable[tuple[Node, Node, Node]]) -> None:
+        self._all = list(dict.fromkeys(triples))
+        self._sp: dict[tuple[Node, Node], list[Node]] = {}
+        for s, p, o in self._all:
+            self._sp.setdefault((s, p), []).append(o)
+
+    def __len__(self) -> int:
+        return len(self._all)
+
+    def __iter__(self) -> Iterator[tuple[Node, Node, Node]]:
+        return iter(self._all)
+
+    def __contains__(self, t: tuple[Node | None, Node | None, Node | None]) -> bool:
+        s, p, o = t
+        if s is not None and p is not None:
+            found = self._sp.get((s, p), [])
+            return bool(found) if o is None else o in found
+        return any(t2 for t2 in self.triples((s, p, o)))
+
+    def triples(self, pattern: tuple[Node | None, Node | None, Node | None]) -> Iterator[tuple[Node, Node, Node]]:
+        s, p, o = pattern
+        if s is not None and p is not None:
+            yield from ((s, p, x) for x in self._sp.get((s, p), []) if o is None or x == o)
+            return
+        for t in self._all:
+            if (s is None or t[0] == s) and (p is None or t[1] == p) and (o is None or t[2] == o):
+                yield t
+
+    def objects(self, s: Node | None = None, p: Node | None = None) -> Iterator[Node]:
+        if s is not None and p is not None:
+            return iter(self._sp.get((s, p), []))
+        return (t[2] for t in self.triples((s, p, None)))
+
+    def subjects(self, p: Node | None = None, o: Node | None = None) -> Iterator[Node]:
+        return (t[0] for t in self.triples((None, p, o)))
+
+    def value(self, s: Node, p: Node) -> Node | None:
+        found = self._sp.get((s, p))
+        return found[0] if found else None
 
 
 def one(g: Graph, s: Node, p: Node) -> Node | None:

@@ -25,9 +25,18 @@ _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANG = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 
+_IRIS: dict[str, URIRef] = {}
+
+
 def from_ox(term: object) -> Node:
     if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
+        value = term.value
+        iri = _IRIS.get(value)
+        if iri is None:  # the same predicates, classes and records come back again and again
+            if len(_IRIS) > 200_000:
+                _IRIS.clear()
+            iri = _IRIS[value] = URIRef(value)
+        return iri
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
     if isinstance(term, ox.Literal):
