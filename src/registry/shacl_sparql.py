@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH, XSD
@@ -198,8 +199,11 @@ class Compiler:
 def run(store: object, checks: list[Check], fields: dict[URIRef, str], graphs: list[str] | None = None) -> list[Violation]:
     """Run compiled checks with a Store's select; results as Violations (one per focus node and value)."""
     found: dict[tuple[str, str | None, str, str | None], Violation] = {}
+    answers: dict[str, list[Any]] = {}  # a nested shape's check reports twice from one query: run it once
     for c in checks:
-        for row in store.select(c.query, graphs=graphs):  # type: ignore[attr-defined]
+        if c.query not in answers:
+            answers[c.query] = store.select(c.query, graphs=graphs)  # type: ignore[attr-defined]
+        for row in answers[c.query]:
             focus = str(row[c.focus])
             value = row.get(c.value) if c.value else None
             if value is None and c.value_defaults_to_focus:
