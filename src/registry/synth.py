@@ -284,6 +284,7 @@ class Synth:
     ds_sources: list[tuple[int, ...]] = field(default_factory=list)
     ds_activity: list[tuple[str, int, int] | None] = field(default_factory=list)  # (kind, by org, date)
     ds_depth: list[int] = field(default_factory=list)
+    _dataset_quads: int = 0
 
     def __post_init__(self) -> None:
         self.base_iri = self.base_iri.rstrip("/")
@@ -413,7 +414,7 @@ class Synth:
             else:
                 publisher = pubs[int(r() * len(pubs))]
                 x = r()
-                access = "public" if x < 0.36 else "restricted" if x < 0.6 else "non-public"
+                access = "public" if x < 0.45 else "restricted" if x < 0.68 else "non-public"
                 pi = r() < (0.03 if access == "public" else 0.55 if access == "restricted" else 0.85)
                 issued = START + int(r() * span)
                 base_all.append(i)
@@ -615,12 +616,15 @@ class Synth:
                    f"{s} {P_KEYWORD} {kws[k0]}{g}{s} {P_KEYWORD} {kws[k1]}{g}{s} {P_THEME} {themes[dom_i]}{g}"
                    f"{s} {P_ACCESS} {access_iri[access]}{g}{s} {P_SENSITIVITY} {sens[int(r() * len(sens))]}{g}"
                    f"{s} {P_ISSUED} \"{dates[issued + off]}\"{DT_DATE}{g}")
+            n = 11 + 7  # the public lines above, and the restricted ones every dataset has (below)
             if r() < 0.5:
                 out += f"{s} {P_MODIFIED} \"{dates[issued + off + 1 + int(r() * 700)]}\"{DT_DATE}{g}"
+                n += 1
             sources = self.ds_sources[i]
             if sources:
                 srcs = [f"<{base}/dataset/{ds_id[x]}>" for x in sources]
                 out += "".join(f"{s} {P_DERIVED} {x}{g}" for x in srcs)
+                n += len(srcs)
                 act = self.ds_activity[i]
                 if act is not None:
                     kind, by, when = act
@@ -629,6 +633,7 @@ class Synth:
                             f"{a} {A} {ACTIVITY_CLASS[kind]}{g}{a} {P_ASSOCIATED} {org_iri[by]}{g}"
                             f"{a} {P_ACT_DATE} \"{dates[when + off]}\"{DT_DATE}{g}")
                     out += "".join(f"{a} {P_USED} {x}{g}" for x in srcs)
+                    n += 6 + len(srcs)
             # restricted
             st = f"<{base}/dataset/{rid}/steward>"
             first, last = FIRST_NAMES[int(r() * n_first)], LAST_NAMES[int(r() * n_last)]
@@ -640,10 +645,14 @@ class Synth:
                 cats = cat_iri[dom_i]
                 c0 = int(r() * len(cats))
                 out += f"{s} {P_PD_CAT} {cats[c0]}{rg}"
+                n += 1
                 if r() < 0.5 and len(cats) > 1:
                     out += f"{s} {P_PD_CAT} {cats[(c0 + 1) % len(cats)]}{rg}"
+                    n += 1
             if r() < 0.9:
                 out += f"{s} {P_RETENTION} {retention[int(r() * n_ret)]}{rg}"
+                n += 1
+            self._dataset_quads += n
             yield out
 
     def agreement_quads(self, a: Agreement) -> str:
@@ -701,13 +710,23 @@ class Synth:
 
     def chunks(self, batch: int = 500) -> Iterator[str]:
         """The whole registry as N-Quads text, in chunks: organisations, datasets, agreements."""
-        yield "".join(self.organization_quads(o) for o in self.orgs)
+        for text, _quads in self._counted_chunks(batch):
+            yield text
+
+    def _counted_chunks(self, batch: int = 500) -> Iterator[tuple[str, int]]:
+        """(text, its number of quads): datasets count their lines as they make them (cheaper than
+        counting newlines in hundreds of megabytes); the few organisations and agreements are counted."""
+        text = "".join(self.organization_quads(o) for o in self.orgs)
+        yield text, text.count("\n")
         # text is drawn from its own generator, so the plan never depends on how text is drawn
         text_rng = random.Random(self.seed * 1_000_003 + 7)
         for start in range(0, self.datasets, batch):
-            yield "".join(self.dataset_chunks(start, min(self.datasets, start + batch), text_rng))
+            self._dataset_quads = 0
+            text = "".join(self.dataset_chunks(start, min(self.datasets, start + batch), text_rng))
+            yield text, self._dataset_quads
         for start in range(0, len(self.agreements), batch):
-            yield "".join(self.agreement_quads(a) for a in self.agreements[start:start + batch])
+            text = "".join(self.agreement_quads(a) for a in self.agreements[start:start + batch])
+            yield text, text.count("\n")
 
     def write(self, out: Path) -> SynthReport:
         """Write the N-Quads to `out`. A writer thread overlaps the disk writes (which release the
@@ -730,8 +749,8 @@ class Synth:
         thread = threading.Thread(target=writer, name="synth-writer", daemon=True)
         thread.start()
         try:
-            for chunk in self.chunks():
-                quads += chunk.count("\n")
+            for chunk, n in self._counted_chunks():
+                quads += n
                 queue.put(chunk.encode("utf-8"))
         finally:
             queue.put(None)

@@ -1,0 +1,61 @@
+"""Render figures written by `python -m bench` as a Markdown table (for bench/RESULTS.md).
+
+    python -m bench.report bench/out/bench-10000.json [more.json ...]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _v(x: Any) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, float):
+        if abs(x) >= 1000:
+            return f"{x:,.0f}"
+        if abs(x) >= 100:
+            return f"{x:.0f}"
+        if abs(x) >= 10:
+            return f"{x:.1f}"
+        return f"{x:.2f}"
+    return str(x)
+
+
+def markdown(data: dict[str, Any]) -> str:
+    meta = data["meta"]
+    synth = meta["synth"]
+    lines = [
+        f"### {meta['datasets']:,} datasets (seed {meta['seed']})",
+        "",
+        f"{synth['organizations']:,} organisations, {synth['datasets']:,} datasets, {synth['agreements']:,} agreements, "
+        f"{synth['quads']:,} quads ({meta['nquads_mb']} MB of N-Quads), written in {meta['synth_seconds']} s; "
+        f"{synth['derived']:,} derived datasets, mean in-degree {synth['mean_in_degree']}, max depth "
+        f"{synth['max_depth']}. Run at {meta['date']}, {meta.get('total_seconds', '?')} s in all; load average "
+        f"{meta.get('load_average_start', ['?'])[0]} at the start, {meta.get('load_average_end', ['?'])[0]} at the end"
+        + (f"; commit {meta['git']['commit']} with {meta['git']['changed_files']} files changed in the work tree."
+           if meta.get("git") else "."),
+        "",
+        "| figure | unit | ours | baseline | ratio (>1: ours better) | note |",
+        "| --- | --- | ---: | ---: | ---: | --- |",
+    ]
+    for f in data["figures"]:
+        ratio = f"{f['ratio']:.2f}x" if f["ratio"] is not None else "-"
+        note = (f.get("note") or "").replace("|", "\\|")
+        lines.append(f"| {f['name']} | {f['unit']} | {_v(f['ours'])} | {_v(f['baseline'])} | {ratio} | {note} |")
+    if data.get("notes"):
+        lines.append("")
+        lines += [f"- {n}" for n in data["notes"]]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> None:
+    for path in argv:
+        print(markdown(json.loads(Path(path).read_text())))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,77 @@
+"""HTTP servers for the benchmark: each a child process on 127.0.0.1 at a free port, stopped at the end."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(name: str, cmd_for_port: Callable[[int], list[str]], log: Path, timeout: float,
+          env: dict[str, str] | None = None, tries: int = 3) -> Server:
+    """A server at a free port, ready. A port found free can be taken by another process before the
+    server binds it: then the server exits at once, and this tries again at another port."""
+    for attempt in range(tries):
+        port = free_port()
+        server = Server(name, cmd_for_port(port), port, log, env=env)
+        try:
+            server.wait_ready(timeout)
+            return server
+        except RuntimeError:
+            text = server.tail().lower()
+            server.stop()
+            if attempt + 1 == tries or ("address already in use" not in text and "errno 98" not in text):
+                raise
+    raise AssertionError("unreachable")
+
+
+class Server:
+    """A server child process; `url` once it answers GET /health."""
+
+    def __init__(self, name: str, cmd: list[str], port: int, log: Path, env: dict[str, str] | None = None) -> None:
+        self.name, self.port, self.log = name, port, log
+        self.url = f"http://127.0.0.1:{port}"
+        self._log: IO[bytes] = log.open("wb")
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env,
+                                     start_new_session=True)
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}: {self.tail()}")
+            try:
+                if httpx.get(self.url + "/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not answer within {timeout:.0f} s: {self.tail()}")
+
+    def tail(self) -> str:
+        self._log.flush()
+        return self.log.read_text(errors="replace")[-2000:]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self._log.close()

@@ -1,0 +1,236 @@
+"""The requests of each REST and SPARQL figure, built from the synthetic registry's plan.
+
+The same requests (same ids, same words, same proposals, same new records) go to our server and to
+the baseline server, in the same order, so their latencies compare like for like.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from bench.measure import Latencies, timed_loop
+from registry.synth import DOMAINS, Synth
+
+#: words from titles and descriptions, for GET /datasets?q=word
+SEARCH_WORDS = ("admissions", "caseload", "claims", "enrolment", "collisions", "inspections", "loans",
+                "quality", "permits", "subsidies", "registrations", "waitlist")
+
+
+@dataclass
+class Requests:
+    lookups: list[str]
+    searches: list[str]
+    publishers: list[str]
+    proposals: list[dict[str, Any]]
+    proposal_kinds: list[str]
+    writes: list[dict[str, Any]]
+    sparql_publishers: list[str]
+
+
+def build(s: Synth, *, requests: int, checks: int, writes: int, seed: int) -> Requests:
+    rng = random.Random(seed + 1)
+    n = s.datasets
+    lookups = [s.ds_id[rng.randrange(n)] for _ in range(requests)]
+    searches = [SEARCH_WORDS[i % len(SEARCH_WORDS)] for i in range(requests)]
+    publishers_all = sorted({s.orgs[p].id for p in s.ds_publisher})
+    publishers = [publishers_all[rng.randrange(len(publishers_all))] for _ in range(requests)]
+    proposals, kinds = share_proposals(s, checks, rng)
+    write_bodies = [new_dataset(s, k, rng) for k in range(writes)]
+    sparql_publishers = [publishers_all[rng.randrange(len(publishers_all))] for _ in range(64)]
+    return Requests(lookups, searches, publishers, proposals, kinds, write_bodies, sparql_publishers)
+
+
+def share_proposals(s: Synth, count: int, rng: random.Random) -> tuple[list[dict[str, Any]], list[str]]:
+    """A mix of proposals built from the agreements: in force (conditional or permitted), a purpose
+    the agreement does not cover, a date outside it, parties with no agreement, and open data."""
+    active = [a for a in s.agreements if a.status == "active"] or s.agreements
+    open_data = [i for i in range(s.datasets) if s.ds_access[i] == "public" and not s.ds_pi[i] and not s.ds_sources[i]]
+    out: list[dict[str, Any]] = []
+    kinds: list[str] = []
+    plan = ("in force", "in force", "in force", "purpose not covered", "outside dates", "no agreement", "open data")
+    for k in range(count):
+        kind = plan[k % len(plan)]
+        a = active[rng.randrange(len(active))] if active else None
+        if kind == "open data" or a is None:
+            i = open_data[rng.randrange(len(open_data))]
+            out.append({"datasets": [s.ds_id[i]], "provider": s.orgs[s.ds_publisher[i]].id,
+                        "recipient": s.orgs[rng.randrange(len(s.orgs))].id, "purpose": "statistics",
+                        "date": "2025-06-01"})
+            kinds.append("open data")
+            continue
+        start = dt.date.fromisoformat(a.valid_from)
+        end = dt.date.fromisoformat(a.valid_until) if a.valid_until else start + dt.timedelta(days=365)
+        middle = start + (end - start) / 2
+        p = {"datasets": a.datasets, "provider": a.provider, "recipient": a.recipient, "purpose": a.purposes[0],
+             "date": middle.isoformat()}
+        if kind == "purpose not covered":
+            p["purpose"] = "research" if "research" not in a.purposes else "law-enforcement"
+        elif kind == "outside dates":
+            p["date"] = (start - dt.timedelta(days=30)).isoformat()
+        elif kind == "no agreement":
+            p["provider"], p["recipient"] = a.recipient, a.provider
+            p["datasets"] = [d for d in a.datasets]
+        out.append(p)
+        kinds.append(kind)
+    return out, kinds
+
+
+def new_dataset(s: Synth, k: int, rng: random.Random) -> dict[str, Any]:
+    """A new derived dataset for POST /datasets: SHACL, references and the lineage cycle check all run."""
+    src = rng.randrange(s.datasets)
+    org = s.orgs[s.ds_publisher[src]].id
+    dom = DOMAINS[s.ds_domain[src]]
+    subject = dom.subjects[s.ds_subject[src]]
+    return {
+        "id": f"bench-write-{k + 1}", "title": f"{subject.capitalize()} extract {k + 1}",
+        "description": f"An extract of {subject} made by the benchmark.", "publisher": org,
+        "steward": {"name": "Bench Steward", "email": f"bench.steward@{org}.example.org"},
+        "keywords": list(dom.keywords[:2]), "access": "restricted", "sensitivity": "medium",
+        "personal_information": False, "retention": "P2Y", "issued": "2025-01-15",
+        "derived_from": [s.ds_id[src]],
+        "generated_by": {"kind": "extraction", "by": org, "date": "2025-01-15"},
+    }
+
+
+# ----------------------------------------------------------------------------------- REST figures
+def _get(client: httpx.Client, url: str, **kw: Any) -> Callable[[], Any]:
+    def call() -> Any:
+        r = client.get(url, **kw)
+        r.raise_for_status()
+        return r
+    return call
+
+
+def lookups(client: httpx.Client, req: Requests, budget: float) -> Latencies:
+    return timed_loop([_get(client, f"/datasets/{rid}") for rid in req.lookups], budget)
+
+
+def searches(client: httpx.Client, req: Requests, budget: float) -> Latencies:
+    return timed_loop([_get(client, "/datasets", params={"q": w}) for w in req.searches], budget)
+
+
+def counts(client: httpx.Client, req: Requests, budget: float) -> Latencies:
+    return timed_loop([_get(client, "/datasets", params={"publisher": p, "limit": 1}) for p in req.publishers],
+                      budget)
+
+
+def share_checks(client: httpx.Client, req: Requests, token: str, budget: float) -> tuple[Latencies, Counter[str]]:
+    decisions: Counter[str] = Counter()
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def make(p: dict[str, Any]) -> Callable[[], Any]:
+        def call() -> Any:
+            r = client.post("/share-checks", json=p, headers=headers)
+            r.raise_for_status()
+            decisions[r.json()["decision"]] += 1
+        return call
+
+    return timed_loop([make(p) for p in req.proposals], budget), decisions
+
+
+def writes(client: httpx.Client, req: Requests, token: str, budget: float) -> Latencies:
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def make(body: dict[str, Any]) -> Callable[[], Any]:
+        def call() -> Any:
+            r = client.post("/datasets", json=body, headers=headers)
+            if r.status_code != 201:
+                raise RuntimeError(f"POST /datasets answered {r.status_code}: {r.text[:300]}")
+        return call
+
+    return timed_loop([make(b) for b in req.writes], budget, minimum=2)
+
+
+# ---------------------------------------------------------------------------------------- SPARQL
+def records_list_query(s: Synth, publisher: str, resources: Any) -> str:
+    """bench/queries/datasets-by-publisher.rq for one publisher, its binding inlined as a VALUES block."""
+    from pathlib import Path
+
+    from rdflib import URIRef
+
+    from registry.store.base import inline_bindings
+
+    text = (Path(__file__).parent / "queries" / "datasets-by-publisher.rq").read_text()
+    bindings = {"publisher": URIRef(f"{s.base_iri}/organization/{publisher}")}
+    return inline_bindings(text, bindings, lambda t: t.n3())
+
+
+@dataclass
+class Throughput:
+    queries: int
+    seconds: float
+    errors: list[str]
+    rows: int
+
+    @property
+    def per_second(self) -> float:
+        return self.queries / self.seconds if self.seconds else 0.0
+
+
+def concurrent(call: Callable[[int], int], clients: int, per_client: int, budget: float) -> Throughput:
+    """`clients` threads each making up to `per_client` calls (stopping after `budget` seconds).
+    `call(i)` runs one query and returns its number of rows."""
+    done = [0] * clients
+    rows = [0] * clients
+    errors: list[str] = []
+    start_line = threading.Barrier(clients + 1)
+    deadline: list[float] = [0.0]
+
+    def worker(w: int) -> None:
+        start_line.wait()
+        for j in range(per_client):
+            if time.perf_counter() > deadline[0] and j > 0:
+                break
+            try:
+                rows[w] += call(w * per_client + j)
+            except Exception as e:  # one failed query is a data point, not a crash
+                errors.append(f"{type(e).__name__}: {e}"[:300])
+                continue
+            done[w] += 1
+
+    threads = [threading.Thread(target=worker, args=(w,), daemon=True) for w in range(clients)]
+    for t in threads:
+        t.start()
+    started = time.perf_counter()
+    deadline[0] = started + budget
+    start_line.wait()
+    for t in threads:
+        t.join()
+    return Throughput(queries=sum(done), seconds=time.perf_counter() - started, errors=errors, rows=sum(rows))
+
+
+def sparql_over_http(url: str, queries: list[str], clients: int, per_client: int, budget: float) -> Throughput:
+    local = threading.local()
+
+    def call(i: int) -> int:
+        c = getattr(local, "client", None)
+        if c is None:
+            c = local.client = httpx.Client(timeout=300)
+        r = c.post(url, data={"query": queries[i % len(queries)]},
+                   headers={"Accept": "application/sparql-results+json"})
+        r.raise_for_status()
+        return len(r.json()["results"]["bindings"])
+
+    return concurrent(call, clients, per_client, budget)
+
+
+def sparql_in_process(store_path: str, queries: list[str], clients: int, per_client: int,
+                      budget: float) -> Throughput:
+    import pyoxigraph as ox
+
+    store = ox.Store.read_only(store_path)
+
+    def call(i: int) -> int:
+        res = store.query(queries[i % len(queries)], use_default_graph_as_union=True)
+        return sum(1 for _ in res)  # type: ignore[union-attr]
+
+    return concurrent(call, clients, per_client, budget)
