@@ -177,25 +177,35 @@ class CatalogIndex:
                include_retired: bool) -> tuple[list[str], int]:
         """(ids of one page in id order, or by relevance when searching; the exact total)."""
         self.sync()
-        where, params = ["r.kind = ?"], [kind.name]
-        if not include_retired:
-            where.append("r.retired = 0")
-        for name, value in sorted(filters.items()):
-            where.append("EXISTS (SELECT 1 FROM facets f WHERE f.kind = ? AND f.facet = ? AND f.value = ? "
-                         "AND f.rid = r.rowid)")
-            params += [kind.name, name, value]
-        join, order = "", "r.id"
+        # The plans start from the most selective table (SQLite's CROSS JOIN keeps the order written):
+        # the full-text match when searching, else the facet index of the first filter, else the records.
+        sources, where, params = [], ["r.kind = ?"], [kind.name]
+        order = "r.id"
         if q:
             match = _fts_query(q)
             if not match:
                 return [], 0
-            join = "JOIN text t ON t.rowid = r.rowid"
+            sources.append("text")
             where.append("text MATCH ?")
             params.append(match)
             order = "bm25(text), r.id"
-        sql = f"FROM records r {join} WHERE {' AND '.join(where)}"  # noqa: S608 - built from fixed parts
+        items = sorted(filters.items())
+        for i, (name, value) in enumerate(items):
+            sources.append(f"facets f{i}")
+            where.append(f"f{i}.kind = ? AND f{i}.facet = ? AND f{i}.value = ? AND f{i}.rid = r.rowid")
+            params += [kind.name, name, value]
+        if not include_retired:
+            where.append("r.retired = 0")
+        if q:
+            where.append("text.rowid = r.rowid")
+        sql = f"FROM {' CROSS JOIN '.join([*sources, 'records r'])} WHERE {' AND '.join(where)}"  # noqa: S608
         with self._lock:
-            total = self.db.execute(f"SELECT COUNT(*) {sql}", params).fetchone()[0]
+            if not q and not items and not include_retired:  # the live total is kept on write
+                row = self.db.execute("SELECT n FROM counts WHERE kind = ? AND facet = '' AND value = ''",
+                                      (kind.name,)).fetchone()
+                total = row[0] if row else 0
+            else:
+                total = self.db.execute(f"SELECT COUNT(*) {sql}", params).fetchone()[0]
             rows = self.db.execute(f"SELECT r.id {sql} ORDER BY {order} LIMIT ? OFFSET ?",
                                    [*params, limit, offset]).fetchall()
         return [r[0] for r in rows], int(total)

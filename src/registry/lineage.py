@@ -159,7 +159,14 @@ class LineageIndex:
         self.store, self.iris, self.res, self.audit = store, iris, resources, audit
         self._lock = threading.RLock()
         self._applied = -1
-        self.rebuild()
+        self._graph: LineageGraph | None = None  # built on first use: commands that never ask pay nothing
+
+    def _built(self) -> LineageGraph:
+        with self._lock:
+            if self._graph is None:
+                self.rebuild()
+            assert self._graph is not None
+            return self._graph
 
     def rebuild(self) -> None:
         seq = self.audit.head().seq if self.audit else -1
@@ -168,7 +175,12 @@ class LineageIndex:
             self._graph = graph
             self._applied = seq
 
+    def ensure(self) -> None:
+        """Build the index now if it is not built, and apply what the audit log holds beyond it."""
+        self._sync()
+
     def _sync(self) -> None:
+        self._built()
         if self.audit is None:
             return
         head = self.audit.head().seq
@@ -186,7 +198,7 @@ class LineageIndex:
             rows = self.store.select(self.res.query("lineage-all"), {"dataset": self.iris.record("dataset", d)})
             one = LineageGraph.from_rows(rows, self.iris)
             with self._lock:
-                if d in one:
+                if d in one and self._graph is not None:
                     attrs = one.g.nodes[d]
                     self._graph.set_dataset(d, list(one.g.predecessors(d)), pi=attrs["pi"], kind=attrs["kind"],
                                             retired=attrs["retired"])
@@ -195,15 +207,18 @@ class LineageIndex:
 
     def copy(self) -> LineageGraph:
         """A copy of the graph as it is now, to try changes on without touching the index."""
+        graph = self._built()
         with self._lock:
             lg = LineageGraph()
-            lg.g = self._graph.g.copy()
+            lg.g = graph.g.copy()
             return lg
 
     def update(self, d: str, sources: Iterable[str], *, pi: bool, kind: str | None, retired: bool,
                seq: int | None = None) -> None:
         """A write of this process (audit entry `seq`) changed dataset `d`."""
         with self._lock:
+            if self._graph is None:
+                return  # not built yet: it will be built from the store, write included
             self._graph.set_dataset(d, sources, pi=pi, kind=kind, retired=retired)
             if seq is not None and seq == self._applied + 1:
                 self._applied = seq
@@ -217,22 +232,22 @@ class LineageIndex:
     def would_cycle(self, d: str, sources: Iterable[str]) -> list[str] | None:
         self._sync()
         with self._lock:
-            return self._graph.would_cycle(d, sources)
+            return self._built().would_cycle(d, sources)
 
     def effective_pi(self, d: str) -> tuple[bool, list[str] | None]:
         self._sync()
         with self._lock:
-            return self._graph.effective_pi(d)
+            return self._built().effective_pi(d)
 
     def closure(self, d: str, direction: str, depth: int | None) -> tuple[list[str], list[Edge]]:
         self._sync()
         with self._lock:
-            return self._graph.closure(d, direction, depth)
+            return self._built().closure(d, direction, depth)
 
     def downstream(self, d: str) -> list[str]:
         self._sync()
         with self._lock:
-            return self._graph.downstream(d)
+            return self._built().downstream(d)
 
 
 def _kind(v: Node | None) -> str | None:

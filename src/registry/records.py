@@ -122,17 +122,25 @@ class Records:
 
     def get(self, kind: RecordKind, rid: str, *, full: bool | Callable[[str], bool]) -> dict[str, Any]:
         """One record as JSON; `full` (or `full(rid)`, see `sees_restricted`) adds its restricted fields."""
+        return self.read(kind, rid, full=full)[0]
+
+    def read(self, kind: RecordKind, rid: str, *, full: bool | Callable[[str], bool]) -> tuple[dict[str, Any], str]:
+        """One record as JSON and its ETag (the hash of its whole state), from one read of the store."""
         if callable(full):
             full = full(rid)
-        triples = Triples(self.state(kind, rid, full=full))
-        if not len(triples):
+        pub, res = self.iris.graphs(kind.name, rid)
+        public = self.store.graph(pub) if SLUG_RE.match(rid) else []
+        if not public:
             raise NotFound(f"no {kind.name} {rid!r}", kind=kind.name, id=rid)
+        restricted = self.store.graph(res)
+        etag = audit.state_hash(public + restricted)
+        triples = Triples(public + restricted if full else public)
         out = kind.from_rdf(triples, self.iris.record(kind.name, rid), self.iris)  # type: ignore[arg-type]
         if full and kind.name == "dataset":
             effective, path = self.lineage.effective_pi(rid)
             out["effective_personal_information"] = effective
             out["personal_information_path"] = path
-        return out
+        return out, etag
 
     def list(
         self,

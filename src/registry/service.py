@@ -34,6 +34,12 @@ class Registry:
     lineage: LineageIndex
     index: CatalogIndex
 
+    def warm(self) -> None:
+        """Bring the lineage and catalogue indexes up to date now (the server does it at start-up, so
+        the first request after a bulk load does not wait for them)."""
+        self.index.sync()
+        self.lineage.ensure()
+
     def close(self) -> None:
         self.index.close()
         self.store.close()
@@ -56,8 +62,7 @@ def open_registry(settings: Settings | None = None) -> Registry:
     audit_log = AuditLog(store, iris, res)
     lineage = LineageIndex(store, iris, res, audit_log)
     records = Records(store, iris, res, validator, audit_log, lineage)
-    records.index = index = CatalogIndex(settings.index_path(), records, audit_log)
-    index.sync()
+    records.index = index = CatalogIndex(settings.index_path(), records, audit_log)  # synced on first use
     return Registry(
         settings=settings,
         store=store,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
@@ -17,6 +20,7 @@ from registry.api.negotiation import JSONLD_CONTEXT
 from registry.api.ontology import router as ontology_router
 from registry.api.openlineage import router as openlineage_router
 from registry.api.public import router as public_router
+from registry.api.public_deps import views_of
 from registry.api.ratelimit import RateLimiter
 from registry.api.records import record_router
 from registry.api.reference import router as reference_router
@@ -28,6 +32,14 @@ from registry.model import KINDS
 from registry.service import Registry, open_registry
 
 
+def _warm(state: Any, registry: Registry) -> None:
+    try:
+        registry.warm()
+        views_of(state, registry).public.store()
+    except Exception:  # noqa: BLE001 - a failure here is met again, and reported, by the first request
+        logging.getLogger("registry").exception("warming the indexes and views failed")
+
+
 def create_app(settings: Settings | None = None, registry: Registry | None = None) -> FastAPI:
     """An app over the store the settings name (or over an already open `registry`)."""
     settings = settings or (registry.settings if registry else Settings())
@@ -37,6 +49,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         own = registry is None
         app.state.registry = registry or open_registry(settings)
         app.state.limiter = RateLimiter(app.state.registry.settings.rate_per_minute)
+        if own:  # a served registry: build the indexes and the public view now, not in the first request
+            threading.Thread(target=_warm, args=(app.state, app.state.registry), name="warm", daemon=True).start()
         try:
             yield
         finally:

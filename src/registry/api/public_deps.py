@@ -5,25 +5,30 @@ registry's views and SPARQL service, made once per app on first use. Tests swap 
 from __future__ import annotations
 
 import threading
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
 from registry.api.deps import RegistryDep
+from registry.service import Registry
 from registry.sparql import Limits, SparqlService
 from registry.views import Views
 
 _LOCK = threading.Lock()
 
 
-def get_views(request: Request, registry: RegistryDep) -> Views:
-    state = request.app.state
+def views_of(state: Any, registry: Registry) -> Views:
+    """The app's views of `registry`, made on first use."""
     with _LOCK:
         views: Views | None = getattr(state, "public_views", None)
         if views is None or getattr(state, "public_views_of", None) is not registry:
             views = Views(registry.store, registry.iris, registry.audit)
             state.public_views, state.public_views_of = views, registry
     return views
+
+
+def get_views(request: Request, registry: RegistryDep) -> Views:
+    return views_of(request.app.state, registry)
 
 
 ViewsDep = Annotated[Views, Depends(get_views)]

@@ -18,14 +18,14 @@ WRITERS = ("admin", "privacy-officer", "steward")
 
 def _record_response(request: Request, registry: Any, kind: RecordKind, rid: str, full: bool,
                      status: int = 200, extra: dict[str, Any] | None = None) -> Response:
-    etag = registry.records.etag(kind, rid)
     media = choose(request, [JSON, *RDF_FORMATS])
-    headers = {"ETag": f'"{etag}"', "Vary": "Accept, Authorization"}
     if media == JSON:
-        body = registry.records.get(kind, rid, full=full)
+        body, etag = registry.records.read(kind, rid, full=full)
+        headers = {"ETag": f'"{etag}"', "Vary": "Accept, Authorization"}
         if extra:
             body.update(extra)
         return JSONResponse(body, status_code=status, headers=headers)
+    headers = {"ETag": f'"{registry.records.etag(kind, rid)}"', "Vary": "Accept, Authorization"}
     g = registry.records.graph(kind, rid, full=full)
     return Response(serialize(g, media), status_code=status, media_type=media, headers=headers)
 
