@@ -37,6 +37,7 @@ test: install-test lint
 	$(BIN)/python -m pytest -q
 
 bench: install-test
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench
 
 clean:
