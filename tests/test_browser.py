@@ -6,44 +6,23 @@ Playwright never downloads a browser here: it launches /usr/bin/chromium (`.ci/r
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from browser import MARKS, OUTPUT, chromium, serve, watched_page
 from helpers import fresh_world_registry
-from registry.api import create_app
 from registry.auth import Caller
 from registry.loader import write_all
 from registry.model import KINDS
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-OUTPUT = Path(__file__).parent / "output"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)"),
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+pytestmark = MARKS
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    import uvicorn
-
     reg = fresh_world_registry()
     reg.lineage.rebuild()
     # an agreement ending soon and a personal-information flow with no agreement, so every part of the
@@ -62,45 +41,20 @@ def server() -> Iterator[str]:
                               "legal_basis": ["fippa-42-1-c"], "valid_from": "2024-01-01", "valid_until": soon,
                               "status": "active"}),
     ], admin)
-    port = _free_port()
-    config = uvicorn.Config(create_app(registry=reg), host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="on")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-    reg.close()
+    with serve(reg) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
 def page(browser: Any, server: str) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=server)
-    pg = context.new_page()
-    pg.errors = []  # type: ignore[attr-defined]
-    pg.outside = []  # type: ignore[attr-defined]
-    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
-    pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
-    pg.on("response", lambda r: pg.errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    pg.on("request", lambda r: None if r.url.startswith(server) or r.url.startswith("data:")
-          else pg.outside.append(r.url))
-    yield pg
-    assert pg.errors == [], pg.errors  # no script errors, no CSP violations
-    assert pg.outside == [], pg.outside  # nothing loaded from anywhere else
-    context.close()
+    with watched_page(browser, server, height=900) as pg:
+        yield pg
 
 
 def shot(page: Any, name: str) -> None:
