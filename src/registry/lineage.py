@@ -175,6 +175,11 @@ class LineageIndex:
             self._graph = graph
             self._applied = seq
 
+    def invalidate(self) -> None:
+        """Forget the graph (after a bulk load, which logs nothing): the next question rebuilds it."""
+        with self._lock:
+            self._graph = None
+
     def ensure(self) -> None:
         """Build the index now if it is not built, and apply what the audit log holds beyond it."""
         self._sync()

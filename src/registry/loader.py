@@ -150,7 +150,7 @@ def load_file(registry: Registry, path: Path, fmt: str | None = None, caller: Ca
     how, records = plan(registry, path, fmt)
     if how in ("nquads", "trig"):
         report = LoadReport(quads=registry.store.bulk_load(path, how))
-        registry.lineage.rebuild()
+        registry.lineage.invalidate()
         registry.index.invalidate()
         return report
     return write_all(registry, records, caller, progress)
