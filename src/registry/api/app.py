@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from registry import __version__
@@ -38,6 +38,8 @@ def _warm(state: Any, registry: Registry) -> None:
         views_of(state, registry).public.store()
     except Exception:  # noqa: BLE001 - a failure here is met again, and reported, by the first request
         logging.getLogger("registry").exception("warming the indexes and views failed")
+    finally:
+        state.ready = True
 
 
 def create_app(settings: Settings | None = None, registry: Registry | None = None) -> FastAPI:
@@ -49,6 +51,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         own = registry is None
         app.state.registry = registry or open_registry(settings)
         app.state.limiter = RateLimiter(app.state.registry.settings.rate_per_minute)
+        app.state.ready = not own
         if own:  # a served registry: build the indexes and the public view now, not in the first request
             threading.Thread(target=_warm, args=(app.state, app.state.registry), name="warm", daemon=True).start()
         try:
@@ -80,8 +83,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(tokens_router)
 
     @app.get("/health", tags=["meta"], summary="Liveness")
-    def health() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    def health(request: Request) -> dict[str, object]:
+        # ready: the indexes and the public view are built (a server warms them in the background)
+        return {"status": "ok", "version": __version__, "ready": bool(getattr(request.app.state, "ready", True))}
 
     @app.get("/context.jsonld", tags=["meta"], summary="The JSON-LD context of every JSON-LD answer")
     def context() -> JSONResponse:
