@@ -31,6 +31,10 @@ TYPE_BASE = "https://w3id.org/gov-data-registry/problems/"
 
 
 def status_of(exc: e.RegistryError) -> int:
+    """The error's own `status` where its class declares one (the SPARQL errors), else the table's."""
+    declared = getattr(type(exc), "status", None)
+    if isinstance(declared, int):
+        return declared
     for cls in type(exc).__mro__:
         if cls in STATUS:
             return STATUS[cls]  # type: ignore[index]

@@ -17,7 +17,6 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from starlette.concurrency import run_in_threadpool
 
 from registry.api.deps import CallerDep, RegistryDep
-from registry.api.errors import problem
 from registry.api.negotiation import read_body
 from registry.api.negotiation import serialize as serialize_graph
 from registry.api.public_deps import SparqlDep
@@ -31,7 +30,6 @@ from registry.sparql import (
     MediaTypeNotSupported,
     NotAcceptable,
     ProtocolViolation,
-    SparqlError,
     SparqlService,
     UpdateRefused,
     serialize,
@@ -97,10 +95,6 @@ def _choose(request: Request, offered: list[str]) -> str:
     return chosen
 
 
-def _problem(request: Request, exc: SparqlError) -> Response:
-    return problem(exc.status, exc.code, exc.title, exc.detail, request.url.path, dict(exc.extra))
-
-
 def _single(values: list[str], name: str) -> str:
     if len(values) != 1:
         raise ProtocolViolation(f"give exactly one {name} parameter (got {len(values)})")
@@ -128,16 +122,13 @@ PROTOCOL_PARAMETERS = [
             openapi_extra={"parameters": [_param("query", "the query (none: the service description)"),
                                           *PROTOCOL_PARAMETERS]})
 async def sparql_get(request: Request, caller: CallerDep, service: SparqlDep, registry: RegistryDep) -> Response:
-    try:
-        pairs = request.query_params.multi_items()
-        if any(k == "update" for k, _ in pairs):
-            raise UpdateRefused("this endpoint is read-only, and updates never come by GET")
-        queries = [v for k, v in pairs if k == "query"]
-        if not queries:
-            return description(request, service, caller)
-        return await _answer(request, service, caller, _single(queries, "query"), _dataset(pairs))
-    except SparqlError as exc:
-        return _problem(request, exc)
+    pairs = request.query_params.multi_items()
+    if any(k == "update" for k, _ in pairs):
+        raise UpdateRefused("this endpoint is read-only, and updates never come by GET")
+    queries = [v for k, v in pairs if k == "query"]
+    if not queries:
+        return description(request, service, caller)
+    return await _answer(request, service, caller, _single(queries, "query"), _dataset(pairs))
 
 
 @router.post("/sparql", summary="SPARQL 1.1 query (POST: URL-encoded form or application/sparql-query)",
@@ -145,36 +136,33 @@ async def sparql_get(request: Request, caller: CallerDep, service: SparqlDep, re
                  FORM: {"schema": {"type": "object", "properties": {"query": {"type": "string"}}}},
                  DIRECT: {"schema": {"type": "string"}}}}})
 async def sparql_post(request: Request, caller: CallerDep, service: SparqlDep, registry: RegistryDep) -> Response:
+    header = request.headers.get("content-type", "")
+    ct, _, params = header.partition(";")
+    ct = ct.strip().lower()
+    charset = next((p.split("=", 1)[1].strip().strip('"').lower() for p in params.split(";")
+                    if p.strip().lower().startswith("charset=")), "utf-8")
+    if ct == UPDATE:
+        raise UpdateRefused("this endpoint is read-only: records change through the REST API")
+    if ct not in (FORM, DIRECT):
+        raise MediaTypeNotSupported(f"send the query as {FORM} or {DIRECT} (got {ct or 'no Content-Type'})",
+                                    accepted=[FORM, DIRECT])
+    if charset not in ("utf-8", "utf8"):
+        raise MediaTypeNotSupported(f"the body must be UTF-8 (got charset={charset})")
+    body = await read_body(request, registry.settings.max_body_bytes)
     try:
-        header = request.headers.get("content-type", "")
-        ct, _, params = header.partition(";")
-        ct = ct.strip().lower()
-        charset = next((p.split("=", 1)[1].strip().strip('"').lower() for p in params.split(";")
-                        if p.strip().lower().startswith("charset=")), "utf-8")
-        if ct == UPDATE:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MediaTypeNotSupported("the body is not valid UTF-8") from None
+    url_pairs = request.query_params.multi_items()
+    if ct == FORM:
+        form = parse_qsl(text, keep_blank_values=True)
+        if any(k == "update" for k, _ in form):
             raise UpdateRefused("this endpoint is read-only: records change through the REST API")
-        if ct not in (FORM, DIRECT):
-            raise MediaTypeNotSupported(f"send the query as {FORM} or {DIRECT} (got {ct or 'no Content-Type'})",
-                                        accepted=[FORM, DIRECT])
-        if charset not in ("utf-8", "utf8"):
-            raise MediaTypeNotSupported(f"the body must be UTF-8 (got charset={charset})")
-        body = await read_body(request, registry.settings.max_body_bytes)
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise MediaTypeNotSupported("the body is not valid UTF-8") from None
-        url_pairs = request.query_params.multi_items()
-        if ct == FORM:
-            form = parse_qsl(text, keep_blank_values=True)
-            if any(k == "update" for k, _ in form):
-                raise UpdateRefused("this endpoint is read-only: records change through the REST API")
-            query = _single([v for k, v in form if k == "query"], "query")
-            return await _answer(request, service, caller, query, _dataset(form + url_pairs))
-        if any(k == "query" for k, _ in url_pairs):
-            raise ProtocolViolation("a direct POST carries the query in its body, not in ?query=")
-        return await _answer(request, service, caller, text, _dataset(url_pairs))
-    except SparqlError as exc:
-        return _problem(request, exc)
+        query = _single([v for k, v in form if k == "query"], "query")
+        return await _answer(request, service, caller, query, _dataset(form + url_pairs))
+    if any(k == "query" for k, _ in url_pairs):
+        raise ProtocolViolation("a direct POST carries the query in its body, not in ?query=")
+    return await _answer(request, service, caller, text, _dataset(url_pairs))
 
 
 async def _answer(request: Request, service: SparqlService, caller: Caller, query: str, dataset: Dataset) -> Response:
