@@ -96,28 +96,22 @@ def static(path: str) -> Response:
     return FileResponse(f, headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"})
 
 
-@pages_router.get("/datasets/{rid}")
-async def dataset_page(rid: str, registry: RegistryDep, views: ViewsDep) -> Response:
-    data = await run_in_threadpool(_pages(registry, views).dataset, rid)
-    if data is None:
-        return not_found(f"dataset {rid!r}")
-    return render("dataset.html", title=data["record"].get("title") or rid, **data)
+def _record_page(collection: str, label: str, template: str, title_field: str) -> None:
+    """One record's page: /{collection}/{rid}, rendered from the public view."""
+
+    async def page(rid: str, registry: RegistryDep, views: ViewsDep) -> Response:
+        data = await run_in_threadpool(getattr(_pages(registry, views), template), rid)
+        if data is None:
+            return not_found(f"{label} {rid!r}")
+        return render(f"{template}.html", title=data["record"].get(title_field) or rid, **data)
+
+    page.__name__ = f"{template}_page"
+    pages_router.add_api_route(f"/{collection}/{{rid}}", page, methods=["GET"])
 
 
-@pages_router.get("/organizations/{rid}")
-async def organization_page(rid: str, registry: RegistryDep, views: ViewsDep) -> Response:
-    data = await run_in_threadpool(_pages(registry, views).organization, rid)
-    if data is None:
-        return not_found(f"organisation {rid!r}")
-    return render("organization.html", title=data["record"].get("name") or rid, **data)
-
-
-@pages_router.get("/agreements/{rid}")
-async def agreement_page(rid: str, registry: RegistryDep, views: ViewsDep) -> Response:
-    data = await run_in_threadpool(_pages(registry, views).agreement, rid)
-    if data is None:
-        return not_found(f"agreement {rid!r}")
-    return render("agreement.html", title=data["record"].get("title") or rid, **data)
+_record_page("datasets", "dataset", "dataset", "title")
+_record_page("organizations", "organisation", "organization", "name")
+_record_page("agreements", "agreement", "agreement", "title")
 
 
 def _list_route(kind_name: str, title: str) -> None:
