@@ -169,6 +169,32 @@ def test_validate_finds_a_broken_bulk_loaded_record(store_dir: str) -> None:
     assert {v["focusNode"] for v in report["violations"]} == {f"{BASE}/dataset/bulk-broken"}
 
 
+def test_a_bulk_load_with_a_bad_line_fails_cleanly_and_loads_nothing(store_dir: str, tmp_path: Path) -> None:
+    load_world_quads(store_dir)
+    before = set(open_store_quads(store_dir))
+    lines = world_nquads().read_text(encoding="utf-8").splitlines()
+    bad = tmp_path / "bad.nq"
+    bad.write_text("\n".join([*lines, '<https://x.example/a> <https://x.example/p> "unterminated .', *lines]) + "\n")
+    result = run("load", bad, "--data", store_dir)
+    assert result.exit_code == 1
+    assert f"bad.nq: Parser error at line {len(lines) + 1} " in result.stderr
+    assert "nothing was loaded" in result.stderr and "Traceback" not in result.stderr
+    assert set(open_store_quads(store_dir)) == before
+    assert not list(Path(store_dir).parent.glob("store.*-load")), "no checkpoint left behind"
+
+
+def open_store_quads(store_dir: str) -> list[tuple[object, ...]]:
+    """The quads of the records in a store (not the reference graphs, rewritten with new blank nodes
+    at each start)."""
+    from registry.store import open_store
+
+    store = open_store(store_dir)
+    try:
+        return [q for q in store.quads() if "/graph/reference/" not in str(q[3])]
+    finally:
+        store.close()
+
+
 # ----------------------------------------------------------------------------------------- export
 def test_export_then_load_into_a_fresh_store_gives_the_same_quads(tmp_path: Path) -> None:
     first, second = str(tmp_path / "first"), str(tmp_path / "second")

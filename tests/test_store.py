@@ -9,6 +9,7 @@ import pytest
 from rdflib import Literal, URIRef
 
 from registry.store import Store, open_store
+from registry.store.base import BadQuads
 
 EX = "http://example.org/"
 G1, G2, G3 = EX + "graph/1", EX + "graph/2", EX + "graph/3"
@@ -180,6 +181,36 @@ class StoreContract:
         f.write_text('<http://example.org/graph/1> { <http://example.org/a> <http://example.org/p> "one" . }\n')
         assert store.bulk_load(f, "trig") == 1
         assert store.graph(G1) == [(A, P, Literal("one"))]
+
+    def test_bulk_load_reads_a_file_in_slices_and_reports_progress(self, store: Store, tmp_path: Path) -> None:
+        f = tmp_path / "many.nq"
+        lines = [f'<{EX}s{i}> <{EX}p> "value {i}" <{EX}graph/{i % 7}> .' for i in range(500)]
+        f.write_text("# a comment line\n\n" + "\n".join(lines) + "\n")
+        store.slice_bytes = 1000  # type: ignore[attr-defined]  # dozens of slices
+        read: list[int] = []
+        assert store.bulk_load(f, "nquads", read.append) == 500
+        assert sum(read) == f.stat().st_size and len(read) > 10
+        assert len(quads(store)) == 500
+
+    def test_a_bad_line_in_a_later_slice_loads_nothing_and_names_the_line(self, filled: Store, tmp_path: Path) -> None:
+        before = quads(filled)
+        f = tmp_path / "bad.nq"
+        good = [f'<{EX}s{i}> <{EX}p> "value {i}" <{EX}graph/new> .' for i in range(300)]
+        f.write_text("\n".join(good) + '\n<http://example.org/x> <http://example.org/p> "never closed .\n'
+                     + "\n".join(good) + "\n")
+        filled.slice_bytes = 500  # type: ignore[attr-defined]  # the bad line is far past the first slice
+        with pytest.raises(BadQuads, match=r"bad\.nq: .*line 301\b"):
+            filled.bulk_load(f, "nquads")
+        assert quads(filled) == before
+
+    def test_bulk_load_refuses_triples_outside_named_graphs_and_loads_nothing(self, filled: Store,
+                                                                              tmp_path: Path) -> None:
+        before = quads(filled)
+        f = tmp_path / "default.nq"
+        f.write_text(f'<{EX}a> <{EX}p> "x" <{EX}graph/9> .\n<{EX}a> <{EX}p> "x" .\n')
+        with pytest.raises(BadQuads, match="outside named graphs"):
+            filled.bulk_load(f, "nquads")
+        assert quads(filled) == before
 
 
 class TestMemoryStore(StoreContract):

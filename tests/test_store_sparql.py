@@ -161,12 +161,6 @@ class TestSparqlHttpStore(StoreContract):
             remote.select("SELECT ?s WHERE { this is not sparql }")
         assert e.value.status == 400 and "SPARQL" in str(e.value)
 
-    def test_bulk_load_of_quads_outside_named_graphs_is_refused(self, remote: SparqlHttpStore, tmp_path: Path) -> None:
-        f = tmp_path / "default.nq"
-        f.write_text("<http://example.org/a> <http://example.org/p> \"x\" .\n")
-        with pytest.raises(ValueError, match="outside named graphs"):
-            remote.bulk_load(f, "nquads")
-
 
 def test_credentials_on_virtuosos_authenticated_endpoint() -> None:
     """/sparql-auth answers Digest challenges: the location's credentials answer them."""

@@ -83,8 +83,9 @@ def load(
     try:
         how, records = plan(registry, file, fmt)
         if how in ("nquads", "trig"):
-            typer.echo(f"bulk-loading {file.name} ...", err=True)
-            report = load_file(registry, file, fmt)
+            with typer.progressbar(length=file.stat().st_size, label=f"bulk-loading {file.name}",
+                                   file=sys.stderr) as bar:
+                report = load_file(registry, file, fmt, progress=bar.update)
         else:
             with typer.progressbar(length=len(records), label=f"loading {file.name}", file=sys.stderr) as bar:
                 report = write_all(registry, records, SYSTEM, bar.update)

@@ -15,6 +15,7 @@ from registry.auth import Caller
 from registry.errors import BadInput, ValidationFailed
 from registry.model import KINDS, RecordKind
 from registry.service import Registry
+from registry.store.base import BadQuads
 
 SYSTEM = Caller(role="admin", token_id="cli")
 
@@ -147,9 +148,14 @@ def plan(registry: Registry, path: Path, fmt: str | None = None) -> tuple[str, l
 
 def load_file(registry: Registry, path: Path, fmt: str | None = None, caller: Caller = SYSTEM,
               progress: Callable[[int], None] | None = None) -> LoadReport:
+    """Load a file; `progress` is told how many records were written, or for a bulk load how many
+    bytes of the file were read, since it was last called."""
     how, records = plan(registry, path, fmt)
     if how in ("nquads", "trig"):
-        report = LoadReport(quads=registry.store.bulk_load(path, how))
+        try:
+            report = LoadReport(quads=registry.store.bulk_load(path, how, progress))
+        except BadQuads as e:
+            raise BadInput(f"{e}; nothing was loaded") from None
         registry.lineage.invalidate()
         registry.index.invalidate()
         return report

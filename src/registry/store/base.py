@@ -47,8 +47,12 @@ class Store(Protocol):
 
     def construct(self, query: str, bindings: Mapping[str, Node] | None = None) -> list[Triple]: ...
 
-    def bulk_load(self, path: Path, fmt: str) -> int:
-        """Load a quads file (N-Quads or TriG) as is; returns the number of quads read."""
+    def bulk_load(self, path: Path, fmt: str, progress: Callable[[int], None] | None = None) -> int:
+        """Load a quads file (N-Quads or TriG) as is, all or nothing; returns the number of quads read.
+
+        `progress` is called with the number of bytes of the file read since its last call. A file
+        with a syntax error, or with triples outside named graphs, raises `BadQuads` naming the line,
+        and leaves the store as it was."""
 
     def dump(self, out: Path) -> int:
         """Write every quad of the store as N-Quads; returns the count."""
@@ -56,6 +60,45 @@ class Store(Protocol):
     def quads(self) -> Iterator[tuple[Node, Node, Node, Node]]: ...
 
     def close(self) -> None: ...
+
+
+class BadQuads(ValueError):
+    """A quads file the store cannot load (syntax, or triples outside named graphs)."""
+
+
+#: N-Quads are read in slices of about this many bytes, cut at line ends
+SLICE_BYTES = 64 << 20
+_BLANK_LINE = re.compile(rb"^[ \t]*(?:#[^\n]*)?\r?$", re.MULTILINE)
+_LINE_NO = re.compile(r"\bline (\d+)")
+
+
+def nquads_slices(path: Path, size: int = SLICE_BYTES) -> Iterator[tuple[bytes, int]]:
+    """An N-Quads file as slices of whole lines, each with the file's line number of its first line
+    minus one (so a parser's line n in a slice is line `offset + n` of the file)."""
+    offset = 0
+    with path.open("rb") as f:
+        while True:
+            data = f.read(size)
+            if not data:
+                return
+            data += f.readline()
+            yield data, offset
+            offset += data.count(b"\n")
+
+
+def quads_in(data: bytes) -> int:
+    """How many statements a slice of N-Quads holds (lines that are neither blank nor comments)."""
+    ends_open = bool(data) and not data.endswith(b"\n")
+    lines = data.count(b"\n") + ends_open
+    # blank or comment-only lines; the empty position after a final line end matches too
+    blank = len(_BLANK_LINE.findall(data)) - (not ends_open)
+    return lines - blank
+
+
+def bad_quads(path: Path, error: SyntaxError, offset: int = 0) -> BadQuads:
+    """A parser's error as `BadQuads` naming the file and its line (shifted by a slice's offset)."""
+    msg = _LINE_NO.sub(lambda m: f"line {int(m.group(1)) + offset}", str(error.msg or error))
+    return BadQuads(f"{path.name}: {msg}")
 
 
 def open_store(location: str) -> Store:

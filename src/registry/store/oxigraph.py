@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import gc
+import shutil
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib.term import Node
 
-from registry.store.base import Row, Triple, inline_bindings
+from registry.store.base import SLICE_BYTES, BadQuads, Row, Triple, bad_quads, inline_bindings, nquads_slices, quads_in
 from registry.store.terms import from_ox, to_ox
 
 
@@ -18,6 +21,9 @@ def _nt(term: Node) -> str:
 
 class OxigraphStore:
     """A `Store` over one pyoxigraph database (a folder), or in memory when `path` is None."""
+
+    #: N-Quads are bulk-loaded in slices of about this many bytes (whole lines)
+    slice_bytes = SLICE_BYTES
 
     def __init__(self, path: Path | None) -> None:
         if path is not None:
@@ -90,11 +96,80 @@ class OxigraphStore:
         ]
 
     # ------------------------------------------------------------------ bulk
-    def bulk_load(self, path: Path, fmt: str) -> int:
-        formats = {"nquads": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}
-        before = len(self._store)
-        self._store.bulk_load(path=str(path), format=formats[fmt])
-        return len(self._store) - before
+    def bulk_load(self, path: Path, fmt: str, progress: Callable[[int], None] | None = None) -> int:
+        """All or nothing: on disk the store is checkpointed first (RocksDB links its files, so this
+        costs next to nothing) and put back from the checkpoint if the load fails part-way; in memory
+        the file is loaded into a scratch store first. N-Quads go in slices of whole lines, which
+        bounds the bulk loader's memory by the slice, not the file (one 664 MB file at once took
+        1.7 GB, slices of 64 MB 360 MB, in the same time)."""
+        if fmt not in ("nquads", "trig"):
+            raise ValueError(f"cannot bulk-load {fmt}")
+        if self.path is None:
+            scratch = OxigraphStore(None)
+            scratch.slice_bytes = self.slice_bytes
+            count = scratch._load(path, fmt, progress)
+            self._store.bulk_extend(iter(scratch._store))
+            return count
+        checkpoint = self.path.with_name(self.path.name + ".before-load")
+        shutil.rmtree(checkpoint, ignore_errors=True)
+        self._store.flush()
+        self._store.backup(str(checkpoint))
+        try:
+            count = self._load(path, fmt, progress)
+            self._store.flush()
+        except BaseException:
+            self._put_back(checkpoint)
+            raise
+        shutil.rmtree(checkpoint, ignore_errors=True)
+        return count
+
+    def _load(self, path: Path, fmt: str, progress: Callable[[int], None] | None) -> int:
+        """Bulk-load a file; returns the statements read. Raises `BadQuads` on a syntax error or on
+        triples outside named graphs (the registry keeps every triple in a named graph). The store is
+        only ever reached through `self` here, so a failure's traceback holds no reference to it."""
+        had_default = self._has_default_graph_triples()
+        count = 0
+        if fmt == "trig":
+            try:
+                self._store.bulk_load(path=str(path), format=ox.RdfFormat.TRIG)
+            except SyntaxError as e:
+                raise bad_quads(path, e) from None
+            count = sum(1 for _ in ox.parse(path=str(path), format=ox.RdfFormat.TRIG))
+            if progress:
+                progress(path.stat().st_size)
+        else:
+            for data, offset in nquads_slices(path, self.slice_bytes):
+                try:
+                    self._store.bulk_load(input=data, format=ox.RdfFormat.N_QUADS)
+                except SyntaxError as e:
+                    raise bad_quads(path, e, offset) from None
+                count += quads_in(data)
+                if progress:
+                    progress(len(data))
+        if not had_default and self._has_default_graph_triples():
+            raise BadQuads(f"{path.name} has triples outside named graphs: the registry keeps every triple in "
+                           f"a named graph")
+        return count
+
+    def _has_default_graph_triples(self) -> bool:
+        return next(iter(self._store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None) is not None
+
+    def _put_back(self, checkpoint: Path) -> None:
+        """Replace the store by the checkpoint taken before a failed bulk load. Only when nothing else
+        holds the open store: RocksDB writes by path, so an instance left open would write into the
+        folder put back in its place."""
+        assert self.path is not None
+        gc.collect()
+        if sys.getrefcount(self._store) > 2:  # this attribute and getrefcount's own argument
+            raise OSError(f"the bulk load failed part-way and the store is still in use, so it was not put back: "
+                          f"the store as it was before the load is in {checkpoint} (use `registry restore`)")
+        del self._store  # the last reference: RocksDB closes and frees its lock
+        failed = self.path.with_name(self.path.name + ".failed-load")
+        shutil.rmtree(failed, ignore_errors=True)
+        self.path.rename(failed)
+        checkpoint.rename(self.path)
+        shutil.rmtree(failed, ignore_errors=True)
+        self._store = ox.Store(str(self.path))
 
     def dump(self, out: Path) -> int:
         self._store.dump(output=str(out), format=ox.RdfFormat.N_QUADS)

@@ -13,7 +13,8 @@ promises, and how:
   reports and a rewrite of the record repairs.
 - Values are bound by the shared `inline_bindings` (a ``VALUES`` block), never pasted.
 - ``graphs=`` is passed as the protocol's ``default-graph-uri`` and ``named-graph-uri`` parameters.
-- ``bulk_load`` parses the file here and sends it in chunks of ``INSERT DATA``; ``dump`` and
+- ``bulk_load`` parses the whole file here first (a bad line fails before anything is sent), then
+  sends it in chunks of ``INSERT DATA``; ``dump`` and
   ``quads`` read graph by graph in pages (a server's row limit is detected and followed).
 - Blank nodes are kept as they are, as Oxigraph keeps them: each is stored as an IRI
   ``urn:x-registry:bnode:{label}`` and read back as that blank node (Virtuoso refuses blank nodes in
@@ -28,7 +29,7 @@ promises, and how:
 from __future__ import annotations
 
 import re
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
@@ -38,7 +39,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
-from registry.store.base import Row, Triple, inline_bindings
+from registry.store.base import SLICE_BYTES, BadQuads, Row, Triple, bad_quads, inline_bindings, nquads_slices
 from registry.store.terms import from_ox, to_ox
 
 #: location prefixes that select this backend, and the HTTP scheme each stands for
@@ -193,6 +194,9 @@ class _ChallengeAuth(httpx.Auth):
 # ---------------------------------------------------------------------------------------- store
 class SparqlHttpStore:
     """A `Store` over a SPARQL 1.1 server: queries to `query_url`, updates to `update_url`."""
+
+    #: N-Quads are parsed in slices of about this many bytes (whole lines)
+    slice_bytes = SLICE_BYTES
 
     def __init__(
         self,
@@ -439,26 +443,48 @@ class SparqlHttpStore:
         return [(self._from_ox(t.subject), self._from_ox(t.predicate), self._from_ox(t.object)) for t in parsed]
 
     # ------------------------------------------------------------------- bulk
-    def bulk_load(self, path: Path, fmt: str) -> int:
-        formats = {"nquads": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}
+    def bulk_load(self, path: Path, fmt: str, progress: Callable[[int], None] | None = None) -> int:
+        # the file is read twice: once to refuse a bad file before anything is sent, then to send it
+        for _ in self._parsed(path, fmt):
+            pass
         count = 0
         pending: dict[str, list[str]] = {}
         size = 0
-        for q in ox.parse(path=str(path), format=formats[fmt]):
-            if not isinstance(q.graph_name, ox.NamedNode):
-                raise ValueError(f"{path.name} has triples outside named graphs: the registry keeps every "
-                                 f"triple in a named graph")
-            s, p, o = (self._from_ox(t) for t in (q.subject, q.predicate, q.object))
-            pending.setdefault(self._graph_name(q.graph_name.value), []).append(
-                f"{self._nt(s)} {self._nt(p)} {self._nt(o)} .")
-            count += 1
-            size += 1
+        for q, read in self._parsed(path, fmt):
+            if q is not None:
+                s, p, o = (self._from_ox(t) for t in (q.subject, q.predicate, q.object))
+                pending.setdefault(self._graph_name(q.graph_name.value), []).append(
+                    f"{self._nt(s)} {self._nt(p)} {self._nt(o)} .")
+                count += 1
+                size += 1
             if size >= self.request_triples:
                 self._update(" ;\n".join(self._insert_ops(pending.items())))
                 pending, size = {}, 0
+            if read and progress:
+                progress(read)
         if pending:
             self._update(" ;\n".join(self._insert_ops(pending.items())))
         return count
+
+    def _parsed(self, path: Path, fmt: str) -> Iterator[tuple[ox.Quad | None, int]]:
+        """The quads of a file, each with 0, and after each slice of the file (None, bytes read)."""
+        if fmt == "trig":
+            slices: Iterable[tuple[bytes, int]] = [(path.read_bytes(), 0)]
+        elif fmt == "nquads":
+            slices = nquads_slices(path, self.slice_bytes)
+        else:
+            raise ValueError(f"cannot bulk-load {fmt}")
+        form = ox.RdfFormat.TRIG if fmt == "trig" else ox.RdfFormat.N_QUADS
+        for data, offset in slices:
+            try:
+                for q in ox.parse(input=data, format=form):
+                    if not isinstance(q.graph_name, ox.NamedNode):
+                        raise BadQuads(f"{path.name} has triples outside named graphs: the registry keeps "
+                                       f"every triple in a named graph")
+                    yield q, 0
+            except SyntaxError as e:
+                raise bad_quads(path, e, offset) from None
+            yield None, len(data)
 
     def quads(self) -> Iterator[tuple[Node, Node, Node, Node]]:
         names = self.graph_names()
