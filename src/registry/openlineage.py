@@ -536,17 +536,15 @@ class OpenLineageIngest:
             rec = records.parse(self.kind, p.data)
             self._authorize(p, caller)  # 403 before anything is written
             graphs[p.id] = (rec, self.kind.to_rdf(rec, self.reg.iris))
-        data = self.reg.validator.data_graph()
+        data: list[Triple] = []
         context: set[tuple[str, str]] = set()
         for _rid, (rec, rg) in graphs.items():
-            for t in rg.union():
-                data.add(t)
+            data += [*rg.public, *rg.restricted]
             context |= {ref for ref in self.kind.references(rec) if ref[0] != "dataset" or ref[1] not in graphs}
         for ref_kind, rid in context:
-            for t in self.reg.store.graph(self.reg.iris.public_graph(ref_kind, rid)):
-                data.add(t)
-        found += [v for v in self.reg.validator.validate(data, [rg.iri for _r, rg in graphs.values()],
-                                                         self.kind.fields) if v.severity == "Violation"]
+            data += self.reg.store.graph(self.reg.iris.public_graph(ref_kind, rid))
+        found += [v for v in self.reg.validator.check(data, [rg.iri for _r, rg in graphs.values()],
+                                                      self.kind.fields) if v.severity == "Violation"]
         trial = self.reg.lineage.copy()  # each write's edges are tried with those before it
         for p in self._order(writes):
             planned = p.data or {}

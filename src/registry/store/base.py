@@ -127,10 +127,16 @@ def inline_bindings(query: str, bindings: Mapping[str, Node] | None, nt: Callabl
     """
     if not bindings:
         return query
+    return inline_rows(query, list(bindings), [list(bindings.values())], nt)
+
+
+def inline_rows(query: str, names: list[str], rows: list[list[Node]], nt: Callable[[Node], str]) -> str:
+    """Bind variables to each of several rows of values (a VALUES block of many rows), as
+    `inline_bindings` binds them to one."""
     m = _GROUP_START.search(query)
     if m is None:
         raise ValueError("named query has no WHERE or ASK group to bind variables in")
-    names = " ".join(f"?{k}" for k in bindings)
-    values = " ".join(nt(v) for v in bindings.values())
-    block = f" VALUES ({names}) {{ ({values}) }} "
+    head = " ".join(f"?{k}" for k in names)
+    body = " ".join("(" + " ".join(nt(v) for v in row) + ")" for row in rows)
+    block = f" VALUES ({head}) {{ {body} }} "
     return query[: m.end()] + block + query[m.end() :]
