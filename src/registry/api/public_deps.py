@@ -12,17 +12,19 @@ from fastapi import Depends, Request
 from registry.api.deps import RegistryDep
 from registry.service import Registry
 from registry.sparql import Limits, SparqlService
-from registry.views import Views
+from registry.views import Views, views_home
 
 _LOCK = threading.Lock()
 
 
 def views_of(state: Any, registry: Registry) -> Views:
-    """The app's views of `registry`, made on first use."""
+    """The app's views of `registry`, made on first use (on disk beside an on-disk store, views.py)."""
     with _LOCK:
         views: Views | None = getattr(state, "public_views", None)
         if views is None or getattr(state, "public_views_of", None) is not registry:
-            views = Views(registry.store, registry.iris, registry.audit)
+            if views is not None:
+                views.close()  # of a registry this app no longer serves: frees the views it kept on disk
+            views = Views(registry.store, registry.iris, registry.audit, home=views_home(registry.store))
             state.public_views, state.public_views_of = views, registry
     return views
 
