@@ -1,14 +1,16 @@
-"""The shapes compiled to SPARQL give exactly pySHACL's results (the oracle) on every fixture."""
+"""The shapes compiled to SPARQL give exactly pySHACL's results (the oracle) on every fixture, and the
+merged queries of whole-store validation give exactly the results of the checks run one by one."""
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from rdflib import Graph, Literal
-from rdflib.namespace import SH
+from rdflib.namespace import RDF, SH
 
 from conftest import ROOT, load_world
 from registry import shacl_sparql
@@ -17,7 +19,8 @@ from registry.errors import Violation
 from registry.model import KINDS
 from registry.namespaces import DCTERMS, REG, XSD
 from registry.service import Registry, open_registry
-from registry.shacl_sparql import Compiler, Unsupported
+from registry.shacl_sparql import Compiler, Unsupported, execute, plan
+from registry.store.oxigraph import OxigraphStore
 
 BROKEN: list[tuple[str, dict[str, Any]]] = [
     ("dataset", {"id": "bad1", "title": "", "publisher": "nope", "access": "secret", "personal_information": False,
@@ -56,12 +59,12 @@ def both(reg: Registry) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
     for s, p, o, graph in reg.store.quads():
         if str(graph).startswith(prefix) and "/system/" not in str(graph) and "/reference/" not in str(graph):
             g.add((s, p, o))
-    logging.disable(logging.WARNING)  # rdflib logs ill-typed literals
+    logging.disable(logging.WARNING)  # rdflib logs ill-typed literals (with a traceback that pytest keeps)
     try:
         oracle = reg.validator.validate(g, None, fields())
+        compiled = reg.records.validate_all()
     finally:
         logging.disable(logging.NOTSET)
-    compiled = reg.records.validate_all()
     return {key(v) for v in oracle}, {key(v) for v in compiled}
 
 
@@ -80,7 +83,8 @@ def test_world_and_demo_conform_in_both(reg: Registry) -> None:
     assert all(k[0] == "Warning" for k in compiled)
 
 
-def test_broken_records_give_the_same_results(reg: Registry) -> None:
+def load_broken(reg: Registry) -> None:
+    """The world, with the BROKEN records and a few ill-formed values beside it."""
     load_world(reg)
     for kind, data in BROKEN:  # written past the write path, as a bulk load could
         k = KINDS[kind]
@@ -94,6 +98,10 @@ def test_broken_records_give_the_same_results(reg: Registry) -> None:
         (s, DCTERMS.issued, Literal("2020-13-45", datatype=XSD.date)),
         (s, REG.retentionPeriod, Literal("7 years", datatype=XSD.duration)),
     ]})
+
+
+def test_broken_records_give_the_same_results(reg: Registry) -> None:
+    load_broken(reg)
     oracle, compiled = both(reg)
     assert compiled == oracle
     assert len([k for k in compiled if k[0] == "Violation"]) > 25
@@ -113,3 +121,140 @@ def test_compiled_checks_are_plain_sparql_selects(reg: Registry) -> None:
     checks = reg.validator.compiled()
     assert len(checks) > 100
     assert all(isinstance(c, shacl_sparql.Check) and "SELECT" in c.query for c in checks)
+
+
+# ------------------------------------------------------------------------- merged queries
+def forms(store: object, checks: list[shacl_sparql.Check]) -> list[list[tuple[Any, ...]]]:
+    """The results of the checks one query each (the reference), merged starting from the
+    constraints wherever a check can, and merged keeping each check's focus-first form."""
+    logging.disable(logging.WARNING)
+    try:
+        return [[key(v) for v in found] for found in (
+            shacl_sparql.run(store, checks, {}, merge=False),
+            execute(store, checks, plan(checks, None), {}),
+            execute(store, checks, plan(checks, {}), {}),
+        )]
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def test_merged_queries_give_the_results_of_the_checks_one_by_one(reg: Registry) -> None:
+    load_broken(reg)
+    checks = reg.validator.compiled()
+    per_check, fast, focus_first = forms(reg.store, checks)
+    assert fast == per_check  # the same violations, in the same order
+    assert focus_first == per_check
+    assert len({k[4] for k in per_check if k[0] == "Violation"}) > 25  # many different violations
+    parts = [c.part for c in checks if c.part is not None]
+    assert any(p.fast and p.joined for p in parts) and any(p.fast and not p.joined for p in parts)
+    batches, alone = plan(checks, shacl_sparql.class_sizes(reg.store, checks))
+    assert alone == [] and len(batches) * 5 < len({c.query for c in checks})
+
+
+def test_a_check_whose_query_was_rewritten_runs_on_its_own(reg: Registry) -> None:
+    """The write path binds ?this in a check's query (a VALUES block): it must not be merged as the
+    part made for the unbound query."""
+    load_broken(reg)
+    bad = str(reg.iris.record("dataset", "bad6"))
+    checks = [replace(c, query=c.query.replace("WHERE {", f"WHERE {{ VALUES ?this {{ <{bad}> }}", 1))
+              for c in reg.validator.compiled()]
+    batches, alone = plan(checks, None)
+    assert batches == [] and len(alone) == len(checks)
+    found = shacl_sparql.run(reg.store, checks, {})
+    assert found and {v.focus_node for v in found} == {bad}
+
+
+SHAPES = """
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix ex: <http://example.org/> .
+ex: sh:declare [ sh:prefix "ex" ; sh:namespace "http://example.org/"^^xsd:anyURI ] .
+ex:ThingShape sh:targetClass ex:Thing ;
+    sh:property [ sh:path ex:p ; sh:minCount 2 ; sh:maxCount 3 ; sh:datatype xsd:integer ; sh:message "p" ] ;
+    sh:property [ sh:path ex:name ; sh:minCount 1 ; sh:minLength 3 ; sh:pattern "^[A-Z]" ; sh:nodeKind sh:Literal ] ;
+    sh:property [ sh:path ex:start ; sh:lessThanOrEquals ex:end ; sh:message "start after end" ] ;
+    sh:property [ sh:path ex:kind ; sh:hasValue ex:K1 ; sh:message "kind" ] ;
+    sh:property [ sh:path ex:part ; sh:node ex:PartShape ; sh:message "part" ] ;
+    sh:sparql [ sh:message "big p" ; sh:select "SELECT $this ?value WHERE { $this ex:p ?value . FILTER (?value > 10) }" ] ;
+    sh:sparql [ sh:message "no p, bound first" ;
+        sh:select "SELECT $this ?value WHERE { BIND($this AS ?value) OPTIONAL { $this ex:p ?z } FILTER (!BOUND(?z)) }" ] ;
+    sh:sparql [ sh:message "shares a part" ; sh:select '''SELECT $this ?value ?path WHERE {
+        BIND(ex:part AS ?path) $this ex:part ?value . ?o ex:part ?value . FILTER (?o != $this) }''' ] .
+ex:PartShape
+    sh:property [ sh:path ex:q ; sh:minCount 1 ; sh:message "q" ] ;
+    sh:property [ sh:path ex:r ; sh:class ex:Thing ; sh:nodeKind sh:IRI ; sh:message "r" ] ;
+    sh:property [ sh:path ex:s ; sh:minCount 2 ; sh:maxCount 2 ; sh:message "s" ] ;
+    sh:property [ sh:path ex:kind ; sh:hasValue ex:K2 ] ;
+    sh:property [ sh:path ex:child ; sh:node ex:ChildShape ; sh:message "child" ] .
+ex:ChildShape
+    sh:property [ sh:path ex:z ; sh:maxCount 1 ; sh:datatype xsd:date ; sh:message "z" ] ;
+    sh:property [ sh:path ex:name ; sh:minLength 2 ] .
+ex:OtherShape sh:targetClass ex:Other ;
+    sh:property [ sh:path ex:p ; sh:maxCount 1 ] ;
+    sh:property [ sh:path ex:name ; sh:minCount 1 ; sh:pattern "^o" ] .
+"""
+
+DATA = """
+@prefix ex: <http://example.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+ex:t1 a ex:Thing ; ex:p 1, 2 ; ex:name "Alpha" ; ex:kind ex:K1 ; ex:start 1 ; ex:end 2 ;
+    ex:part [ ex:q 1 ; ex:s 1, 2 ; ex:kind ex:K2 ; ex:r ex:t2 ; ex:child [ ex:z "2020-01-01"^^xsd:date ; ex:name "ok" ] ] .
+ex:t2 a ex:Thing ; ex:p 1 ; ex:name "al", ex:alpha, _:n ; ex:start 3 ; ex:end 2, 5 ; ex:kind ex:K2 ;
+    ex:part ex:shared .
+ex:t3 a ex:Thing, ex:Other ; ex:p 1, 2, 3, 40, "5" ; ex:name "Beta"@en, "" ; ex:kind ex:K1, ex:K3 ; ex:part ex:shared, ex:t1 .
+ex:t4 a ex:Thing ; ex:start "a" ; ex:end 1 .
+ex:shared ex:s 1 ; ex:r "x", ex:nothing, _:b ; ex:kind ex:K1 ;
+    ex:child [ ex:z "2020-02-30"^^xsd:date, "2020-01-01" ; ex:name "x" ], [ ex:z 3 ] .
+ex:t1 ex:q 1 ; ex:s 1, 2 ; ex:kind ex:K2 .
+ex:o1 a ex:Other ; ex:p 1, 2 ; ex:name "other", "nope" .
+ex:o2 a ex:Other ; ex:p 1 .
+"""
+
+
+def test_merged_queries_agree_on_shapes_with_every_supported_feature() -> None:
+    shapes = Graph().parse(data=SHAPES, format="turtle")
+    checks = Compiler(shapes).compile()
+    data = Graph().parse(data=DATA, format="turtle")
+    store = OxigraphStore(None)
+    store.add_to_graph("http://example.org/g1", [t for t in data if t[1] != RDF.type])
+    store.add_to_graph("http://example.org/g2", [t for t in data if t[1] == RDF.type])
+    per_check, fast, focus_first = forms(store, checks)
+    assert fast == per_check
+    assert focus_first == per_check
+    assert len(per_check) > 30
+    messages = {k[4] for k in per_check}
+    assert {"p", "start after end", "kind", "part", "q", "r", "s", "child", "z", "big p", "no p, bound first",
+            "shares a part"} <= messages
+    # a body that reads ?this before binding it keeps the focus pattern in front
+    sparql = {c.message: c.part for c in checks if c.part and c.path is None}
+    assert sparql["big p"].fast and sparql["shares a part"].fast and sparql["no p, bound first"].fast is None
+    # with counts, a class that is a small user of a path starts from its focus nodes there
+    sizes = {"<http://example.org/Thing>": 1000, "<http://example.org/Other>": 10}
+    batches, _ = plan(checks, sizes)
+    other = "\n".join(b.query for b in batches if "<http://example.org/Other> ." in b.query)
+    assert "?this a <http://example.org/Other> . ?this <http://example.org/p>" in other
+    assert execute(store, checks, (batches, []), {}) == shacl_sparql.run(store, checks, {}, merge=False)
+
+
+@pytest.mark.parametrize("select", [
+    "SELECT $this ?value WHERE { BIND($this AS ?value) $this ex:p ?x }",
+    "SELECT $this WHERE { OPTIONAL { $this ex:p ?x } }",
+    "SELECT $this WHERE { ?x ex:p ?y MINUS { $this ex:q ?y } }",
+    "SELECT $this WHERE { ?x ex:p ?y FILTER NOT EXISTS { $this ex:q ?y } }",
+    "SELECT ?x WHERE { $this ex:p ?x }",
+    "SELECT $this (COUNT(?x) AS ?n) WHERE { $this ex:p ?x } GROUP BY $this",
+    "SELECT $this WHERE { $this ex:p ?x } LIMIT 1",
+    "SELECT $this WHERE { { SELECT ?x WHERE { ?x ex:p ?y } } FILTER (?x = $this) }",
+])
+def test_a_sparql_constraint_that_needs_this_bound_first_keeps_its_focus_pattern(select: str) -> None:
+    assert shacl_sparql._joinable("PREFIX ex: <http://example.org/>", select.replace("$this", "?this")) is None
+
+
+@pytest.mark.parametrize("select", [
+    "SELECT $this ?value WHERE { $this ex:p ?value . BIND($this AS ?v2) FILTER NOT EXISTS { $this ex:q ?value } }",
+    "SELECT DISTINCT $this WHERE { BIND(ex:p AS ?path) $this ex:p ?x OPTIONAL { $this ex:q ?y } MINUS { $this ex:r ?x } }",
+    "SELECT * WHERE { $this ex:p+ $this }",
+    "SELECT $this WHERE { $this ex:p ?x } VALUES ?x { 1 }",
+])
+def test_a_sparql_constraint_that_binds_this_first_is_merged_without_it(select: str) -> None:
+    assert shacl_sparql._joinable("PREFIX ex: <http://example.org/>", select.replace("$this", "?this")) is not None
