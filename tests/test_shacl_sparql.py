@@ -12,6 +12,7 @@ import pytest
 from rdflib import Graph, Literal
 from rdflib.namespace import RDF, SH
 
+import shacl_oracle
 from conftest import ROOT, load_world
 from registry import shacl_sparql
 from registry.config import Settings
@@ -54,18 +55,25 @@ def key(v: Violation) -> tuple[Any, ...]:
 
 def both(reg: Registry) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
     """(pySHACL on the whole store loaded into rdflib, the compiled checks run inside the store)."""
-    g = reg.validator.data_graph()
-    prefix = reg.iris.base + "/graph/"
-    for s, p, o, graph in reg.store.quads():
-        if str(graph).startswith(prefix) and "/system/" not in str(graph) and "/reference/" not in str(graph):
-            g.add((s, p, o))
+    g = oracle_graph(reg)
     logging.disable(logging.WARNING)  # rdflib logs ill-typed literals (with a traceback that pytest keeps)
     try:
-        oracle = reg.validator.validate(g, None, fields())
+        oracle = shacl_oracle.validate(reg.validator, g, None, fields())
         compiled = reg.records.validate_all()
     finally:
         logging.disable(logging.NOTSET)
     return {key(v) for v in oracle}, {key(v) for v in compiled}
+
+
+def record_triples(reg: Registry) -> list[tuple[Any, Any, Any]]:
+    prefix = reg.iris.base + "/graph/"
+    return [(s, p, o) for s, p, o, graph in reg.store.quads()
+            if str(graph).startswith(prefix) and "/system/" not in str(graph) and "/reference/" not in str(graph)]
+
+
+def oracle_graph(reg: Registry) -> Graph:
+    """The reference data and every record graph of the store, as one rdflib graph for pySHACL."""
+    return shacl_oracle.data_graph(reg.validator, record_triples(reg))
 
 
 @pytest.fixture
@@ -105,6 +113,28 @@ def test_broken_records_give_the_same_results(reg: Registry) -> None:
     oracle, compiled = both(reg)
     assert compiled == oracle
     assert len([k for k in compiled if k[0] == "Violation"]) > 25
+
+
+def test_the_write_path_check_of_each_record_equals_pyshacl_on_it(reg: Registry) -> None:
+    """The write path runs only the checks of a record's own classes, bound to its own nodes: per
+    record, that gives what pySHACL gives about the record and its nodes on the same data."""
+    load_broken(reg)
+    triples = record_triples(reg)
+    logging.disable(logging.WARNING)
+    try:
+        oracle = shacl_oracle.validate(reg.validator, oracle_graph(reg), None, fields())
+        records = sorted({s for s, p, _o in triples if p == RDF.type and (k := reg.iris.split(s)) and k[0] in KINDS
+                          and "/" not in k[1]}, key=str)
+        assert len(records) > 20
+        reported = 0
+        for iri in records:
+            own = (str(iri), str(iri) + "/")
+            expected = {key(v) for v in oracle if v.focus_node == own[0] or v.focus_node.startswith(own[1])}
+            assert {key(v) for v in reg.validator.check(triples, [iri], fields())} == expected, iri
+            reported += len(expected)
+        assert reported > 25, "the broken records are reported"
+    finally:
+        logging.disable(logging.NOTSET)
 
 
 def test_a_shape_feature_outside_the_subset_is_refused() -> None:

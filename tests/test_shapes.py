@@ -365,7 +365,7 @@ def test_validation_leaves_the_shapes_graph_as_the_files_say() -> None:
     try:
         rec = KINDS["organization"].model.model_validate(org())
         rg = KINDS["organization"].to_rdf(rec, reg.iris)
-        validator.validate(validator.data_graph(rg.public), [rg.iri])
+        validator.check(list(rg.public), [rg.iri], {})
     finally:
         reg.close()
     assert len(res.shapes()) == len(expected)

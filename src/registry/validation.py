@@ -1,4 +1,8 @@
-"""SHACL on the write path: a record is validated with the graphs it references, not the whole store."""
+"""SHACL on the write path: a record is validated with the graphs it references, not the whole store.
+
+The shapes in `shapes/*.ttl` are compiled to SPARQL (shacl_sparql.py); the same checks validate a
+whole store inside the store (`registry validate`). pySHACL is the oracle the tests hold them to
+(tests/shacl_oracle.py), not part of the running registry."""
 
 from __future__ import annotations
 
@@ -6,9 +10,8 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import replace
 
-from pyshacl import validate as shacl_validate
 from rdflib import Graph, URIRef
-from rdflib.namespace import RDF, SH
+from rdflib.namespace import RDF
 from rdflib.term import Node
 
 from registry import shacl_sparql
@@ -18,35 +21,6 @@ from registry.shacl_sparql import Check, Compiler
 from registry.store.base import Triple, inline_rows
 from registry.store.oxigraph import OxigraphStore
 from registry.store.terms import to_ox
-
-
-def _cache_parsed_sparql() -> None:
-    """pySHACL hands rdflib the text of each SPARQL constraint on every validation, and rdflib parses
-    it again each time (two thirds of a record's validation time). Prepared queries are reusable
-    with other bindings (rdflib's prepareQuery), so keep each translated query once per text."""
-    from rdflib.plugins.sparql import processor
-    from rdflib.plugins.sparql.algebra import translateQuery
-    from rdflib.plugins.sparql.parser import parseQuery
-
-    if getattr(processor.SPARQLProcessor.query, "_registry_cached", False):
-        return
-    original = processor.SPARQLProcessor.query
-    prepared: dict[tuple[str, str | None, tuple[tuple[str, str], ...]], object] = {}
-
-    def query(self, strOrQuery, initBindings=None, initNs=None, base=None, DEBUG=False):  # type: ignore[no-untyped-def]  # noqa: N803
-        if isinstance(strOrQuery, str) and len(prepared) < 4096:
-            key = (strOrQuery, base, tuple(sorted((k, str(v)) for k, v in (initNs or {}).items())))
-            if key not in prepared:
-                prepared[key] = translateQuery(parseQuery(strOrQuery), base, initNs)
-            strOrQuery = prepared[key]
-        return original(self, strOrQuery, initBindings, initNs, base, DEBUG)
-
-    query._registry_cached = True  # type: ignore[attr-defined]
-    processor.SPARQLProcessor.query = query  # type: ignore[method-assign]
-
-
-_cache_parsed_sparql()
-
 
 #: the graph of the scratch store that holds the reference data
 REFERENCE = "urn:x-registry:validation:reference"
@@ -103,94 +77,9 @@ class ShaclValidator:
         if self._by_target is None:
             by: dict[str, list[Check]] = {}
             for c in self.compiled():
-                by.setdefault(_target(c), []).append(c)
+                by.setdefault(c.part.target.strip("<>") if c.part else "", []).append(c)
             self._by_target = by
         return self._by_target
 
-    def data_graph(self, *parts: Iterable[Triple]) -> Graph:
-        g = Graph()
-        for t in self.reference:
-            g.add(t)
-        for part in parts:
-            for t in part:
-                g.add(t)
-        return g
-
-    def validate(
-        self,
-        data: Graph,
-        records: list[URIRef] | None,
-        fields: dict[URIRef, str] | None = None,
-    ) -> list[Violation]:
-        """Every result of validating `data`, as Violations.
-
-        With `records`, only results about those records (and their own nodes, such as a dataset's
-        steward) are kept: the graphs of referenced records are there to resolve references, and
-        are judged when they are themselves written. (pySHACL's focus_nodes option is not used:
-        it skips the sh:node constraints of nested nodes.)
-        """
-        _conforms, report, _text = shacl_validate(
-            data, shacl_graph=self.shapes, inference="none", allow_warnings=True
-        )
-        found = results(report, fields or {}, self.shapes)
-        if records is not None:
-            own = tuple(str(r) for r in records)
-            found = [v for v in found if v.focus_node in own or v.focus_node.startswith(tuple(o + "/" for o in own))]
-        return sorted(found, key=lambda v: (v.severity != "Violation", v.focus_node, v.field or "", v.message))
-
-
-def _target(c: Check) -> str:
-    import re
-    m = re.search(r"\?this a <([^>]+)> \.", c.query)
-    return m.group(1) if m else ""
-
-
 def _nt(term: Node) -> str:
     return str(to_ox(term))
-
-
-def _short(severity: Node | None) -> str:
-    return str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation"
-
-
-def _with_details(report: Graph, shapes: Graph) -> list[Node]:
-    """Top-level results, plus the nested results (sh:detail) of shapes that carry our own message,
-    such as a steward's e-mail inside the dataset's steward."""
-    found: list[Node] = []
-    todo = list(report.objects(None, SH.result))
-    while todo:
-        r = todo.pop()
-        found.append(r)
-        for d in report.objects(r, SH.detail):
-            if shapes.value(report.value(d, SH.sourceShape), SH.message) is not None:
-                todo.append(d)
-    return found
-
-
-def _shape_name(shape: Node | None, shapes: Graph) -> str | None:
-    """The IRI of the shape, or of the named node shape that holds an anonymous property shape."""
-    seen = 0
-    while shape is not None and not isinstance(shape, URIRef) and seen < 5:
-        shape = shapes.value(None, SH.property, shape) or shapes.value(None, SH.sparql, shape)
-        seen += 1
-    return str(shape) if isinstance(shape, URIRef) else None
-
-
-def results(report: Graph, fields: dict[URIRef, str], shapes: Graph) -> list[Violation]:
-    out: list[Violation] = []
-    for r in _with_details(report, shapes):
-        path = report.value(r, SH.resultPath)
-        value = report.value(r, SH.value)
-        message = report.value(r, SH.resultMessage)
-        out.append(
-            Violation(
-                focus_node=str(report.value(r, SH.focusNode)),
-                path=str(path) if isinstance(path, URIRef) else None,
-                field=fields.get(path) if isinstance(path, URIRef) else None,
-                message=str(message) if message is not None else "breaks a rule",
-                severity=_short(report.value(r, SH.resultSeverity)),
-                source_shape=_shape_name(report.value(r, SH.sourceShape), shapes),
-                value=str(value) if value is not None else None,
-            )
-        )
-    return out
