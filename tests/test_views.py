@@ -328,3 +328,27 @@ def test_the_position_is_recorded_while_serving(disk: Disk, monkeypatch: pytest.
     write_dataset(disk.registry, "while-serving", "Written while serving")
     disk.views.public.store()
     assert state(disk)["seq"] == disk.registry.audit.head().seq
+
+
+def test_a_bulk_load_is_seen_by_the_views_at_the_next_start(disk: Disk, tmp_path: Path) -> None:
+    """A bulk load writes no audit entry for the views to follow: it makes them rebuild."""
+    from registry.loader import load_file
+
+    views = disk.views
+    assert views is not None
+    before = titles(views.public)
+    disk.stop()
+    base = "https://registry.example.org"
+    extra = tmp_path / "extra.nq"
+    g, s = f"<{base}/graph/dataset/bulk-extra>", f"<{base}/dataset/bulk-extra>"
+    extra.write_text(f"{s} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://www.w3.org/ns/dcat#Dataset> {g} .\n"
+                     f'{s} <http://purl.org/dc/terms/title> "Loaded in bulk" {g} .\n')
+    reg = open_registry(Settings(data=str(disk.data)))
+    try:
+        assert reg.iris.base == base
+        load_file(reg, extra)
+    finally:
+        reg.close()
+    views = disk.start()
+    assert titles(views.public) == before | {"Loaded in bulk"}
+    assert views.public.rebuilds == 1

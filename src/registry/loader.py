@@ -11,6 +11,7 @@ from typing import Any
 
 from rdflib import Graph
 
+from registry import views
 from registry.auth import Caller
 from registry.errors import BadInput, ValidationFailed
 from registry.model import KINDS, RecordKind
@@ -158,5 +159,6 @@ def load_file(registry: Registry, path: Path, fmt: str | None = None, caller: Ca
             raise BadInput(f"{e}; nothing was loaded") from None
         registry.lineage.invalidate()
         registry.index.invalidate()
+        views.invalidate(registry.store)  # the views on disk follow the audit log, which a bulk load skips
         return report
     return write_all(registry, records, caller, progress)

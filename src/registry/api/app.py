@@ -57,6 +57,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         try:
             yield
         finally:
+            views = getattr(app.state, "public_views", None)
+            if views is not None and own:
+                views.close()  # saves the views' position on disk: the next start replays nothing
             if own:
                 app.state.registry.close()
 
