@@ -18,8 +18,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from rdflib import URIRef
+
 from registry.audit import AuditLog
 from registry.model import KINDS, RecordKind
+from registry.namespaces import RDF, REG
 
 #: filter name -> field of the record's JSON, where they differ
 FIELD_OF = {"keyword": "keywords", "dataset": "datasets", "purpose": "purposes"}
@@ -64,6 +67,14 @@ def _text(record: dict[str, Any]) -> str:
         v = record.get(f)
         parts += [str(x) for x in v] if isinstance(v, list) else [str(v)] if v else []
     return "\n".join(parts)
+
+
+def _read_predicates(kind: RecordKind) -> set[URIRef]:
+    """The predicates of a record the index reads: its type, and those of its facets, its text and
+    its retirement."""
+    wanted = set(TEXT_FIELDS) | {FIELD_OF.get(name, name) for name in kind.filters}
+    return ({p for p, f in kind.fields.items() if f in wanted} | {p for p, _ns in kind.filters.values()}
+            | {REG.retired, RDF.type})
 
 
 class CatalogIndex:
@@ -149,7 +160,7 @@ class CatalogIndex:
                 rowid = 0
                 for kind in KINDS.values():
                     batch: list[tuple[int, dict[str, Any]]] = []
-                    for record in self.records.public_records(kind):
+                    for record in self.records.public_records(kind, _read_predicates(kind)):
                         rowid += 1
                         batch.append((rowid, record))
                         if len(batch) >= 5000:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -168,13 +168,14 @@ class Records:
         """The id of every record of a kind (for rebuilding the catalogue index)."""
         return [str(r["id"]) for r in self.store.select(self.res.query("records-ids"), {"type": kind.rdf_type})]
 
-    def public_records(self, kind: RecordKind) -> Iterator[dict[str, Any]]:
-        """Every record of a kind as anyone may see it, one at a time (rebuilding the catalogue index):
-        `get(full=False)` without reading the restricted graph and hashing for the ETag. One read of
-        each public graph: Oxigraph answers a whole graph from one index range, where reading only
-        some predicates of many records costs one range per record and predicate (tried: slower)."""
+    def public_records(self, kind: RecordKind, predicates: Iterable[URIRef]) -> Iterator[dict[str, Any]]:
+        """Every record of a kind as anyone may see it, reading only `predicates` of its public graph,
+        one record at a time (rebuilding the catalogue index): `from_rdf` of those triples. One
+        range of the store's index per record (reading some predicates of many records by SPARQL
+        costs one range per record and predicate: tried, slower)."""
+        wanted = frozenset(str(p) for p in predicates)
         for rid in self.all_ids(kind):
-            public = self.store.graph(self.iris.public_graph(kind.name, rid))
+            public = self.store.graph(self.iris.public_graph(kind.name, rid), wanted)
             if public:
                 yield kind.from_rdf(Triples(public), self.iris.record(kind.name, rid), self.iris)  # type: ignore[arg-type]
 
