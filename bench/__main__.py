@@ -1,19 +1,27 @@
-"""python -m bench [--datasets N] [--seed S] [--out bench/out]: figures for our registry beside a baseline.
+"""python -m bench [--datasets N] [--seed S] [--out bench/out]: figures for our registry beside two baselines.
 
 Builds a synthetic registry of N datasets (`registry synth`) in a temporary folder, then measures
-each figure for us and, in the same run, for a baseline, and prints both with their ratio:
+each figure for us and, in the same run, for each baseline, and prints them side by side with ratios:
 
-  figure                                  ours                            baseline
-  bulk load (time, triples/s, peak RSS)   `registry load` (Oxigraph)      rdflib Dataset parsing the N-Quads
-  full-store validation (time, RSS)       `registry validate`             pySHACL on an rdflib graph of the data
-  GET /datasets/{id}, ?q=, ?publisher=    the app over Oxigraph           the same app over an rdflib store
-  POST /share-checks, POST /datasets      the app over Oxigraph           the same app over an rdflib store
-  SPARQL datasets-by-publisher, 8 clients          our /sparql (or pyoxigraph      rdflib-endpoint over the rdflib store
-                                          in-process when absent)
+  figure                                   ours / rdflib (first baseline) / Virtuoso (second baseline)
+  bulk load (time, triples/s, peak RSS)    `registry load` (Oxigraph) / rdflib Dataset parsing the N-Quads /
+                                           Virtuoso's bulk loader (ld_dir, rdf_loader_run, checkpoint), same file
+  full-store validation (time, RSS)        `registry validate` / pySHACL on an rdflib graph of the data / -
+                                           (Virtuoso has no SHACL engine)
+  GET /datasets/{id}, ?q=, ?publisher=,    the app over Oxigraph / the same app over an rdflib store / the same
+  POST /share-checks, POST /datasets       app over Virtuoso (the sparql+http remote store)
+  SPARQL datasets-by-publisher, 8 clients  our /sparql (pyoxigraph in-process when it fails) / rdflib-endpoint
+                                           over the rdflib store / Virtuoso's own /sparql over its bulk load
 
-Servers are real uvicorn processes on 127.0.0.1 at free ports. Ratios are printed, never asserted:
-a ratio above 1 means ours is better (faster, smaller, more per second). The figures are also
-written as JSON to --out.
+Servers are real processes on 127.0.0.1 at free ports. Ratios are printed, never asserted: a ratio
+above 1 means ours is better (faster, smaller, more per second). The figures are also written as
+JSON to --out ("baseline" is the rdflib column, "virtuoso" the Virtuoso column).
+
+The rdflib baselines hold the whole registry in memory (about 2 GB per 100,000 datasets), so above
+--baseline-max-datasets they are skipped with a note. The Virtuoso column needs `virtuoso-t` (Debian's
+virtuoso-opensource) and is skipped with a note where it is missing; its REST figures load the registry
+into Virtuoso through our remote store (`registry load --data sparql+http://...`, SPARQL updates over
+HTTP), which is slow, so they stop above --virtuoso-app-max-datasets.
 """
 
 from __future__ import annotations
@@ -25,6 +33,8 @@ import math
 import os
 import platform
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,15 +45,23 @@ from typing import Any
 
 import httpx
 
-from bench import workloads
+from bench import virtuoso, workloads
 from bench.child import BASELINE_SPARQL
 from bench.measure import Latencies, Run, python, registry_cli, run_child
 from bench.servers import Server
 from bench.servers import start as start_server
+from bench.virtuoso import VirtuosoServer
 from registry.synth import Synth
 
 PYSHACL_SKIP_ABOVE = 20_000
 PYSHACL_LIMIT = 300.0  # seconds, above PYSHACL_SKIP_ABOVE datasets
+#: the rdflib baselines hold the registry in memory, about 2 GB per 100,000 datasets
+BASELINE_MAX_DATASETS = 200_000
+#: the app over Virtuoso is loaded through SPARQL updates over HTTP (about 13,000 quads/s)
+VIRTUOSO_APP_MAX_DATASETS = 200_000
+#: Virtuoso's NumberOfBuffers (8 KiB pages) for the bench: its database is about twice the N-Quads
+#: file, so room for that, between 20,000 (160 MB) and Virtuoso's own setting for 8 GB of memory
+VIRTUOSO_BUFFERS_MIN, VIRTUOSO_BUFFERS_MAX = 20_000, 680_000
 
 
 @dataclass
@@ -52,21 +70,31 @@ class Figure:
     unit: str
     better: str  # "lower" or "higher"
     ours: float | None
-    baseline: float | None
+    baseline: float | None  # rdflib (in memory; pySHACL; rdflib-endpoint)
     note: str = ""
+    virtuoso: float | None = None
+
+    def _ratio(self, other: float | None) -> float | None:
+        if self.ours is None or other is None or not self.ours or not other:
+            return None
+        if math.isnan(self.ours) or math.isnan(other):
+            return None
+        return other / self.ours if self.better == "lower" else self.ours / other
 
     @property
     def ratio(self) -> float | None:
-        """Above 1 when ours is better."""
-        if self.ours is None or self.baseline is None or not self.ours or not self.baseline:
-            return None
-        if math.isnan(self.ours) or math.isnan(self.baseline):
-            return None
-        return self.baseline / self.ours if self.better == "lower" else self.ours / self.baseline
+        """Against the rdflib baseline; above 1 when ours is better."""
+        return self._ratio(self.baseline)
+
+    @property
+    def virtuoso_ratio(self) -> float | None:
+        """Against Virtuoso; above 1 when ours is better."""
+        return self._ratio(self.virtuoso)
 
     def as_json(self) -> dict[str, Any]:
         return {"name": self.name, "unit": self.unit, "better": self.better, "ours": _round(self.ours),
-                "baseline": _round(self.baseline), "ratio": _round(self.ratio), "note": self.note}
+                "baseline": _round(self.baseline), "ratio": _round(self.ratio), "virtuoso": _round(self.virtuoso),
+                "virtuoso_ratio": _round(self.virtuoso_ratio), "note": self.note}
 
 
 @dataclass
@@ -102,12 +130,17 @@ def _fmt(v: float | None) -> str:
     return f"{v:.2f}"
 
 
-HEADER = f"{'figure':<46} {'unit':<10} {'ours':>12} {'baseline':>12} {'ratio':>8}  note"
+HEADER = (f"{'figure':<46} {'unit':<10} {'ours':>12} {'rdflib':>12} {'ratio':>8} {'virtuoso':>12} {'ratio':>8}"
+          "  note")
+
+
+def _x(ratio: float | None) -> str:
+    return f"{ratio:.2f}x" if ratio is not None else "-"
 
 
 def _row(f: Figure) -> str:
-    ratio = f"{f.ratio:.2f}x" if f.ratio is not None else "-"
-    return f"{f.name:<46} {f.unit:<10} {_fmt(f.ours):>12} {_fmt(f.baseline):>12} {ratio:>8}  {f.note}"
+    return (f"{f.name:<46} {f.unit:<10} {_fmt(f.ours):>12} {_fmt(f.baseline):>12} {_x(f.ratio):>8} "
+            f"{_fmt(f.virtuoso):>12} {_x(f.virtuoso_ratio):>8}  {f.note}")
 
 
 def machine() -> dict[str, Any]:
@@ -139,6 +172,7 @@ def _versions() -> dict[str, str]:
             out[name] = version(name)
         except PackageNotFoundError:
             out[name] = "absent"
+    out["virtuoso"] = virtuoso.version() or "absent"
     return out
 
 
@@ -163,33 +197,91 @@ def _failed(run: Run, what: str) -> str:
 
 
 # --------------------------------------------------------------------------------------- figures
-def bench_load(report: Report, nq: Path, store: Path, timeout: float) -> int:
+def bench_load(report: Report, nq: Path, store: Path, timeout: float, *, rdflib: bool,
+               virt: VirtuosoServer | None, base_iri: str) -> tuple[int, bool]:
+    """The bulk-load figures; returns our quad count, and whether Virtuoso (`virt`, started here) loaded."""
     ours = run_child([*registry_cli(), "load", str(nq), "--data", str(store)], timeout=timeout)
     if ours.returncode != 0:
         raise RuntimeError(_failed(ours, "registry load"))
     quads = int(ours.json_tail().get("quads", 0))
-    base = run_child([python(), "-m", "bench.child", "parse", str(nq)], timeout=timeout)
-    b = base.json_tail() if base.returncode == 0 else {}
-    note = "" if b else _failed(base, "rdflib parse")
-    b_secs = base.seconds if b else None
-    report.add(Figure("bulk load: wall time (process)", "s", "lower", ours.seconds, b_secs, note))
+    b: dict[str, Any] = {}
+    notes: list[str] = []
+    base = None
+    if rdflib:
+        base = run_child([python(), "-m", "bench.child", "parse", str(nq)], timeout=timeout)
+        b = base.json_tail() if base.returncode == 0 else {}
+        if not b:
+            notes.append(_failed(base, "rdflib parse"))
+    v = virtuoso_load(report, virt, nq, timeout, base_iri) if virt is not None else None
+    if v:
+        notes.append(f"virtuoso: new database and server start {v['start_seconds']:.2f} s + ld_dir and "
+                     f"rdf_loader_run {v['load_seconds']:.2f} s + checkpoint {v['checkpoint_seconds']:.2f} s")
+        if v["quads"] != quads:
+            notes.append(f"virtuoso holds {v['quads']:,} quads of the file's graphs, ours {quads:,}")
+    v_total = v["start_seconds"] + v["seconds"] if v else None
+    b_secs = base.seconds if base is not None and b else None
+    report.add(Figure("bulk load: wall time (process)", "s", "lower", ours.seconds, b_secs, "; ".join(notes),
+                      virtuoso=v_total))
     report.add(Figure("bulk load: triples/s", "quads/s", "higher", quads / ours.seconds,
-                      b["quads"] / base.seconds if b else None))
-    report.add(Figure("bulk load: peak RSS", "MB", "lower", ours.max_rss_mb, base.max_rss_mb if b else None))
+                      b["quads"] / b_secs if b_secs else None, virtuoso=v["quads"] / v_total if v and v_total else None))
+    report.add(Figure("bulk load: peak RSS", "MB", "lower", ours.max_rss_mb,
+                      base.max_rss_mb if base is not None and b else None,
+                      f"virtuoso: virtuoso-t's peak since its start (VmHWM), NumberOfBuffers {v['buffers']:,}"
+                      if v else "", virtuoso=v["peak_rss_mb"] if v else None))
     # the same commands on an empty file: what each process spends before it reads a quad
     empty = nq.with_name("empty.nq")
     empty.write_text("")
     ours0 = run_child([*registry_cli(), "load", str(empty), "--data", str(nq.with_name("empty-store"))],
                       timeout=timeout)
-    base0 = run_child([python(), "-m", "bench.child", "parse", str(empty)], timeout=timeout)
-    o_net, b_net = ours.seconds - ours0.seconds, base.seconds - base0.seconds
+    o_net = ours.seconds - ours0.seconds
+    startup = f"start-up (empty file): ours {ours0.seconds:.2f} s"
+    b_rate = None
+    if base is not None:
+        base0 = run_child([python(), "-m", "bench.child", "parse", str(empty)], timeout=timeout)
+        b_net = base.seconds - base0.seconds
+        b_rate = b["quads"] / b_net if b and b_net > 0 else None
+        startup += f", rdflib {base0.seconds:.2f} s"
+    if v:
+        startup += f", virtuoso {v['start_seconds']:.2f} s (server start)"
     report.add(Figure("bulk load: triples/s excl. start-up", "quads/s", "higher",
-                      quads / o_net if o_net > 0 else None, b["quads"] / b_net if b and b_net > 0 else None,
-                      f"start-up (empty file): ours {ours0.seconds:.2f} s, baseline {base0.seconds:.2f} s"))
-    return quads
+                      quads / o_net if o_net > 0 else None, b_rate, startup,
+                      virtuoso=v["quads"] / v["seconds"] if v else None))
+    return quads, v is not None
 
 
-def bench_validate(report: Report, nq: Path, store: Path, datasets: int, timeout: float) -> None:
+def virtuoso_buffers(nq: Path, asked: int) -> int:
+    if asked > 0:
+        return asked
+    pages = 2.5 * nq.stat().st_size / 8192  # its database takes about twice the N-Quads file
+    return int(min(VIRTUOSO_BUFFERS_MAX, max(VIRTUOSO_BUFFERS_MIN, pages)))
+
+
+def virtuoso_load(report: Report, server: VirtuosoServer, nq: Path, timeout: float,
+                  base_iri: str) -> dict[str, float] | None:
+    """Start a new Virtuoso and bulk-load the N-Quads with its own loader; None (with a note) on failure."""
+    try:
+        server.start()
+        loaded = server.bulk_load(nq, timeout=timeout)
+        _rss, peak = server.memory_mb()
+        count = virtuoso_quads(server.endpoint, base_iri)
+    except (RuntimeError, OSError, subprocess.SubprocessError, httpx.HTTPError, KeyError, ValueError) as e:
+        report.note(f"Virtuoso bulk load failed: {str(e)[:400]} (log: {server.log_tail()[-300:]})")
+        server.stop()
+        return None
+    return {**loaded, "start_seconds": server.start_seconds or 0.0, "peak_rss_mb": peak, "quads": count,
+            "buffers": server.buffers}
+
+
+def virtuoso_quads(endpoint: str, base_iri: str) -> int:
+    """Quads in the registry's graphs (not Virtuoso's own), counted by Virtuoso."""
+    q = ("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+         f"FILTER(STRSTARTS(STR(?g), {json.dumps(base_iri.rstrip('/') + '/')})) }}")
+    r = httpx.post(endpoint, data={"query": q}, headers={"Accept": "application/sparql-results+json"}, timeout=600)
+    r.raise_for_status()
+    return int(r.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def bench_validate(report: Report, nq: Path, store: Path, datasets: int, timeout: float, *, rdflib: bool) -> None:
     ours = run_child([*registry_cli(), "validate", "--data", str(store)], timeout=timeout)
     ok = ours.returncode in (0, 1) and not ours.timed_out
     violations = None
@@ -199,93 +291,96 @@ def bench_validate(report: Report, nq: Path, store: Path, datasets: int, timeout
         except (json.JSONDecodeError, KeyError):
             ok = False
     note = f"{violations} violations" if ok else _failed(ours, "registry validate")
-    limit = timeout
-    if datasets > PYSHACL_SKIP_ABOVE:
-        limit = min(timeout, PYSHACL_LIMIT)
-    base = run_child([python(), "-m", "bench.child", "shacl", str(nq)], timeout=limit)
-    b = base.json_tail() if base.returncode == 0 else {}
-    if not b:
-        why = (f"pySHACL baseline skipped: above {PYSHACL_SKIP_ABOVE:,} datasets it may take at most "
-               f"{PYSHACL_LIMIT / 60:.0f} minutes, and it had not finished after {base.seconds:.0f} s"
-               if base.timed_out and datasets > PYSHACL_SKIP_ABOVE else _failed(base, "pySHACL baseline"))
-        report.note(why)
-    else:
-        note += f"; baseline {b['violations']} violations, parse {b['parse_seconds']:.1f} s"
+    base = None
+    b: dict[str, Any] = {}
+    if rdflib:
+        limit = timeout
+        if datasets > PYSHACL_SKIP_ABOVE:
+            limit = min(timeout, PYSHACL_LIMIT)
+        base = run_child([python(), "-m", "bench.child", "shacl", str(nq)], timeout=limit)
+        b = base.json_tail() if base.returncode == 0 else {}
+        if not b:
+            why = (f"pySHACL baseline skipped: above {PYSHACL_SKIP_ABOVE:,} datasets it may take at most "
+                   f"{PYSHACL_LIMIT / 60:.0f} minutes, and it had not finished after {base.seconds:.0f} s"
+                   if base.timed_out and datasets > PYSHACL_SKIP_ABOVE else _failed(base, "pySHACL baseline"))
+            report.note(why)
+        else:
+            note += f"; rdflib {b['violations']} violations, parse {b['parse_seconds']:.1f} s"
+    note += "; virtuoso: no SHACL engine"
     report.add(Figure("validate whole store: wall time", "s", "lower", ours.seconds if ok else None,
-                      base.seconds if b else None, note))
+                      base.seconds if base is not None and b else None, note))
     report.add(Figure("validate whole store: peak RSS", "MB", "lower", ours.max_rss_mb if ok else None,
-                      base.max_rss_mb if b else None))
+                      base.max_rss_mb if base is not None and b else None))
 
 
-def _lat(report: Report, name: str, ours: Latencies, base: Latencies | None, p95: bool = True) -> None:
-    def note(lat: Latencies | None, who: str) -> str:
-        if lat is None:
-            return ""
-        bits = [f"{who} n={len(lat.seconds)}"]
-        if lat.errors:
-            bits.append(f"{len(lat.errors)} errors (first: {lat.errors[0][:120]})")
-        if lat.stopped_early:
+#: the REST figures' servers, in the order they are measured, and the name each has in notes
+WHO = {"ours": "ours", "baseline": "rdflib", "virtuoso": "virtuoso"}
+
+
+def _lat(report: Report, name: str, lat: dict[str, Latencies], p95: bool = True) -> None:
+    def note(x: Latencies, who: str) -> str:
+        bits = [f"{who} n={len(x.seconds)}"]
+        if x.errors:
+            bits.append(f"{len(x.errors)} errors (first: {x.errors[0][:120]})")
+        if x.stopped_early:
             bits.append("time budget reached")
         return " ".join(bits)
 
-    text = "; ".join(x for x in (note(ours, "ours"), note(base, "baseline")) if x)
-    report.add(Figure(f"{name} p50", "ms", "lower", ours.p50_ms, base.p50_ms if base else None, text))
+    text = "; ".join(note(x, WHO[k]) for k, x in lat.items())
+    b, v = lat.get("baseline"), lat.get("virtuoso")
+    report.add(Figure(f"{name} p50", "ms", "lower", lat["ours"].p50_ms, b.p50_ms if b else None, text,
+                      virtuoso=v.p50_ms if v else None))
     if p95:
-        report.add(Figure(f"{name} p95", "ms", "lower", ours.p95_ms, base.p95_ms if base else None))
+        report.add(Figure(f"{name} p95", "ms", "lower", lat["ours"].p95_ms, b.p95_ms if b else None,
+                          virtuoso=v.p95_ms if v else None))
 
 
-def bench_rest(report: Report, ours_url: str, base_url: str | None, tokens: dict[str, str],
-               req: workloads.Requests, budget: float) -> None:
-    clients = {"ours": httpx.Client(base_url=ours_url, timeout=600)}
-    if base_url:
-        clients["baseline"] = httpx.Client(base_url=base_url, timeout=600)
+def bench_rest(report: Report, urls: dict[str, str], tokens: dict[str, str], req: workloads.Requests,
+               budget: float) -> None:
+    """The same requests to each server in `urls` (keys of WHO, "ours" first), one server after the other."""
+    clients = {k: httpx.Client(base_url=u, timeout=600) for k, u in urls.items()}
 
-    def both(fn: Any, *args: Any) -> tuple[Any, Any]:
-        a = fn(clients["ours"], req, *[x("ours") if callable(x) else x for x in args], budget)
-        b = fn(clients["baseline"], req, *[x("baseline") if callable(x) else x for x in args], budget) \
-            if "baseline" in clients else None
-        return a, b
+    def each(fn: Any, *args: Any) -> dict[str, Any]:
+        return {k: fn(c, req, *[x(k) if callable(x) else x for x in args], budget) for k, c in clients.items()}
 
-    # warm both servers (first-request costs: imports, caches, route compilation)
+    # warm every server (first-request costs: imports, caches, route compilation)
     for c in clients.values():
         c.get("/health")
         c.get(f"/datasets/{req.lookups[0]}")
-    a, b = both(workloads.lookups)
-    _lat(report, "GET /datasets/{id}", a, b)
-    a, b = both(workloads.searches)
-    _lat(report, "GET /datasets?q=word (first page)", a, b)
-    a, b = both(workloads.counts)
-    _lat(report, "GET /datasets?publisher=X&limit=1 (count)", a, b, p95=False)
-    token = tokens.get
-    (a, da), bb = both(workloads.share_checks, token)
-    b, db = bb if bb else (None, Counter())
-    _lat(report, "POST /share-checks", a, b)
-    kinds = Counter(req.proposal_kinds[: len(a.seconds)])
-    report.note(f"share-check proposals {dict(kinds)}; decisions ours {dict(da)}"
-                + (f", baseline {dict(db)}" if bb else ""))
-    a, b = both(workloads.writes, token)
-    _lat(report, "POST /datasets (SHACL, one write)", a, b)
+    _lat(report, "GET /datasets/{id}", each(workloads.lookups))
+    _lat(report, "GET /datasets?q=word (first page)", each(workloads.searches))
+    _lat(report, "GET /datasets?publisher=X&limit=1 (count)", each(workloads.counts), p95=False)
+    checks = each(workloads.share_checks, tokens.get)
+    _lat(report, "POST /share-checks", {k: lat for k, (lat, _d) in checks.items()})
+    kinds = Counter(req.proposal_kinds[: len(checks["ours"][0].seconds)])
+    report.note(f"share-check proposals {dict(kinds)}; decisions "
+                + ", ".join(f"{WHO[k]} {dict(d)}" for k, (_lat_, d) in checks.items()))
+    _lat(report, "POST /datasets (SHACL, one write)", each(workloads.writes, tokens.get))
     for c in clients.values():
         c.close()
 
 
+def _first_answer(url: str, query: str, budget: float) -> tuple[httpx.Response, float]:
+    """The first query may be slow (a server may build what it queries on first use, and answer 503
+    when that outlasts its time limit): ask until it answers, and say how long that took."""
+    started = time.perf_counter()
+    while True:
+        probe = httpx.post(url, data={"query": query}, headers={"Accept": "application/sparql-results+json"},
+                           timeout=300)
+        if probe.status_code != 503 or time.perf_counter() - started > max(budget, 120):
+            return probe, time.perf_counter() - started
+        time.sleep(1)
+
+
 def bench_sparql(report: Report, s: Synth, ours_server: Server, base_server: Server | None, base_sparql: str,
-                 store: Path, clients: int, per_client: int, budget: float) -> None:
+                 virtuoso_endpoint: str | None, store: Path, clients: int, per_client: int, budget: float,
+                 writes: int) -> None:
     from registry.resources import resources
 
     res = resources()
     queries = [workloads.records_list_query(s, p, res) for p in workloads.build(
         s, requests=1, checks=0, writes=0, seed=s.seed).sparql_publishers]
-    # The first query may be slow (a server may build what it queries on first use, and answer 503
-    # when that outlasts its time limit): ask until it answers, and report how long that took.
-    started = time.perf_counter()
-    while True:
-        probe = httpx.post(ours_server.url + "/sparql", data={"query": queries[0]},
-                           headers={"Accept": "application/sparql-results+json"}, timeout=300)
-        if probe.status_code != 503 or time.perf_counter() - started > max(budget, 120):
-            break
-        time.sleep(1)
-    first = time.perf_counter() - started
+    probe, first = _first_answer(ours_server.url + "/sparql", queries[0], budget)
     if probe.status_code == 200:
         ours = workloads.sparql_over_http(ours_server.url + "/sparql", queries, clients, per_client, budget)
         how = (f"our /sparql over HTTP (REGISTRY_SPARQL_MAX_CONCURRENT={clients}); its first answer took "
@@ -296,25 +391,65 @@ def bench_sparql(report: Report, s: Synth, ours_server: Server, base_server: Ser
         ours = workloads.sparql_in_process(str(store), queries, clients, per_client, budget)
         how = f"our /sparql answered {probe.status_code}, so pyoxigraph was queried in-process (no HTTP)"
     report.note(f"SPARQL: {how}")
-    base = None
+    results: dict[str, workloads.Throughput] = {"ours": ours}
     if base_server is not None and base_sparql == "rdflib-endpoint":
-        base = workloads.sparql_over_http(base_server.url + BASELINE_SPARQL, queries, clients, per_client, budget)
-    else:
-        report.note("SPARQL baseline skipped: rdflib-endpoint is not installed "
+        results["baseline"] = workloads.sparql_over_http(base_server.url + BASELINE_SPARQL, queries, clients,
+                                                         per_client, budget)
+    elif base_server is not None:
+        report.note("SPARQL rdflib baseline skipped: rdflib-endpoint is not installed "
                     "(install it with `.venv/bin/pip install rdflib-endpoint`)")
-    note = f"datasets-by-publisher.rq, {clients} clients; ours n={ours.queries}"
-    if ours.errors:
-        note += f" ({len(ours.errors)} errors, first: {ours.errors[0][:100]})"
-    if base is not None:
-        note += f"; baseline n={base.queries}"
-        if base.errors:
-            note += f" ({len(base.errors)} errors, first: {base.errors[0][:100]})"
+    if virtuoso_endpoint is not None:
+        probe, first = _first_answer(virtuoso_endpoint, queries[0], budget)
+        if probe.status_code == 200:
+            results["virtuoso"] = workloads.sparql_over_http(virtuoso_endpoint, queries, clients, per_client, budget)
+            report.note(f"SPARQL: Virtuoso's own /sparql over HTTP, on the data its bulk loader loaded (without the "
+                        f"{writes} datasets the write figure added to ours and rdflib, so a few answers differ by a "
+                        f"row); its first answer took {first:.2f} s (measured after it)")
+        else:
+            report.note(f"SPARQL Virtuoso baseline skipped: its /sparql answered {probe.status_code}: "
+                        f"{probe.text[:200]}")
+    bits = []
+    for k, t in results.items():
+        bit = f"{WHO[k]} n={t.queries}" + (f" ({t.rows / t.queries:.1f} rows/query)" if t.queries else "")
+        if t.errors:
+            bit += f" ({len(t.errors)} errors, first: {t.errors[0][:100]})"
+        bits.append(bit)
+    note = f"datasets-by-publisher.rq, {clients} clients; " + "; ".join(bits)
+    b, v = results.get("baseline"), results.get("virtuoso")
     report.add(Figure(f"SPARQL datasets-by-publisher x{clients} clients", "queries/s", "higher", ours.per_second,
-                      base.per_second if base is not None else None, note))
+                      b.per_second if b is not None else None, note, virtuoso=v.per_second if v is not None else None))
+
+
+def app_over_virtuoso(report: Report, server: VirtuosoServer, nq: Path, tmp: Path, datasets: int, timeout: float,
+                      env: dict[str, str]) -> tuple[Server, str] | None:
+    """Our app (`registry serve`) over a new Virtuoso, filled by `registry load` through our remote store;
+    with a privacy officer's token. None (with a note) when any step fails."""
+    try:
+        server.start()
+        load = run_child([*registry_cli(), "load", str(nq), "--data", server.location], timeout=timeout)
+        if load.returncode != 0:
+            raise RuntimeError(_failed(load, "registry load into Virtuoso"))
+        quads = int(load.json_tail().get("quads", 0))
+        report.note(f"REST over Virtuoso: our app (`registry serve --data sparql+http://.../sparql`) over a second "
+                    f"Virtuoso, filled by `registry load` through the remote store (SPARQL INSERT DATA over HTTP): "
+                    f"{quads:,} quads in {load.seconds:.1f} s = {quads / load.seconds:,.0f} quads/s, that process's "
+                    f"peak RSS {load.max_rss_mb:,.0f} MB, virtuoso-t's {server.memory_mb()[1]:,.0f} MB")
+        tok = run_child([*registry_cli(), "token", "create", "--role", "privacy-officer", "--data", server.location],
+                        timeout=300)
+        if tok.returncode != 0:
+            raise RuntimeError(_failed(tok, "registry token create (Virtuoso)"))
+        app = start_server("our app over Virtuoso",
+                           lambda port: [*registry_cli(), "serve", "--data", server.location, "--port", str(port)],
+                           tmp / "ours-virtuoso.log", timeout=600 + datasets / 20, env=env)
+    except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+        report.note(f"REST figures over Virtuoso skipped: {str(e)[:400]}")
+        server.stop()
+        return None
+    return app, tok.stdout.strip().splitlines()[-1]
 
 
 # ------------------------------------------------------------------------------------------- main
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0] if __doc__ else None)
     ap.add_argument("--datasets", type=int, default=10_000, help="size of the synthetic registry (default 10000)")
     ap.add_argument("--seed", type=int, default=0)
@@ -328,25 +463,81 @@ def main(argv: list[str] | None = None) -> int:
                     help="seconds a request loop may run before it stops early (default 60)")
     ap.add_argument("--timeout", type=float, default=3600.0,
                     help="seconds any one child process (load, validate) may run (default 3600)")
+    ap.add_argument("--baseline-max-datasets", type=int, default=BASELINE_MAX_DATASETS,
+                    help="above this size the rdflib baselines (parse, pySHACL, the REST server over rdflib, "
+                         "rdflib-endpoint), which hold the registry in memory, are skipped "
+                         f"(default {BASELINE_MAX_DATASETS})")
+    ap.add_argument("--no-virtuoso", action="store_true", help="leave out the Virtuoso baseline")
+    ap.add_argument("--virtuoso-app-max-datasets", type=int, default=VIRTUOSO_APP_MAX_DATASETS,
+                    help="above this size the REST figures of our app over Virtuoso (loaded through SPARQL "
+                         f"updates over HTTP) are skipped (default {VIRTUOSO_APP_MAX_DATASETS})")
+    ap.add_argument("--virtuoso-buffers", type=int, default=0,
+                    help="Virtuoso's NumberOfBuffers (8 KiB pages); default: room for its database, "
+                         f"{VIRTUOSO_BUFFERS_MIN}-{VIRTUOSO_BUFFERS_MAX}")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (its path is printed)")
-    args = ap.parse_args(argv)
+    return ap
+
+
+@dataclass
+class Baselines:
+    """Which baselines a run measures, and the notes that say why one is left out."""
+
+    rdflib: bool
+    virtuoso: bool
+    virtuoso_app: bool
+    notes: list[str]
+
+
+def baselines(args: argparse.Namespace, virtuoso_installed: bool) -> Baselines:
+    rdflib = args.datasets <= args.baseline_max_datasets
+    virt = not args.no_virtuoso and virtuoso_installed
+    virt_app = virt and args.datasets <= args.virtuoso_app_max_datasets
+    notes = []
+    if not rdflib:
+        notes.append(f"rdflib baselines skipped: {args.datasets:,} datasets is above --baseline-max-datasets "
+                     f"{args.baseline_max_datasets:,} (rdflib holds the registry in memory, about 2 GB per "
+                     "100,000 datasets, in the parse, the pySHACL run and the REST/SPARQL server each)")
+    if args.no_virtuoso:
+        notes.append("Virtuoso baseline left out (--no-virtuoso)")
+    elif not virt:
+        notes.append("Virtuoso baseline skipped: virtuoso-t (and isql-vt) not installed "
+                     "(Debian: apt-get install virtuoso-opensource)")
+    elif not virt_app:
+        notes.append(f"REST figures over Virtuoso skipped: {args.datasets:,} datasets is above "
+                     f"--virtuoso-app-max-datasets {args.virtuoso_app_max_datasets:,} (our app's data would go "
+                     "into Virtuoso through SPARQL updates over HTTP)")
+    return Baselines(rdflib, virt, virt_app, notes)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    # a SIGTERM (or SIGINT, even where a background shell ignores it) ends the run through its `finally`,
+    # which stops the servers and Virtuosos it started
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, _frame: sys.exit(128 + signum))
+    plan = baselines(args, virtuoso.installed())
+    rdflib, virt, virt_app = plan.rdflib, plan.virtuoso, plan.virtuoso_app
 
     report = Report()
     started = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="registry-bench-"))
     env_base = os.environ.get("REGISTRY_BASE_IRI")
     servers: list[Server] = []
+    virtuosos: list[VirtuosoServer] = []
     try:
         nq, store = tmp / "registry.nq", tmp / "store"
         t = time.perf_counter()
         s = Synth(datasets=args.datasets, seed=args.seed, base_iri=env_base or "https://registry.example.org")
         synth = s.write(nq)
         synth_s = time.perf_counter() - t
+        buffers = virtuoso_buffers(nq, args.virtuoso_buffers)
         report.meta = {
             "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "datasets": args.datasets,
             "seed": args.seed, "machine": machine(), "versions": _versions(), "synth": synth.as_json(),
             "synth_seconds": round(synth_s, 3), "nquads_mb": round(nq.stat().st_size / 1e6, 1),
             "load_average_start": [round(x, 2) for x in os.getloadavg()], "git": _git(),
+            "baselines": {"rdflib": rdflib, "baseline_max_datasets": args.baseline_max_datasets,
+                          "virtuoso": virt, "virtuoso_app": virt_app, "virtuoso_buffers": buffers if virt else None},
         }
         m = report.meta["machine"]
         print(f"registry benchmark: {args.datasets:,} datasets (seed {args.seed}) on {m['cpus']} x {m['cpu']}, "
@@ -356,45 +547,76 @@ def main(argv: list[str] | None = None) -> int:
               f"agreements, {synth.quads:,} quads ({report.meta['nquads_mb']} MB) in {synth_s:.2f} s = "
               f"{synth.datasets / synth_s:,.0f} datasets/s; lineage: {synth.derived:,} derived, mean in-degree "
               f"{synth.mean_in_degree}, max depth {synth.max_depth}")
-        print("ratio: above 1 means ours is better (baseline / ours for times and memory, ours / baseline "
-              "for rates)\n")
+        print("columns: ours; rdflib (in memory, pySHACL, rdflib-endpoint); virtuoso (Debian's virtuoso-t "
+              f"{report.meta['versions']['virtuoso']}). ratio: above 1 means ours is better (other / ours for "
+              "times and memory, ours / other for rates)")
+        for text in plan.notes:
+            report.note(text)
+        print()
         print(HEADER)
         print("-" * len(HEADER))
 
-        bench_load(report, nq, store, args.timeout)
-        bench_validate(report, nq, store, args.datasets, args.timeout)
+        bulk = None
+        if virt:
+            bulk = VirtuosoServer(root=tmp / "virtuoso-bulk", buffers=buffers, dirs_allowed=[tmp])
+            virtuosos.append(bulk)
+        _quads, bulk_loaded = bench_load(report, nq, store, args.timeout, rdflib=rdflib, virt=bulk,
+                                         base_iri=s.base_iri)
+        bench_validate(report, nq, store, args.datasets, args.timeout, rdflib=rdflib)
 
         tok = run_child([*registry_cli(), "token", "create", "--role", "privacy-officer", "--data", str(store)],
                         timeout=300)
         if tok.returncode != 0:
             raise RuntimeError(_failed(tok, "registry token create"))
         tokens = {"ours": tok.stdout.strip().splitlines()[-1]}
+        urls: dict[str, str] = {}
 
-        # the baseline first (it parses the data into memory), then ours; measured one after the other.
-        # Both without the per-caller rate limit: the figures are latencies, not a test of the limiter.
+        # the baselines first, then ours; measured one after the other. All without the per-caller
+        # rate limit: the figures are latencies, not a test of the limiter.
         server_env = {**os.environ, "REGISTRY_RATE_PER_MINUTE": "0"}
-        bfile = tmp / "baseline-tokens.json"
-        base = start_server("baseline server",
-                            lambda port: [python(), "-m", "bench.child", "serve", str(nq), str(port), str(bfile)],
-                            tmp / "baseline.log", timeout=120 + args.datasets / 50, env=server_env)
-        servers.append(base)
-        btokens = json.loads(bfile.read_text())
-        tokens["baseline"] = btokens["privacy-officer"]
+        base: Server | None = None
+        btokens: dict[str, str] = {"sparql": "skipped"}
+        if rdflib:
+            bfile = tmp / "baseline-tokens.json"
+            base = start_server("baseline server",
+                                lambda port: [python(), "-m", "bench.child", "serve", str(nq), str(port), str(bfile)],
+                                tmp / "baseline.log", timeout=120 + args.datasets / 50, env=server_env)
+            servers.append(base)
+            btokens = json.loads(bfile.read_text())
+            tokens["baseline"] = btokens["privacy-officer"]
+        over_virtuoso = app_store = None
+        if virt_app:
+            app_store = VirtuosoServer(root=tmp / "virtuoso-app", buffers=buffers)
+            virtuosos.append(app_store)
+            got = app_over_virtuoso(report, app_store, nq, tmp, args.datasets, args.timeout, server_env)
+            if got is not None:
+                over_virtuoso, tokens["virtuoso"] = got
+                servers.append(over_virtuoso)
         # /sparql admits REGISTRY_SPARQL_MAX_CONCURRENT queries at once (503 beyond): let the SPARQL
-        # figure's clients all in, as rdflib-endpoint does
+        # figure's clients all in, as rdflib-endpoint and Virtuoso do
         env = {**server_env, "REGISTRY_SPARQL_MAX_CONCURRENT": str(args.sparql_clients)}
         ours = start_server("our server",
                             lambda port: [*registry_cli(), "serve", "--data", str(store), "--port", str(port)],
                             tmp / "ours.log", timeout=300 + args.datasets / 200, env=env)
         servers.append(ours)
+        urls["ours"] = ours.url
+        if base is not None:
+            urls["baseline"] = base.url
+        if over_virtuoso is not None:
+            urls["virtuoso"] = over_virtuoso.url
 
         req = workloads.build(s, requests=args.requests, checks=args.checks, writes=args.writes, seed=args.seed)
-        bench_rest(report, ours.url, base.url, tokens, req, args.budget)
-        bench_sparql(report, s, ours, base, btokens["sparql"], store, args.sparql_clients, args.sparql_queries,
-                     args.budget)
+        bench_rest(report, urls, tokens, req, args.budget)
+        if over_virtuoso is not None and app_store is not None:  # its memory back before the SPARQL figure
+            over_virtuoso.stop()
+            app_store.stop()
+        bench_sparql(report, s, ours, base, btokens["sparql"], bulk.endpoint if bulk and bulk_loaded else None,
+                     store, args.sparql_clients, args.sparql_queries, args.budget, args.writes)
     finally:
         for srv in servers:
             srv.stop()
+        for v in virtuosos:
+            v.stop()
         if args.keep:
             print(f"kept {tmp}")
         else:

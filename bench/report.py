@@ -25,6 +25,10 @@ def _v(x: Any) -> str:
     return str(x)
 
 
+def _x(ratio: float | None) -> str:
+    return f"{ratio:.2f}x" if ratio is not None else "-"
+
+
 def markdown(data: dict[str, Any]) -> str:
     meta = data["meta"]
     synth = meta["synth"]
@@ -39,13 +43,32 @@ def markdown(data: dict[str, Any]) -> str:
         + (f"; commit {meta['git']['commit']} with {meta['git']['changed_files']} files changed in the work tree."
            if meta.get("git") else "."),
         "",
-        "| figure | unit | ours | baseline | ratio (>1: ours better) | note |",
-        "| --- | --- | ---: | ---: | ---: | --- |",
     ]
+    chosen = meta.get("baselines")
+    if chosen:
+        bits = [f"rdflib baselines {'measured' if chosen['rdflib'] else 'skipped'} (up to "
+                f"{chosen['baseline_max_datasets']:,} datasets)"]
+        if chosen["virtuoso"]:
+            bits.append(f"Virtuoso {meta['versions'].get('virtuoso', '?')} with NumberOfBuffers "
+                        f"{chosen['virtuoso_buffers']:,}; REST figures over Virtuoso "
+                        f"{'measured' if chosen['virtuoso_app'] else 'skipped'}")
+        else:
+            bits.append("no Virtuoso")
+        lines += ["Baselines: " + "; ".join(bits) + ".", ""]
+    # runs before the Virtuoso column have no "virtuoso" key: their table keeps its two columns
+    virtuoso = any("virtuoso" in f for f in data["figures"])
+    if virtuoso:
+        lines += ["| figure | unit | ours | rdflib | ratio (>1: ours better) | Virtuoso | ratio (>1: ours better) | note |",
+                  "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    else:
+        lines += ["| figure | unit | ours | baseline | ratio (>1: ours better) | note |",
+                  "| --- | --- | ---: | ---: | ---: | --- |"]
     for f in data["figures"]:
-        ratio = f"{f['ratio']:.2f}x" if f["ratio"] is not None else "-"
         note = (f.get("note") or "").replace("|", "\\|")
-        lines.append(f"| {f['name']} | {f['unit']} | {_v(f['ours'])} | {_v(f['baseline'])} | {ratio} | {note} |")
+        cells = [f["name"], f["unit"], _v(f["ours"]), _v(f["baseline"]), _x(f["ratio"])]
+        if virtuoso:
+            cells += [_v(f.get("virtuoso")), _x(f.get("virtuoso_ratio"))]
+        lines.append("| " + " | ".join([*cells, note]) + " |")
     if data.get("notes"):
         lines.append("")
         lines += [f"- {n}" for n in data["notes"]]

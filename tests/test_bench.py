@@ -1,18 +1,23 @@
 """The benchmark runner still runs: a tiny registry, a few requests, every figure printed and written.
 
 No figure's value is asserted (wall-clock figures vary by machine): only that the runner exits 0,
-names every figure, and writes them as JSON.
+names every figure, writes them as JSON, and fills each baseline's column where that baseline ran.
+The runner runs once for the module; the Virtuoso column is checked where `virtuoso-t` is installed.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+import virtuoso as virtuoso_tests  # also puts the repository on sys.path, so `bench` imports in the tests
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,23 +39,75 @@ FIGURES = (
     "POST /datasets (SHACL, one write) p95",
     "SPARQL datasets-by-publisher x8 clients",
 )
+#: the difference of two sub-second process times at this size: may come out at zero or below (then None)
+NOISY = {"bulk load: triples/s excl. start-up"}
+#: Virtuoso has no SHACL engine: the only figures without a Virtuoso value
+NO_VIRTUOSO = {"validate whole store: wall time", "validate whole store: peak RSS"}
 
 
-@pytest.mark.slow
-def test_runner_prints_every_figure_at_a_tiny_size(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    out = tmp_path_factory.mktemp("bench")
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "--datasets", "200", "--requests", "5", "--checks", "7", "--writes", "2",
-         "--sparql-queries", "2", "--budget", "20", "--timeout", "120", "--out", str(tmp_path)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=170, stdin=subprocess.DEVNULL,
+         "--sparql-queries", "2", "--budget", "20", "--timeout", "120", "--out", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc, json.loads((out / "bench-200.json").read_text())
+
+
+@pytest.mark.slow
+def test_runner_prints_every_figure_at_a_tiny_size(run: tuple[subprocess.CompletedProcess[str], dict[str, Any]]) -> None:
+    proc, data = run
     for name in FIGURES:
         assert name in proc.stdout, f"{name!r} missing from:\n{proc.stdout}"
     assert "SPARQL:" in proc.stdout  # says how our side of the SPARQL figure was measured
-    data = json.loads((tmp_path / "bench-200.json").read_text())
     names = [f["name"] for f in data["figures"]]
     assert names == list(FIGURES)
-    ours = {f["name"]: f["ours"] for f in data["figures"]}
-    assert all(v is not None and v > 0 for v in ours.values()), ours
+    for column in ("ours", "baseline"):  # "baseline" is rdflib's column (rdflib-endpoint is in the bench extra)
+        got = {f["name"]: f[column] for f in data["figures"] if f["name"] not in NOISY}
+        assert all(v is not None and v > 0 for v in got.values()), (column, got, proc.stdout[-3000:])
     assert data["meta"]["synth"]["datasets"] == 200
+    assert data["meta"]["baselines"]["rdflib"] is True
+
+
+@pytest.mark.slow
+def test_runner_fills_the_virtuoso_column(run: tuple[subprocess.CompletedProcess[str], dict[str, Any]]) -> None:
+    from bench.virtuoso import installed
+
+    proc, data = run
+    if not installed():
+        assert "Virtuoso baseline skipped: virtuoso-t" in proc.stdout
+        pytest.skip(virtuoso_tests.INSTALL_HINT)
+    assert any(line.startswith("figure") and "virtuoso" in line for line in proc.stdout.splitlines())
+    got = {f["name"]: f["virtuoso"] for f in data["figures"]}
+    missing = [n for n, v in got.items() if n not in NO_VIRTUOSO | NOISY and not (v is not None and v > 0)]
+    assert not missing, (missing, proc.stdout[-4000:])
+    assert all(got[n] is None for n in NO_VIRTUOSO)
+    assert all("virtuoso_ratio" in f for f in data["figures"])
+    assert "REST over Virtuoso" in proc.stdout and "Virtuoso's own /sparql" in proc.stdout
+    # the same answers: every share check decided alike; SPARQL answered with rows by each server
+    decisions = next(n for n in data["notes"] if n.startswith("share-check proposals"))
+    ours, _, rest = decisions.partition("decisions ours ")[2].partition(", rdflib ")
+    assert rest.partition(", virtuoso ")[2] == ours == rest.partition(", virtuoso ")[0]
+    sparql = data["figures"][-1]["note"]
+    rows = re.findall(r"(ours|rdflib|virtuoso) n=\d+ \(([\d.]+) rows/query\)", sparql)
+    assert [w for w, _ in rows] == ["ours", "rdflib", "virtuoso"] and all(float(r) > 0 for _, r in rows), sparql
+
+
+def test_rdflib_baselines_stop_at_a_size_and_say_so() -> None:
+    """At 1,000,000 datasets the rdflib baselines would not fit in memory: the runner leaves them out
+    with a note (the default limit), and keeps Virtuoso's bulk load and SPARQL figures."""
+    from bench.__main__ import baselines, parser
+
+    args = parser().parse_args(["--datasets", "1000000"])
+    plan = baselines(args, virtuoso_installed=True)
+    assert not plan.rdflib and plan.virtuoso and not plan.virtuoso_app
+    assert any("--baseline-max-datasets 200,000" in n for n in plan.notes)
+    assert any("--virtuoso-app-max-datasets" in n for n in plan.notes)
+    small = baselines(parser().parse_args(["--datasets", "10000"]), virtuoso_installed=True)
+    assert small.rdflib and small.virtuoso_app and small.notes == []
+    missing = baselines(parser().parse_args(["--datasets", "10000"]), virtuoso_installed=False)
+    assert not missing.virtuoso and any("not installed" in n for n in missing.notes)
