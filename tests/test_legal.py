@@ -164,6 +164,24 @@ def test_dataset_not_covered_and_mixed_outcomes(world_api: Api) -> None:
     assert a["conditions"] == [], "no conditions are offered for a share that may not proceed"
 
 
+def test_many_agreements_between_the_parties_are_named_a_few_at_a_time(world_api: Api) -> None:
+    """The engine reads only the agreements that cover the proposal's datasets; when none does, it
+    names the first ten of the parties' others, not all of them."""
+    for i in range(12):
+        put(world_api, "datasets", dataset(f"bulk-{i:02}", "moh"))
+        put(world_api, "agreements", agreement(f"dsa-bulk-{i:02}", "moh", "mto", [f"bulk-{i:02}"]))
+    put(world_api, "datasets", dataset("uncovered", "moh"))
+    a = check(world_api, datasets=["uncovered"], provider="moh", recipient="mto", purpose="program-evaluation",
+              date="2025-06-01")
+    assert codes(a) == {"DATASET_NOT_COVERED"}
+    message = a["reasons"][0]["message"]
+    assert "dsa-bulk-00" in message and "and more" in message and "dsa-bulk-11" not in message
+    covered = check(world_api, datasets=["bulk-07"], provider="moh", recipient="mto", purpose="program-evaluation",
+                    date="2025-06-01")
+    assert {r["agreement"] for r in covered["reasons"] if r.get("agreement")} == {"dsa-bulk-07"}
+    assert "AGREEMENT_IN_FORCE" in codes(covered)
+
+
 def test_open_dataset_beside_a_covered_one_needs_nothing_more(lab: Api) -> None:
     put(lab, "agreements", agreement("mto-share", "mto", "mof", ["mto-internal"], legal_basis=["fippa-42-1-c"]))
     a = check(lab, datasets=["mto-open", "mto-internal"], provider="mto", recipient="mof",

@@ -11,6 +11,8 @@ conditions.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +27,8 @@ from registry.namespaces import AGREEMENT_STATUS, AUTHORITY, DCTERMS, ODRL2, ORG
 from registry.reference import authority as authority_entry
 from registry.reference import purpose_ancestors, purposes
 from registry.resources import Resources
-from registry.store.base import Store
+from registry.store.base import Store, inline_rows
+from registry.store.terms import nt
 
 PERMITTED, CONDITIONAL, NOT_PERMITTED = "permitted", "conditional", "not_permitted"
 
@@ -253,11 +256,13 @@ class LegalEngine:
             ancestors={self.iris.id_of(r["ancestor"]) for r in rows if "ancestor" in r},
         )
 
-    def _agreements(self, provider: str, recipient: str) -> list[AgreementFacts]:
-        rows = self.store.select(self.res.query("agreements-between"), {
-            "provider": self.iris.record("organization", provider),
-            "recipient": self.iris.record("organization", recipient),
-        })
+    def _agreements(self, provider: str, recipient: str, datasets: list[str]) -> list[AgreementFacts]:
+        """The agreements from provider to recipient that cover at least one of `datasets`."""
+        if not datasets:
+            return []
+        parties = [self.iris.record("organization", provider), self.iris.record("organization", recipient)]
+        rows = self.store.select(inline_rows(self.res.query("agreements-between"), ["provider", "recipient", "dataset"],
+                                             [[*parties, self.iris.record("dataset", d)] for d in datasets], nt))
         by: dict[Node, dict[Node, list[Node]]] = {}
         for r in rows:
             by.setdefault(r["agreement"], {}).setdefault(r["p"], []).append(r["o"])
@@ -336,8 +341,10 @@ class LegalEngine:
                                   "open data needs no agreement."))
             return Answer(PERMITTED, reasons, [], [], summary)
 
-        agreements = [a for a in self._agreements(p.provider, p.recipient) if not a.retired]
-        outcomes = [self._dataset_outcome(p, on, provider, recipient, d, agreements) for d in datasets if not d.open]
+        shared = [d for d in datasets if not d.open]
+        agreements = [a for a in self._agreements(p.provider, p.recipient, [d.id for d in shared]) if not a.retired]
+        between = functools.cache(lambda: self._agreement_ids(p.provider, p.recipient))
+        outcomes = [self._dataset_outcome(p, on, provider, recipient, d, agreements, between) for d in shared]
         for o in outcomes:
             reasons += o.reasons
             conditions += o.conditions
@@ -346,22 +353,34 @@ class LegalEngine:
         decision = (CONDITIONAL if conditions else PERMITTED) if ok else NOT_PERMITTED
         return Answer(decision, _unique(reasons), _unique(conditions) if ok else [], _unique(basis), summary)
 
+    def _agreement_ids(self, provider: str, recipient: str) -> list[str]:
+        """The first few (11) ids of the agreements from provider to recipient, not retired."""
+        rows = self.store.select(self.res.query("agreements-between-ids"), {
+            "provider": self.iris.record("organization", provider),
+            "recipient": self.iris.record("organization", recipient),
+        })
+        return [str(r["id"]) for r in rows]
+
     def _dataset_outcome(self, p: ShareProposal, on: dt.date, provider: OrgFacts, recipient: OrgFacts,
-                         d: DatasetFacts, agreements: list[AgreementFacts]) -> _Outcome:
+                         d: DatasetFacts, agreements: list[AgreementFacts],
+                         between: Callable[[], list[str]]) -> _Outcome:
+        """`agreements`: those between the parties that cover a dataset of the proposal; `between`: the
+        first ids of any agreement between them (asked only when none covers `d`)."""
         out = _Outcome()
         parties = f"{provider.name} to {recipient.name}"
-        if not agreements:
-            out.reasons.append(Reason(
-                "NO_AGREEMENT", f"No data-sharing agreement from {parties} is registered, so “{d.title}” "
-                f"({'personal information' if d.effective_pi else 'not open data'}) cannot be shared.",
-                dataset=d.id))
-            return out
         covering = [a for a in agreements if d.id in a.datasets]
         if not covering:
-            names = ", ".join(a.id for a in agreements)
+            ids = between()
+            if not ids:
+                out.reasons.append(Reason(
+                    "NO_AGREEMENT", f"No data-sharing agreement from {parties} is registered, so “{d.title}” "
+                    f"({'personal information' if d.effective_pi else 'not open data'}) cannot be shared.",
+                    dataset=d.id))
+                return out
+            names = ", ".join(ids[:10]) + (" and more" if len(ids) > 10 else "")
             out.reasons.append(Reason(
                 "DATASET_NOT_COVERED", f"Agreements exist from {parties} ({names}), but none of them covers "
-                f"“{d.title}”.", dataset=d.id, agreement=agreements[0].id if len(agreements) == 1 else None))
+                f"“{d.title}”.", dataset=d.id, agreement=ids[0] if len(ids) == 1 else None))
             return out
 
         ancestors = purpose_ancestors(self.res, p.purpose)

@@ -12,7 +12,6 @@ from dataclasses import replace
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
-from rdflib.term import Node
 
 from registry import shacl_sparql
 from registry.errors import Violation
@@ -20,7 +19,7 @@ from registry.resources import Resources
 from registry.shacl_sparql import Check, Compiler
 from registry.store.base import Triple, inline_rows
 from registry.store.oxigraph import OxigraphStore
-from registry.store.terms import to_ox
+from registry.store.terms import nt
 
 #: the graph of the scratch store that holds the reference data
 REFERENCE = "urn:x-registry:validation:reference"
@@ -63,7 +62,7 @@ class ShaclValidator:
         for s, p, o in triples:
             if p == RDF.type and isinstance(s, URIRef) and (str(s) in own or str(s).startswith(nested)):
                 focus.setdefault(str(o), set()).add(s)
-        checks = [replace(c, query=inline_rows(c.query, ["this"], [[n] for n in sorted(nodes)], _nt))
+        checks = [replace(c, query=inline_rows(c.query, ["this"], [[n] for n in sorted(nodes)], nt))
                   for target, nodes in focus.items() for c in self.by_target().get(target, [])]
         graph = f"urn:x-registry:validation:{next(self._serial)}"
         self._scratch.add_to_graph(graph, triples)
@@ -80,6 +79,3 @@ class ShaclValidator:
                 by.setdefault(c.part.target.strip("<>") if c.part else "", []).append(c)
             self._by_target = by
         return self._by_target
-
-def _nt(term: Node) -> str:
-    return str(to_ox(term))

@@ -61,7 +61,7 @@ from registry.model.common import Iris
 from registry.namespaces import PROV, REG
 from registry.store.base import Row, Store, Triple, inline_bindings
 from registry.store.oxigraph import OxigraphStore
-from registry.store.terms import from_ox, to_ox
+from registry.store.terms import from_ox, nt, to_ox
 
 #: reference graphs anyone may query (the shapes are left out: they describe validation, not data)
 PUBLIC_REFERENCE = ("ontology", "authorities", "vocabularies")
@@ -135,7 +135,7 @@ class GraphView:
 
     def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> list[Row]:
         """A SELECT over the union of the view's graphs (services that must read only public data)."""
-        res = self.store().query(inline_bindings(query, bindings, lambda t: str(to_ox(t))),
+        res = self.store().query(inline_bindings(query, bindings, nt),
                                  use_default_graph_as_union=True)
         names = [v.value for v in res.variables]  # type: ignore[union-attr]
         rows: list[Row] = []

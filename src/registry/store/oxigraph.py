@@ -13,10 +13,7 @@ from rdflib.term import Node
 
 from registry.store.base import SLICE_BYTES, BadQuads, Row, Triple, bad_quads, inline_bindings, nquads_slices, quads_in
 from registry.store.terms import from_ox, to_ox
-
-
-def _nt(term: Node) -> str:
-    return str(to_ox(term))
+from registry.store.terms import nt as _nt
 
 
 class OxigraphStore:

@@ -21,6 +21,12 @@ def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     raise TypeError(f"cannot store term {term!r}")
 
 
+def nt(term: Node) -> str:
+    """A term in N-Triples syntax, as a query binds it (to_ox refuses what is not valid RDF). For an IRI
+    this is the same for every backend; literals bound for a remote store go through its codec."""
+    return str(to_ox(term))
+
+
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANG = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
