@@ -48,6 +48,7 @@ import httpx
 from bench import virtuoso, workloads
 from bench.child import BASELINE_SPARQL
 from bench.measure import Latencies, Run, python, registry_cli, run_child
+from bench.report import number
 from bench.servers import Server
 from bench.servers import start as start_server
 from bench.virtuoso import VirtuosoServer
@@ -118,18 +119,6 @@ def _round(v: float | None) -> float | None:
     return round(v, 3) if abs(v) < 1000 else round(v, 1)
 
 
-def _fmt(v: float | None) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "-"
-    if abs(v) >= 1000:
-        return f"{v:,.0f}"
-    if abs(v) >= 100:
-        return f"{v:.0f}"
-    if abs(v) >= 10:
-        return f"{v:.1f}"
-    return f"{v:.2f}"
-
-
 HEADER = (f"{'figure':<46} {'unit':<10} {'ours':>12} {'rdflib':>12} {'ratio':>8} {'virtuoso':>12} {'ratio':>8}"
           "  note")
 
@@ -139,8 +128,8 @@ def _x(ratio: float | None) -> str:
 
 
 def _row(f: Figure) -> str:
-    return (f"{f.name:<46} {f.unit:<10} {_fmt(f.ours):>12} {_fmt(f.baseline):>12} {_x(f.ratio):>8} "
-            f"{_fmt(f.virtuoso):>12} {_x(f.virtuoso_ratio):>8}  {f.note}")
+    return (f"{f.name:<46} {f.unit:<10} {number(f.ours):>12} {number(f.baseline):>12} {_x(f.ratio):>8} "
+            f"{number(f.virtuoso):>12} {_x(f.virtuoso_ratio):>8}  {f.note}")
 
 
 def machine() -> dict[str, Any]:

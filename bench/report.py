@@ -6,23 +6,27 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
 
 
-def _v(x: Any) -> str:
-    if x is None:
+def number(v: float | None) -> str:
+    """A figure with the digits that matter: 12,345 / 123 / 12.3 / 1.23; "-" for none."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
         return "-"
-    if isinstance(x, float):
-        if abs(x) >= 1000:
-            return f"{x:,.0f}"
-        if abs(x) >= 100:
-            return f"{x:.0f}"
-        if abs(x) >= 10:
-            return f"{x:.1f}"
-        return f"{x:.2f}"
-    return str(x)
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    if abs(v) >= 100:
+        return f"{v:.0f}"
+    if abs(v) >= 10:
+        return f"{v:.1f}"
+    return f"{v:.2f}"
+
+
+def _v(x: Any) -> str:
+    return number(x) if x is None or isinstance(x, float) else str(x)
 
 
 def _x(ratio: float | None) -> str:
