@@ -112,19 +112,16 @@ class CatalogIndex:
         self.db.execute("DELETE FROM records WHERE rowid = ?", (rowid,))
 
     def _put(self, kind: RecordKind, record: dict[str, Any]) -> None:
-        rid = record["id"]
-        self._remove(kind.name, rid)
-        retired = 1 if record.get("retired") else 0
-        cur = self.db.execute("INSERT INTO records (kind, id, retired) VALUES (?, ?, ?)", (kind.name, rid, retired))
-        rowid = cur.lastrowid
-        facets = _facet_values(kind, record)
-        self.db.executemany("INSERT INTO facets (kind, facet, value, rid) VALUES (?, ?, ?, ?)",
-                            [(kind.name, f, v, rowid) for f, v in facets])
-        self.db.execute("INSERT INTO text (rowid, body) VALUES (?, ?)", (rowid, _text(record)))
-        if not retired:
-            for f, v in [*facets, ("", "")]:
-                self.db.execute("INSERT INTO counts (kind, facet, value, n) VALUES (?, ?, ?, 1) "
-                                "ON CONFLICT (kind, facet, value) DO UPDATE SET n = n + 1", (kind.name, f, v))
+        self._remove(kind.name, record["id"])
+        rowid = self.db.execute("SELECT COALESCE(MAX(rowid), 0) + 1 FROM records").fetchone()[0]
+        counts: Counter[tuple[str, str, str]] = Counter()
+        self._insert(kind, [(rowid, record)], counts)
+        self._add_counts(counts)
+
+    def _add_counts(self, counts: Counter[tuple[str, str, str]]) -> None:
+        self.db.executemany("INSERT INTO counts (kind, facet, value, n) VALUES (?, ?, ?, ?) "
+                            "ON CONFLICT (kind, facet, value) DO UPDATE SET n = n + excluded.n",
+                            [(*key, n) for key, n in counts.items()])
 
     def upsert(self, kind: RecordKind, rid: str, seq: int | None = None) -> None:
         """Index the record as the store holds it now (public fields only)."""
@@ -167,8 +164,7 @@ class CatalogIndex:
                             self._insert(kind, batch, counts)
                             batch = []
                     self._insert(kind, batch, counts)
-                self.db.executemany("INSERT INTO counts (kind, facet, value, n) VALUES (?, ?, ?, ?)",
-                                    [(*key, n) for key, n in counts.items()])
+                self._add_counts(counts)
                 self._set_applied(seq)
                 self.db.execute("COMMIT")
             except BaseException:
@@ -177,7 +173,7 @@ class CatalogIndex:
 
     def _insert(self, kind: RecordKind, batch: list[tuple[int, dict[str, Any]]],
                 counts: Counter[tuple[str, str, str]]) -> None:
-        """New rows for records not in the index yet (a rebuild), adding their facets to `counts`."""
+        """New rows for records not in the index (at the rowids given), adding their facets to `counts`."""
         records, facets, texts = [], [], []
         for rowid, record in batch:
             retired = 1 if record.get("retired") else 0
