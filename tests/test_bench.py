@@ -66,7 +66,7 @@ def test_runner_prints_every_figure_at_a_tiny_size(run: tuple[subprocess.Complet
     assert "SPARQL:" in proc.stdout  # says how our side of the SPARQL figure was measured
     names = [f["name"] for f in data["figures"]]
     assert names == list(FIGURES)
-    for column in ("ours", "baseline"):  # "baseline" is rdflib's column (rdflib-endpoint is in the bench extra)
+    for column in ("ours", "baseline"):  # "baseline" is rdflib's column (rdflib-endpoint is in the test extra)
         got = {f["name"]: f[column] for f in data["figures"] if f["name"] not in NOISY}
         assert all(v is not None and v > 0 for v in got.values()), (column, got, proc.stdout[-3000:])
     assert data["meta"]["synth"]["datasets"] == 200
