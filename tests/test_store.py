@@ -246,3 +246,19 @@ class TestDiskStore(StoreContract):
             assert set(again.graph(G1)) == {(A, P, TRICKY), (A, Q, B)}
         finally:
             again.close()
+
+
+@pytest.mark.parametrize(("text", "statements"), [
+    ('<http://e.org/a#x> <http://e.org/p> "#not a comment" <http://e.org/g> .\n' * 3, 3),
+    ('<http://e.org/a> <http://e.org/p> "no final line end" <http://e.org/g> .', 1),
+    ("# a comment\n" + '<http://e.org/a> <http://e.org/p> "x" <http://e.org/g> .\n' * 2, 2),
+    ('<http://e.org/a> <http://e.org/p> "x" <http://e.org/g> .\n\n   \n\t# indented comment\n' * 2, 2),
+    ('<http://e.org/a> <http://e.org/p> "x" <http://e.org/g> .\r\n\r\n' * 2, 2),
+    ('  <http://e.org/a> <http://e.org/p> "led by spaces" <http://e.org/g> .\n' * 2, 2),
+    ("", 0),
+    ("\n", 0),
+])
+def test_statements_in_a_slice_are_counted_alike_with_or_without_blank_lines(text: str, statements: int) -> None:
+    from registry.store.base import quads_in
+
+    assert quads_in(text.encode()) == statements
