@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import Api, world
-from registry.catalog_index import CatalogIndex
+from registry.catalog_index import CatalogIndex, text_table
+from registry.model import KINDS
 from registry.service import Registry
 
 
@@ -20,7 +21,8 @@ def index_state(index: CatalogIndex) -> dict[str, Any]:
         "facets": sorted((kind, facet, value, key[rid]) for kind, facet, value, rid in db.execute(
             "SELECT kind, facet, value, rid FROM facets")),
         "counts": sorted(row for row in db.execute("SELECT kind, facet, value, n FROM counts") if row[3] != 0),
-        "text": sorted((key[rowid], body) for rowid, body in db.execute("SELECT rowid, body FROM text")),
+        "text": sorted((key[rowid], title, body, tags) for kind in KINDS for rowid, title, body, tags in db.execute(
+            f"SELECT rowid, title, body, tags FROM {text_table(kind)}")),  # noqa: S608
     }
 
 
@@ -45,7 +47,7 @@ def test_the_index_kept_in_step_equals_one_rebuilt_from_the_store(api: Api) -> N
     registry.index.sync()
     kept = index_state(registry.index)
     assert ("dataset", world()["datasets"][1]["id"], 1) in kept["records"], "the retired dataset is kept, retired"
-    assert any("A new title" in body for _key, body in kept["text"])
+    assert any(title == "A new title" for _key, title, _body, _tags in kept["text"])
     registry.index.rebuild()
     assert index_state(registry.index) == kept
 
@@ -58,3 +60,96 @@ def test_a_search_after_a_rebuild_finds_what_it_found_before(api: Api) -> None:
     assert api.client.get("/datasets", params={"q": "new title"}).json() == before
     assert before["total"] == 1
     assert api.client.get("/stats").json() == stats
+
+
+def post_surveys(api: Api) -> list[str]:
+    """The casebook world, then nine datasets matching "survey" (ids in the reverse order of writing):
+    three in the title, six only in the description or keywords, written in the order returned."""
+    admin = api.auth()
+    data = world()
+    for collection in ("organizations", "datasets", "agreements"):
+        for item in data[collection]:
+            assert api.client.post(f"/{collection}", json=item, headers=admin).status_code == 201
+    assert api.client.get("/datasets", params={"q": "survey"}).json()["total"] == 0  # the index is built
+    written = []
+    for i in range(9):
+        in_title = i % 3 == 1
+        body = dict(data["datasets"][2], id=f"survey-{chr(ord('z') - i)}", derived_from=[],
+                    title=f"Household survey {i}" if in_title else f"Household panel {i}",
+                    description="Answers to a yearly questionnaire." if in_title else "Answers to a yearly survey.",
+                    keywords=["survey"] if i == 5 else ["households"])
+        assert api.client.post("/datasets", json=body, headers=admin).status_code == 201
+        written.append(body["id"])
+    return written
+
+
+def search_ids(api: Api, q: str, limit: int = 100, offset: int = 0, **filters: str) -> tuple[list[str], int]:
+    body = api.client.get("/datasets", params={"q": q, "limit": limit, "offset": offset, **filters}).json()
+    return [item["id"] for item in body["items"]], body["total"]
+
+
+def test_a_search_ranks_every_match_by_relevance_up_to_the_limit(api: Api) -> None:
+    written = post_surveys(api)
+    ids, total = search_ids(api, "survey")
+    assert total == 9 and sorted(ids) == sorted(written)
+    assert set(ids[:3]) == {"survey-y", "survey-v", "survey-s"}, "title matches weigh more"
+    assert ids[3] == "survey-u", "a second match (in the keywords) comes next"
+
+
+def test_above_the_limit_the_most_recent_matches_are_ranked_then_the_rest_follow_newest_first(api: Api) -> None:
+    written = post_surveys(api)
+    api.registry.index.rank_limit = 4
+    ids, total = search_ids(api, "survey")
+    assert total == 9 and sorted(ids) == sorted(written)
+    # the four written last: survey-s has the title match, survey-u two matches, then the newest first
+    assert ids[:4] == ["survey-s", "survey-u", "survey-r", "survey-t"]
+    assert ids[4:] == written[:-4][::-1]
+    pages = [search_ids(api, "survey", limit=2, offset=o) for o in range(0, 10, 2)]
+    assert [i for page, _total in pages for i in page] == ids, "pages put together give the same order"
+    assert {t for _page, t in pages} == {9}
+    api.registry.index.rank_limit = 0
+    assert search_ids(api, "survey")[0] == written[::-1]
+    api.registry.index.rebuild()  # numbers the records in id order: the highest ids count as the newest
+    assert search_ids(api, "survey")[0] == sorted(written, reverse=True)
+
+
+def test_a_search_filters_by_tags_of_the_same_match_and_counts_exactly(api: Api) -> None:
+    written = post_surveys(api)
+    admin = api.auth()
+    assert api.client.delete("/datasets/survey-v", headers=admin).status_code == 204
+    ids, total = search_ids(api, "survey")
+    assert total == 8 and "survey-v" not in ids
+    body = api.client.get("/datasets", params={"q": "survey", "include_retired": "true", "limit": 100}).json()
+    assert body["total"] == 9 and "survey-v" in [i["id"] for i in body["items"]]
+    assert search_ids(api, "survey", publisher="mcu")[1] == 8
+    assert search_ids(api, "survey", publisher="mto") == ([], 0)
+    assert search_ids(api, "household survey", keyword="survey") == (["survey-u"], 1)
+    assert search_ids(api, "surv hous")[1] == 8, "every word, as a prefix"
+    assert search_ids(api, "survey", access="non-public", sensitivity="medium")[1] == 8
+    assert set(search_ids(api, "loans")[0]) == {"osap-loans"}, "tags are not words: 'loans' is a keyword here"
+    assert written
+
+
+def test_an_index_file_of_an_older_version_is_emptied_and_rebuilt(tmp_path: Any) -> None:
+    import sqlite3
+
+    path = tmp_path / "registry.index.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript("CREATE TABLE records (rowid INTEGER PRIMARY KEY, kind TEXT, id TEXT);"
+                      "CREATE VIRTUAL TABLE text USING fts5(body); INSERT INTO text (body) VALUES ('stale');"
+                      "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                      "INSERT INTO meta VALUES ('seq', '7');")
+    old.commit()
+    old.close()
+    index = CatalogIndex(path, records=None, audit=None)  # type: ignore[arg-type]
+    try:
+        names = {n for (n,) in index.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert "text" not in names and {text_table(k) for k in KINDS} <= names
+        assert index.applied() == -1, "what was applied is forgotten: the next read rebuilds"
+        assert index.db.execute("PRAGMA user_version").fetchone()[0] > 0
+    finally:
+        index.close()
+    again = CatalogIndex(path, records=None, audit=None)  # type: ignore[arg-type]
+    again._set_applied(3)
+    again.close()
+    assert CatalogIndex(path, records=None, audit=None).applied() == 3, "the same version is kept"  # type: ignore[arg-type]

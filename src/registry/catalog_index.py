@@ -26,7 +26,11 @@ from registry.namespaces import RDF, REG
 
 #: filter name -> field of the record's JSON, where they differ
 FIELD_OF = {"keyword": "keywords", "dataset": "datasets", "purpose": "purposes"}
-TEXT_FIELDS = ("title", "name", "description", "keywords")
+TITLE_FIELDS = ("title", "name")
+BODY_FIELDS = ("description", "keywords")
+
+#: bumped when the tables change: an index file of another version is dropped and rebuilt
+VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -41,14 +45,40 @@ CREATE INDEX IF NOT EXISTS facets_record ON facets (rid);
 CREATE TABLE IF NOT EXISTS counts (
   kind TEXT NOT NULL, facet TEXT NOT NULL, value TEXT NOT NULL, n INTEGER NOT NULL,
   PRIMARY KEY (kind, facet, value));
-CREATE VIRTUAL TABLE IF NOT EXISTS text USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');
 """
 
+#: one full-text table per kind (a search never has to leave other kinds out), rowid = records.rowid:
+#: the title (or name), the rest of the text, and tags (one token per facet value, and "retired") that
+#: let the match itself filter, so its count is the exact total without a join
+TEXT_TABLE = ("CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5(title, body, tags, "
+              "tokenize = 'unicode61 remove_diacritics 2')")
+#: bm25 weights of title, body and tags
+WEIGHTS = "3.0, 1.0, 0.0"
+RETIRED = "retired"
 
-def _fts_query(q: str) -> str:
-    """A user's words as an FTS5 query: every word must match (as a prefix), no operators."""
+
+def text_table(kind: str) -> str:
+    return "text_" + "".join(ch for ch in kind if ch.isalnum())
+
+
+def _tag(facet: str, value: str) -> str:
+    """A facet value as one token of the tags column (hex: no tokenizer splits it)."""
+    return "f" + f"{facet}={value}".encode().hex()
+
+
+def _fts_query(q: str, filters: dict[str, str], include_retired: bool) -> str:
+    """A user's words as an FTS5 query: every word must match the title or body (as a prefix), no
+    operators; each filter and the leaving out of retired records are tags."""
     words = ["".join(ch for ch in w if ch.isalnum()) for w in q.split()]
-    return " ".join(f'"{w}"*' for w in words if w)
+    words = [f'"{w}"*' for w in words if w]
+    if not words:
+        return ""
+    match = "{title body} : (" + " ".join(words) + ")"
+    for name, value in sorted(filters.items()):
+        match += f" AND {{tags}} : {_tag(name, value)}"
+    if not include_retired:
+        match += f" NOT {{tags}} : {RETIRED}"
+    return match
 
 
 def _facet_values(kind: RecordKind, record: dict[str, Any]) -> list[tuple[str, str]]:
@@ -61,9 +91,9 @@ def _facet_values(kind: RecordKind, record: dict[str, Any]) -> list[tuple[str, s
     return out
 
 
-def _text(record: dict[str, Any]) -> str:
+def _words(record: dict[str, Any], fields: tuple[str, ...]) -> str:
     parts = []
-    for f in TEXT_FIELDS:
+    for f in fields:
         v = record.get(f)
         parts += [str(x) for x in v] if isinstance(v, list) else [str(v)] if v else []
     return "\n".join(parts)
@@ -72,21 +102,45 @@ def _text(record: dict[str, Any]) -> str:
 def _read_predicates(kind: RecordKind) -> set[URIRef]:
     """The predicates of a record the index reads: its type, and those of its facets, its text and
     its retirement."""
-    wanted = set(TEXT_FIELDS) | {FIELD_OF.get(name, name) for name in kind.filters}
+    wanted = {*TITLE_FIELDS, *BODY_FIELDS} | {FIELD_OF.get(name, name) for name in kind.filters}
     return ({p for p, f in kind.fields.items() if f in wanted} | {p for p, _ns in kind.filters.values()}
             | {REG.retired, RDF.type})
 
 
 class CatalogIndex:
-    def __init__(self, path: Path | None, records: Any, audit: AuditLog) -> None:
+    def __init__(self, path: Path | None, records: Any, audit: AuditLog, rank_limit: int = 5000) -> None:
         self.path = path
+        self.rank_limit = max(0, rank_limit)
         self.records = records
         self.audit = audit
         self._lock = threading.RLock()
         self.db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        self._create()
+
+    def _create(self) -> None:
+        """The tables, in this version: an index file of another version is emptied first (the next
+        read rebuilds it from the store)."""
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                if self.db.execute("PRAGMA user_version").fetchone()[0] != VERSION:
+                    tables = self.db.execute("SELECT name, sql LIKE 'CREATE VIRTUAL TABLE%' FROM sqlite_master "
+                                             "WHERE type = 'table' ORDER BY 2 DESC").fetchall()
+                    for name, _virtual in tables:  # virtual tables first: they drop their own shadow tables
+                        if self.db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone():
+                            self.db.execute(f'DROP TABLE "{name}"')
+                    self.db.execute(f"PRAGMA user_version = {VERSION}")
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                for kind in KINDS:
+                    self.db.execute(TEXT_TABLE.format(table=text_table(kind)))
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
 
     # ---------------------------------------------------------------- state
     def applied(self) -> int:
@@ -108,7 +162,7 @@ class CatalogIndex:
                                 (kind, facet, value))
             self.db.execute("UPDATE counts SET n = n - 1 WHERE kind = ? AND facet = '' AND value = ''", (kind,))
         self.db.execute("DELETE FROM facets WHERE rid = ?", (rowid,))
-        self.db.execute("DELETE FROM text WHERE rowid = ?", (rowid,))
+        self.db.execute(f"DELETE FROM {text_table(kind)} WHERE rowid = ?", (rowid,))  # noqa: S608
         self.db.execute("DELETE FROM records WHERE rowid = ?", (rowid,))
 
     def _put(self, kind: RecordKind, record: dict[str, Any]) -> None:
@@ -150,8 +204,8 @@ class CatalogIndex:
         with self._lock:
             self.db.execute("BEGIN")
             try:
-                for table in ("records", "facets", "counts", "text"):
-                    self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+                for table in ("records", "facets", "counts", *map(text_table, KINDS)):
+                    self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - our own table names
                 seq = self.audit.head().seq
                 counts: Counter[tuple[str, str, str]] = Counter()
                 rowid = 0
@@ -180,12 +234,14 @@ class CatalogIndex:
             records.append((rowid, kind.name, record["id"], retired))
             values = _facet_values(kind, record)
             facets += [(kind.name, f, v, rowid) for f, v in values]
-            texts.append((rowid, _text(record)))
+            tags = [_tag(f, v) for f, v in values] + [RETIRED] * retired
+            texts.append((rowid, _words(record, TITLE_FIELDS), _words(record, BODY_FIELDS), " ".join(tags)))
             if not retired:
                 counts.update((kind.name, f, v) for f, v in [*values, ("", "")])
         self.db.executemany("INSERT INTO records (rowid, kind, id, retired) VALUES (?, ?, ?, ?)", records)
         self.db.executemany("INSERT INTO facets (kind, facet, value, rid) VALUES (?, ?, ?, ?)", facets)
-        self.db.executemany("INSERT INTO text (rowid, body) VALUES (?, ?)", texts)
+        self.db.executemany(f"INSERT INTO {text_table(kind.name)} (rowid, title, body, tags) "  # noqa: S608
+                            "VALUES (?, ?, ?, ?)", texts)
 
     def sync(self) -> None:
         """Apply the audit entries newer than the last one applied (or rebuild on first use)."""
@@ -212,18 +268,11 @@ class CatalogIndex:
                include_retired: bool) -> tuple[list[str], int]:
         """(ids of one page in id order, or by relevance when searching; the exact total)."""
         self.sync()
-        # The plans start from the most selective table (SQLite's CROSS JOIN keeps the order written):
-        # the full-text match when searching, else the facet index of the first filter, else the records.
-        sources, where, params = [], ["r.kind = ?"], [kind.name]
-        order = "r.id"
         if q:
-            match = _fts_query(q)
-            if not match:
-                return [], 0
-            sources.append("text")
-            where.append("text MATCH ?")
-            params.append(match)
-            order = "bm25(text), r.id"
+            return self._text_search(kind, filters, q, limit, offset, include_retired)
+        # The plan starts from the facet index of the first filter, else from the records (SQLite's
+        # CROSS JOIN keeps the order written).
+        sources, where, params = [], ["r.kind = ?"], [kind.name]
         items = sorted(filters.items())
         for i, (name, value) in enumerate(items):
             sources.append(f"facets f{i}")
@@ -231,19 +280,51 @@ class CatalogIndex:
             params += [kind.name, name, value]
         if not include_retired:
             where.append("r.retired = 0")
-        if q:
-            where.append("text.rowid = r.rowid")
         sql = f"FROM {' CROSS JOIN '.join([*sources, 'records r'])} WHERE {' AND '.join(where)}"  # noqa: S608
         with self._lock:
-            if not q and not items and not include_retired:  # the live total is kept on write
+            if not items and not include_retired:  # the live total is kept on write
                 row = self.db.execute("SELECT n FROM counts WHERE kind = ? AND facet = '' AND value = ''",
                                       (kind.name,)).fetchone()
                 total = row[0] if row else 0
             else:
                 total = self.db.execute(f"SELECT COUNT(*) {sql}", params).fetchone()[0]
-            rows = self.db.execute(f"SELECT r.id {sql} ORDER BY {order} LIMIT ? OFFSET ?",
+            rows = self.db.execute(f"SELECT r.id {sql} ORDER BY r.id LIMIT ? OFFSET ?",
                                    [*params, limit, offset]).fetchall()
         return [r[0] for r in rows], int(total)
+
+    def _text_search(self, kind: RecordKind, filters: dict[str, str], q: str, limit: int, offset: int,
+                     include_retired: bool) -> tuple[list[str], int]:
+        """Matches in order of relevance (bm25, a title match weighing three times one elsewhere) when there are at
+        most `rank_limit` of them; above that, the `rank_limit` most recently written matches by
+        relevance, then the others, most recent first. FTS5 scores every match it ranks (about 1 µs
+        each), so ranking hundreds of thousands would take a second; counting them, and reading them
+        in rowid order, stream through the index. The total is always exact."""
+        match = _fts_query(q, filters, include_retired)
+        if not match:
+            return [], 0
+        t = text_table(kind.name)
+        with self._lock:
+            total = self.db.execute(f"SELECT count(*) FROM {t} WHERE {t} MATCH ?", (match,)).fetchone()[0]  # noqa: S608
+            ranked = min(total, self.rank_limit)
+            rowids: list[int] = []
+            if offset < ranked:
+                newest = "" if total <= ranked else " ORDER BY rowid DESC LIMIT ?"
+                rowids = [r for (r,) in self.db.execute(
+                    f"SELECT rowid FROM (SELECT rowid, bm25({t}, {WEIGHTS}) AS score FROM {t} "  # noqa: S608
+                    f"WHERE {t} MATCH ?{newest}) ORDER BY score, rowid DESC LIMIT ? OFFSET ?",
+                    [match, *([ranked] if newest else []), min(limit, ranked - offset), offset])]
+            if len(rowids) < limit and total > ranked:  # the rest, most recent first
+                below = ""
+                if ranked:
+                    (last,) = self.db.execute(f"SELECT rowid FROM {t} WHERE {t} MATCH ? "  # noqa: S608
+                                              "ORDER BY rowid DESC LIMIT 1 OFFSET ?", (match, ranked - 1)).fetchone()
+                    below = f" AND rowid < {int(last)}"
+                rowids += [r for (r,) in self.db.execute(
+                    f"SELECT rowid FROM {t} WHERE {t} MATCH ?{below} ORDER BY rowid DESC LIMIT ? OFFSET ?",  # noqa: S608
+                    (match, limit - len(rowids), max(0, offset - ranked)))]
+            ids = dict(self.db.execute(f"SELECT rowid, id FROM records WHERE rowid IN ({','.join('?' * len(rowids))})",  # noqa: S608
+                                       rowids).fetchall()) if rowids else {}
+        return [ids[r] for r in rowids], int(total)
 
     def counts(self) -> dict[str, Any]:
         """Records per kind, and per value of each facet (live records only)."""

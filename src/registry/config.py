@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     #: the largest page a list may ask for
     max_page_size: int = 500
+    #: text search: up to this many matches are ordered by relevance (all of them when there are no
+    #: more; above, the most recently written this many first, then the rest, most recent first)
+    search_rank_limit: int = 5000
     #: requests a minute per token (or per client address for anonymous callers); 0 turns the limit off
     rate_per_minute: int = 3000
     #: directory of the repository's reference files (ontology/, shapes/, sparql/); found automatically

@@ -62,7 +62,8 @@ def open_registry(settings: Settings | None = None) -> Registry:
     audit_log = AuditLog(store, iris, res)
     lineage = LineageIndex(store, iris, res, audit_log)
     records = Records(store, iris, res, validator, audit_log, lineage)
-    records.index = index = CatalogIndex(settings.index_path(), records, audit_log)  # synced on first use
+    records.index = index = CatalogIndex(settings.index_path(), records, audit_log,
+                                                settings.search_rank_limit)  # synced on first use
     return Registry(
         settings=settings,
         store=store,
