@@ -121,26 +121,29 @@ class Records:
         return g
 
     def get(self, kind: RecordKind, rid: str, *, full: bool | Callable[[str], bool]) -> dict[str, Any]:
-        """One record as JSON; `full` (or `full(rid)`, see `sees_restricted`) adds its restricted fields."""
-        return self.read(kind, rid, full=full)[0]
+        """One record as JSON; `full` (or `full(rid)`, see `sees_restricted`) adds its restricted fields.
+        Without them, and without an ETag, the restricted graph is not read."""
+        return self.read(kind, rid, full=full, etag=False)[0]
 
-    def read(self, kind: RecordKind, rid: str, *, full: bool | Callable[[str], bool]) -> tuple[dict[str, Any], str]:
-        """One record as JSON and its ETag (the hash of its whole state), from one read of the store."""
+    def read(self, kind: RecordKind, rid: str, *, full: bool | Callable[[str], bool],
+             etag: bool = True) -> tuple[dict[str, Any], str]:
+        """One record as JSON and its ETag (the hash of its whole state; "" unless `etag`), from one
+        read of the store."""
         if callable(full):
             full = full(rid)
         pub, res = self.iris.graphs(kind.name, rid)
         public = self.store.graph(pub) if SLUG_RE.match(rid) else []
         if not public:
             raise NotFound(f"no {kind.name} {rid!r}", kind=kind.name, id=rid)
-        restricted = self.store.graph(res)
-        etag = audit.state_hash(public + restricted)
+        restricted = self.store.graph(res) if full or etag else []
+        tag = audit.state_hash(public + restricted) if etag else ""
         triples = Triples(public + restricted if full else public)
         out = kind.from_rdf(triples, self.iris.record(kind.name, rid), self.iris)  # type: ignore[arg-type]
         if full and kind.name == "dataset":
             effective, path = self.lineage.effective_pi(rid)
             out["effective_personal_information"] = effective
             out["personal_information_path"] = path
-        return out, etag
+        return out, tag
 
     def list(
         self,
@@ -161,12 +164,17 @@ class Records:
                                value=value[:200])
         ids, total = self.index.search(kind, filters=dict(filters or {}), q=q, limit=limit, offset=offset,
                                        include_retired=include_retired)
-        items = [self.get(kind, rid, full=full) for rid in ids if self.exists(kind, rid)]
+        items = []
+        for rid in ids:
+            try:
+                items.append(self.get(kind, rid, full=full))
+            except NotFound:  # removed since the index answered
+                continue
         return Page(items=items, total=total, limit=limit, offset=offset)
 
     def all_ids(self, kind: RecordKind) -> list[str]:
-        """The id of every record of a kind (for rebuilding the catalogue index)."""
-        return [str(r["id"]) for r in self.store.select(self.res.query("records-ids"), {"type": kind.rdf_type})]
+        """The id of every record of a kind, in id order (for rebuilding the catalogue index)."""
+        return sorted(str(r["id"]) for r in self.store.select(self.res.query("records-ids"), {"type": kind.rdf_type}))
 
     def public_records(self, kind: RecordKind, predicates: Iterable[URIRef]) -> Iterator[dict[str, Any]]:
         """Every record of a kind as anyone may see it, reading only `predicates` of its public graph,
