@@ -1,8 +1,9 @@
 """The catalogue index: SQLite (FTS5) beside the store, for lists, text search and counts at scale.
 
-It holds the public fields of every record (never restricted ones, so a search can reveal nothing an
-anonymous caller may not see): one row per record, its facets (publisher, access, keywords,
-agreement parties, ...) and a full-text index of titles, descriptions, names and keywords. Counts
+It holds the public form of every record (the JSON anyone may read, never restricted fields, so a
+search can reveal nothing an anonymous caller may not see, and a list page needs no read of the
+store): one row per record, its facets (publisher, access, keywords, agreement parties, ...) and a
+full-text index of titles, descriptions, names and keywords. Counts
 per facet value are kept up to date on every write, in the same SQLite transaction, never scanned.
 
 It follows the store through the audit log: it remembers the last audit sequence number it has
@@ -12,17 +13,15 @@ replica, or before a crash). A bulk load, which writes no audit entries, rebuild
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from rdflib import URIRef
-
 from registry.audit import AuditLog
 from registry.model import KINDS, RecordKind
-from registry.namespaces import RDF, REG
 
 #: filter name -> field of the record's JSON, where they differ
 FIELD_OF = {"keyword": "keywords", "dataset": "datasets", "purpose": "purposes"}
@@ -30,13 +29,13 @@ TITLE_FIELDS = ("title", "name")
 BODY_FIELDS = ("description", "keywords")
 
 #: bumped when the tables change: an index file of another version is dropped and rebuilt
-VERSION = 2
+VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS records (
   rowid INTEGER PRIMARY KEY,
-  kind TEXT NOT NULL, id TEXT NOT NULL, retired INTEGER NOT NULL DEFAULT 0,
+  kind TEXT NOT NULL, id TEXT NOT NULL, retired INTEGER NOT NULL DEFAULT 0, doc TEXT NOT NULL,
   UNIQUE (kind, id));
 CREATE TABLE IF NOT EXISTS facets (
   kind TEXT NOT NULL, facet TEXT NOT NULL, value TEXT NOT NULL, rid INTEGER NOT NULL);
@@ -97,14 +96,6 @@ def _words(record: dict[str, Any], fields: tuple[str, ...]) -> str:
         v = record.get(f)
         parts += [str(x) for x in v] if isinstance(v, list) else [str(v)] if v else []
     return "\n".join(parts)
-
-
-def _read_predicates(kind: RecordKind) -> set[URIRef]:
-    """The predicates of a record the index reads: its type, and those of its facets, its text and
-    its retirement."""
-    wanted = {*TITLE_FIELDS, *BODY_FIELDS} | {FIELD_OF.get(name, name) for name in kind.filters}
-    return ({p for p, f in kind.fields.items() if f in wanted} | {p for p, _ns in kind.filters.values()}
-            | {REG.retired, RDF.type})
 
 
 class CatalogIndex:
@@ -211,7 +202,7 @@ class CatalogIndex:
                 rowid = 0
                 for kind in KINDS.values():
                     batch: list[tuple[int, dict[str, Any]]] = []
-                    for record in self.records.public_records(kind, _read_predicates(kind)):
+                    for record in self.records.public_records(kind):
                         rowid += 1
                         batch.append((rowid, record))
                         if len(batch) >= 5000:
@@ -231,14 +222,14 @@ class CatalogIndex:
         records, facets, texts = [], [], []
         for rowid, record in batch:
             retired = 1 if record.get("retired") else 0
-            records.append((rowid, kind.name, record["id"], retired))
+            records.append((rowid, kind.name, record["id"], retired, json.dumps(record, separators=(",", ":"))))
             values = _facet_values(kind, record)
             facets += [(kind.name, f, v, rowid) for f, v in values]
             tags = [_tag(f, v) for f, v in values] + [RETIRED] * retired
             texts.append((rowid, _words(record, TITLE_FIELDS), _words(record, BODY_FIELDS), " ".join(tags)))
             if not retired:
                 counts.update((kind.name, f, v) for f, v in [*values, ("", "")])
-        self.db.executemany("INSERT INTO records (rowid, kind, id, retired) VALUES (?, ?, ?, ?)", records)
+        self.db.executemany("INSERT INTO records (rowid, kind, id, retired, doc) VALUES (?, ?, ?, ?, ?)", records)
         self.db.executemany("INSERT INTO facets (kind, facet, value, rid) VALUES (?, ?, ?, ?)", facets)
         self.db.executemany(f"INSERT INTO {text_table(kind.name)} (rowid, title, body, tags) "  # noqa: S608
                             "VALUES (?, ?, ?, ?)", texts)
@@ -265,8 +256,9 @@ class CatalogIndex:
 
     # ------------------------------------------------------------- reading
     def search(self, kind: RecordKind, *, filters: dict[str, str], q: str | None, limit: int, offset: int,
-               include_retired: bool) -> tuple[list[str], int]:
-        """(ids of one page in id order, or by relevance when searching; the exact total)."""
+               include_retired: bool) -> tuple[list[tuple[str, dict[str, Any]]], int]:
+        """(the id and public form of each record of one page, in id order, or by relevance when
+        searching; the exact total)."""
         self.sync()
         if q:
             return self._text_search(kind, filters, q, limit, offset, include_retired)
@@ -288,12 +280,12 @@ class CatalogIndex:
                 total = row[0] if row else 0
             else:
                 total = self.db.execute(f"SELECT COUNT(*) {sql}", params).fetchone()[0]
-            rows = self.db.execute(f"SELECT r.id {sql} ORDER BY r.id LIMIT ? OFFSET ?",
+            rows = self.db.execute(f"SELECT r.id, r.doc {sql} ORDER BY r.id LIMIT ? OFFSET ?",
                                    [*params, limit, offset]).fetchall()
-        return [r[0] for r in rows], int(total)
+        return [(rid, json.loads(doc)) for rid, doc in rows], int(total)
 
     def _text_search(self, kind: RecordKind, filters: dict[str, str], q: str, limit: int, offset: int,
-                     include_retired: bool) -> tuple[list[str], int]:
+                     include_retired: bool) -> tuple[list[tuple[str, dict[str, Any]]], int]:
         """Matches in order of relevance (bm25, a title match weighing three times one elsewhere) when there are at
         most `rank_limit` of them; above that, the `rank_limit` most recently written matches by
         relevance, then the others, most recent first. FTS5 scores every match it ranks (about 1 µs
@@ -322,9 +314,10 @@ class CatalogIndex:
                 rowids += [r for (r,) in self.db.execute(
                     f"SELECT rowid FROM {t} WHERE {t} MATCH ?{below} ORDER BY rowid DESC LIMIT ? OFFSET ?",  # noqa: S608
                     (match, limit - len(rowids), max(0, offset - ranked)))]
-            ids = dict(self.db.execute(f"SELECT rowid, id FROM records WHERE rowid IN ({','.join('?' * len(rowids))})",  # noqa: S608
-                                       rowids).fetchall()) if rowids else {}
-        return [ids[r] for r in rowids], int(total)
+            docs = {rowid: (rid, doc) for rowid, rid, doc in self.db.execute(
+                f"SELECT rowid, id, doc FROM records WHERE rowid IN ({','.join('?' * len(rowids))})",  # noqa: S608
+                rowids)} if rowids else {}
+        return [(docs[r][0], json.loads(docs[r][1])) for r in rowids], int(total)
 
     def counts(self) -> dict[str, Any]:
         """Records per kind, and per value of each facet (live records only)."""

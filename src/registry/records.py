@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -162,12 +162,15 @@ class Records:
             if name != "keyword" and not SLUG_RE.match(value):
                 raise BadInput(f"{name} must be an id or code (lower-case letters, digits, dots, hyphens)",
                                value=value[:200])
-        ids, total = self.index.search(kind, filters=dict(filters or {}), q=q, limit=limit, offset=offset,
-                                       include_retired=include_retired)
+        found, total = self.index.search(kind, filters=dict(filters or {}), q=q, limit=limit, offset=offset,
+                                         include_retired=include_retired)
         items = []
-        for rid in ids:
+        for rid, public in found:  # the index holds what anyone may see; the store the rest
+            if not (full(rid) if callable(full) else full):
+                items.append(public)
+                continue
             try:
-                items.append(self.get(kind, rid, full=full))
+                items.append(self.get(kind, rid, full=True))
             except NotFound:  # removed since the index answered
                 continue
         return Page(items=items, total=total, limit=limit, offset=offset)
@@ -176,14 +179,12 @@ class Records:
         """The id of every record of a kind, in id order (for rebuilding the catalogue index)."""
         return sorted(str(r["id"]) for r in self.store.select(self.res.query("records-ids"), {"type": kind.rdf_type}))
 
-    def public_records(self, kind: RecordKind, predicates: Iterable[URIRef]) -> Iterator[dict[str, Any]]:
-        """Every record of a kind as anyone may see it, reading only `predicates` of its public graph,
-        one record at a time (rebuilding the catalogue index): `from_rdf` of those triples. One
-        range of the store's index per record (reading some predicates of many records by SPARQL
-        costs one range per record and predicate: tried, slower)."""
-        wanted = frozenset(str(p) for p in predicates)
+    def public_records(self, kind: RecordKind) -> Iterator[dict[str, Any]]:
+        """Every record of a kind as anyone may see it (what `get(full=False)` returns), one record at
+        a time, in id order (rebuilding the catalogue index). One range of the store's index per
+        record (reading many records by SPARQL costs one range per record and predicate: tried, slower)."""
         for rid in self.all_ids(kind):
-            public = self.store.graph(self.iris.public_graph(kind.name, rid), wanted)
+            public = self.store.graph(self.iris.public_graph(kind.name, rid))
             if public:
                 yield kind.from_rdf(Triples(public), self.iris.record(kind.name, rid), self.iris)  # type: ignore[arg-type]
 

@@ -31,18 +31,24 @@ _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANG = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 
-_IRIS: dict[str, URIRef] = {}
+#: terms already converted: the same predicates, classes, records, codes and dates come back again and
+#: again, and an rdflib term costs microseconds to build (a Literal parses its value); kept bounded
+_TERMS: dict[object, Node] = {}
+_MAX_TERMS = 200_000
 
 
 def from_ox(term: object) -> Node:
+    node = _TERMS.get(term)
+    if node is None:
+        if len(_TERMS) > _MAX_TERMS:
+            _TERMS.clear()
+        node = _TERMS[term] = _convert(term)
+    return node
+
+
+def _convert(term: object) -> Node:
     if isinstance(term, ox.NamedNode):
-        value = term.value
-        iri = _IRIS.get(value)
-        if iri is None:  # the same predicates, classes and records come back again and again
-            if len(_IRIS) > 200_000:
-                _IRIS.clear()
-            iri = _IRIS[value] = URIRef(value)
-        return iri
+        return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
     if isinstance(term, ox.Literal):
