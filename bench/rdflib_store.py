@@ -6,7 +6,7 @@ Oxigraph on disk (ours) and rdflib in memory (the baseline), so the ratio is the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from rdflib import Dataset, Graph, URIRef
@@ -43,11 +43,8 @@ class RdflibStore:
         for t in triples:
             g.add(t)
 
-    def graph(self, graph: str, predicates: Collection[str] | None = None) -> list[Triple]:
-        triples = self._g(graph).triples((None, None, None))
-        if predicates is not None:
-            return [t for t in triples if str(t[1]) in predicates]
-        return list(triples)
+    def graph(self, graph: str) -> list[Triple]:
+        return list(self._g(graph).triples((None, None, None)))
 
     def has_graph(self, graph: str) -> bool:
         return next(iter(self._g(graph).triples((None, None, None))), None) is not None

@@ -3,8 +3,8 @@
 It holds the public form of every record (the JSON anyone may read, never restricted fields, so a
 search can reveal nothing an anonymous caller may not see, and a list page needs no read of the
 store): one row per record, its facets (publisher, access, keywords, agreement parties, ...) and a
-full-text index of titles, descriptions, names and keywords. Counts
-per facet value are kept up to date on every write, in the same SQLite transaction, never scanned.
+full-text index of titles, descriptions, names and keywords. Counts per facet value are kept up to
+date on every write, in the same SQLite transaction, never scanned.
 
 It follows the store through the audit log: it remembers the last audit sequence number it has
 applied, and before answering it applies any newer entries (written by this process, another
@@ -286,11 +286,11 @@ class CatalogIndex:
 
     def _text_search(self, kind: RecordKind, filters: dict[str, str], q: str, limit: int, offset: int,
                      include_retired: bool) -> tuple[list[tuple[str, dict[str, Any]]], int]:
-        """Matches in order of relevance (bm25, a title match weighing three times one elsewhere) when there are at
-        most `rank_limit` of them; above that, the `rank_limit` most recently written matches by
-        relevance, then the others, most recent first. FTS5 scores every match it ranks (about 1 µs
-        each), so ranking hundreds of thousands would take a second; counting them, and reading them
-        in rowid order, stream through the index. The total is always exact."""
+        """Matches in order of relevance (bm25, a title match weighing three times one elsewhere) when
+        there are at most `rank_limit` of them; above that, the `rank_limit` most recently written
+        matches by relevance, then the others, most recent first. FTS5 scores every match it ranks
+        (1-2 µs each), so ranking hundreds of thousands would take a second; counting them, and
+        reading them in rowid order, stream through the index. The total is always exact."""
         match = _fts_query(q, filters, include_retired)
         if not match:
             return [], 0

@@ -6,7 +6,7 @@ Terms crossing this interface are rdflib terms, so services never depend on a ba
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -28,8 +28,8 @@ class Store(Protocol):
     def add_to_graph(self, graph: str, triples: Iterable[Triple]) -> None:
         """Add triples to a graph (append-only logs), in one transaction."""
 
-    def graph(self, graph: str, predicates: Collection[str] | None = None) -> list[Triple]:
-        """Every triple of one named graph (only those whose predicate is in `predicates`, if given)."""
+    def graph(self, graph: str) -> list[Triple]:
+        """Every triple of one named graph."""
 
     def has_graph(self, graph: str) -> bool: ...
 

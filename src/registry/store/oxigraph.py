@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import shutil
 import sys
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -51,11 +51,8 @@ class OxigraphStore:
         self._store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), g) for s, p, o in triples)  # type: ignore[arg-type]
 
     # ----------------------------------------------------------------- reads
-    def graph(self, graph: str, predicates: Collection[str] | None = None) -> list[Triple]:
-        g = ox.NamedNode(graph)
-        quads = self._store.quads_for_pattern(None, None, None, g)
-        if predicates is not None:  # one range of the index, and only the wanted terms converted
-            quads = (q for q in quads if q.predicate.value in predicates)
+    def graph(self, graph: str) -> list[Triple]:
+        quads = self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph))
         return [(from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)) for q in quads]
 
     def has_graph(self, graph: str) -> bool:

@@ -29,7 +29,7 @@ promises, and how:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
@@ -405,9 +405,9 @@ class SparqlHttpStore:
                 return
             offset += page
 
-    def graph(self, graph: str, predicates: Collection[str] | None = None) -> list[Triple]:
+    def graph(self, graph: str) -> list[Triple]:
         rows = self._paged(f"SELECT ?s ?p ?o WHERE {{ GRAPH {self._graph_name(graph)} {{ ?s ?p ?o }} }}", "?s ?p ?o")
-        return [(r["s"], r["p"], r["o"]) for r in rows if predicates is None or str(r["p"]) in predicates]
+        return [(r["s"], r["p"], r["o"]) for r in rows]
 
     def has_graph(self, graph: str) -> bool:
         return bool(self._results(f"ASK {{ GRAPH {self._graph_name(graph)} {{ ?s ?p ?o }} }}").get("boolean"))
