@@ -131,7 +131,7 @@ def test_a_search_filters_by_tags_of_the_same_match_and_counts_exactly(api: Api)
     admin = api.auth()
     assert api.client.delete("/datasets/survey-v", headers=admin).status_code == 204
     ids, total = search_ids(api, "survey")
-    assert total == 8 and "survey-v" not in ids
+    assert total == 8 and sorted(ids) == sorted(set(written) - {"survey-v"})
     body = api.client.get("/datasets", params={"q": "survey", "include_retired": "true", "limit": 100}).json()
     assert body["total"] == 9 and "survey-v" in [i["id"] for i in body["items"]]
     assert search_ids(api, "survey", publisher="mcu")[1] == 8
@@ -140,7 +140,6 @@ def test_a_search_filters_by_tags_of_the_same_match_and_counts_exactly(api: Api)
     assert search_ids(api, "surv hous")[1] == 8, "every word, as a prefix"
     assert search_ids(api, "survey", access="non-public", sensitivity="medium")[1] == 8
     assert set(search_ids(api, "loans")[0]) == {"osap-loans"}, "tags are not words: 'loans' is a keyword here"
-    assert written
 
 
 def test_an_index_file_of_an_older_version_is_emptied_and_rebuilt(tmp_path: Any) -> None:

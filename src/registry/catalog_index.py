@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from registry.audit import AuditLog
+from registry.errors import NotFound
 from registry.model import KINDS, RecordKind
 
 #: filter name -> field of the record's JSON, where they differ
@@ -173,9 +174,9 @@ class CatalogIndex:
         with self._lock:
             self.db.execute("BEGIN")
             try:
-                if self.records.exists(kind, rid):
+                try:
                     self._put(kind, self.records.get(kind, rid, full=False))
-                else:
+                except NotFound:
                     self._remove(kind.name, rid)
                 if seq is not None and self.applied() == seq - 1:  # otherwise sync() catches up
                     self._set_applied(seq)
