@@ -24,6 +24,8 @@ def _nt(term: Node) -> str:
 class RdflibStore:
     """A `Store` over one rdflib Dataset whose default graph is the union of the named graphs."""
 
+    in_process = True
+
     def __init__(self) -> None:
         self.ds = Dataset(default_union=True)
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from bench.client import LeanClient
 from bench.measure import Latencies, timed_loop
 from registry.synth import DOMAINS, Synth
 
@@ -102,7 +103,7 @@ def new_dataset(s: Synth, k: int, rng: random.Random) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------------- REST figures
-def _get(client: httpx.Client, url: str, **kw: Any) -> Callable[[], Any]:
+def _get(client: LeanClient, url: str, **kw: Any) -> Callable[[], Any]:
     def call() -> Any:
         r = client.get(url, **kw)
         r.raise_for_status()
@@ -110,20 +111,20 @@ def _get(client: httpx.Client, url: str, **kw: Any) -> Callable[[], Any]:
     return call
 
 
-def lookups(client: httpx.Client, req: Requests, budget: float) -> Latencies:
+def lookups(client: LeanClient, req: Requests, budget: float) -> Latencies:
     return timed_loop([_get(client, f"/datasets/{rid}") for rid in req.lookups], budget)
 
 
-def searches(client: httpx.Client, req: Requests, budget: float) -> Latencies:
+def searches(client: LeanClient, req: Requests, budget: float) -> Latencies:
     return timed_loop([_get(client, "/datasets", params={"q": w}) for w in req.searches], budget)
 
 
-def counts(client: httpx.Client, req: Requests, budget: float) -> Latencies:
+def counts(client: LeanClient, req: Requests, budget: float) -> Latencies:
     return timed_loop([_get(client, "/datasets", params={"publisher": p, "limit": 1}) for p in req.publishers],
                       budget)
 
 
-def share_checks(client: httpx.Client, req: Requests, token: str, budget: float) -> tuple[Latencies, Counter[str]]:
+def share_checks(client: LeanClient, req: Requests, token: str, budget: float) -> tuple[Latencies, Counter[str]]:
     decisions: Counter[str] = Counter()
     headers = {"Authorization": f"Bearer {token}"}
 
@@ -137,7 +138,7 @@ def share_checks(client: httpx.Client, req: Requests, token: str, budget: float)
     return timed_loop([make(p) for p in req.proposals], budget), decisions
 
 
-def writes(client: httpx.Client, req: Requests, token: str, budget: float) -> Latencies:
+def writes(client: LeanClient, req: Requests, token: str, budget: float) -> Latencies:
     headers = {"Authorization": f"Bearer {token}"}
 
     def make(body: dict[str, Any]) -> Callable[[], Any]:

@@ -34,12 +34,12 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @contextlib.contextmanager
-def server(data: Path, log: Path) -> Iterator[httpx.Client]:
+def server(data: Path, log: Path, *options: str) -> Iterator[httpx.Client]:
     """`registry serve` in a process of its own, and a client of it; the server is always stopped on the
     way out. The client ignores proxy settings of the environment: the server is on this machine."""
     port = free_port()
     with log.open("ab") as out:
-        proc = subprocess.Popen([str(SCRIPT), "serve", "--data", str(data), "--port", str(port)],
+        proc = subprocess.Popen([str(SCRIPT), "serve", "--data", str(data), "--port", str(port), *options],
                                 stdout=out, stderr=subprocess.STDOUT)
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False, timeout=30)
     try:
@@ -64,6 +64,18 @@ def server(data: Path, log: Path) -> Iterator[httpx.Client]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_the_access_log_can_be_turned_off(tmp_path: Path) -> None:
+    data = tmp_path / "store"
+    for options, logged in (((), True), (("--no-access-log",), False)):
+        log = tmp_path / f"server{len(options)}.log"
+        with server(data, log, *options) as client:
+            assert client.get("/datasets/no-such-dataset").status_code == 404
+        text = log.read_text(errors="replace")
+        assert "Application startup complete" in text  # the server's own messages are kept either way
+        assert ('"GET /datasets/no-such-dataset HTTP/1.1" 404' in text) is logged, text
 
 
 def post(client: httpx.Client, path: str, token: str, data: dict[str, Any]) -> httpx.Response:

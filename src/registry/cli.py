@@ -59,13 +59,14 @@ def serve(
     data: DataOpt = None,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    access_log: Annotated[bool, typer.Option(help="log a line for each request (to stderr)")] = True,
 ) -> None:
     """Serve the REST API (and SPARQL and web pages) over the store."""
     import uvicorn
 
     from registry.api import create_app
 
-    uvicorn.run(create_app(_settings(data)), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(_settings(data)), host=host, port=port, log_level="info", access_log=access_log)
 
 
 @app.command()

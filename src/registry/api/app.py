@@ -86,12 +86,12 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(tokens_router)
 
     @app.get("/health", tags=["meta"], summary="Liveness")
-    def health(request: Request) -> dict[str, object]:
+    async def health(request: Request) -> dict[str, object]:
         # ready: the indexes and the public view are built (a server warms them in the background)
         return {"status": "ok", "version": __version__, "ready": bool(getattr(request.app.state, "ready", True))}
 
     @app.get("/context.jsonld", tags=["meta"], summary="The JSON-LD context of every JSON-LD answer")
-    def context() -> JSONResponse:
+    async def context() -> JSONResponse:
         return JSONResponse({"@context": JSONLD_CONTEXT}, media_type="application/ld+json")
 
     return app

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from registry.auth import ANONYMOUS, Caller
 from registry.errors import Forbidden, Unauthorized
 from registry.service import Registry
 
+T = TypeVar("T")
 
-def get_registry(request: Request) -> Registry:
+# The dependencies every request runs are `async`: FastAPI runs a plain `def` dependency in the thread
+# pool, and at a lookup's scale each of those hops cost more than the lookup's read of the store.
+
+
+async def get_registry(request: Request) -> Registry:
     reg: Registry = request.app.state.registry
     return reg
 
@@ -19,7 +26,15 @@ def get_registry(request: Request) -> Registry:
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 
 
-def get_caller(request: Request, registry: RegistryDep) -> Caller:
+async def short_read(registry: Registry, fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)`, a short read of a few graphs (one record, one token): on the event loop when the
+    store is in this process, in the thread pool when the read waits on a SPARQL server."""
+    if registry.store.in_process:
+        return fn(*args)
+    return await run_in_threadpool(fn, *args)
+
+
+async def get_caller(request: Request, registry: RegistryDep) -> Caller:
     header = request.headers.get("authorization")
     limiter = request.app.state.limiter
     address = "ip:" + (request.client.host if request.client else "unknown")
@@ -30,7 +45,7 @@ def get_caller(request: Request, registry: RegistryDep) -> Caller:
     try:
         if scheme.lower() != "bearer" or not secret.strip():
             raise Unauthorized("use an Authorization header of the form 'Bearer <token>'")
-        caller = registry.tokens.authenticate(secret.strip())
+        caller = await short_read(registry, registry.tokens.authenticate, secret.strip())
     except Unauthorized:
         limiter.hit(address)  # refused tokens count against the client's address: guessing is rate-limited too
         raise

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
-from registry.api.deps import CallerDep, RegistryDep, require
+from registry.api.deps import CallerDep, RegistryDep, require, short_read
 from registry.api.negotiation import JSON, RDF_FORMATS, choose, read_body, read_record_input, serialize
 from registry.errors import BadInput, NotFound
 from registry.model import RecordKind
@@ -16,8 +18,10 @@ from registry.records import WriteResult
 WRITERS = ("admin", "privacy-officer", "steward")
 
 
-def _record_response(request: Request, registry: Any, kind: RecordKind, rid: str, full: bool,
-                     status: int = 200, extra: dict[str, Any] | None = None) -> Response:
+def _record_response(request: Request, registry: Any, kind: RecordKind, rid: str,
+                     full: bool | Callable[[str], bool], status: int = 200,
+                     extra: dict[str, Any] | None = None) -> Response:
+    """One record in the representation the request asks for; NotFound when there is no such record."""
     media = choose(request, [JSON, *RDF_FORMATS])
     if media == JSON:
         body, etag = registry.records.read(kind, rid, full=full)
@@ -25,6 +29,10 @@ def _record_response(request: Request, registry: Any, kind: RecordKind, rid: str
         if extra:
             body.update(extra)
         return JSONResponse(body, status_code=status, headers=headers)
+    if not registry.records.exists(kind, rid):
+        raise NotFound(f"no {kind.name} {rid!r}", kind=kind.name, id=rid)
+    if callable(full):
+        full = full(rid)
     headers = {"ETag": f'"{registry.records.etag(kind, rid)}"', "Vary": "Accept, Authorization"}
     g = registry.records.graph(kind, rid, full=full)
     return Response(serialize(g, media), status_code=status, media_type=media, headers=headers)
@@ -75,10 +83,11 @@ def record_router(kind: RecordKind) -> APIRouter:
                              "offset": page.offset}, headers={"Vary": "Authorization"})
 
     @router.get("/{rid}", summary=f"One {kind.name}", openapi_extra={"parameters": [fmt]})
-    def get_record(request: Request, rid: str, registry: RegistryDep, caller: CallerDep) -> Response:
-        if not registry.records.exists(kind, rid):
-            raise NotFound(f"no {kind.name} {rid!r}", kind=kind.name, id=rid)
-        return _record_response(request, registry, kind, rid, registry.records.sees_restricted(kind, caller)(rid))
+    async def get_record(request: Request, rid: str, registry: RegistryDep, caller: CallerDep) -> Response:
+        full = registry.records.sees_restricted(kind, caller)
+        if choose(request, [JSON, *RDF_FORMATS]) == JSON:  # the common case: a few graphs read, no more
+            return await short_read(registry, _record_response, request, registry, kind, rid, full)
+        return await run_in_threadpool(_record_response, request, registry, kind, rid, full)  # rdflib serialises
 
     async def _input(request: Request, registry: Any) -> Any:
         body = await read_body(request, registry.settings.max_body_bytes)

@@ -19,6 +19,10 @@ Row = dict[str, Node]
 class Store(Protocol):
     """What the registry needs from an RDF store."""
 
+    #: whether a read is a call into this process (True) or waits on a server (False): the API runs a
+    #: short read of an in-process store on the event loop, where a hop to the thread pool costs more
+    in_process: bool
+
     def replace_graphs(self, graphs: Mapping[str, Iterable[Triple]]) -> None:
         """Replace each named graph with the given triples, all in one transaction.
 

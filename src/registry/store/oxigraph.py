@@ -21,6 +21,7 @@ class OxigraphStore:
 
     #: N-Quads are bulk-loaded in slices of about this many bytes (whole lines)
     slice_bytes = SLICE_BYTES
+    in_process = True
 
     def __init__(self, path: Path | None) -> None:
         if path is not None:

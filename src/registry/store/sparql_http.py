@@ -197,6 +197,7 @@ class SparqlHttpStore:
 
     #: N-Quads are parsed in slices of about this many bytes (whole lines)
     slice_bytes = SLICE_BYTES
+    in_process = False
 
     def __init__(
         self,
