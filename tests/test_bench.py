@@ -71,6 +71,8 @@ def test_runner_prints_every_figure_at_a_tiny_size(run: tuple[subprocess.Complet
         assert all(v is not None and v > 0 for v in got.values()), (column, got, proc.stdout[-3000:])
     assert data["meta"]["synth"]["datasets"] == 200
     assert data["meta"]["baselines"]["rdflib"] is True
+    client = next(n for n in data["notes"] if n.startswith("REST latencies are measured through"))
+    assert re.search(r"httpx p50 [\d.]+ ms, http.client p50 [\d.]+ ms", client), client  # the client's own cost
 
 
 @pytest.mark.slow
