@@ -5,7 +5,9 @@ from __future__ import annotations
 import gc
 import shutil
 import sys
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -19,8 +21,9 @@ from registry.store.terms import nt as _nt
 class OxigraphStore:
     """A `Store` over one pyoxigraph database (a folder), or in memory when `path` is None."""
 
-    #: N-Quads are bulk-loaded in slices of about this many bytes (whole lines)
-    slice_bytes = SLICE_BYTES
+    #: N-Quads are bulk-loaded in slices of about this many bytes (whole lines), this many at once
+    slice_bytes = SLICE_BYTES // 2
+    load_threads = 2
     in_process = True
 
     def __init__(self, path: Path | None) -> None:
@@ -95,8 +98,8 @@ class OxigraphStore:
         """All or nothing: on disk the store is checkpointed first (RocksDB links its files, so this
         costs next to nothing) and put back from the checkpoint if the load fails part-way; in memory
         the file is loaded into a scratch store first. N-Quads go in slices of whole lines, which
-        bounds the bulk loader's memory by the slice, not the file (one 664 MB file at once took
-        1.7 GB, slices of 64 MB 360 MB, in the same time)."""
+        bounds the bulk loader's memory by the slices in flight, not the file (one 664 MB file at
+        once took 1.7 GB, slices of 64 MB one at a time 360 MB, in the same time)."""
         if fmt not in ("nquads", "trig"):
             raise ValueError(f"cannot bulk-load {fmt}")
         if self.path is None:
@@ -133,17 +136,39 @@ class OxigraphStore:
             if progress:
                 progress(path.stat().st_size)
         else:
-            for data, offset in nquads_slices(path, self.slice_bytes):
-                try:
-                    self._store.bulk_load(input=data, format=ox.RdfFormat.N_QUADS)
-                except SyntaxError as e:
-                    raise bad_quads(path, e, offset) from None
-                count += quads_in(data)
-                if progress:
-                    progress(len(data))
+            count = self._load_slices(path, progress)
         if not had_default and self._has_default_graph_triples():
             raise BadQuads(f"{path.name} has triples outside named graphs: the registry keeps every triple in "
                            f"a named graph")
+        return count
+
+    def _load_slices(self, path: Path, progress: Callable[[int], None] | None) -> int:
+        """N-Quads, `load_threads` slices at a time. One bulk load parses its slice in the calling thread
+        (without the GIL) and only then writes it, so one slice at a time leaves a core idle: 100k datasets
+        took 33-47 s in 64 MB slices one at a time, 23-27 s in 32 MB slices two at a time (the same peak
+        memory). Oxigraph's own command-line loader loads several files at once into one store likewise."""
+        count = 0
+        pending: deque[tuple[Future[None], bytes, int]] = deque()
+
+        def settle() -> None:  # the oldest slice in flight: its errors name lines in file order
+            nonlocal count
+            done, data, offset = pending.popleft()
+            try:
+                done.result()
+            except SyntaxError as e:
+                raise bad_quads(path, e, offset) from None
+            count += quads_in(data)
+            if progress:
+                progress(len(data))
+
+        with ThreadPoolExecutor(self.load_threads, thread_name_prefix="bulk-load") as pool:
+            for data, offset in nquads_slices(path, self.slice_bytes):
+                pending.append((pool.submit(self._store.bulk_load, input=data, format=ox.RdfFormat.N_QUADS),
+                                data, offset))
+                if len(pending) >= self.load_threads:
+                    settle()
+            while pending:
+                settle()
         return count
 
     def _has_default_graph_triples(self) -> bool:
