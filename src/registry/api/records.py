@@ -85,9 +85,11 @@ def record_router(kind: RecordKind) -> APIRouter:
     @router.get("/{rid}", summary=f"One {kind.name}", openapi_extra={"parameters": [fmt]})
     async def get_record(request: Request, rid: str, registry: RegistryDep, caller: CallerDep) -> Response:
         full = registry.records.sees_restricted(kind, caller)
-        if choose(request, [JSON, *RDF_FORMATS]) == JSON:  # the common case: a few graphs read, no more
+        if caller.anonymous and choose(request, [JSON, *RDF_FORMATS]) == JSON:
+            # the public lookup, the common case, reads two graphs and nothing more (a full dataset also asks
+            # the lineage index, which may be busy building; RDF forms are serialised by rdflib)
             return await short_read(registry, _record_response, request, registry, kind, rid, full)
-        return await run_in_threadpool(_record_response, request, registry, kind, rid, full)  # rdflib serialises
+        return await run_in_threadpool(_record_response, request, registry, kind, rid, full)
 
     async def _input(request: Request, registry: Any) -> Any:
         body = await read_body(request, registry.settings.max_body_bytes)
