@@ -23,6 +23,7 @@ from typing import Any
 from registry.audit import AuditLog
 from registry.errors import NotFound
 from registry.model import KINDS, RecordKind
+from registry.stopping import checkpoint
 
 #: filter name -> field of the record's JSON, where they differ
 FIELD_OF = {"keyword": "keywords", "dataset": "datasets", "purpose": "purposes"}
@@ -202,6 +203,7 @@ class CatalogIndex:
                 counts: Counter[tuple[str, str, str]] = Counter()
                 rowid = 0
                 for kind in KINDS.values():
+                    checkpoint()  # a server shutting down during its warm-up stops here (and below)
                     batch: list[tuple[int, dict[str, Any]]] = []
                     for record in self.records.public_records(kind):
                         rowid += 1
@@ -209,6 +211,7 @@ class CatalogIndex:
                         if len(batch) >= 5000:
                             self._insert(kind, batch, counts)
                             batch = []
+                            checkpoint()
                     self._insert(kind, batch, counts)
                 self._add_counts(counts)
                 self._set_applied(seq)

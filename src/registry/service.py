@@ -16,6 +16,7 @@ from registry.model.common import Iris
 from registry.records import Records
 from registry.resources import Resources, resources
 from registry.share_checks import ShareChecks
+from registry.stopping import checkpoint
 from registry.store import Store, open_store
 from registry.validation import ShaclValidator
 
@@ -38,6 +39,7 @@ class Registry:
         """Bring the lineage and catalogue indexes up to date now (the server does it at start-up, so
         the first request after a bulk load does not wait for them)."""
         self.index.sync()
+        checkpoint()
         self.lineage.ensure()
 
     def close(self) -> None:

@@ -59,6 +59,7 @@ from registry.audit import AuditLog, Head
 from registry.model import KINDS
 from registry.model.common import Iris
 from registry.namespaces import PROV, REG
+from registry.stopping import checkpoint
 from registry.store.base import Row, Store, Triple, inline_bindings
 from registry.store.oxigraph import OxigraphStore
 from registry.store.terms import from_ox, nt, to_ox
@@ -218,6 +219,7 @@ class GraphView:
             # in batches: the bulk loader buffers what it is given (all 1.75M quads of a 100k registry's
             # public view at once peaked at 1.4 GB; batches of 200,000 at 0.4 GB, in the same time)
             while (first := next(quads, None)) is not None:
+                checkpoint()  # a server shutting down during its warm-up stops here
                 view.bulk_extend(itertools.chain([first], itertools.islice(quads, REBUILD_BATCH - 1)))
             view.flush()
         except BaseException:

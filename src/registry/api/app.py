@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -30,14 +32,21 @@ from registry.api.tokens import router as tokens_router
 from registry.config import Settings
 from registry.model import KINDS
 from registry.service import Registry, open_registry
+from registry.stopping import Stopped, stoppable
 
 
-def _warm(state: Any, registry: Registry) -> None:
+def _warm(state: Any, registry: Registry, stop: threading.Event) -> None:
+    log = logging.getLogger("registry")
     try:
-        registry.warm()
-        views_of(state, registry).public.store()
+        with stoppable(stop):
+            registry.warm()
+            views_of(state, registry).public.store()
+    except Stopped:
+        log.info("warming the indexes and views stopped: the server is shutting down")
     except Exception:  # noqa: BLE001 - a failure here is met again, and reported, by the first request
-        logging.getLogger("registry").exception("warming the indexes and views failed")
+        # the text, not the exception: a log record keeping the traceback would keep Oxigraph's
+        # iterators alive in its frames, to be dropped on another thread (which leaks them, and the store)
+        log.error("warming the indexes and views failed:\n%s", traceback.format_exc())  # noqa: TRY400
     finally:
         state.ready = True
 
@@ -52,11 +61,17 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         app.state.registry = registry or open_registry(settings)
         app.state.limiter = RateLimiter(app.state.registry.settings.rate_per_minute)
         app.state.ready = not own
+        stop, warming = threading.Event(), None
         if own:  # a served registry: build the indexes and the public view now, not in the first request
-            threading.Thread(target=_warm, args=(app.state, app.state.registry), name="warm", daemon=True).start()
+            warming = threading.Thread(target=_warm, args=(app.state, app.state.registry, stop), name="warm",
+                                       daemon=True)
+            warming.start()
         try:
             yield
         finally:
+            if warming is not None:  # the store stays open until the warm-up has stopped using it
+                stop.set()
+                await anyio.to_thread.run_sync(warming.join)
             views = getattr(app.state, "public_views", None)
             if views is not None and own:
                 views.close()  # saves the views' position on disk: the next start replays nothing
