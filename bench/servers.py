@@ -44,6 +44,9 @@ class Server:
     def __init__(self, name: str, cmd: list[str], port: int, log: Path, env: dict[str, str] | None = None) -> None:
         self.name, self.port, self.log = name, port, log
         self.url = f"http://127.0.0.1:{port}"
+        self.started = time.perf_counter()
+        #: seconds from the process start until GET /health answered ready
+        self.ready_after: float | None = None
         self._log: IO[bytes] = log.open("wb")
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env,
                                      start_new_session=True)
@@ -56,6 +59,7 @@ class Server:
             try:
                 r = httpx.get(self.url + "/health", timeout=2)
                 if r.status_code == 200 and r.json().get("ready", True):  # our server warms its indexes first
+                    self.ready_after = time.perf_counter() - self.started
                     return
             except httpx.HTTPError:
                 pass

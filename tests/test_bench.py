@@ -28,6 +28,7 @@ FIGURES = (
     "bulk load: triples/s excl. start-up",
     "validate whole store: wall time",
     "validate whole store: peak RSS",
+    "server start until ready",
     "GET /datasets/{id} p50",
     "GET /datasets/{id} p95",
     "GET /datasets?q=word (first page) p50",
