@@ -48,15 +48,36 @@ class LineageGraph:
     # ------------------------------------------------------------ building
     @classmethod
     def from_rows(cls, rows: Iterable[Mapping[str, Node]], iris: Iris) -> LineageGraph:
-        lg = cls()
+        """From the rows of lineage-all.rq: a row binding only ?dataset says it is a dataset; the others
+        each bind one fact of a dataset (a source, the activity kind, personal information, retirement)."""
+        datasets: list[str] = []
+        pi: set[str] = set()
+        kind: dict[str, str | None] = {}
+        retired: set[str] = set()
+        edges: list[tuple[str, str]] = []
         for r in rows:
             d = iris.id_of(r["dataset"])
-            lg._node(d, pi=_bool(r.get("pi")), kind=_kind(r.get("kind")), retired="retired" in r)
             if "source" in r:
-                src = iris.id_of(r["source"])
-                if src not in lg.g:
-                    lg.g.add_node(src, pi=False, kind=None, retired=False)
-                lg.g.add_edge(src, d)
+                edges.append((iris.id_of(r["source"]), d))
+            elif "kind" in r:
+                kind[d] = _kind(r["kind"])
+            elif "pi" in r:
+                if _bool(r["pi"]):
+                    pi.add(d)
+            elif "retired" in r:
+                retired.add(d)
+            else:
+                datasets.append(d)
+        lg = cls()
+        for d in datasets:
+            lg._node(d, pi=d in pi, kind=kind.get(d), retired=d in retired)
+        known = set(datasets)
+        for src, d in edges:
+            if d not in known:
+                continue  # a derivation stated of something that is not a dataset
+            if src not in lg.g:
+                lg.g.add_node(src, pi=False, kind=None, retired=False)
+            lg.g.add_edge(src, d)
         return lg
 
     @classmethod
