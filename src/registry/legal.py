@@ -354,11 +354,19 @@ class LegalEngine:
         return Answer(decision, _unique(reasons), _unique(conditions) if ok else [], _unique(basis), summary)
 
     def _agreement_ids(self, provider: str, recipient: str) -> list[str]:
-        """The first few (11) ids of the agreements from provider to recipient, not retired."""
+        """The first few (11) ids of the agreements from provider to recipient, not retired; the search
+        starts from the party with fewer agreements."""
+        sides = [(ODRL2.assigner, self.iris.record("organization", provider)),
+                 (ODRL2.assignee, self.iris.record("organization", recipient))]
+        counts = {r["side"]: int(str(r["n"])) for r in self.store.select(
+            inline_rows(self.res.query("agreements-per-party"), ["side", "party"], [list(s) for s in sides], nt))}
+        if counts.get(ODRL2.assignee, 0) < counts.get(ODRL2.assigner, 0):
+            sides.reverse()
+        if not all(counts.get(side) for side, _party in sides):
+            return []  # a party with no agreements at all
+        (first, first_party), (second, second_party) = sides
         rows = self.store.select(self.res.query("agreements-between-ids"), {
-            "provider": self.iris.record("organization", provider),
-            "recipient": self.iris.record("organization", recipient),
-        })
+            "first": first, "firstParty": first_party, "second": second, "secondParty": second_party})
         return [str(r["id"]) for r in rows]
 
     def _dataset_outcome(self, p: ShareProposal, on: dt.date, provider: OrgFacts, recipient: OrgFacts,
