@@ -182,6 +182,31 @@ def test_many_agreements_between_the_parties_are_named_a_few_at_a_time(world_api
     assert "AGREEMENT_IN_FORCE" in codes(covered)
 
 
+def test_the_parties_agreements_are_found_from_either_side(world_api: Api) -> None:
+    """The search for the parties' other agreements starts from the party with fewer: a hub as the
+    provider, then as the recipient, gives the same answers (and none between a hub and a stranger)."""
+    put(world_api, "datasets", dataset("uncovered", "moh"))
+    put(world_api, "datasets", dataset("mto-uncovered", "mto"))
+    for i in range(4):  # moh: a hub that provides to, and receives from, mto
+        put(world_api, "datasets", dataset(f"hub-out-{i}", "moh"))
+        put(world_api, "agreements", agreement(f"dsa-out-{i}", "moh", "mto", [f"hub-out-{i}"]))
+        put(world_api, "datasets", dataset(f"hub-in-{i}", "mto"))
+        put(world_api, "agreements", agreement(f"dsa-in-{i}", "mto", "moh", [f"hub-in-{i}"]))
+    put(world_api, "agreements", agreement("dsa-other", "moh", "mof", ["hub-out-0"]))  # moh: more than mto
+    for provider, recipient, ds, ids in (("moh", "mto", "uncovered", [f"dsa-out-{i}" for i in range(4)]),
+                                         ("mto", "moh", "mto-uncovered", [f"dsa-in-{i}" for i in range(4)])):
+        a = check(world_api, datasets=[ds], provider=provider, recipient=recipient, purpose="program-evaluation",
+                  date="2025-06-01")
+        assert codes(a) == {"DATASET_NOT_COVERED"}, (provider, recipient, a)
+        message = a["reasons"][0]["message"]
+        assert all(i in message for i in ids) and "dsa-other" not in message, message
+        other = "in" if provider == "moh" else "out"
+        assert f"dsa-{other}-" not in message, "only agreements in this direction"
+    stranger = check(world_api, datasets=["uncovered"], provider="moh", recipient="mcu",
+                     purpose="program-evaluation", date="2025-06-01")
+    assert codes(stranger) == {"NO_AGREEMENT"}
+
+
 def test_open_dataset_beside_a_covered_one_needs_nothing_more(lab: Api) -> None:
     put(lab, "agreements", agreement("mto-share", "mto", "mof", ["mto-internal"], legal_basis=["fippa-42-1-c"]))
     a = check(lab, datasets=["mto-open", "mto-internal"], provider="mto", recipient="mof",
