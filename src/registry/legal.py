@@ -360,10 +360,10 @@ class LegalEngine:
                  (ODRL2.assignee, self.iris.record("organization", recipient))]
         counts = {r["side"]: int(str(r["n"])) for r in self.store.select(
             inline_rows(self.res.query("agreements-per-party"), ["side", "party"], [list(s) for s in sides], nt))}
-        if counts.get(ODRL2.assignee, 0) < counts.get(ODRL2.assigner, 0):
-            sides.reverse()
-        if not all(counts.get(side) for side, _party in sides):
+        if not counts.get(ODRL2.assigner) or not counts.get(ODRL2.assignee):
             return []  # a party with no agreements at all
+        if counts[ODRL2.assignee] < counts[ODRL2.assigner]:
+            sides.reverse()
         (first, first_party), (second, second_party) = sides
         rows = self.store.select(self.res.query("agreements-between-ids"), {
             "first": first, "firstParty": first_party, "second": second, "secondParty": second_party})
