@@ -81,6 +81,27 @@ REMEDIES = {
 }
 
 
+#: Which restricted fields each reason's and condition's message (and its other keys) draws on, by code:
+#: "dataset", the personal-information status or lineage path of the dataset it names (or, naming none, of
+#: every dataset of the check); "agreement", the terms (de-identification, onward disclosure, retention) of
+#: the agreement it names. A caller who cannot read those fields of that record gets the code, the ids and
+#: the remedy, and "withheld" for the rest (`share_checks.withhold`). A new code must be declared here.
+QUOTES: dict[str, frozenset[str]] = {
+    **dict.fromkeys(("AGREEMENT_IN_FORCE", "AGREEMENT_NOT_IN_FORCE", "AGREEMENT_NOT_APPROVED", "DATASET_NOT_COVERED",
+                     "PURPOSE_NOT_COVERED", "RECIPIENT_NOT_ELIGIBLE"), frozenset()),
+    **dict.fromkeys(("OPEN_DATA", "NO_AGREEMENT", "INHERITED_PERSONAL_INFORMATION", "NO_LEGAL_BASIS"),
+                    frozenset({"dataset"})),
+    # the presence of an agreement's variant of these (beside the authority's) tells its terms
+    **dict.fromkeys(("ONWARD_DISCLOSURE_PROHIBITED", "DEIDENTIFY_BEFORE_USE", "RETENTION_LIMIT",
+                     "NO_ONWARD_DISCLOSURE"), frozenset({"agreement"})),
+}
+
+
+def _declared(code: str) -> None:
+    if code not in QUOTES:
+        raise ValueError(f"declare in legal.QUOTES which restricted fields a {code} message quotes")
+
+
 @dataclass
 class Reason:
     code: str
@@ -89,6 +110,9 @@ class Reason:
     agreement: str | None = None
     authority: str | None = None
     path: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        _declared(self.code)
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -107,6 +131,9 @@ class Condition:
     message: str
     agreement: str | None = None
     authority: str | None = None
+
+    def __post_init__(self) -> None:
+        _declared(self.code)
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"code": self.code, "message": self.message}

@@ -37,11 +37,11 @@ def list_checks(registry: RegistryDep, caller: CallerDep,
                 limit: Annotated[int, Query(ge=1, le=500)] = 50,
                 offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> JSONResponse:
     require(caller, *READERS)
-    page = registry.share_checks.list(limit, offset)
+    page = registry.share_checks.list(limit, offset, caller)
     return JSONResponse({"items": page.items, "total": page.total, "limit": page.limit, "offset": page.offset})
 
 
 @router.get("/{check_id}", summary="One recorded share check")
 def get_check(check_id: str, registry: RegistryDep, caller: CallerDep) -> JSONResponse:
     require(caller, *READERS)
-    return JSONResponse(registry.share_checks.get(check_id))
+    return JSONResponse(registry.share_checks.get(check_id, caller))
