@@ -20,7 +20,7 @@ from registry.store.base import Store
 ROLES = ("admin", "privacy-officer", "steward")
 TOKEN_PREFIX = "dsr_"
 #: token ids are 12 lower-case hex digits
-TOKEN_ID_RE = re.compile(r"^[0-9a-f]{12}$")
+TOKEN_ID_RE = re.compile(r"\A[0-9a-f]{12}\Z")  # \Z: `$` would let a final newline through
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ class Tokens:
         ]
 
     def revoke(self, token_id: str) -> None:
-        if not TOKEN_ID_RE.match(token_id):  # an id create() never makes (and never a valid graph name)
+        if not TOKEN_ID_RE.fullmatch(token_id):  # an id create() never makes (and never a valid graph name)
             raise NotFound(f"no token {token_id[:100]!r}")
         g = self._graph(token_id)
         triples = self.store.graph(g)

@@ -51,7 +51,7 @@ from rdflib.term import Node
 from registry.auth import Caller
 from registry.errors import BadInput, RegistryError, ValidationFailed
 from registry.model import DATASET, ORGANIZATION
-from registry.model.common import SLUG_RE
+from registry.model.common import is_slug
 from registry.namespaces import DCAT, DCTERMS, FOAF, RDF, REG, SKOS, VCARD
 from registry.service import Registry
 
@@ -437,7 +437,7 @@ def from_ckan(pkg: dict[str, Any], lang: str) -> Harvested:
     if isinstance(org, dict) and (org.get("name") or org.get("title")):
         title = _bilingual(str(org.get("title") or org.get("name")), lang)
         oid = str(org.get("name") or "")
-        publisher = {"id": oid if SLUG_RE.match(oid) else slugify(oid or title), "name": title,
+        publisher = {"id": oid if is_slug(oid) else slugify(oid or title), "name": title,
                      "source": str(org.get("id") or oid)}
     return Harvested(uuid or name, data, publisher)
 

@@ -13,7 +13,7 @@ from rdflib import Graph, Literal
 from registry.errors import BadInput, NotFound
 from registry.history import lineage_as_of
 from registry.lineage import Lineage
-from registry.model.common import SLUG_RE, code_of
+from registry.model.common import code_of, is_slug
 from registry.model.dataset import ACCESS_BY_IRI
 from registry.namespaces import AGREEMENT_STATUS, DCTERMS, PROV
 from registry.service import Registry
@@ -42,7 +42,7 @@ def view(registry: Registry, as_of: dt.datetime | None) -> View:
 
 
 def _facts(registry: Registry, v: View, rid: str, full: bool | Callable[[str], bool]) -> dict[str, Any] | None:
-    if not SLUG_RE.match(rid):
+    if not is_slug(rid):
         return None
     rows = v.store.select(registry.resources.query("dataset-facts"), {"dataset": registry.iris.record("dataset", rid)})
     if not rows:

@@ -31,7 +31,7 @@ from registry.lineage import LineageIndex
 if TYPE_CHECKING:
     from registry.catalog_index import CatalogIndex
 from registry.model import KINDS, RecordKind
-from registry.model.common import SLUG_RE, Input, Iris, RecordGraphs, Triples
+from registry.model.common import Input, Iris, RecordGraphs, Triples, is_slug
 from registry.namespaces import DCTERMS, RDF, REG, XSD
 from registry.resources import Resources
 from registry.store.base import Store, Triple
@@ -97,7 +97,7 @@ class Records:
         return KINDS[name]
 
     def exists(self, kind: RecordKind, rid: str) -> bool:
-        if not SLUG_RE.match(rid):  # an id that could never be registered (and no valid IRI)
+        if not is_slug(rid):  # an id that could never be registered (and no valid IRI)
             return False
         return self.store.has_graph(self.iris.public_graph(kind.name, rid))
 
@@ -132,7 +132,7 @@ class Records:
         if callable(full):
             full = full(rid)
         pub, res = self.iris.graphs(kind.name, rid)
-        public = self.store.graph(pub) if SLUG_RE.match(rid) else []
+        public = self.store.graph(pub) if is_slug(rid) else []
         if not public:
             raise NotFound(f"no {kind.name} {rid!r}", kind=kind.name, id=rid)
         restricted = self.store.graph(res) if full or etag else []
@@ -159,7 +159,7 @@ class Records:
         for name, value in (filters or {}).items():
             if name not in kind.filters:
                 raise BadInput(f"{kind.collection} cannot be filtered by {name!r}", allowed=sorted(kind.filters))
-            if name != "keyword" and not SLUG_RE.match(value):
+            if name != "keyword" and not is_slug(value):
                 raise BadInput(f"{name} must be an id or code (lower-case letters, digits, dots, hyphens)",
                                value=value[:200])
         found, total = self.index.search(kind, filters=dict(filters or {}), q=q, limit=limit, offset=offset,
@@ -256,7 +256,7 @@ class Records:
             return lambda rid: False
 
         def own(rid: str) -> bool:
-            if not SLUG_RE.match(rid):
+            if not is_slug(rid):
                 return False
             public = self.store.graph(self.iris.public_graph(kind.name, rid))
             owner = self._owner(kind, self._as_json(kind, rid, public)) if public else None

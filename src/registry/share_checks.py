@@ -17,7 +17,7 @@ from registry.errors import BadInput, NotFound, ValidationFailed
 from registry.history import lineage_as_of
 from registry.legal import QUOTES, LegalEngine, ShareProposal
 from registry.model import KINDS
-from registry.model.common import SLUG_RE, Iris, code_iri
+from registry.model.common import Iris, code_iri, is_slug
 from registry.namespaces import DCTERMS, PROV, PURPOSE, RDF, REG, XSD
 from registry.records import Page, Records, pydantic_violations
 from registry.resources import Resources
@@ -152,7 +152,7 @@ class ShareChecks:
 
     def get(self, check_id: str, caller: Caller | None = None) -> dict[str, Any]:
         """A recorded check, as `caller` may read it (`for_caller`; None: whole, for the command line)."""
-        if not SLUG_RE.match(check_id):
+        if not is_slug(check_id):
             raise NotFound(f"no share check {check_id[:100]!r}")
         for _s, p, o in self.store.graph(self._graph(check_id)):
             if p == REG.answer:

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from registry import __version__
 from registry.api import errors
 from registry.api.audit import router as audit_router
-from registry.api.deps import get_caller
+from registry.api.deps import get_caller, plain_path
 from registry.api.lineage import router as lineage_router
 from registry.api.negotiation import JSONLD_CONTEXT
 from registry.api.ontology import router as ontology_router
@@ -85,7 +85,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         lifespan=lifespan,
         # every route reads the bearer token (a bad, expired or revoked one is 401 everywhere, pages included)
         # and counts against the caller's rate limit; routes that need the caller get the same one (cached)
-        dependencies=[Depends(get_caller)],
+        # (a path with a control character names nothing: 404 before any route reads it)
+        dependencies=[Depends(plain_path), Depends(get_caller)],
     )
     errors.install(app)
     app.include_router(lineage_router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -9,7 +10,7 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from registry.auth import ANONYMOUS, Caller
-from registry.errors import Forbidden, Unauthorized
+from registry.errors import Forbidden, NotFound, Unauthorized
 from registry.service import Registry
 
 T = TypeVar("T")
@@ -32,6 +33,19 @@ async def short_read(registry: Registry, fn: Callable[..., T], *args: Any) -> T:
     if registry.store.in_process:
         return fn(*args)
     return await run_in_threadpool(fn, *args)
+
+
+#: C0 and C1 control characters and DEL: no id, code or file name of the registry holds one
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+async def plain_path(request: Request) -> None:
+    """404 for a path that holds a control character (decoded from %0A, %00 and the like): it names nothing
+    here. Starlette's route patterns end in `$`, which matches before a final newline, so without this
+    `/static/site.css%0A` was served as `/static/site.css` and `/health%0A` as `/health`; ids in paths are
+    also checked whole where they are read (`is_slug`)."""
+    if _CONTROL.search(request.scope.get("path", "")):
+        raise NotFound("no such resource: the path holds a control character")
 
 
 async def get_caller(request: Request, registry: RegistryDep) -> Caller:

@@ -13,16 +13,28 @@ from rdflib.term import Node
 
 from registry.namespaces import XSD
 
+#: an id or code for JSON Schema and pydantic, whose regular expressions (ECMA-262's, Rust's) read `$` as the
+#: end of the text. Not for Python's `re`, where `$` also matches before a final newline: use `is_slug`
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9.-]*$"
-SLUG_RE = re.compile(SLUG_PATTERN)
+SLUG_MAX = 200
+#: the same for Python's `re`, anchored at both ends of the text (`\Z`, not `$`)
+SLUG_RE = re.compile(r"\A[a-z0-9][a-z0-9.-]*\Z")
+
+
+def is_slug(value: object) -> bool:
+    """Whether `value` is, whole, an id of a record or a code (what `Slug` accepts): no trailing newline,
+    no lookalike letter, nothing longer than an id may be. Every id from a URL or a body is checked with
+    this before it names a graph, an IRI or a query."""
+    return isinstance(value, str) and len(value) <= SLUG_MAX and SLUG_RE.fullmatch(value) is not None
+
 
 #: an id of a record, or a code of a controlled vocabulary
-Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=200)]
-DURATION_RE = re.compile(r"^P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=SLUG_MAX)]
+DURATION_RE = re.compile(r"\AP(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?\Z")
 
 
 def _duration(v: str) -> str:
-    if not DURATION_RE.match(v):
+    if not DURATION_RE.fullmatch(v):
         raise ValueError("must be an ISO 8601 duration such as P7Y or P1Y6M")
     return v
 
