@@ -18,6 +18,14 @@ Matching a dataset (namespace, name):
 4. none: a new dataset under that slug, flagged for a steward to complete (`NEEDS_REVIEW` keyword,
    non-public, sensitivity medium, personal information true, a placeholder steward).
 
+A caller matches only the identifiers it may read (`Records.sees_restricted`: a steward, those of its
+own organisation's and its units' datasets; an admin, all): to a steward, another organisation's
+identifier is a name that exists nowhere, so the answer (status, headers, body, what is written) is
+the one an unknown name gets, and never says whether, where or as what another organisation has
+registered it. Steps 3 and 4 know only what anyone may: a dataset's id and that it exists are public.
+An output whose slug is another organisation's dataset is refused (403) in words of the event's own
+names.
+
 What is written: every output becomes derived from every input (added to what it derived from
 before: ingest never removes lineage a steward declared), with a `generated_by` activity when it
 had none; inputs that exist are not changed. FAIL and ABORT events are validated and acknowledged,
@@ -31,6 +39,7 @@ import graphlib
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -359,10 +368,12 @@ class OpenLineageIngest:
                                      {"namespace": Literal(namespace), "name": Literal(name)})
         return [self.reg.iris.id_of(r["dataset"]) for r in rows]
 
-    def match(self, ref: DatasetRef, warnings: list[dict[str, Any]]) -> tuple[str, str | None]:
-        """(dataset id, how it was matched or None for a dataset to create)."""
+    def match(self, ref: DatasetRef, warnings: list[dict[str, Any]],
+              reads: Callable[[str], bool]) -> tuple[str, str | None]:
+        """(dataset id, how it was matched or None for a dataset to create). Identifiers are restricted
+        fields: only those of datasets the caller `reads` (`Records.sees_restricted`) match."""
         for pair, how in [(ref.pair, "identifier"), *((p, "symlink") for p in ref.symlinks)]:
-            found = self._by_identifier(*pair)
+            found = [rid for rid in self._by_identifier(*pair) if reads(rid)]
             if found:
                 if len(found) > 1:
                     warnings.append({"dataset": found[0], "message": f"{len(found)} datasets carry the OpenLineage "
@@ -436,6 +447,7 @@ class OpenLineageIngest:
 
     def plan(self, event: RunEvent, caller: Caller) -> tuple[list[Planned], str, str, list[dict[str, Any]]]:
         warnings: list[dict[str, Any]] = []
+        reads = self.reg.records.sees_restricted(self.kind, caller)
         kind, why = activity_kind(event)
         if kind == "deidentification" and why == "the job's name":
             warnings.append({"message": f"the activity was taken to be a de-identification from the job's name "
@@ -443,7 +455,7 @@ class OpenLineageIngest:
                              f"propagation of personal information)"})
         planned: dict[tuple[str, str], Planned] = {}
         for ref in event.datasets:
-            rid, how = self.match(ref, warnings)
+            rid, how = self.match(ref, warnings, reads)
             planned[ref.pair] = Planned(ref, rid, "created" if how is None else "matched", matched_by=how)
         if not event.recorded:
             for p in planned.values():
@@ -506,35 +518,28 @@ class OpenLineageIngest:
         return list(planned.values()), kind, why, warnings
 
     # ------------------------------------------------------------ checking
-    def _within(self, org: str, ancestor: str) -> bool:
-        if org == ancestor:
-            return True
-        return bool(self.reg.store.select(self.reg.resources.query("units-of"), {
-            "unit": self.reg.iris.record("organization", org),
-            "org": self.reg.iris.record("organization", ancestor)}))
-
-    def _authorize(self, p: Planned, caller: Caller) -> None:
-        """The write path's rule for stewards, checked for every record before any is written: a steward
-        writes only datasets its organisation (or one of its units) publishes, before and after."""
-        if caller.role != "steward":
+    def _authorize(self, p: Planned, caller: Caller, mine: Callable[[str], bool]) -> None:
+        """The write path's scope, checked for every record before any is written. A dataset the event
+        creates is published by the steward's own organisation (`_publisher`); one it updates keeps its
+        publisher, which must be the caller's to write (`mine`: `Records.sees_restricted`, the records the
+        caller may write). The refusal names the event's own (namespace, name), never the dataset, its
+        owner or how it was matched."""
+        if p.action != "updated" or mine(p.id):
             return
-        publishers = [(p.data or {}).get("publisher")]
-        if p.action == "updated":
-            publishers.append(self._current(p.id).get("publisher"))
-        for publisher in publishers:
-            if not publisher or not caller.org or not self._within(publisher, caller.org):
-                raise Forbidden(f"the event would change dataset {p.id!r} of {publisher!r}: a steward of "
-                                f"{caller.org!r} writes only datasets of that organisation and its units; "
-                                f"nothing was written", organization=caller.org, dataset=p.id)
+        raise Forbidden(f"the event names {p.ref.namespace!r} {p.ref.name!r} as an {p.ref.role}, and a dataset "
+                        f"registered outside organisation {caller.org!r} answers to that name: a steward's event "
+                        f"writes only datasets of its organisation and its units; nothing was written",
+                        organization=caller.org, namespace=p.ref.namespace, name=p.ref.name)
 
     def check(self, writes: list[Planned], caller: Caller) -> None:
         """Everything the write path would refuse, for every record at once, before any is written."""
         records = self.reg.records
         found: list[Violation] = []
         graphs = {}
+        mine = records.sees_restricted(self.kind, caller)
         for p in writes:
             rec = records.parse(self.kind, p.data)
-            self._authorize(p, caller)  # 403 before anything is written
+            self._authorize(p, caller, mine)  # 403 before anything is written
             graphs[p.id] = (rec, self.kind.to_rdf(rec, self.reg.iris))
         data: list[Triple] = []
         context: set[tuple[str, str]] = set()
