@@ -302,23 +302,26 @@ def portal() -> Iterator[str]:
 
 
 def test_import_from_urls_with_the_cli(portal: str, tmp_path: Path) -> None:
+    """The portal is on loopback, which an import reaches only with --allow-private-network
+    (tests/security/test_import_catalog_ssrf.py)."""
     store = str(tmp_path / "store")
     runner = CliRunner()
-    result = runner.invoke(app, ["import-catalog", f"{portal}/api/3/action/package_search?rows=4", "--data", store])
+    result = runner.invoke(app, ["import-catalog", f"{portal}/api/3/action/package_search?rows=4", "--data", store,
+                                 "--allow-private-network"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output[:result.output.rindex("}") + 1])
     assert report["format"] == "ckan" and report["counts"]["created"] == 4
-    result = runner.invoke(app, ["import-catalog", f"{portal}/catalog", "--data", store, "--steward",
-                                 "Open Data Desk <opendata@example.gr>", "--org-kind", "agency"])
+    result = runner.invoke(app, ["import-catalog", f"{portal}/catalog", "--data", store, "--allow-private-network",
+                                 "--steward", "Open Data Desk <opendata@example.gr>", "--org-kind", "agency"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output[:result.output.rindex("}") + 1])
     assert report["format"] == "turtle" and report["counts"] == {
         "created": 2, "updated": 0, "unchanged": 0, "rejected": 0, "skipped": 0, "organizations_created": 1}
-    result = runner.invoke(app, ["import-catalog", f"{portal}/catalog", "--data", store])
+    result = runner.invoke(app, ["import-catalog", f"{portal}/catalog", "--data", store, "--allow-private-network"])
     assert result.exit_code == 1, "rejected records (no steward in the source, none given) exit 1"
     report = json.loads(result.output[:result.output.rindex("}") + 1])
     assert report["counts"]["rejected"] == 2 and "steward" in report["rejected"][0]["reason"]
-    result = runner.invoke(app, ["import-catalog", f"{portal}/missing", "--data", store])
+    result = runner.invoke(app, ["import-catalog", f"{portal}/missing", "--data", store, "--allow-private-network"])
     assert result.exit_code == 2 and "404" in result.output
     reg = open_registry(Settings(data=store))
     try:

@@ -36,6 +36,7 @@ and says why.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import re
 import unicodedata
@@ -44,12 +45,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from registry.auth import Caller
 from registry.errors import BadInput, RegistryError, ValidationFailed
+from registry.fetch import SCHEME, FetchError, FetchPolicy, fetch
 from registry.model import DATASET, ORGANIZATION
 from registry.model.common import is_slug
 from registry.namespaces import DCAT, DCTERMS, FOAF, RDF, REG, SKOS, VCARD
@@ -89,6 +90,10 @@ class ImportOptions:
     lang: str = "en"
     #: turtle, xml, json-ld or ckan; None: told by the name, the media type or the content
     format: str | None = None
+    #: fetch from any address, loopback and private networks included (by default public addresses only)
+    allow_private_network: bool = False
+    #: non-public networks (CIDR) a URL may reach all the same
+    allow_networks: tuple[str, ...] = ()
 
 
 @dataclass
@@ -159,32 +164,46 @@ def _date(value: Any) -> Any:
 
 
 # -------------------------------------------------------------------------------------- reading
-def read_source(source: str, timeout: float = 30.0) -> tuple[bytes, str | None, str]:
-    """(content, media type, name) of a file or an http(s) URL."""
-    if re.match(r"^https?://", source, re.IGNORECASE):
+@dataclass
+class Source:
+    """What was read: its bytes, media type (over HTTP), name, and HTTP status (None for a file)."""
+
+    content: bytes
+    media: str | None
+    name: str
+    status: int | None = None
+
+    def describe(self) -> str:
+        """What was read, in words for an error: never any of its bytes."""
+        if self.status is None:
+            return f"the file {self.name} ({len(self.content)} bytes)"
+        return f"the answer of {self.name} (HTTP {self.status}, {self.media or 'no media type'}, " \
+               f"{len(self.content)} bytes)"
+
+
+def fetch_policy(options: ImportOptions) -> FetchPolicy:
+    try:
+        networks = tuple(ipaddress.ip_network(n, strict=False) for n in options.allow_networks)
+    except ValueError as e:
+        raise BadInput(f"--allow-network takes networks such as 10.1.0.0/16: {e}") from None
+    return FetchPolicy(allow_private=options.allow_private_network, allow_networks=networks, max_bytes=MAX_BYTES)
+
+
+def read_source(source: str, policy: FetchPolicy | None = None) -> Source:
+    """A file (a plain path) or an http(s) URL, fetched under `policy` (registry.fetch). Any other URL
+    (file:, ftp:, data:, ...) is refused: a local file is named by its path."""
+    if SCHEME.match(source):
         try:
-            with httpx.stream("GET", source, timeout=timeout, follow_redirects=True,
-                              headers={"Accept": "text/turtle, application/rdf+xml;q=0.9, application/ld+json;q=0.9, "
-                                                 "application/json;q=0.8, */*;q=0.1",
-                                       "User-Agent": "gov-data-registry (catalogue import)"}) as r:
-                if r.status_code >= 400:
-                    raise CatalogError(f"{source} answered HTTP {r.status_code}", status=r.status_code)
-                chunks, size = [], 0
-                for chunk in r.iter_bytes():
-                    size += len(chunk)
-                    if size > MAX_BYTES:
-                        raise CatalogError(f"{source} is larger than {MAX_BYTES} bytes")
-                    chunks.append(chunk)
-                media = r.headers.get("content-type", "").split(";")[0].strip().lower() or None
-                return b"".join(chunks), media, str(r.url)
-        except httpx.HTTPError as e:
-            raise CatalogError(f"cannot fetch {source}: {e}") from None
+            got = fetch(source, policy)
+        except FetchError as e:
+            raise CatalogError(e.detail, **e.extra) from None
+        return Source(got.content, got.media, got.url, got.status)
     path = Path(source)
     if not path.is_file():
         raise CatalogError(f"no such file: {source}")
     if path.stat().st_size > MAX_BYTES:
         raise CatalogError(f"{source} is larger than {MAX_BYTES} bytes")
-    return path.read_bytes(), None, path.name
+    return Source(path.read_bytes(), None, path.name)
 
 
 def detect(content: bytes, media: str | None, name: str, fmt: str | None) -> str:
@@ -334,24 +353,38 @@ def from_dcat(content: bytes, fmt: str, lang: str, base: str) -> list[Harvested]
         if fmt == "json-ld":
             doc = json.loads(content)
             if _remote_context(doc):
-                raise CatalogError("the JSON-LD names a remote @context: inline it (remote contexts are not fetched)")
+                raise CatalogError("the JSON-LD names a remote @context or an @import: inline it (contexts are "
+                                   "never fetched)")
             g.parse(data=json.dumps(doc), format="json-ld", publicID=base)
         else:
             g.parse(data=content, format=fmt, publicID=base)
     except CatalogError:
         raise
-    except Exception as e:  # rdflib's parsers raise many types
-        raise CatalogError(f"the catalogue is not valid {fmt}: {e}") from None
+    except Exception as e:  # rdflib's parsers raise many types; their messages quote the input
+        raise CatalogError(f"the catalogue is not valid {fmt}{_where(e)}") from None
     if not set(g.subjects(RDF.type, DCAT.Dataset)):
         raise CatalogError(f"the catalogue ({fmt}, {len(g)} triples) describes no dcat:Dataset")
     return _Dcat(g, lang).datasets()
 
 
+def _where(e: Exception) -> str:
+    """Where a parser stopped (" at line 3"), from the exception's fields, never its message (which
+    quotes the input)."""
+    line = getattr(e, "lineno", None) if isinstance(e, json.JSONDecodeError) else None
+    if isinstance(getattr(e, "lines", None), int):  # rdflib's BadSyntax counts from 0
+        line = e.lines + 1  # type: ignore[attr-defined]
+    get_line = getattr(e, "getLineNumber", None)  # xml.sax's SAXParseException
+    if line is None and callable(get_line):
+        line = get_line()
+    return f" at line {line}" if isinstance(line, int) else ""
+
+
 def _remote_context(doc: Any) -> bool:
+    """Whether a JSON-LD document names a context to fetch: a string @context, or an @import anywhere."""
     if isinstance(doc, dict):
         ctx = doc.get("@context")
         items = ctx if isinstance(ctx, list) else [ctx]
-        if any(isinstance(c, str) for c in items):
+        if any(isinstance(c, str) for c in items) or "@import" in doc:
             return True
         return any(_remote_context(v) for v in doc.values() if isinstance(v, dict | list))
     if isinstance(doc, list):
@@ -363,7 +396,7 @@ def _remote_context(doc: Any) -> bool:
 def ckan_packages(doc: Any) -> list[dict[str, Any]]:
     """The packages of a package_search answer ({"result": {"results": [...]}}), of its `result`, or a list."""
     if isinstance(doc, dict) and doc.get("success") is False:
-        raise CatalogError(f"the CKAN answer reports a failure: {json.dumps(doc.get('error'))[:300]}")
+        raise CatalogError("the CKAN answer reports a failure (\"success\": false)")
     if isinstance(doc, dict) and "result" in doc:
         doc = doc["result"]
     if isinstance(doc, dict) and isinstance(doc.get("results"), list):
@@ -448,7 +481,7 @@ def harvest(content: bytes, fmt: str, options: ImportOptions, base: str) -> list
         try:
             doc = json.loads(content)
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise CatalogError(f"the CKAN answer is not valid JSON: {e}") from None
+            raise CatalogError(f"the CKAN answer is not valid JSON{_where(e)}") from None
         return [from_ckan(p, options.lang) for p in ckan_packages(doc)]
     return from_dcat(content, fmt, options.lang, base)
 
@@ -491,9 +524,12 @@ def import_catalog(registry: Registry, source: str, options: ImportOptions | Non
     caller = caller or SYSTEM
     if options.org_kind not in ("external", "agency"):
         raise BadInput(f"organisations created by an import are external or agency, not {options.org_kind!r}")
-    content, media, name = read_source(source)
-    fmt = detect(content, media, name, options.format)
-    harvested = harvest(content, fmt, options, source)
+    src = read_source(source, fetch_policy(options))
+    fmt = detect(src.content, src.media, src.name, options.format)
+    try:
+        harvested = harvest(src.content, fmt, options, source)
+    except CatalogError as e:
+        raise CatalogError(f"not a catalogue: {src.describe()}: {e.detail}") from None
     report = ImportReport(source=source, format=fmt, found=len(harvested))
     records = registry.records
     org_ok: dict[str, str | None] = {}  # organisation id -> None when usable, else why not

@@ -361,10 +361,15 @@ def import_catalog_cmd(
                                                 "not say: public, restricted or non-public")] = "public",
     lang: Annotated[str, typer.Option(help="preferred language of titles, descriptions and keywords")] = "en",
     fmt: Annotated[str | None, typer.Option("--format", help="turtle, xml, json-ld or ckan (default: guessed)")] = None,
+    allow_private_network: Annotated[bool, typer.Option("--allow-private-network", help="let a URL (or a redirect) "
+                                     "reach loopback, private and other non-public addresses")] = False,
+    allow_network: Annotated[list[str] | None, typer.Option("--allow-network", help="a non-public network (CIDR) a "
+                             "URL may reach all the same; repeatable")] = None,
 ) -> None:
     """Harvest a catalogue into datasets through the write path (SHACL included); re-importing updates the
     same records. Prints a JSON report of what was created, updated, unchanged, skipped and rejected (and
-    why). Exit 1 when a record was rejected, 2 when the source could not be read."""
+    why). Exit 1 when a record was rejected, 2 when the source could not be read or was refused. A URL is
+    http(s) only and reaches public addresses only, unless allowed; a local file is a plain path."""
     from registry.catalog_import import CatalogError, ImportOptions, import_catalog
 
     default_steward = None
@@ -375,7 +380,8 @@ def import_catalog_cmd(
             return
         default_steward = (m.group(1), m.group(2))
     options = ImportOptions(publisher_default=publisher_default, org_kind=org_kind, steward_default=default_steward,
-                            access_default=access_default, lang=lang, format=fmt)
+                            access_default=access_default, lang=lang, format=fmt,
+                            allow_private_network=allow_private_network, allow_networks=tuple(allow_network or ()))
     registry = _open(data)
     try:
         report = import_catalog(registry, source, options)
