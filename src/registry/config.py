@@ -38,8 +38,13 @@ class Settings(BaseSettings):
     sparql_timeout_seconds: float = 10.0
     #: /sparql: the most result rows (or triples) an answer may hold (400 above)
     sparql_max_rows: int = 10_000
-    #: /sparql: how many queries may run at once (503 when all are busy)
+    #: /sparql: how many queries of signed-in callers may run at once (503 when all are busy)
     sparql_max_concurrent: int = 4
+    #: /sparql: how many queries of anonymous callers may run at once, in processes of their own
+    sparql_anonymous_max_concurrent: int = 2
+    #: /sparql: the memory an evaluator process may use, in MB (besides its 1 GB stack); past it, the
+    #: query fails with 400 and the process is replaced
+    sparql_memory_mb: int = 2048
     #: /catalog: the catalogue's title and the name of its publisher (the body running the registry)
     catalog_title: str = "Government data-sharing registry"
     catalog_publisher: str = "Registry operator"

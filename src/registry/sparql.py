@@ -7,21 +7,19 @@ Without FROM, FROM NAMED or protocol graphs, the default graph is the union of t
 may see; with them, the named graphs are looked up in the caller's store only, so a graph outside
 the view is an empty graph.
 
-Cost is bounded three ways, because an Oxigraph query cannot be cancelled once it runs: SERVICE is
-refused before the query runs (it would make the server call out); at most `max_concurrent` queries
-run at once (503 when busy); each runs in a worker thread that the request stops waiting for after
-`timeout` seconds (503), and which stops reading results at the deadline or once `max_rows` is passed.
+Queries are evaluated outside the server process (store/evaluator.py), against a read-only snapshot of
+the caller's view: in processes with no network (SERVICE cannot call out, however it is spelt), a memory
+cap, a large stack, and a hard time limit that kills the process (503). A crashed or killed evaluator
+costs only its own query. Anonymous callers have their own processes, so their load never takes the
+capacity of signed-in callers. Before a query is sent, its text is bounded (`raw_counts`) and scanned
+(`scan`) for clear refusals: updates, SERVICE, deep nesting.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import threading
-import time
-from collections.abc import Iterable
-from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pyoxigraph as ox
@@ -29,6 +27,15 @@ import pyoxigraph as ox
 from registry.auth import Caller
 from registry.errors import RegistryError
 from registry.service import Registry
+from registry.store.evaluator import Job, WorkerLimits
+from registry.store.evaluator_pool import (
+    EvaluationTimeout,
+    EvaluatorCrashed,
+    EvaluatorPool,
+    EvaluatorUnavailable,
+    PoolBusy,
+)
+from registry.store.snapshots import Snapshots
 from registry.views import GraphView, Views
 
 
@@ -96,6 +103,12 @@ class QueryFailed(SparqlError):
     code = "sparql-query-failed"
 
 
+class EvaluatorDown(SparqlError):
+    status = 503
+    title = "SPARQL evaluator unavailable"
+    code = "sparql-unavailable"
+
+
 class QueryTooComplex(SparqlError):
     """Nested too deeply, or too many patterns: Oxigraph parses and plans queries recursively, so a
     query nested a few hundred levels deep overflows its thread's stack and ends the whole process
@@ -129,6 +142,27 @@ MAX_OPERATORS = 256
 OPERATOR_WORDS = {"OPTIONAL", "UNION", "MINUS", "FILTER", "EXISTS", "SELECT", "GRAPH", "BIND", "VALUES", "SERVICE"}
 OPERATOR_SIGNS = {"/", "|", "{"}  # not "^": "^^" types literals
 UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
+
+
+#: the most ( { [ a query's text may hold, counted everywhere (strings and comments too, so no spelling
+#: hides one): a bound on its nesting that its evaluator's stack holds ten times over
+MAX_RAW_OPENERS = 2048
+#: the most operator signs (! | & + * / ^ = < > - . ; ,) a query's text may hold, counted the same way:
+#: a bound on the depth of the expression and path trees the parser builds from chains of them
+MAX_RAW_OPERATORS = 8192
+_RAW_OPENERS = re.compile(r"[({\[]")
+_RAW_OPERATORS = re.compile(r"[!|&+*/^=<>\-.;,]")
+
+
+@dataclass(frozen=True)
+class RawCounts:
+    openers: int
+    operators: int
+
+
+def raw_counts(query: str) -> RawCounts:
+    """Signs counted in the raw text, with no attempt to read it: an upper bound whatever the lexer."""
+    return RawCounts(len(_RAW_OPENERS.findall(query)), len(_RAW_OPERATORS.findall(query)))
 
 
 @dataclass(frozen=True)
@@ -177,13 +211,12 @@ def scan(query: str) -> Scan:
 # ------------------------------------------------------------------------------------- results
 @dataclass
 class Answer:
-    """A bounded answer: solutions (variables, rows), a boolean, or triples."""
+    """A bounded answer as the evaluator sent it: SPARQL JSON results (solutions), N-Triples (triples), or
+    a boolean."""
 
     kind: str  # "solutions" | "boolean" | "triples"
-    variables: list[str] = field(default_factory=list)
-    rows: list[list[Any]] = field(default_factory=list)
+    payload: bytes = b""
     boolean: bool = False
-    triples: list[ox.Triple] = field(default_factory=list)
     view: str = "public"
 
 
@@ -216,33 +249,6 @@ def media_types(answer: Answer) -> dict[str, Any]:
     return {"solutions": SOLUTION_TYPES, "boolean": BOOLEAN_TYPES, "triples": GRAPH_TYPES}[answer.kind]
 
 
-def _term_json(t: Any) -> dict[str, Any]:
-    if isinstance(t, ox.NamedNode):
-        return {"type": "uri", "value": t.value}
-    if isinstance(t, ox.BlankNode):
-        return {"type": "bnode", "value": t.value}
-    if isinstance(t, ox.Literal):
-        out: dict[str, Any] = {"type": "literal", "value": t.value}
-        if t.language:
-            out["xml:lang"] = t.language
-        elif t.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            out["datatype"] = t.datatype.value
-        return out
-    if isinstance(t, ox.Triple):
-        return {"type": "triple", "value": {"subject": _term_json(t.subject), "predicate": _term_json(t.predicate),
-                                            "object": _term_json(t.object)}}
-    raise TypeError(f"unexpected term {t!r}")
-
-
-def results_json(answer: Answer) -> bytes:
-    if answer.kind == "boolean":
-        return json.dumps({"head": {}, "boolean": answer.boolean}).encode()
-    bindings = [{v: _term_json(t) for v, t in zip(answer.variables, row, strict=True) if t is not None}
-                for row in answer.rows]
-    return json.dumps({"head": {"vars": answer.variables}, "results": {"bindings": bindings}},
-                      ensure_ascii=False).encode("utf-8")
-
-
 PREFIXES = {
     "dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/", "odrl": "http://www.w3.org/ns/odrl/2/",
     "org": "http://www.w3.org/ns/org#", "prov": "http://www.w3.org/ns/prov#", "reg": "https://w3id.org/gov-data-registry/ns#",
@@ -255,10 +261,13 @@ def serialize(answer: Answer, media: str) -> bytes:
     """The answer in the chosen media type (one of `media_types(answer)`)."""
     if answer.kind == "triples":
         fmt = GRAPH_TYPES[media]
+        if fmt == ox.RdfFormat.N_TRIPLES:
+            return answer.payload
         prefixes = PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
-        out = ox.serialize(answer.triples, format=fmt, prefixes=prefixes)
+        triples = [q.triple for q in ox.parse(answer.payload, format=ox.RdfFormat.N_TRIPLES)]
+        out = ox.serialize(triples, format=fmt, prefixes=prefixes)
         return out if isinstance(out, bytes) else b""
-    data = results_json(answer)
+    data = answer.payload if answer.kind == "solutions" else json.dumps({"head": {}, "boolean": answer.boolean}).encode()
     fmt = media_types(answer)[media]
     if fmt == ox.QueryResultsFormat.JSON:
         return data
@@ -273,7 +282,9 @@ def serialize(answer: Answer, media: str) -> bytes:
 class Limits:
     timeout: float
     max_rows: int
-    max_concurrent: int
+    max_concurrent: int  # queries of authenticated callers at once
+    anonymous_max_concurrent: int = 2  # queries of anonymous callers at once, apart from the above
+    memory_mb: int = 2048  # an evaluator process's memory, besides its stack
 
 
 @dataclass(frozen=True)
@@ -289,14 +300,22 @@ class Dataset:
 
 
 MAX_PROTOCOL_GRAPHS = 100
+#: the stack an evaluator runs queries on: room for ten times the nesting `MAX_RAW_OPENERS` allows
+EVALUATOR_STACK_BYTES = 1 << 30
 
 
 class SparqlService:
-    """Runs read-only queries for callers, each against the store its role may see."""
+    """Runs read-only queries for callers, each against a snapshot of the view its role may see, in
+    evaluator processes (store/evaluator_pool.py): one pool for anonymous callers and one for the rest."""
 
     def __init__(self, registry: Registry, views: Views, limits: Limits) -> None:
         self.registry, self.views, self.limits = registry, views, limits
-        self._slots = threading.BoundedSemaphore(limits.max_concurrent)
+        worker = WorkerLimits(memory_bytes=(limits.memory_mb << 20) + EVALUATOR_STACK_BYTES,
+                              stack_bytes=EVALUATOR_STACK_BYTES)
+        self.pools = {"anonymous": EvaluatorPool("anonymous", limits.anonymous_max_concurrent, worker),
+                      "authenticated": EvaluatorPool("authenticated", limits.max_concurrent, worker)}
+        home = views.public.home
+        self.snapshots = Snapshots(home / "snapshots" if home is not None else None)
 
     def view_for(self, caller: Caller) -> GraphView | None:
         """None means the whole store (admins)."""
@@ -306,7 +325,14 @@ class SparqlService:
             return self.views.officer
         return self.views.public
 
+    def pool_for(self, caller: Caller) -> EvaluatorPool:
+        return self.pools["anonymous" if caller.anonymous else "authenticated"]
+
     def check(self, query: str, dataset: Dataset) -> Scan:
+        raw = raw_counts(query)
+        if raw.openers > MAX_RAW_OPENERS or raw.operators > MAX_RAW_OPERATORS:
+            raise QueryTooComplex(f"the query has {raw.openers} of ( {{ [ and {raw.operators} operator signs: at "
+                                  f"most {MAX_RAW_OPENERS} and {MAX_RAW_OPERATORS}", limit=MAX_RAW_OPENERS)
         s = scan(query)
         if s.form == "UPDATE":
             raise UpdateRefused("this endpoint is read-only: records change through the REST API")
@@ -323,96 +349,61 @@ class SparqlService:
         for g in (*dataset.default, *dataset.named):
             try:
                 ox.NamedNode(g)
-            except ValueError:  # was a 500: the worker made the NamedNode outside its error handling
+            except ValueError:
                 raise ProtocolViolation(f"default-graph-uri and named-graph-uri take IRIs: {g[:200]!r} is not one",
                                         value=g[:200]) from None
         return s
 
-    def start(self, query: str, dataset: Dataset, caller: Caller,
-              base_iri: str | None = None) -> tuple[Future[Answer], threading.Event]:
-        """Start the query in a worker thread; the caller waits on the future with its own timeout and
-        sets the event to make the worker stop reading results."""
+    def run(self, query: str, dataset: Dataset, caller: Caller, base_iri: str | None = None) -> Answer:
+        """Answer the query (blocking: call it off the event loop)."""
         s = self.check(query, dataset)
-        if not self._slots.acquire(blocking=False):
-            raise EndpointBusy(f"{self.limits.max_concurrent} queries are running; try again shortly",
-                               limit=self.limits.max_concurrent)
-        future: Future[Answer] = Future()
-        stop = threading.Event()
-        deadline = time.monotonic() + self.limits.timeout
+        view = self.view_for(caller)
+        pool = self.pool_for(caller)
 
-        def work() -> None:
-            try:
-                if not future.set_running_or_notify_cancel():
-                    return
-                try:
-                    answer = self._execute(query, s, dataset, caller, deadline, stop, base_iri)
-                except BaseException as exc:  # handed to the waiting request, which re-raises it
-                    # Oxigraph's result iterators must be dropped on the thread that made them: drop the
-                    # traceback (whose frames hold them) here, not in the request's thread
-                    exc.__traceback__ = None
-                    exc.__context__ = None
-                    future.set_exception(exc)
-                else:
-                    future.set_result(answer)
-            finally:
-                self._slots.release()
+        def job() -> Job:
+            path = self._whole_store() if view is None else view.snapshot(self.snapshots)
+            named = dataset.given or None
+            return Job(path=path, query=query, base_iri=base_iri, union=not s.has_dataset,
+                       default_graphs=dataset.default if named else None,
+                       named_graphs=dataset.named if named else None, max_rows=self.limits.max_rows)
 
-        threading.Thread(target=work, name="sparql-query", daemon=True).start()
-        return future, stop
+        try:
+            outcome = pool.run(job, self.limits.timeout)
+        except PoolBusy:
+            raise EndpointBusy(f"{pool.size} queries are running; try again shortly", limit=pool.size) from None
+        except EvaluationTimeout:
+            raise self.timeout_error() from None
+        except EvaluatorCrashed:
+            raise QueryTooComplex("the query could not be evaluated: its evaluator ran out of stack or memory "
+                                  "(nested too deeply, or too large an intermediate result); simplify it") from None
+        except EvaluatorUnavailable as exc:
+            raise EvaluatorDown(f"the SPARQL evaluator is unavailable: {exc}") from None
+        finally:
+            self.snapshots.sweep(set().union(*(p.paths_in_use() for p in self.pools.values())))
+        name = "all" if view is None else view.name
+        message = outcome.payload.decode("utf-8", "replace")
+        if outcome.kind == "syntax":
+            raise QuerySyntaxError(f"the query is not valid SPARQL 1.1: {message}")
+        if outcome.kind == "too-large":
+            raise ResultTooLarge(message, limit=self.limits.max_rows)
+        if outcome.kind == "failed":
+            raise QueryFailed(f"the query could not be evaluated: {message}")
+        return Answer(outcome.kind, outcome.payload, outcome.boolean, name)
+
+    def _whole_store(self) -> str:
+        store = self.registry.store
+        raw = getattr(store, "raw", None)
+        if raw is None:
+            raise QueryFailed("the SPARQL endpoint needs the Oxigraph store")
+        return self.snapshots.path("all", self.registry.audit.head(), raw(),
+                                   on_disk=getattr(store, "path", None) is not None)
 
     def timeout_error(self) -> QueryTimeout:
         return QueryTimeout(f"the query ran longer than {self.limits.timeout:g} s "
                             f"(REGISTRY_SPARQL_TIMEOUT_SECONDS); narrow it or add a LIMIT",
                             limit_seconds=self.limits.timeout)
 
-    def _execute(self, query: str, s: Scan, dataset: Dataset, caller: Caller, deadline: float,
-                 stop: threading.Event, base_iri: str | None) -> Answer:
-        view = self.view_for(caller)
-        if view is None:
-            raw = getattr(self.registry.store, "raw", None)
-            if raw is None:
-                raise QueryFailed("the SPARQL endpoint needs the Oxigraph store")
-            store, name = raw(), "all"
-        else:
-            store, name = view.store(), view.name
-        kwargs: dict[str, Any] = {}
-        if dataset.given:
-            kwargs["default_graph"] = [ox.NamedNode(g) for g in dataset.default]
-            kwargs["named_graphs"] = [ox.NamedNode(g) for g in dataset.named]
-        elif not s.has_dataset:
-            kwargs["use_default_graph_as_union"] = True
-        try:
-            result = store.query(query, base_iri=base_iri, **kwargs)
-            return self._collect(result, deadline, stop, name)
-        except SyntaxError as exc:
-            raise QuerySyntaxError(f"the query is not valid SPARQL 1.1: {exc}") from None
-        except (OSError, ValueError) as exc:
-            raise QueryFailed(f"the query could not be evaluated: {exc}") from None
-
-    def _collect(self, result: Any, deadline: float, stop: threading.Event, view: str) -> Answer:
-        if isinstance(result, ox.QueryBoolean):
-            return Answer("boolean", boolean=bool(result), view=view)
-        cap = self.limits.max_rows
-        if isinstance(result, ox.QuerySolutions):
-            variables = [v.value for v in result.variables]
-            rows: list[list[Any]] = []
-            for sol in result:
-                self._guard(deadline, stop, len(rows), cap)
-                rows.append([sol[i] for i in range(len(variables))])
-            return Answer("solutions", variables=variables, rows=rows, view=view)
-        triples: list[ox.Triple] = []
-        for t in _iter(result):
-            self._guard(deadline, stop, len(triples), cap)
-            triples.append(t)
-        return Answer("triples", triples=triples, view=view)
-
-    def _guard(self, deadline: float, stop: threading.Event, count: int, cap: int) -> None:
-        if count >= cap:
-            raise ResultTooLarge(f"the answer has more than {cap} rows (REGISTRY_SPARQL_MAX_ROWS); "
-                                 f"add a LIMIT of at most {cap} or narrow the query", limit=cap)
-        if stop.is_set() or time.monotonic() > deadline:
-            raise self.timeout_error()
-
-
-def _iter(result: Any) -> Iterable[ox.Triple]:
-    return result  # type: ignore[no-any-return]
+    def close(self) -> None:
+        for pool in self.pools.values():
+            pool.close()
+        self.snapshots.close()

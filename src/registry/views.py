@@ -62,6 +62,7 @@ from registry.namespaces import PROV, REG
 from registry.stopping import checkpoint
 from registry.store.base import Row, Store, Triple, inline_bindings
 from registry.store.oxigraph import OxigraphStore
+from registry.store.snapshots import Snapshots
 from registry.store.terms import from_ox, nt, to_ox
 
 #: reference graphs anyone may query (the shapes are left out: they describe validation, not data)
@@ -133,6 +134,16 @@ class GraphView:
                 self._catch_up()
             assert self._store is not None
             return self._store
+
+    def snapshot(self, snapshots: Snapshots) -> str:
+        """A read-only copy of the view, brought up to date first, for the SPARQL evaluators."""
+        with self._lock:
+            if self._store is None:
+                self._open()
+            else:
+                self._catch_up()
+            assert self._store is not None
+            return snapshots.path(self.name, self._head, self._store, on_disk=self.home is not None)
 
     def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> list[Row]:
         """A SELECT over the union of the view's graphs (services that must read only public data)."""

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from registry import __version__
 from registry.api import errors
 from registry.api.audit import router as audit_router
-from registry.api.deps import get_caller, plain_path
+from registry.api.deps import TokenCheck, get_caller, plain_path
 from registry.api.lineage import router as lineage_router
 from registry.api.negotiation import JSONLD_CONTEXT
 from registry.api.ontology import router as ontology_router
@@ -72,6 +72,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             if warming is not None:  # the store stays open until the warm-up has stopped using it
                 stop.set()
                 await anyio.to_thread.run_sync(warming.join)
+            sparql = getattr(app.state, "sparql_service", None)
+            if sparql is not None:  # its evaluator processes and snapshots
+                sparql.close()
             views = getattr(app.state, "public_views", None)
             if views is not None and own:
                 views.close()  # saves the views' position on disk: the next start replays nothing
@@ -83,12 +86,14 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         version=__version__,
         description="Datasets, stewards, lineage, data-sharing agreements and the legal basis of each share.",
         lifespan=lifespan,
-        # every route reads the bearer token (a bad, expired or revoked one is 401 everywhere, pages included)
-        # and counts against the caller's rate limit; routes that need the caller get the same one (cached)
+        # the caller TokenCheck found, for routes that need it
         # (a path with a control character names nothing: 404 before any route reads it)
         dependencies=[Depends(plain_path), Depends(get_caller)],
     )
     errors.install(app)
+    # every request's bearer token is read before routing (a bad, expired or revoked one is 401 everywhere:
+    # pages, FastAPI's /docs and /openapi.json, unknown paths) and counts against the caller's rate limit
+    app.add_middleware(TokenCheck)
     app.include_router(lineage_router)
     app.include_router(openlineage_router)
     app.include_router(public_router)  # first: its HTML routes share the record URLs

@@ -41,10 +41,12 @@ def get_sparql(request: Request, registry: RegistryDep, views: ViewsDep) -> Spar
     with _LOCK:
         service: SparqlService | None = getattr(state, "sparql_service", None)
         if service is None or service.views is not views or service.registry is not registry:
+            if service is not None:
+                service.close()
             s = registry.settings
-            service = SparqlService(registry, views, Limits(timeout=s.sparql_timeout_seconds,
-                                                            max_rows=s.sparql_max_rows,
-                                                            max_concurrent=s.sparql_max_concurrent))
+            service = SparqlService(registry, views, Limits(
+                timeout=s.sparql_timeout_seconds, max_rows=s.sparql_max_rows, max_concurrent=s.sparql_max_concurrent,
+                anonymous_max_concurrent=s.sparql_anonymous_max_concurrent, memory_mb=s.sparql_memory_mb))
             state.sparql_service = service
     return service
 

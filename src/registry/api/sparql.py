@@ -8,7 +8,6 @@ GET ?query=...; POST application/x-www-form-urlencoded (query=...); POST applica
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -32,6 +31,7 @@ from registry.sparql import (
     ProtocolViolation,
     SparqlService,
     UpdateRefused,
+    media_types,
     serialize,
 )
 
@@ -170,17 +170,8 @@ async def _answer(request: Request, service: SparqlService, caller: Caller, quer
     offered = {"ASK": BOOLEAN_TYPES, "CONSTRUCT": GRAPH_TYPES, "DESCRIBE": GRAPH_TYPES}.get(s.form or "", SOLUTION_TYPES)
     media = _choose(request, list(offered))
     base = str(request.url.replace(query="", fragment=""))
-    future, stop = service.start(query, dataset, caller, base)
-    try:
-        answer = await asyncio.wait_for(asyncio.wrap_future(future), timeout=service.limits.timeout)
-    except TimeoutError:
-        stop.set()
-        raise service.timeout_error() from None
-    if media not in offered or answer.kind != {"ASK": "boolean", "CONSTRUCT": "triples",
-                                               "DESCRIBE": "triples"}.get(s.form or "", "solutions"):
-        # the scan misread the query form: negotiate again for what it really is
-        from registry.sparql import media_types
-
+    answer = await run_in_threadpool(service.run, query, dataset, caller, base)
+    if media not in media_types(answer):  # the scan misread the query form: negotiate for what it really is
         media = _choose(request, list(media_types(answer)))
     body = await run_in_threadpool(serialize, answer, media)
     headers = {"Vary": "Accept, Authorization", "X-Registry-View": answer.view}

@@ -1,0 +1,82 @@
+"""Read-only copies of a store on disk, one per position of the audit chain, for the SPARQL evaluator
+processes: a process can only read a store no one writes (Oxigraph's read-only mode), so each position
+a query needs gets its own copy. An on-disk store is copied as a RocksDB checkpoint (hard links: cheap,
+and no second copy of the data); an in-memory one is written out. A copy is removed once it is no
+longer the newest and no process has it open.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import uuid
+from collections.abc import Hashable
+from pathlib import Path
+
+import pyoxigraph as ox
+
+
+class Snapshots:
+    """The snapshots of the stores one app serves, in `folder` (a fresh temporary folder when None)."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        if folder is None:
+            self.folder = Path(tempfile.mkdtemp(prefix="registry-sparql-"))
+        else:
+            shutil.rmtree(folder, ignore_errors=True)  # left by a server that stopped without closing
+            folder.mkdir(parents=True)
+            self.folder = folder
+        self._lock = threading.Lock()
+        self._current: dict[str, tuple[Hashable, Path]] = {}
+        self._retired: list[Path] = []
+        #: how many snapshots were made (tests, logs)
+        self.made = 0
+
+    def path(self, name: str, key: Hashable, store: ox.Store, on_disk: bool) -> str:
+        """The snapshot of `store` (known as `name`) at `key`, made now unless the newest one is at `key`.
+        The caller holds whatever keeps `store` at `key` meanwhile."""
+        with self._lock:
+            current = self._current.get(name)
+            if current is not None and current[0] == key:
+                return str(current[1])
+            target = self.folder / f"{name}-{uuid.uuid4().hex[:12]}"
+            _copy(store, target, on_disk)
+            if current is not None:
+                self._retired.append(current[1])
+            self._current[name] = (key, target)
+            self.made += 1
+            return str(target)
+
+    def sweep(self, in_use: set[str]) -> None:
+        """Remove the retired snapshots no process has open."""
+        with self._lock:
+            keep = []
+            for p in self._retired:
+                if str(p) in in_use:
+                    keep.append(p)
+                else:
+                    shutil.rmtree(p, ignore_errors=True)
+            self._retired = keep
+
+    def close(self) -> None:
+        with self._lock:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self._current.clear()
+            self._retired.clear()
+
+
+def _copy(store: ox.Store, target: Path, on_disk: bool) -> None:
+    if on_disk:
+        store.backup(str(target))
+        return
+    copy = ox.Store(str(target))
+    try:
+        copy.bulk_extend(store.quads_for_pattern(None, None, None, None))
+        copy.flush()
+    except BaseException:
+        del copy
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    del copy
+

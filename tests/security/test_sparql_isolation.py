@@ -1,0 +1,306 @@
+"""/sparql against a real server process: queries that crashed the server (parser stack), called out of
+it (SERVICE), or held every slot and core (no cancellation) cost at most their own answer now."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from helpers import assert_problem
+from test_durability import cli, server
+
+pytestmark = pytest.mark.slow
+
+#: a query that runs for minutes over the reference graphs alone (a sorted triple cross product)
+SLOW = "SELECT ?c WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i LIMIT 1"
+
+
+def token(data: Path, role: str) -> str:
+    out = cli("token", "create", "--data", str(data), "--role", role)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client, dict[str, str]]]:
+    tmp = tmp_path_factory.mktemp("sparql-isolation")
+    data = tmp / "store"
+    tokens = {role: token(data, role) for role in ("admin", "privacy-officer")}
+    env = {"REGISTRY_SPARQL_TIMEOUT_SECONDS": "2", "REGISTRY_SPARQL_MAX_CONCURRENT": "1",
+           "REGISTRY_SPARQL_ANONYMOUS_MAX_CONCURRENT": "1", "REGISTRY_RATE_PER_MINUTE": "0"}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        with server(data, tmp / "server.log") as client:
+            yield client, tokens
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def alive(client: httpx.Client) -> None:
+    assert client.get("/health").status_code == 200
+    r = client.get("/sparql", params={"query": "ASK { }"}, headers={"Accept": "application/sparql-results+json"})
+    assert r.status_code == 200 and r.json()["boolean"] is True
+
+
+def bearer(tokens: dict[str, str], role: str | None) -> dict[str, str]:
+    return {} if role is None else {"Authorization": f"Bearer {tokens[role]}"}
+
+
+# ------------------------------------------------------------------------------- finding 1: the stack
+def _deep(n: int) -> dict[str, str]:
+    hidden = "PREFIX ex: <http://example.org/> SELECT * WHERE { ?s ?p ex:a\\#. "
+    return {
+        "not": "ASK { FILTER(" + "!" * n + "true) }",
+        "plus": "ASK { FILTER(0" + " + 1" * n + " > 0) }",
+        "times": "ASK { FILTER(1" + " * 1" * n + " > 0) }",
+        "or": "ASK { FILTER(" + " || ".join(["false"] * n) + ") }",
+        "and": "ASK { FILTER(" + " && ".join(["true"] * n) + ") }",
+        "minus": "ASK { FILTER(" + "- " * n + "1 < 2) }",
+        "parentheses": "ASK { FILTER(" + "(" * n + "true" + ")" * n + ") }",
+        # the old scanner read `ex:a\#` as a name and a comment, and so missed every group after it
+        "groups behind a comment trick": hidden + "{ " * n + "}" * n + " }",
+        "exists behind a comment trick": hidden + "FILTER EXISTS { " * n + "}" * n + " }",
+        "path": "ASK { ?s " + "/".join(["<http://x/p>"] * n) + " ?o }",
+    }
+
+
+@pytest.mark.parametrize("n", [20_000, 3_000, 1_500])
+def test_deep_queries_never_end_the_server(served: tuple[httpx.Client, dict[str, str]], n: int) -> None:
+    client, tokens = served
+    for name, query in _deep(n).items():
+        for role in (None, "privacy-officer"):
+            for how in ("get", "post"):
+                if how == "get" and len(query) > 6000:
+                    continue  # a URL that long is refused by the HTTP layer before the query is read
+                if how == "get":
+                    r = client.get("/sparql", params={"query": query}, headers=bearer(tokens, role))
+                else:
+                    r = client.post("/sparql", content=query.encode(),
+                                    headers={"Content-Type": "application/sparql-query", **bearer(tokens, role)})
+                assert r.status_code in (200, 400, 503), (name, n, r.status_code, r.text[:300])
+                if r.status_code != 200:
+                    assert_problem(r, r.status_code)
+            alive(client)
+
+
+# --------------------------------------------------------------------------------- finding 2: SERVICE
+class _Counting(http.server.BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def _answer(self) -> None:
+        _Counting.hits.append(self.path)
+        self.send_response(200)  # an internal server that answers an empty 200 was a 500
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_POST = _answer  # noqa: N815 - the http.server API
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def listener() -> Iterator[str]:
+    _Counting.hits = []
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Counting)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    # also count bare connections (a client that gives up before sending a request)
+    accepted: list[int] = []
+    original = srv.get_request
+
+    def counted() -> tuple[object, object]:
+        pair = original()
+        accepted.append(1)
+        return pair
+
+    srv.get_request = counted  # type: ignore[method-assign]
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}/sparql"
+        assert accepted == [], f"{len(accepted)} connections reached the loopback listener"
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def _service_spellings(url: str) -> dict[str, str]:
+    escaped = "".join(f"\\u{ord(c):04X}" for c in "SERVICE")
+    return {
+        "plain": f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
+        "lower case": f"select * where {{ service <{url}> {{ ?s ?p ?o }} }}",
+        "silent": f"SELECT * WHERE {{ SERVICE SILENT <{url}> {{ ?s ?p ?o }} }}",
+        "after the comment trick": ("PREFIX ex: <http://example.org/> SELECT * WHERE { ?s ?p ex:a\\#. "
+                                    f"SERVICE <{url}> {{ ?a ?b ?c }} }}"),
+        "silent after the comment trick": ("PREFIX ex: <http://example.org/> SELECT * WHERE { ?s ?p ex:a\\#. "
+                                           f"SERVICE SILENT <{url}> {{ ?a ?b ?c }} }}"),
+        "prefixed endpoint": f"PREFIX in: <{url[:-6]}> SELECT * WHERE {{ SERVICE in:sparql {{ ?s ?p ?o }} }}",
+        "variable endpoint": f"SELECT * WHERE {{ VALUES ?e {{ <{url}> }} SERVICE ?e {{ ?s ?p ?o }} }}",
+        "unicode escapes": f"SELECT * WHERE {{ {escaped} <{url}> {{ ?s ?p ?o }} }}",
+        "base-relative": f"BASE <{url[:-6]}> SELECT * WHERE {{ SERVICE <sparql> {{ ?s ?p ?o }} }}",
+        "inside exists": f"ASK {{ FILTER EXISTS {{ SERVICE SILENT <{url}> {{ ?s ?p ?o }} }} }}",
+        "construct": f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
+    }
+
+
+def test_service_never_leaves_the_machine(served: tuple[httpx.Client, dict[str, str]], listener: str) -> None:
+    client, tokens = served
+    for name, query in _service_spellings(listener).items():
+        for role in (None, "privacy-officer", "admin"):
+            r = client.post("/sparql", content=query.encode(),
+                            headers={"Content-Type": "application/sparql-query", **bearer(tokens, role)})
+            assert r.status_code < 500, (name, role, r.status_code, r.text[:300])
+            if r.status_code == 200:  # SILENT: an empty answer, never the other server's
+                assert "results" not in r.json() or r.json()["results"]["bindings"] == [], name
+            else:
+                assert_problem(r, r.status_code)
+    assert _Counting.hits == []
+    alive(client)
+
+
+# ------------------------------------------------------------------------- finding 6: load and time
+def _evaluators(server_pid: int) -> set[int]:
+    """The evaluator processes of the server (children whose command line names the evaluator)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        state = stat.rsplit(")", 1)[1].split()[0]
+        if ppid == server_pid and b"registry.store.evaluator" in cmdline and state != "Z":
+            found.add(int(entry))
+    return found
+
+
+def _server_pid(client: httpx.Client) -> int:
+    port = int(str(client.base_url).rsplit(":", 1)[1].strip("/"))
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"serve" in cmdline and str(port).encode() in cmdline:
+                return int(entry)
+    raise AssertionError("the server process was not found")
+
+
+def test_a_query_past_its_time_is_killed(served: tuple[httpx.Client, dict[str, str]]) -> None:
+    client, tokens = served
+    alive(client)  # the anonymous pool now has one idle evaluator
+    pid = _server_pid(client)
+    before = _evaluators(pid)
+    assert before, "no evaluator process is running after a query"
+    body = assert_problem(client.get("/sparql", params={"query": SLOW}), 503)
+    assert body["limit_seconds"] == 2
+    # the process that ran it is gone at once: nothing keeps evaluating the query after its 503
+    after = _evaluators(pid)
+    assert len(before - after) == 1, (before, after)
+    alive(client)
+
+
+def test_anonymous_load_never_starves_signed_in_callers(served: tuple[httpx.Client, dict[str, str]]) -> None:
+    client, tokens = served
+    done: list[int] = []
+    slow = threading.Thread(target=lambda: done.append(client.get("/sparql", params={"query": SLOW}).status_code))
+    slow.start()
+    try:
+        # while the anonymous evaluator is busy, more anonymous queries are refused...
+        for _ in range(200):
+            r = client.get("/sparql", params={"query": "ASK { }"})
+            if r.status_code == 503:
+                break
+        else:
+            pytest.fail("the anonymous capacity was never used up")
+        assert_problem(r, 503)
+        # ...and signed-in callers are still answered
+        for role in ("privacy-officer", "admin"):
+            r = client.get("/sparql", params={"query": "ASK { }"}, headers=bearer(tokens, role))
+            assert r.status_code == 200, r.text
+    finally:
+        slow.join()
+    assert done == [503]
+
+
+# ----------------------------------------------------------- the evaluator processes themselves
+@pytest.fixture
+def snapshot(tmp_path: Path) -> str:
+    import pyoxigraph as ox
+
+    store = ox.Store(str(tmp_path / "snap"))
+    g = ox.NamedNode("http://example.org/g")
+    store.bulk_extend(ox.Quad(ox.NamedNode(f"http://example.org/s{i}"), ox.NamedNode("http://example.org/p"),
+                              ox.Literal(str(i)), g) for i in range(2000))
+    store.flush()
+    del store
+    return str(tmp_path / "snap")
+
+
+def _job(path: str, query: str) -> object:
+    from registry.store.evaluator import Job
+
+    return Job(path=path, query=query, base_iri=None, union=True, default_graphs=None, named_graphs=None,
+               max_rows=100)
+
+
+def test_a_crashed_evaluator_costs_only_its_query(snapshot: str) -> None:
+    from registry.store.evaluator import WorkerLimits
+    from registry.store.evaluator_pool import EvaluatorCrashed, EvaluatorPool
+
+    # an evaluator with an ordinary 8 MB stack: 3,000 nested EXISTS overflow it (a segmentation fault)
+    pool = EvaluatorPool("test", 1, WorkerLimits(memory_bytes=4 << 30, stack_bytes=8 << 20))
+    try:
+        deep = "ASK { " + "FILTER EXISTS { " * 3000 + "}" * 3000 + " }"
+        with pytest.raises(EvaluatorCrashed):
+            pool.run(lambda: _job(snapshot, deep), 60)  # type: ignore[arg-type,return-value]
+        assert pool.replaced == 1
+        assert pool.run(lambda: _job(snapshot, "ASK { ?s ?p ?o }"), 60).boolean is True  # type: ignore[arg-type,return-value]
+    finally:
+        pool.close()
+
+
+def test_the_memory_cap_costs_only_its_query(snapshot: str) -> None:
+    from registry.store.evaluator import WorkerLimits
+    from registry.store.evaluator_pool import EvaluatorCrashed, EvaluatorPool
+
+    pool = EvaluatorPool("test", 1, WorkerLimits(memory_bytes=(1 << 30) + (1 << 30), stack_bytes=1 << 30))
+    try:
+        # sorting a cross product of 2,000 x 2,000 x 2,000 rows holds them all: past the cap, the process ends
+        with pytest.raises(EvaluatorCrashed):
+            pool.run(lambda: _job(snapshot, SLOW), 600)  # type: ignore[arg-type,return-value]
+        assert pool.run(lambda: _job(snapshot, "ASK { ?s ?p ?o }"), 60).boolean is True  # type: ignore[arg-type,return-value]
+    finally:
+        pool.close()
+
+
+def test_evaluators_have_no_network() -> None:
+    import subprocess
+    import sys
+
+    probe = ("import socket, sys\n"
+             "from registry.store.sandbox import deny_network\n"
+             "assert deny_network()\n"
+             "socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).close()\n"
+             "for family in (socket.AF_INET, socket.AF_INET6):\n"
+             "    try:\n"
+             "        socket.socket(family, socket.SOCK_STREAM)\n"
+             "    except PermissionError:\n"
+             "        continue\n"
+             "    sys.exit('a network socket was opened')\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False)
+    assert out.returncode == 0, out.stderr
