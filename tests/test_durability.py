@@ -103,7 +103,7 @@ def test_records_survive_a_restart(tmp_path: Path) -> None:
         assert refused.status_code == 422
         assert refused.headers["content-type"].startswith("application/problem+json")
         assert {v["field"] for v in refused.json()["violations"]} == {"title", "access"}
-        etag = client.get("/datasets/road-collisions").headers["etag"]
+        etag = client.get("/datasets/road-collisions", headers={"Authorization": f"Bearer {token}"}).headers["etag"]
 
     with server(data, log) as client:
         got = client.get("/datasets/road-collisions", headers={"Authorization": f"Bearer {token}"})

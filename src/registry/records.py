@@ -58,6 +58,39 @@ class Page:
     offset: int
 
 
+#: the start of a public-view ETag: a full-view ETag is a bare state hash, so the two never coincide
+PUBLIC_ETAG = "public-"
+
+
+def view_etag(public: list[Triple], restricted: list[Triple], *, full: bool) -> str:
+    """The ETag of what a caller sees of a record. A caller who reads the restricted part gets the hash
+    of the whole state (what the audit log records and `If-Match` is checked against); any other caller
+    a labelled hash of the public graph alone, never a function of restricted data: an ETag must not let
+    anyone confirm guesses of fields they may not read."""
+    if full:
+        return audit.state_hash(public + restricted)
+    return PUBLIC_ETAG + audit.state_hash(public)
+
+
+def etag_matches(header: str, current: str | None, *, weak: bool) -> bool:
+    """Whether an `If-Match` (`weak=False`: strong comparison, a W/ tag never matches) or `If-None-Match`
+    (`weak=True`) header names `current`, the ETag of the caller's view (None: no such record). `*`
+    matches any existing record; a list matches if one of its tags does."""
+    if current is None:
+        return False
+    for item in header.split(","):
+        tag = item.strip()
+        if tag == "*":
+            return True
+        if tag.startswith("W/"):
+            if not weak:
+                continue
+            tag = tag[2:]
+        if tag.strip('"') == current:
+            return True
+    return False
+
+
 def pydantic_violations(err: ValidationError, focus: str) -> list[Violation]:
     out = []
     for e in err.errors():
@@ -108,8 +141,10 @@ class Records:
             triples += self.store.graph(res)
         return triples
 
-    def etag(self, kind: RecordKind, rid: str) -> str:
-        return audit.state_hash(self.state(kind, rid))
+    def etag(self, kind: RecordKind, rid: str, *, full: bool = True) -> str:
+        """The record's ETag for a caller who sees the whole record (`full`) or its public graph only."""
+        pub, res = self.iris.graphs(kind.name, rid)
+        return view_etag(self.store.graph(pub), self.store.graph(res) if full else [], full=full)
 
     def graph(self, kind: RecordKind, rid: str, *, full: bool) -> Graph:
         triples = self.state(kind, rid, full=full)
@@ -127,16 +162,16 @@ class Records:
 
     def read(self, kind: RecordKind, rid: str, *, full: bool | Callable[[str], bool],
              etag: bool = True) -> tuple[dict[str, Any], str]:
-        """One record as JSON and its ETag (the hash of its whole state; "" unless `etag`), from one
-        read of the store."""
+        """One record as JSON and its ETag (`view_etag` of what the caller sees; "" unless `etag`), from
+        one read of the store."""
         if callable(full):
             full = full(rid)
         pub, res = self.iris.graphs(kind.name, rid)
         public = self.store.graph(pub) if is_slug(rid) else []
         if not public:
             raise NotFound(f"no {kind.name} {rid!r}", kind=kind.name, id=rid)
-        restricted = self.store.graph(res) if full or etag else []
-        tag = audit.state_hash(public + restricted) if etag else ""
+        restricted = self.store.graph(res) if full else []
+        tag = view_etag(public, restricted, full=full) if etag else ""
         triples = Triples(public + restricted if full else public)
         out = kind.from_rdf(triples, self.iris.record(kind.name, rid), self.iris)  # type: ignore[arg-type]
         if full and kind.name == "dataset":
@@ -332,7 +367,7 @@ class Records:
             if not create and not before:
                 raise NotFound(f"no {kind.name} {rid_new!r}", kind=kind.name, id=rid_new)
             before_hash = audit.state_hash(before) if before else audit.EMPTY
-            if if_match is not None and if_match.strip('"') != before_hash and if_match != "*":
+            if if_match is not None and not etag_matches(if_match, before_hash if before else None, weak=False):
                 raise PreconditionFailed(f"{kind.name} {rid_new!r} has changed since that ETag")
             found = self.check(kind, rec, rg)
             violations = [v for v in found if v.severity == "Violation"]
@@ -380,7 +415,7 @@ class Records:
             self._authorize(kind, None, current, caller)
             rec = self.parse(kind, current)
             before_hash = audit.state_hash(before)
-            if if_match is not None and if_match.strip('"') != before_hash and if_match != "*":
+            if if_match is not None and not etag_matches(if_match, before_hash, weak=False):
                 raise PreconditionFailed(f"{kind.name} {rid!r} has changed since that ETag")
             s = self.iris.record(kind.name, rid)
             if any(p == REG.retired for _, p, _ in before):

@@ -13,7 +13,7 @@ from registry.api.deps import CallerDep, RegistryDep, require, short_read
 from registry.api.negotiation import JSON, RDF_FORMATS, choose, read_body, read_record_input, serialize
 from registry.errors import BadInput, NotFound
 from registry.model import RecordKind
-from registry.records import WriteResult
+from registry.records import WriteResult, etag_matches
 
 WRITERS = ("admin", "privacy-officer", "steward")
 
@@ -21,21 +21,34 @@ WRITERS = ("admin", "privacy-officer", "steward")
 def _record_response(request: Request, registry: Any, kind: RecordKind, rid: str,
                      full: bool | Callable[[str], bool], status: int = 200,
                      extra: dict[str, Any] | None = None) -> Response:
-    """One record in the representation the request asks for; NotFound when there is no such record."""
+    """One record in the representation the request asks for, with the ETag of the caller's view of it
+    (`Records.view_etag`); 304 when a GET's If-None-Match names that ETag. NotFound when there is no such
+    record."""
     media = choose(request, [JSON, *RDF_FORMATS])
+    if callable(full):
+        full = full(rid)
     if media == JSON:
         body, etag = registry.records.read(kind, rid, full=full)
         headers = {"ETag": f'"{etag}"', "Vary": "Accept, Authorization"}
+        if _not_modified(request, etag, status):
+            return Response(status_code=304, headers=headers)
         if extra:
             body.update(extra)
         return JSONResponse(body, status_code=status, headers=headers)
     if not registry.records.exists(kind, rid):
         raise NotFound(f"no {kind.name} {rid!r}", kind=kind.name, id=rid)
-    if callable(full):
-        full = full(rid)
-    headers = {"ETag": f'"{registry.records.etag(kind, rid)}"', "Vary": "Accept, Authorization"}
+    etag = registry.records.etag(kind, rid, full=full)
+    headers = {"ETag": f'"{etag}"', "Vary": "Accept, Authorization"}
+    if _not_modified(request, etag, status):
+        return Response(status_code=304, headers=headers)
     g = registry.records.graph(kind, rid, full=full)
     return Response(serialize(g, media), status_code=status, media_type=media, headers=headers)
+
+
+def _not_modified(request: Request, etag: str, status: int) -> bool:
+    """A GET whose If-None-Match names the ETag of the caller's own view (weak comparison): 304, no body."""
+    header = request.headers.get("if-none-match")
+    return request.method == "GET" and status == 200 and header is not None and etag_matches(header, etag, weak=True)
 
 
 def _written(request: Request, registry: Any, kind: RecordKind, result: WriteResult, status: int) -> Response:
