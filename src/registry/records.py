@@ -26,6 +26,7 @@ from registry.errors import (
     ValidationFailed,
     Violation,
 )
+from registry.legal_status import legal_status_changes, may_change_legal_status
 from registry.lineage import LineageIndex
 
 if TYPE_CHECKING:
@@ -263,9 +264,15 @@ class Records:
     def _authorize(self, kind: RecordKind, new: dict[str, Any] | None, current: dict[str, Any] | None,
                    caller: Caller) -> None:
         """A steward writes only records that belong, before and after the change, to its organisation
-        or its units, and only draft agreements: approving one is a privacy officer's act."""
+        or its units, and only draft agreements: approving one is a privacy officer's act. An
+        organisation's legal status is set or changed only by privacy officers and admins."""
         if caller.role not in WRITER_ROLES:
             raise Forbidden("writing records needs a steward, privacy-officer or admin token")
+        if kind.name == "organization" and new is not None and not may_change_legal_status(caller.role):
+            changed = legal_status_changes(new, current)
+            if changed:
+                raise Forbidden(f"only a privacy officer or an admin sets or changes an organisation's legal "
+                                f"status: {', '.join(changed)}", fields=changed, organization=new.get("id"))
         if caller.role != "steward":
             return
         for state in (current, new):
