@@ -235,3 +235,25 @@ def sparql_in_process(store_path: str, queries: list[str], clients: int, per_cli
         return sum(1 for _ in res)  # type: ignore[union-attr]
 
     return concurrent(call, clients, per_client, budget)
+
+
+def sparql_latency_over_http(url: str, queries: list[str], budget: float) -> Latencies:
+    """One client, one query at a time: what a single query costs end to end."""
+    with httpx.Client(timeout=300) as c:
+        def call(q: str) -> None:
+            c.post(url, data={"query": q}, headers={"Accept": "application/sparql-results+json"}).raise_for_status()
+
+        return timed_loop([lambda q=q: call(q) for q in queries], budget)
+
+
+def sparql_latency_in_process(store_path: str, queries: list[str], budget: float) -> Latencies:
+    """The same queries evaluated by pyoxigraph in this process, rows read: the evaluation alone."""
+    import pyoxigraph as ox
+
+    store = ox.Store.read_only(store_path)
+
+    def call(q: str) -> None:
+        for _ in store.query(q, use_default_graph_as_union=True):  # type: ignore[union-attr]
+            pass
+
+    return timed_loop([lambda q=q: call(q) for q in queries], budget)

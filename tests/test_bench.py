@@ -38,6 +38,8 @@ FIGURES = (
     "POST /share-checks p95",
     "POST /datasets (SHACL, one write) p50",
     "POST /datasets (SHACL, one write) p95",
+    "SPARQL datasets-by-publisher, one at a time p50",
+    "SPARQL datasets-by-publisher, one at a time p95",
     "SPARQL datasets-by-publisher x8 clients",
 )
 #: the difference of two sub-second process times at this size: may come out at zero or below (then None)
