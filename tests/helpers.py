@@ -72,6 +72,21 @@ def assert_problem(response: Any, status: int) -> dict[str, Any]:
     return body
 
 
+def assert_xml(body: bytes | str, what: str = "") -> Any:
+    """An answer that must be well-formed XML (RDF/XML, SPARQL XML results): parsed with the standard
+    library's parser, which refuses what XML 1.0 cannot carry (control characters, U+FFFE, U+FFFF) and
+    resolves no external entity; returns the root element."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        return ET.fromstring(body)
+    except ET.ParseError as e:
+        raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+        line, col = e.position
+        near = raw.splitlines()[line - 1][max(0, col - 40):col + 40] if line - 1 < len(raw.splitlines()) else b""
+        raise AssertionError(f"not well-formed XML{' (' + what + ')' if what else ''}: {e}; near {near!r}") from None
+
+
 def violation_fields(body: dict[str, Any], severity: str = "Violation") -> set[str | None]:
     return {v["field"] for v in body.get("violations", []) if v["severity"] == severity}
 

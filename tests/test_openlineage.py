@@ -405,7 +405,7 @@ def test_facets_of_unexpected_shapes_are_ignored(api: Api, facets: dict[str, Any
 
 @pytest.mark.parametrize(("body", "status"), [
     ('{"eventTime": "2025-01-01T00:00:00Z", "producer": "p", "schemaURL": "s", "run": {"runId": '
-     '"11111111-2222-3333-4444-555555555555"}, "job": {"namespace": "n", "name": "\\ud800"}}', 400),
+     '"11111111-2222-3333-4444-555555555555"}, "job": {"namespace": "n", "name": "\\ud800"}}', 422),
     (json.dumps(event(["   "], ["out"])), 422),
     (json.dumps(event(["in"], ["out"], job="\t")), 422),
 ], ids=["lone-surrogate", "blank-dataset-name", "blank-job-name"])

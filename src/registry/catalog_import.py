@@ -545,7 +545,7 @@ def import_catalog(registry: Registry, source: str, options: ImportOptions | Non
                           caller, create=True)
         except ValidationFailed as e:
             org_ok[oid] = f"its publisher {oid!r} could not be registered: " + \
-                "; ".join(v.message for v in e.violations)
+                "; ".join(f"{v.field}: {v.message}" if v.field else v.message for v in e.violations)
             return org_ok[oid]
         report.organizations_created.append({"id": oid, "name": name, "kind": options.org_kind, "source": source_ref})
         org_ok[oid] = None

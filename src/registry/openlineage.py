@@ -50,7 +50,8 @@ from rdflib import Graph, Literal, URIRef
 
 from registry import audit
 from registry.auth import Caller
-from registry.errors import BadInput, Forbidden, RegistryError, ValidationFailed, Violation
+from registry.errors import Forbidden, RegistryError, ValidationFailed, Violation
+from registry.model import xmlchars
 from registry.model.dataset import DATASET, lineage_key
 from registry.namespaces import ACTIVITY_KIND, DCTERMS, PROV, RDF, RDFS, REG, SKOS, XSD
 from registry.records import READ_ONLY
@@ -216,10 +217,11 @@ def parse_event(data: Any) -> RunEvent:
         raise ValidationFailed([Violation(focus_node="event", path="/", field=None,
                                           message="an OpenLineage RunEvent is a JSON object")],
                                "The body is not an OpenLineage RunEvent; nothing was written.")
-    try:
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:  # e.g. "\ud800": valid JSON, but no text the store can hold
-        raise BadInput("the event holds text that is not valid Unicode (a lone surrogate escape)") from None
+    # names become titles and literals, facets descriptions: no text XML cannot carry ("\u0001", "\ud800")
+    bad = xmlchars.violations(data, "event")
+    if bad:
+        raise ValidationFailed(bad, "The event holds text XML cannot carry (a control character, U+FFFE, U+FFFF "
+                                    "or a lone surrogate); nothing was written.")
     found = schema_violations(data)
     if found:
         n = len(found)

@@ -19,7 +19,7 @@ from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SH
 
 from conftest import EXTERNAL, Api
-from helpers import world_api
+from helpers import assert_xml, world_api
 
 DCAT_AP = EXTERNAL / "dcat-ap-3.0.0"
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
@@ -46,6 +46,8 @@ def catalogue(api: Api, accept: str = "text/turtle") -> Graph:
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith(accept)
     fmt = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/rdf+xml": "xml"}[accept]
+    if fmt == "xml":
+        assert_xml(r.content, "/catalog as RDF/XML")
     return Graph().parse(data=r.text, format=fmt)
 
 

@@ -17,7 +17,7 @@ import pytest
 from rdflib import URIRef
 
 from conftest import Api
-from helpers import world_api
+from helpers import assert_xml, world_api
 from registry.namespaces import DPV, ODRL2, REG, VCARD
 
 BASE = "https://registry.example.org"
@@ -94,6 +94,9 @@ def leaks(body: str, markers: list[str]) -> list[str]:
 
 def check(w: World, label: str, response: Any) -> None:
     assert response.status_code < 500, (label, response.status_code, response.text[:500])
+    if response.headers.get("content-type", "").split(";")[0] in ("application/rdf+xml",
+                                                                   "application/sparql-results+xml"):
+        assert_xml(response.content, label)
     found = leaks(response.text, w.markers)
     assert not found, f"{label} leaked {found}: {response.text[:1000]}"
 

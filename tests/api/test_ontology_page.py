@@ -9,6 +9,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF, RDFS
 
 from conftest import Api
+from helpers import assert_xml
 from registry.api.negotiation import JSONLD_CONTEXT
 from registry.reference import authorities
 from registry.resources import resources
@@ -93,6 +94,8 @@ def test_the_ontology_as_rdf(api: Api) -> None:
                               ("rdf", "application/rdf+xml", "xml")):
         r = api.client.get(f"/ontology?format={fmt}")
         assert r.status_code == 200 and r.headers["content-type"].startswith(media)
+        if parse == "xml":
+            assert_xml(r.content, "/ontology as RDF/XML")
         assert isomorphic(Graph().parse(data=r.text, format=parse), onto)
     r = api.client.get("/ontology", headers={"Accept": "application/ld+json"})
     assert r.json()["@context"] == JSONLD_CONTEXT

@@ -15,7 +15,7 @@ from rdflib import Graph, Namespace
 from rdflib.compare import isomorphic
 
 from conftest import Api
-from helpers import assert_problem, fresh_world_registry, quad_count
+from helpers import assert_problem, assert_xml, fresh_world_registry, quad_count
 from registry.api import create_app
 from registry.api.public_deps import get_sparql
 from registry.config import Settings
@@ -53,6 +53,7 @@ def test_select_in_every_result_format(wapi: Api) -> None:
     r = c.get("/sparql", params={"query": COUNT_DATASETS}, headers={"Accept": "application/sparql-results+xml"})
     assert r.headers["content-type"] == "application/sparql-results+xml"
     assert "<sparql" in r.text and f">{n}<" in r.text
+    assert_xml(r.content, "SELECT as SPARQL XML")
     r = c.get("/sparql", params={"query": COUNT_DATASETS}, headers={"Accept": "text/csv"})
     assert r.headers["content-type"].startswith("text/csv")
     assert list(csv.reader(io.StringIO(r.text))) == [["n"], [n]]
@@ -68,6 +69,8 @@ def test_construct_in_every_rdf_format(wapi: Api) -> None:
         r = wapi.client.post("/sparql", content=CONSTRUCT, headers={"Content-Type": "application/sparql-query",
                                                                     "Accept": accept})
         assert r.status_code == 200 and r.headers["content-type"].startswith(accept), r.text
+        if fmt == "xml":
+            assert_xml(r.content, "CONSTRUCT as RDF/XML")
         graphs[accept] = Graph().parse(data=r.text, format=fmt)
     assert len(graphs["text/turtle"]) == 8
     assert all(isomorphic(g, graphs["text/turtle"]) for g in graphs.values())
@@ -78,6 +81,7 @@ def test_ask_and_form_post_with_protocol_graphs(wapi: Api) -> None:
     body = {"query": "ASK { ?s <http://purl.org/dc/terms/title> \"OHIP physician claims\" }", "default-graph-uri": g}
     r = wapi.client.post("/sparql", data=body, headers={"Accept": "application/sparql-results+xml"})
     assert r.status_code == 200 and "<boolean>true</boolean>" in r.text
+    assert_xml(r.content, "ASK as SPARQL XML")
     body["default-graph-uri"] = "https://registry.example.org/graph/dataset/road-collisions"
     assert wapi.client.post("/sparql", data=body).json()["boolean"] is False
 

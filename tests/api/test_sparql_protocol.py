@@ -26,6 +26,7 @@ from rdflib.collection import Collection
 from rdflib.term import Node
 
 from conftest import EXTERNAL
+from helpers import assert_xml
 from registry.api import create_app
 from registry.api.public_deps import get_views
 from registry.config import Settings
@@ -169,6 +170,8 @@ def test_w3c_protocol(registry_for: tuple[Registry, TestClient], request: pytest
             assert resp.headers["content-type"].startswith("application/problem+json"), resp.headers
             continue
         ct = resp.headers["content-type"].split(";")[0]
+        if ct in ("application/rdf+xml", "application/sparql-results+xml"):
+            assert_xml(resp.content, case.name)
         if req.fmt == "tabular":
             assert ct in TABULAR, ct
         elif req.fmt == "RDF":

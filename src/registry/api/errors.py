@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -49,7 +50,15 @@ def problem(status: int, code: str, title: str, detail: str, instance: str,
     headers = {"WWW-Authenticate": 'Bearer realm="registry"'} if status == 401 else None
     if status == 429 and "retry_after" in extra:
         headers = {"Retry-After": str(extra["retry_after"])}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+    return ProblemResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+class ProblemResponse(JSONResponse):
+    """A problem body in ASCII JSON: it may echo what the request sent (a value, an id), and a lone surrogate
+    there (valid as a JSON escape, no UTF-8 at all) would otherwise fail the answer itself."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
 async def registry_error(request: Request, exc: Exception) -> JSONResponse:

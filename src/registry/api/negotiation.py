@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import Request
 from rdflib import Graph
 
-from registry.errors import BadInput, PayloadTooLarge, UnsupportedMediaType
+from registry.errors import BadInput, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from registry.model import xmlchars
 from registry.namespaces import PREFIXES
 
 #: media type -> rdflib serialiser
@@ -98,10 +99,11 @@ def parse_json(body: bytes) -> Any:
         raise BadInput(f"the body is not valid JSON: {str(exc)[:300]}") from None
     if _depth(data) > MAX_JSON_DEPTH:
         raise BadInput(f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels")
-    try:  # an escaped lone surrogate ("\\ud800") parses, but is no text any store can hold
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise BadInput("the JSON body holds a lone surrogate (\\ud800-\\udfff): not valid Unicode text") from None
+    # escapes spell what no text of the registry may hold: "\\u0001", "\\uffff", a lone surrogate "\\ud800"
+    found = xmlchars.violations(data, "body")
+    if found:
+        raise ValidationFailed(found, "The body holds text XML cannot carry (a control character, U+FFFE, U+FFFF "
+                                      "or a lone surrogate); nothing was written.")
     return data
 
 
@@ -152,7 +154,7 @@ def parse_rdf(body: bytes, media_type: str, base: str) -> Graph:
             g.parse(data=json.dumps(doc), format="json-ld", publicID=base)
         else:
             g.parse(data=body.decode("utf-8"), format="turtle", publicID=base)
-    except BadInput:
+    except (BadInput, ValidationFailed):
         raise
     except Exception as exc:  # rdflib raises many parser-specific exception types
         raise BadInput(f"the body is not valid {media_type}: {exc}") from None

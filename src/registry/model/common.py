@@ -7,10 +7,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, field_validator
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
+from registry.model import xmlchars
 from registry.namespaces import XSD
 
 #: an id or code for JSON Schema and pydantic, whose regular expressions (ECMA-262's, Rust's) read `$` as the
@@ -46,9 +47,21 @@ ShortText = Annotated[str, StringConstraints(max_length=1_000)]
 
 
 class Input(BaseModel):
-    """Base of the input models: unknown fields are errors, so typos never pass silently."""
+    """Base of the input models: unknown fields are errors, so typos never pass silently; no text holds a
+    character XML cannot carry (`xmlchars`), whichever field and whatever the input came as."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _xml_text(cls, value: Any) -> Any:
+        # before whitespace is trimmed (a trailing U+000B is refused, not quietly dropped); a nested model
+        # (a mapping here) checks its own fields, which names them
+        if isinstance(value, str):
+            return xmlchars.check(value)
+        if isinstance(value, list | tuple):
+            xmlchars.check([v if isinstance(v, str) else "" for v in value])  # the index names the item
+        return value
 
 
 class Iris:
