@@ -22,9 +22,7 @@ Recorded share checks are not used: they are questions about proposed shares, no
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -32,6 +30,7 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
+from registry import csv_answer
 from registry.model.common import code_of
 from registry.namespaces import AGREEMENT_STATUS, AUTHORITY, DCTERMS, PURPOSE, RDF, REG, SKOS
 from registry.reference import authorities, purposes
@@ -283,11 +282,9 @@ class Transparency:
                   "in_force", "expires_in_days", "benefits", "url")
 
     def csv(self, report: Report, base_url: str = "") -> str:
-        out = io.StringIO()
-        w = csv.writer(out, lineterminator="\r\n")
-        w.writerow(self.CSV_FIELDS)
-        for e in report.agreements:
-            w.writerow([
+        """The register as CSV, through the one CSV writer (`csv_answer.table`: formulas neutralised)."""
+        return csv_answer.table(self.CSV_FIELDS, (
+            [
                 e.id, e.title or "", e.provider.id if e.provider else "", e.provider.name if e.provider else "",
                 e.recipient.id if e.recipient else "", e.recipient.name if e.recipient else "",
                 "; ".join(str(p["label"]) for p in e.purposes),
@@ -297,8 +294,8 @@ class Transparency:
                 e.valid_from or "", e.valid_until or "", e.duration or "", e.status, str(e.in_force).lower(),
                 "" if e.expires_in_days is None else e.expires_in_days, e.benefits or "not recorded",
                 base_url.rstrip("/") + e.url,
-            ])
-        return out.getvalue()
+            ]
+            for e in report.agreements))
 
     def graph(self, report: Report) -> Graph:
         """The listed agreements' public graphs, with the names of what they point to (JSON-LD, Turtle)."""
