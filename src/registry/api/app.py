@@ -73,7 +73,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
                 stop.set()
                 await anyio.to_thread.run_sync(warming.join)
             sparql = getattr(app.state, "sparql_service", None)
-            if sparql is not None:  # its evaluator processes and snapshots
+            if sparql is not None:  # its evaluator processes and snapshots (a later start makes new ones)
+                app.state.sparql_service = None
                 sparql.close()
             views = getattr(app.state, "public_views", None)
             if views is not None and own:

@@ -40,6 +40,7 @@ class Snapshots:
             current = self._current.get(name)
             if current is not None and current[0] == key:
                 return str(current[1])
+            self.folder.mkdir(parents=True, exist_ok=True)
             target = self.folder / f"{name}-{uuid.uuid4().hex[:12]}"
             _copy(store, target, on_disk)
             if current is not None:
