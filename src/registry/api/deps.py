@@ -8,9 +8,11 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from registry.api import errors
 from registry.auth import ANONYMOUS, Caller
-from registry.errors import Forbidden, NotFound, Unauthorized
+from registry.errors import Forbidden, NotFound, RegistryError, Unauthorized
 from registry.service import Registry
 
 T = TypeVar("T")
@@ -48,7 +50,14 @@ async def plain_path(request: Request) -> None:
         raise NotFound("no such resource: the path holds a control character")
 
 
-async def get_caller(request: Request, registry: RegistryDep) -> Caller:
+#: where TokenCheck leaves the caller in the request's scope
+CALLER = "registry.caller"
+
+
+async def authenticate(request: Request) -> Caller:
+    """The caller the request's bearer token names (anonymous without one), counted against its rate
+    limit; Unauthorized for a token that is malformed, unknown, expired or revoked."""
+    registry: Registry = request.app.state.registry
     header = request.headers.get("authorization")
     limiter = request.app.state.limiter
     address = "ip:" + (request.client.host if request.client else "unknown")
@@ -64,6 +73,36 @@ async def get_caller(request: Request, registry: RegistryDep) -> Caller:
         limiter.hit(address)  # refused tokens count against the client's address: guessing is rate-limited too
         raise
     limiter.hit("token:" + str(caller.token_id))
+    return caller
+
+
+class TokenCheck:
+    """ASGI middleware: every HTTP request's token is read here, before routing, so no route escapes the
+    check, not even those FastAPI adds itself (/docs, /openapi.json, /redoc) or a path no route matches.
+    A refused token is answered here as the app's exception handlers would answer it (problem+json)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            request = Request(scope)
+            try:
+                scope[CALLER] = await authenticate(request)
+            except RegistryError as exc:
+                await (await errors.registry_error(request, exc))(scope, receive, send)
+                return
+            except OSError as exc:  # the store could not be read
+                await (await errors.store_unavailable(request, exc))(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+async def get_caller(request: Request) -> Caller:
+    """The caller TokenCheck found (an app without the middleware reads the token here)."""
+    caller = request.scope.get(CALLER)
+    if not isinstance(caller, Caller):
+        caller = request.scope[CALLER] = await authenticate(request)
     return caller
 
 
