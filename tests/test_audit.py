@@ -33,7 +33,7 @@ EVENT = {"eventType": "COMPLETE", "eventTime": "2025-01-01T00:00:00Z", "producer
 
 def writes(api: Api) -> None:
     """A create, an update, a retirement, an agreement change, a share check and an OpenLineage event."""
-    h = api.auth()
+    h, steward = api.auth(), api.auth("steward", "moh")  # tokens made first: making one is an entry of its own
     assert api.client.post("/datasets", json=DATASET, headers=h).status_code == 201
     assert api.client.put("/datasets/audit-test", json={**DATASET, "title": "Audit test, renamed"},
                           headers=h).status_code == 200
@@ -45,7 +45,7 @@ def writes(api: Api) -> None:
     check = {"datasets": ["ohip-claims"], "provider": "moh", "recipient": "moh-idiu", "purpose": "program-evaluation",
              "date": "2025-06-01"}
     assert api.client.post("/share-checks", json=check, headers=h).status_code == 201
-    assert api.client.post("/api/v1/lineage", json=EVENT, headers=api.auth("steward", "moh")).status_code == 201
+    assert api.client.post("/api/v1/lineage", json=EVENT, headers=steward).status_code == 201
 
 
 def cli(*args: str) -> Any:

@@ -82,6 +82,12 @@ class AuditLog:
     def entry_graph(self, seq: int) -> str:
         return self.iris.system_graph(f"audit/{seq}")
 
+    def graphs_of(self, kind: str, rid: str) -> list[str]:
+        """The graphs that hold the state of an audited record: a token's system graph, or a record's two."""
+        if kind == "token":
+            return [self.iris.system_graph(f"token/{rid}")]
+        return list(self.iris.graphs(kind, rid))
+
     # ----------------------------------------------------------- append
     def head(self) -> Head:
         seq, digest = 0, EMPTY
@@ -105,8 +111,10 @@ class AuditLog:
         after: str,
         snapshot: list[Triple] | None = None,
         previous: list[Triple] | None = None,
+        details: Iterable[tuple[URIRef, Node]] = (),
     ) -> int:
         """Replace `graphs` and append one audit entry (and a history snapshot), in one transaction.
+        `details` are more (predicate, object) pairs of the entry (a token's role and organisation).
         Returns the entry's sequence number."""
         with self._lock:
             head = self.head()
@@ -128,6 +136,7 @@ class AuditLog:
             ]
             if head.seq:
                 triples.append((e, REG.previousEntry, self.entry_iri(head.seq)))
+            triples += [(e, p, o) for p, o in details]
             out = dict(graphs)
             if snapshot is not None:
                 triples.append((e, REG.snapshot, Literal(ntriples(snapshot))))
@@ -149,6 +158,7 @@ class AuditLog:
         return [self._row(r) for r in rows], total
 
     def _row(self, r: Mapping[str, Node]) -> dict[str, Any]:
+        token = {"role": str(r["role"]), "org": self.iris.id_of(r["org"]) if "org" in r else None} if "role" in r else {}
         return {
             "seq": int(str(r["seq"])),
             "time": str(r["time"]),
@@ -159,6 +169,7 @@ class AuditLog:
             "after_hash": str(r["after"]),
             "previous_hash": str(r["previous"]),
             "entry_hash": str(r["hash"]),
+            **token,
         }
 
     # ----------------------------------------------------------- verify
@@ -190,8 +201,7 @@ class AuditLog:
         checked = 0
         for record, (seq, after, kind) in sorted(latest.items(), key=lambda x: x[1][0]):
             rid = self.iris.id_of(URIRef(record))
-            pub, res = self.iris.graphs(kind, rid)
-            current = state_hash(self.store.graph(pub) + self.store.graph(res))
+            current = state_hash([t for g in self.graphs_of(kind, rid) for t in self.store.graph(g)])
             checked += 1
             if current != after:
                 return VerifyReport(False, head.seq, checked, {

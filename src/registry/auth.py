@@ -6,16 +6,18 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 from rdflib import Literal, URIRef
 
+from registry.audit import EMPTY, AuditLog, state_hash
 from registry.errors import BadInput, NotFound, Unauthorized
 from registry.model.common import Iris
 from registry.namespaces import RDF, REG, XSD
 from registry.resources import Resources
-from registry.store.base import Store
+from registry.store.base import Store, Triple
 
 ROLES = ("admin", "privacy-officer", "steward")
 TOKEN_PREFIX = "dsr_"
@@ -44,6 +46,8 @@ class Caller:
 
 
 ANONYMOUS = Caller()
+#: whoever runs the command line (or calls the registry in-process): it holds the store's files, so an admin
+CLI = Caller(role="admin", token_id="cli")
 
 
 def _hash(secret: str) -> str:
@@ -57,14 +61,28 @@ def _now() -> dt.datetime:
 class Tokens:
     """Create, look up, list and revoke tokens; one system graph per token."""
 
-    def __init__(self, store: Store, iris: Iris, resources: Resources) -> None:
-        self.store, self.iris, self.res = store, iris, resources
+    def __init__(self, store: Store, iris: Iris, resources: Resources, audit: AuditLog) -> None:
+        self.store, self.iris, self.res, self.audit = store, iris, resources, audit
+        self._lock = threading.Lock()
 
     def _graph(self, token_id: str) -> str:
         return self.iris.system_graph(f"token/{token_id}")
 
-    def create(self, role: str, org: str | None = None, expires: dt.datetime | None = None) -> tuple[str, str]:
-        """A new token: returns (token id, secret). The secret is shown once and never stored."""
+    def _commit(self, token_id: str, action: str, before: list[Triple], after: list[Triple], caller: Caller) -> None:
+        """Write the token's graph and its audit entry in one transaction. The entry names the token (its
+        IRI), its role and organisation and who acted; never the secret nor its hash (the token's graph,
+        whose state hash the entry keeps like any record's, is a system graph only admins may read)."""
+        t = URIRef(self.iris.record("token", token_id))
+        details = [(REG.tokenRole, o) for _, p, o in after if p == REG.role]
+        details += [(REG.tokenOrganization, o) for _, p, o in after if p == REG.organization]
+        self.audit.commit({self._graph(token_id): after}, agent=caller.agent, action=action, record=t, kind="token",
+                          rid=token_id, before=state_hash(before) if before else EMPTY, after=state_hash(after),
+                          details=details)
+
+    def create(self, role: str, org: str | None = None, expires: dt.datetime | None = None,
+               caller: Caller = CLI) -> tuple[str, str]:
+        """A new token: returns (token id, secret). The secret is shown once and never stored; the token's
+        making is an audit entry naming `caller`."""
         if role not in ROLES:
             raise BadInput(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
         if role == "steward" and not org:
@@ -82,7 +100,8 @@ class Tokens:
             triples.append((t, REG.organization, self.iris.record("organization", org)))
         if expires:
             triples.append((t, REG.expires, Literal(expires.isoformat(), datatype=XSD.dateTime)))
-        self.store.replace_graphs({self._graph(token_id): triples})
+        with self._lock:
+            self._commit(token_id, "create", [], triples, caller)
         return token_id, secret
 
     def authenticate(self, secret: str) -> Caller:
@@ -111,15 +130,16 @@ class Tokens:
             for r in self.store.select(self.res.query("tokens-list"))
         ]
 
-    def revoke(self, token_id: str) -> None:
+    def revoke(self, token_id: str, caller: Caller = CLI) -> None:
+        """Revoke a token at once, an audit entry naming `caller`; revoking it again changes (and logs) nothing."""
         if not TOKEN_ID_RE.fullmatch(token_id):  # an id create() never makes (and never a valid graph name)
             raise NotFound(f"no token {token_id[:100]!r}")
-        g = self._graph(token_id)
-        triples = self.store.graph(g)
-        if not triples:
-            raise NotFound(f"no token {token_id!r}")
-        t = URIRef(self.iris.record("token", token_id))
-        if any(p == REG.revoked for _, p, _ in triples):
-            return
-        triples.append((t, REG.revoked, Literal(_now().isoformat(), datatype=XSD.dateTime)))
-        self.store.replace_graphs({g: triples})
+        with self._lock:
+            before = self.store.graph(self._graph(token_id))
+            if not before:
+                raise NotFound(f"no token {token_id!r}")
+            if any(p == REG.revoked for _, p, _ in before):
+                return
+            t = URIRef(self.iris.record("token", token_id))
+            after = [*before, (t, REG.revoked, Literal(_now().isoformat(), datatype=XSD.dateTime))]
+            self._commit(token_id, "revoke", before, after, caller)

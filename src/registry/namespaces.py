@@ -84,6 +84,8 @@ class REG(DefinedNamespace):
     action: object
     beforeHash: object
     afterHash: object
+    tokenRole: object
+    tokenOrganization: object
     # tokens
     tokenHash: object
     role: object

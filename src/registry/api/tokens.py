@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from registry.api.deps import CallerDep, RegistryDep, require
 from registry.api.negotiation import JSON, content_type, parse_json, read_body
@@ -64,7 +65,8 @@ async def create_token(request: Request, registry: RegistryDep, caller: CallerDe
         raise ValidationFailed([Violation(focus_node="token", path=None, field="org", value=new.org,
                                           message=f"no organisation {new.org!r} in the registry")])
     expires = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=new.days) if new.days else None
-    token_id, secret = registry.tokens.create(new.role, new.org, expires)
+    # a write (and its sync to disk): in the thread pool, not on the event loop
+    token_id, secret = await run_in_threadpool(registry.tokens.create, new.role, new.org, expires, caller)
     body = {"id": token_id, "role": new.role, "org": new.org,
             "expires": expires.isoformat() if expires else None, "token": secret}
     return JSONResponse(body, status_code=201, headers={"Location": f"/tokens/{token_id}", "Cache-Control": "no-store"})
@@ -73,5 +75,5 @@ async def create_token(request: Request, registry: RegistryDep, caller: CallerDe
 @router.delete("/{token_id}", status_code=204, summary="Revoke a token at once (revoking it again is harmless)")
 def revoke_token(token_id: str, registry: RegistryDep, caller: CallerDep) -> Response:
     require(caller, "admin")
-    registry.tokens.revoke(token_id)
+    registry.tokens.revoke(token_id, caller)
     return Response(status_code=204)
