@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 import pytest
+from rdflib import RDF, URIRef
 
 from conftest import Api
 from helpers import assert_problem, record_quads
@@ -27,13 +28,14 @@ GRANTORS = ["privacy-officer", "admin"]
 # ------------------------------------------------------------------------------ bodies, three forms
 
 
-def as_json(org: dict[str, Any]) -> tuple[str, str]:
-    return json.dumps(org), "application/json"
+def as_json(org: dict[str, Any], claim_unit: bool = False) -> tuple[str, str]:
+    return json.dumps(org), "application/json"  # JSON has no type of its own to claim
 
 
-def as_jsonld(org: dict[str, Any]) -> tuple[str, str]:
+def as_jsonld(org: dict[str, Any], claim_unit: bool = False) -> tuple[str, str]:
+    """`claim_unit`: the body types the organisation reg:DataIntegrationUnit whatever its kind."""
     types = ["org:Organization"]
-    if org.get("kind") == "data-integration-unit" or org.get("designated_under") or org.get("unit_kind"):
+    if org.get("kind") == "data-integration-unit" or claim_unit:
         types += ["reg:DataIntegrationUnit", "org:OrganizationalUnit"]
     doc: dict[str, Any] = {
         "@context": f"{BASE}/context.jsonld",
@@ -53,9 +55,9 @@ def as_jsonld(org: dict[str, Any]) -> tuple[str, str]:
     return json.dumps(doc), "application/ld+json"
 
 
-def as_turtle(org: dict[str, Any]) -> tuple[str, str]:
+def as_turtle(org: dict[str, Any], claim_unit: bool = False) -> tuple[str, str]:
     types = ["org:Organization"]
-    if org.get("kind") == "data-integration-unit" or org.get("designated_under") or org.get("unit_kind"):
+    if org.get("kind") == "data-integration-unit" or claim_unit:
         types += ["reg:DataIntegrationUnit", "org:OrganizationalUnit"]
     lines = [
         "@prefix org: <http://www.w3.org/ns/org#> .",
@@ -79,8 +81,9 @@ def as_turtle(org: dict[str, Any]) -> tuple[str, str]:
 FORMS = {"json": as_json, "jsonld": as_jsonld, "turtle": as_turtle}
 
 
-def send(api: Api, method: str, org: dict[str, Any], form: str, who: tuple[str, ...]) -> Any:
-    body, media = FORMS[form](org)
+def send(api: Api, method: str, org: dict[str, Any], form: str, who: tuple[str, ...],
+         claim_unit: bool = False) -> Any:
+    body, media = FORMS[form](org, claim_unit)
     path = "/organizations" if method == "POST" else f"/organizations/{org['id']}"
     return api.client.request(method, path, content=body, headers={**api.auth(*who), "Content-Type": media})
 
@@ -116,7 +119,7 @@ NEW_DIU = {"id": "moh-own-diu", "name": "A unit the steward designates itself", 
 NEW_PE = {"id": "moh-own-pe", "name": "A prescribed entity of the steward's making", "kind": "prescribed-entity",
           "parent": "moh"}
 NEW_DESIGNATED_AGENCY = {"id": "moh-own-agency", "name": "An agency designated by its steward", "kind": "agency",
-                         "parent": "moh", "unit_kind": "ministry", "designated_under": ["fippa-part-3.1"]}
+                         "parent": "moh", "designated_under": ["fippa-part-3.1"]}
 PLAIN = {"id": "moh-analytics", "name": "Analytics branch", "kind": "agency", "parent": "moh"}
 
 CREATES = [
@@ -171,11 +174,11 @@ UPDATES = [
     pytest.param({**PLAIN, "kind": "data-integration-unit", "unit_kind": "ministry",
                   "designated_under": ["fippa-part-3.1"]}, {"kind", "designated_under"}, id="agency-to-diu"),
     pytest.param({**PLAIN, "kind": "prescribed-entity"}, {"kind"}, id="agency-to-prescribed-entity"),
-    pytest.param({**PLAIN, "unit_kind": "ministry", "designated_under": ["phipa-45"]}, {"designated_under"},
+    pytest.param({**PLAIN, "designated_under": ["phipa-45"]}, {"designated_under"},
                  id="designate-an-agency"),
     pytest.param({**DIU, "designated_under": ["fippa-part-3.1", "phipa-45"]}, {"designated_under"},
                  id="add-designation"),
-    pytest.param({**DIU, "kind": "prescribed-entity"}, {"kind"}, id="diu-to-prescribed-entity"),
+    pytest.param({**DIU, "kind": "prescribed-entity", "unit_kind": None}, {"kind"}, id="diu-to-prescribed-entity"),
     pytest.param({**DIU, "kind": "agency", "unit_kind": None, "designated_under": []},
                  {"kind", "designated_under"}, id="drop-legal-status"),
 ]
@@ -235,3 +238,101 @@ def test_legal_status_is_the_same_whatever_the_order_of_designations(world_api: 
     got["name"] = "Renamed once more"
     r = world_api.client.put("/organizations/moh-idiu", json=got, headers=h)
     assert r.status_code == 200, r.text
+
+
+# --------------------------------------------------------------- typed a data integration unit by kind only
+# A record's RDF type is what SPARQL users, the ontology and any rule reading types see. An organisation is
+# typed reg:DataIntegrationUnit (and org:OrganizationalUnit) only when its kind is data-integration-unit:
+# `unit_kind` on any other kind is refused (422 naming the field, for every role: the SHACL shapes), and a
+# JSON-LD or Turtle body that types an organisation of another kind reg:DataIntegrationUnit is read for its
+# fields, not its types (the stored type follows `kind`), so the claim is dropped.
+UNIT_TYPES = (URIRef(f"{NS}ns#DataIntegrationUnit"), URIRef("http://www.w3.org/ns/org#OrganizationalUnit"))
+
+
+def typed_unit(api: Api, rid: str) -> bool:
+    """Whether any graph of the store types the organisation a (data integration) unit."""
+    iri = URIRef(f"{BASE}/organization/{rid}")
+    return any(q[0] == iri and q[1] == RDF.type and q[2] in UNIT_TYPES for q in record_quads(api.registry))
+
+
+def refused_unit_kind(api: Api, response: Any, before: set[Any]) -> None:
+    body = assert_problem(response, 422)
+    assert "unit_kind" in {v.get("field") for v in body.get("violations", [])}, body
+    assert record_quads(api.registry) == before, "nothing is written"
+
+
+AGENCY_WITH_UNIT_KIND = {**PLAIN, "unit_kind": "inter-ministerial"}
+# the attack, body by body: a unit kind on an agency, typed a unit or not
+UNIT_CLAIMS = [pytest.param(AGENCY_WITH_UNIT_KIND, False, id="unit-kind"),
+               pytest.param(AGENCY_WITH_UNIT_KIND, True, id="unit-kind-and-type")]
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("who", [STEWARD, ("privacy-officer",), ("admin",)], ids=lambda w: w[0])
+@pytest.mark.parametrize(("org", "claim_unit"), UNIT_CLAIMS)
+def test_unit_kind_on_an_organisation_that_is_no_unit_is_refused(world_api: Api, form: str, who: tuple[str, ...],
+                                                                 org: dict[str, Any], claim_unit: bool) -> None:
+    world_api.auth(*who)
+    before = record_quads(world_api.registry)
+    refused_unit_kind(world_api, send(world_api, "POST", org, form, who, claim_unit), before)
+    assert stored(world_api, org["id"]) is None
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("who", [STEWARD, ("privacy-officer",), ("admin",)], ids=lambda w: w[0])
+@pytest.mark.parametrize(("org", "claim_unit"), UNIT_CLAIMS)
+def test_unit_kind_is_not_added_to_an_organisation_that_is_no_unit(world_api: Api, form: str, who: tuple[str, ...],
+                                                                   org: dict[str, Any], claim_unit: bool) -> None:
+    with_plain_unit(world_api)
+    was = stored(world_api, org["id"])
+    world_api.auth(*who)
+    before = record_quads(world_api.registry)
+    refused_unit_kind(world_api, send(world_api, "PUT", org, form, who, claim_unit), before)
+    assert stored(world_api, org["id"]) == was
+    assert not typed_unit(world_api, org["id"])
+
+
+@pytest.mark.parametrize("form", ["jsonld", "turtle"])
+@pytest.mark.parametrize("method", ["POST", "PUT"])
+def test_a_steward_typing_its_agency_a_unit_stores_an_agency(world_api: Api, form: str, method: str) -> None:
+    """The type a body claims is not what is stored: the record's kind decides it."""
+    if method == "PUT":
+        with_plain_unit(world_api)
+    r = send(world_api, method, PLAIN, form, STEWARD, claim_unit=True)
+    assert r.status_code in (200, 201), r.text
+    assert not typed_unit(world_api, PLAIN["id"])
+    assert stored(world_api, PLAIN["id"])["kind"] == "agency"  # type: ignore[index]
+    assert facts(world_api, PLAIN["id"]) == ("agency", set())
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("org", [NEW_DESIGNATED_AGENCY, {**NEW_PE, "designated_under": ["phipa-45"]}],
+                         ids=["designated-agency", "designated-prescribed-entity"])
+def test_a_designation_does_not_make_an_organisation_a_unit(world_api: Api, form: str, org: dict[str, Any]) -> None:
+    """An admin designates an organisation of another kind (a prescribed entity under PHIPA s. 45): it is
+    stored with its designation, and it is no data integration unit, whatever the body claims."""
+    r = send(world_api, "POST", org, form, ("admin",), claim_unit=True)
+    assert r.status_code == 201, r.text
+    assert not typed_unit(world_api, org["id"])
+    assert facts(world_api, org["id"]) == (org["kind"], set(org["designated_under"]))
+    assert stored(world_api, org["id"])["designated_under"] == org["designated_under"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_unit_is_still_typed_a_unit(world_api: Api, form: str) -> None:
+    assert send(world_api, "POST", NEW_DIU, form, ("admin",)).status_code == 201
+    assert typed_unit(world_api, NEW_DIU["id"])
+    assert stored(world_api, NEW_DIU["id"])["unit_kind"] == "ministry"  # type: ignore[index]
+
+
+def test_the_store_holds_no_unit_of_another_kind(world_api: Api) -> None:
+    """Data that reaches the store without the write path (a bulk N-Quads load) is held to the same rule
+    when the store is validated: a reg:DataIntegrationUnit of another kind, or a unit kind on another kind,
+    is reported."""
+    reg = world_api.registry
+    iri = URIRef(f"{BASE}/organization/moh")
+    reg.store.add_to_graph(reg.iris.public_graph("organization", "moh"), [
+        (iri, RDF.type, UNIT_TYPES[0]),
+        (iri, URIRef(f"{NS}ns#unitKind"), URIRef(f"{NS}vocab/unit-kind/ministry"))])
+    found = {(v.focus_node, v.field) for v in reg.records.validate_all() if v.severity == "Violation"}
+    assert {(str(iri), "kind"), (str(iri), "unit_kind")} <= found, found

@@ -21,6 +21,9 @@ from registry.model.common import (
 )
 from registry.namespaces import AUTHORITY, DCTERMS, ORG, ORG_KIND, RDF, REG, SKOS, UNIT_KIND
 
+#: the kind of a data integration unit
+UNIT = "data-integration-unit"
+
 
 class OrganizationIn(Input):
     id: Slug
@@ -47,16 +50,23 @@ def to_rdf(o: OrganizationIn, iris: Iris) -> RecordGraphs:
     parent = iris.record("organization", o.parent) if o.parent else None
     if parent is not None:
         g.add((s, ORG.subOrganizationOf, parent))
-    if o.kind == "data-integration-unit" or o.unit_kind or o.designated_under:
+    # the type follows the kind alone: a unit kind or a designation makes no organisation a unit (a body's
+    # own rdf:type is not read); a unit kind on another kind is written so the shapes refuse it
+    if is_unit(o.kind):
         g.add((s, RDF.type, REG.DataIntegrationUnit))
         g.add((s, RDF.type, ORG.OrganizationalUnit))
         if parent is not None:
             g.add((s, ORG.unitOf, parent))
-        if o.unit_kind:
-            g.add((s, REG.unitKind, code_iri(UNIT_KIND, o.unit_kind)))
-        for a in o.designated_under:
-            g.add((s, REG.designatedUnder, code_iri(AUTHORITY, a)))
+    if o.unit_kind:
+        g.add((s, REG.unitKind, code_iri(UNIT_KIND, o.unit_kind)))
+    for a in o.designated_under:
+        g.add((s, REG.designatedUnder, code_iri(AUTHORITY, a)))
     return rg
+
+
+def is_unit(kind: str | None) -> bool:
+    """Whether an organisation of this kind is a data integration unit (typed reg:DataIntegrationUnit)."""
+    return kind == UNIT
 
 
 def from_rdf(g: Graph, s: URIRef, iris: Iris) -> dict[str, Any]:
@@ -67,10 +77,15 @@ def from_rdf(g: Graph, s: URIRef, iris: Iris) -> dict[str, Any]:
         "kind": code_of(ORG_KIND, k) if (k := one(g, s, REG.orgKind)) is not None else None,
         "parent": iris.id_of(parent) if parent is not None else None,
     }
-    if (s, RDF.type, REG.DataIntegrationUnit) in g:
-        uk = one(g, s, REG.unitKind)
+    # read whatever the kind, so a unit kind on another kind reaches the shapes and a designation
+    # of another kind (a prescribed entity's) is kept; a unit shows both fields, others those they have
+    uk = one(g, s, REG.unitKind)
+    designations = sorted(code_of(AUTHORITY, a) for a in g.objects(s, REG.designatedUnder))
+    unit = is_unit(out["kind"])
+    if unit or uk is not None:
         out["unit_kind"] = code_of(UNIT_KIND, uk) if uk is not None else None
-        out["designated_under"] = sorted(code_of(AUTHORITY, a) for a in g.objects(s, REG.designatedUnder))
+    if unit or designations:
+        out["designated_under"] = designations
     if (j := text(g, s, REG.jurisdiction)) is not None:
         out["jurisdiction"] = j
     if (ret := text(g, s, REG.retired)) is not None:
