@@ -6,6 +6,7 @@ Oxigraph on disk (ours) and rdflib in memory (the baseline), so the ratio is the
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
@@ -32,6 +33,9 @@ class RdflibStore:
     def _g(self, name: str) -> Graph:
         # a Graph over the dataset's store, without registering the name as a graph
         return Graph(store=self.ds.store, identifier=URIRef(name))
+
+    def deferred_sync(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()  # in memory: nothing to sync
 
     def replace_graphs(self, graphs: Mapping[str, Iterable[Triple]]) -> None:
         for name, triples in graphs.items():

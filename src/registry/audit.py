@@ -115,8 +115,9 @@ class AuditLog:
     ) -> int:
         """Replace `graphs` and append one audit entry (and a history snapshot), in one transaction.
         `details` are more (predicate, object) pairs of the entry (a token's role and organisation).
-        Returns the entry's sequence number."""
-        with self._lock:
+        Returns the entry's sequence number, once the transaction is on disk (the wait for which comes after
+        the chain's lock is released)."""
+        with self.store.deferred_sync(), self._lock:
             head = self.head()
             seq = head.seq + 1
             e = self.entry_iri(seq)

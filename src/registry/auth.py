@@ -100,7 +100,7 @@ class Tokens:
             triples.append((t, REG.organization, self.iris.record("organization", org)))
         if expires:
             triples.append((t, REG.expires, Literal(expires.isoformat(), datatype=XSD.dateTime)))
-        with self._lock:
+        with self.store.deferred_sync(), self._lock:
             self._commit(token_id, "create", [], triples, caller)
         return token_id, secret
 
@@ -134,7 +134,7 @@ class Tokens:
         """Revoke a token at once, an audit entry naming `caller`; revoking it again changes (and logs) nothing."""
         if not TOKEN_ID_RE.fullmatch(token_id):  # an id create() never makes (and never a valid graph name)
             raise NotFound(f"no token {token_id[:100]!r}")
-        with self._lock:
+        with self.store.deferred_sync(), self._lock:
             before = self.store.graph(self._graph(token_id))
             if not before:
                 raise NotFound(f"no token {token_id!r}")

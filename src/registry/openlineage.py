@@ -643,7 +643,8 @@ class OpenLineageIngest:
     # ------------------------------------------------------------ all of it
     def ingest(self, data: Any, caller: Caller) -> IngestResult:
         event = parse_event(data)
-        with _INGEST_LOCK:
+        # the event's writes are synced to disk together, after the lock is released
+        with self.reg.store.deferred_sync(), _INGEST_LOCK:
             planned, kind, why, warnings = self.plan(event, caller)
             writes = [p for p in planned if p.action in ("created", "updated")]
             if writes:

@@ -365,7 +365,8 @@ class Records:
                                               field="id", message=f"the body's id {rid_new!r} differs from "
                                               f"the URL's {rid!r}", value=rid_new)])
         rg = kind.to_rdf(rec, self.iris)
-        with self._write_lock:
+        # the write's sync to disk waits after the lock is released (shared with the writers behind it)
+        with self.store.deferred_sync(), self._write_lock:
             before = self.state(kind, rid_new)
             current = self._as_json(kind, rid_new, before) if before else None
             self._authorize(kind, rec.model_dump(mode="json"), current, caller)
@@ -414,7 +415,7 @@ class Records:
                             kind=gb.kind if gb is not None else None, retired=retired, seq=seq)
 
     def retire(self, kind: RecordKind, rid: str, caller: Caller, *, if_match: str | None = None) -> None:
-        with self._write_lock:
+        with self.store.deferred_sync(), self._write_lock:
             if not self.exists(kind, rid):
                 raise NotFound(f"no {kind.name} {rid!r}", kind=kind.name, id=rid)
             before = self.state(kind, rid)

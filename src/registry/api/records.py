@@ -113,7 +113,8 @@ def record_router(kind: RecordKind) -> APIRouter:
     async def create_record(request: Request, registry: RegistryDep, caller: CallerDep) -> Response:
         require(caller, *WRITERS)
         data = await _input(request, registry)
-        result = registry.records.write(kind, data, caller, create=True)
+        # a write waits for the disk (its sync): in the thread pool, never on the event loop
+        result = await run_in_threadpool(registry.records.write, kind, data, caller, create=True)
         return _written(request, registry, kind, result, 201)
 
     @router.put("/{rid}", summary=f"Replace a {kind.name}", openapi_extra=body_doc)
@@ -121,7 +122,8 @@ def record_router(kind: RecordKind) -> APIRouter:
                              if_match: Annotated[str | None, Header()] = None) -> Response:
         require(caller, *WRITERS)
         data = await _input(request, registry)
-        result = registry.records.write(kind, data, caller, create=False, rid=rid, if_match=if_match)
+        result = await run_in_threadpool(registry.records.write, kind, data, caller, create=False, rid=rid,
+                                         if_match=if_match)
         return _written(request, registry, kind, result, 200)
 
     @router.delete("/{rid}", status_code=204, summary=f"Retire a {kind.name} (it stays in history and lineage)")

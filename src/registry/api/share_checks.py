@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from registry.api.deps import CallerDep, RegistryDep, require
 from registry.api.negotiation import JSON, content_type, parse_json, read_body
@@ -28,7 +29,7 @@ async def create_check(request: Request, registry: RegistryDep, caller: CallerDe
     if ct != JSON and not ct.endswith("+json"):
         raise UnsupportedMediaType(f"cannot read {ct!r}: send a share proposal as application/json", accepted=[JSON])
     data = parse_json(await read_body(request, registry.settings.max_body_bytes))
-    body = registry.share_checks.run(data, caller)
+    body = await run_in_threadpool(registry.share_checks.run, data, caller)  # a write: it waits for the disk
     return JSONResponse(body, status_code=201, headers={"Location": f"/share-checks/{body['id']}"})
 
 

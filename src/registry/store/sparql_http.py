@@ -28,6 +28,7 @@ promises, and how:
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -369,6 +370,10 @@ class SparqlHttpStore:
 
     def _lines(self, triples: Iterable[Triple]) -> list[str]:
         return [f"{self._nt(s)} {self._nt(p)} {self._nt(o)} ." for s, p, o in triples]
+
+    def deferred_sync(self) -> contextlib.AbstractContextManager[None]:
+        """Durability is the server's: an update is acknowledged when the server answers it."""
+        return contextlib.nullcontext()
 
     def replace_graphs(self, graphs: Mapping[str, Iterable[Triple]]) -> None:
         # everything is serialised (and so checked) before the one request is sent
