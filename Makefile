@@ -6,7 +6,7 @@ DATA   ?= ./var/registry
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install install-test demo lint bench clean
+.PHONY: run test test-fast install install-test demo lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ lint: install-test
 
 test: install-test lint
 	$(BIN)/python -m pytest -q
+
+# the inner loop: everything but the tests marked slow (servers, browsers, Virtuoso, Java, the bench)
+test-fast: install-test lint
+	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: install-test
 	$(BIN)/pip install --quiet -e '.[test,bench]'

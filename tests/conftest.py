@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from helpers import bulk_load_world, world_nquads
 from registry.api import create_app
 from registry.config import Settings
 from registry.loader import SYSTEM, world_records, write_all
@@ -26,8 +27,23 @@ def world() -> dict[str, Any]:
     return json.loads((CASEBOOK / "world.json").read_text())
 
 
-def load_world(registry: Registry, data: dict[str, Any] | None = None) -> None:
+def write_world(registry: Registry, data: dict[str, Any] | None = None) -> None:
+    """Write the casebook world (or `data`) record by record through the write path (SHACL, audit)."""
     write_all(registry, list(world_records(data if data is not None else world())), SYSTEM)
+
+
+def load_world(registry: Registry, data: dict[str, Any] | None = None) -> None:
+    """Put the casebook world (or `data`) into `registry`. The casebook world itself, into a registry
+    that holds no record yet with the default IRIs and resources, is bulk-loaded from the quads the
+    write path made once for the run (`helpers.world_nquads`), audit entries included, so the registry
+    holds what the writes would have left; anything else is written record by record."""
+    settings = registry.settings
+    fresh = registry.audit.head().seq == 0
+    default = settings.base_iri == Settings().base_iri and settings.resources_dir is None
+    if data is None and fresh and default:
+        bulk_load_world(registry)
+    else:
+        write_world(registry, data)
 
 
 @pytest.fixture
@@ -44,8 +60,15 @@ def disk_registry(tmp_path: Path) -> Iterator[Registry]:
     reg.close()
 
 
+@pytest.fixture(scope="session")
+def world_quads() -> Path:
+    """The casebook world, written once for the run through the write path, as N-Quads."""
+    return world_nquads()
+
+
 @pytest.fixture
-def world_registry(registry: Registry) -> Registry:
+def world_registry(registry: Registry, world_quads: Path) -> Registry:
+    """A fresh in-memory registry holding the casebook world, bulk-loaded from `world_quads`."""
     load_world(registry)
     return registry
 

@@ -315,6 +315,7 @@ def test_token_revoke_unknown(store_dir: str) -> None:
 
 
 # ------------------------------------------------------------------------------ the console script
+@pytest.mark.slow
 def test_console_script_runs(tmp_path: Path) -> None:
     """The installed `registry` script (next to this Python) loads a file in a process of its own."""
     script = Path(sys.executable).parent / "registry"

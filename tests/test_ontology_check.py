@@ -18,8 +18,11 @@ from registry.resources import Resources
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 
-pytestmark = pytest.mark.skipif(shutil.which(getattr(owlready2, "JAVA_EXE", "java")) is None,
-                                reason="the HermiT reasoner needs Java (.ci/run installs default-jre-headless)")
+pytestmark = [
+    pytest.mark.slow,  # HermiT runs in a Java process
+    pytest.mark.skipif(shutil.which(getattr(owlready2, "JAVA_EXE", "java")) is None,
+                       reason="the HermiT reasoner needs Java (.ci/run installs default-jre-headless)"),
+]
 
 
 def broken_copy(tmp_path: Path, *, ontology: str = "", authorities: str = "") -> Path:

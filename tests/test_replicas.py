@@ -10,6 +10,8 @@ from registry.config import Settings
 from registry.service import open_registry
 from registry.store import open_store
 
+pytestmark = pytest.mark.slow  # a Virtuoso server
+
 
 def dataset(rid: str, derived_from: list[str], pi: bool) -> dict[str, object]:
     return {"id": rid, "title": f"Replica test {rid}", "description": "d", "publisher": "moh",

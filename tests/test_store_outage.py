@@ -11,6 +11,8 @@ from conftest import Api
 from registry.config import Settings
 from registry.service import open_registry
 
+pytestmark = pytest.mark.slow  # starts a Virtuoso server of its own
+
 
 def test_a_remote_store_going_down_is_a_503_not_a_500() -> None:
     if shutil.which("virtuoso-t") is None:

@@ -42,6 +42,9 @@ from registry.store.sparql_http import ENCODED, SKOLEM, SparqlHttpStore, SparqlS
 from test_legal import test_casebook  # noqa: F401 - collected here again, over Virtuoso
 from test_store import EX, G1, G2, G3, A, B, C, P, Q, StoreContract
 
+#: a Virtuoso server (and the casebook and records API tests collected again over it)
+pytestmark = pytest.mark.slow
+
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
