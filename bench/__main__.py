@@ -1,6 +1,6 @@
 """python -m bench [--datasets N] [--seed S] [--out bench/out]: figures for our registry beside two baselines.
 
-Builds a synthetic registry of N datasets (`registry synth`) in a temporary folder, then measures
+Builds a synthetic registry of N datasets (`python -m bench.synth`) in a temporary folder, then measures
 each figure for us and, in the same run, for each baseline, and prints them side by side with ratios:
 
   figure                                   ours / rdflib (first baseline) / Virtuoso (second baseline)
@@ -52,8 +52,8 @@ from bench.measure import Latencies, Run, python, registry_cli, run_child, timed
 from bench.report import number
 from bench.servers import Server
 from bench.servers import start as start_server
+from bench.synth import Synth
 from bench.virtuoso import VirtuosoServer
-from registry.synth import Synth
 
 PYSHACL_SKIP_ABOVE = 20_000
 PYSHACL_LIMIT = 300.0  # seconds, above PYSHACL_SKIP_ABOVE datasets

@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 
 from registry.api import create_app
 from registry.config import Settings
-from registry.service import open_registry
+from registry.services.registry import open_registry
 
 
 def _pct(values: list[float], p: float) -> float:

@@ -25,7 +25,7 @@ def registry_cli() -> list[str]:
     script = Path(sys.executable).with_name("registry")
     if script.is_file():
         return [str(script)]
-    return [sys.executable, "-c", "from registry.cli import main; main()"]
+    return [sys.executable, "-c", "from registry.cli.main import main; main()"]
 
 
 @dataclass

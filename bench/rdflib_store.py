@@ -14,7 +14,7 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.term import Node
 
 from registry.config import Settings
-from registry.service import Registry
+from registry.services.registry import Registry
 from registry.store.base import Row, Triple, inline_bindings
 
 

@@ -19,7 +19,7 @@ import httpx
 
 from bench.client import LeanClient
 from bench.measure import Latencies, timed_loop
-from registry.synth import DOMAINS, Synth
+from bench.synth import DOMAINS, Synth
 
 #: words from titles and descriptions, for GET /datasets?q=word
 SEARCH_WORDS = ("admissions", "caseload", "claims", "enrolment", "collisions", "inspections", "loans",

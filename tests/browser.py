@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from registry.api import create_app
-from registry.service import Registry
+from registry.services.registry import Registry
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 OUTPUT = Path(__file__).parent / "output"  # screenshots (git-ignored)

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from helpers import bulk_load_world, world_nquads
 from registry.api import create_app
 from registry.config import Settings
-from registry.loader import SYSTEM, world_records, write_all
-from registry.service import Registry, open_registry
+from registry.services.ingest.loader import SYSTEM, world_records, write_all
+from registry.services.registry import Registry, open_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from registry.service import Registry
+from registry.services.registry import Registry
 
 ROOT = Path(__file__).resolve().parents[1]
 WORLD_FILE = ROOT.parent / "shared" / "casebook" / "world.json"
@@ -103,8 +103,8 @@ def world_nquads() -> Path:
     import pyoxigraph as ox
 
     from registry.config import Settings
-    from registry.loader import SYSTEM, world_records, write_all
-    from registry.service import open_registry
+    from registry.services.ingest.loader import SYSTEM, world_records, write_all
+    from registry.services.registry import open_registry
 
     reg = open_registry(Settings(data="memory"))
     try:
@@ -126,7 +126,7 @@ def bulk_load_world(reg: Registry) -> None:
     does: the loader's bulk path forgets the lineage graph, the catalogue index and the views kept on
     disk, so each is rebuilt from the store (and its audit entries) when first asked. The lineage graph
     is rebuilt here at once, as the writes would have kept it."""
-    from registry.loader import load_file
+    from registry.services.ingest.loader import load_file
 
     load_file(reg, world_nquads())
     reg.lineage.rebuild()
@@ -135,7 +135,7 @@ def bulk_load_world(reg: Registry) -> None:
 def fresh_world_registry(location: str = "memory") -> Registry:
     """A new registry holding the casebook world (bulk-loaded from `world_nquads`)."""
     from registry.config import Settings
-    from registry.service import open_registry
+    from registry.services.registry import open_registry
 
     reg = open_registry(Settings(data=location))
     bulk_load_world(reg)

@@ -13,8 +13,8 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 
 from registry.errors import Violation
+from registry.shacl.validator import ShaclValidator
 from registry.store.base import Triple
-from registry.validation import ShaclValidator
 
 
 def _cache_parsed_sparql() -> None:

@@ -16,10 +16,10 @@ from typer.testing import CliRunner
 
 from conftest import Api
 from helpers import assert_problem, fresh_world_registry
-from registry.audit import state_hash
 from registry.config import Settings
 from registry.namespaces import DCTERMS, PROV, REG
-from registry.service import Registry, open_registry
+from registry.services.registry import Registry, open_registry
+from registry.store.audit import state_hash
 
 DATASET = {"id": "audit-test", "title": "Audit test", "description": "A dataset written by the audit tests.",
            "publisher": "moh", "steward": {"name": "A. Steward", "email": "a.steward@example.org"},
@@ -49,7 +49,7 @@ def writes(api: Api) -> None:
 
 
 def cli(*args: str) -> Any:
-    from registry.cli import app
+    from registry.cli.main import app
 
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
 

@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 
 from conftest import Api
 from helpers import WORLD_FILE, assert_problem, fresh_world_registry, load_json, record, record_quads
-from registry.audit import EMPTY
 from registry.config import Settings
 from registry.namespaces import REG
-from registry.service import Registry, open_registry
+from registry.services.registry import Registry, open_registry
+from registry.store.audit import EMPTY
 
 WORLD = load_json(WORLD_FILE)
 CHECK = {"datasets": ["ohip-claims"], "provider": "moh", "recipient": "moh-idiu", "purpose": "program-evaluation",
@@ -39,7 +39,7 @@ def api() -> Iterator[Api]:
 
 
 def cli(*args: str) -> Any:
-    from registry.cli import app
+    from registry.cli.main import app
 
     return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
 

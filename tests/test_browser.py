@@ -14,9 +14,9 @@ import pytest
 
 from browser import MARKS, OUTPUT, chromium, serve, watched_page
 from helpers import fresh_world_registry
-from registry.auth import Caller
-from registry.loader import write_all
-from registry.model import KINDS
+from registry.domain.model import KINDS
+from registry.services.auth import Caller
+from registry.services.ingest.loader import write_all
 
 pytestmark = MARKS
 

@@ -17,12 +17,12 @@ from rdflib import Graph
 from typer.testing import CliRunner
 
 from conftest import DATA, EXTERNAL
-from registry.catalog_import import ImportOptions, import_catalog, slugify, stable_id
-from registry.cli import app
+from registry.cli.main import app
 from registry.config import Settings
-from registry.loader import SYSTEM
-from registry.model import DATASET, ORGANIZATION
-from registry.service import Registry, open_registry
+from registry.domain.model import DATASET, ORGANIZATION
+from registry.services.ingest.catalog_import import ImportOptions, import_catalog, slugify, stable_id
+from registry.services.ingest.loader import SYSTEM
+from registry.services.registry import Registry, open_registry
 
 EXAMPLES = EXTERNAL / "dcat-ap-3.0.0" / "examples"
 BEES = EXAMPLES / "example-bee-population-2022-2023.ttl"

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import Api, world
-from registry.catalog_index import CatalogIndex, text_table
-from registry.model import KINDS
-from registry.service import Registry
+from registry.domain.model import KINDS
+from registry.projections.catalog_index import CatalogIndex, text_table
+from registry.services.registry import Registry
 
 
 def index_state(index: CatalogIndex) -> dict[str, Any]:

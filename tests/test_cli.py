@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 from helpers import DATA, DEMO_FILE, WORLD_FILE, load_json, world_nquads
 from registry.api import create_app
 from registry.config import Settings
-from registry.model import KINDS
-from registry.service import open_registry
+from registry.domain.model import KINDS
+from registry.services.registry import open_registry
 
 BASE = "https://registry.example.org"
 WORLD = load_json(WORLD_FILE)
@@ -33,7 +33,7 @@ def store_dir(tmp_path: Path) -> str:
 
 def run(*args: str) -> Any:
     """Run the CLI in this process (typer's runner); stdout and stderr are kept apart."""
-    from registry.cli import app
+    from registry.cli.main import app
 
     return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
 

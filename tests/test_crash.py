@@ -87,7 +87,7 @@ def cli(*args: str) -> Done:
     process per command, and the same code."""
     from typer.testing import CliRunner
 
-    from registry.cli import app
+    from registry.cli.main import app
 
     result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
     return Done(result.exit_code, result.stdout, result.stderr)

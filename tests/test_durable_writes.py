@@ -10,7 +10,7 @@ from typing import Any
 
 from conftest import Api
 from registry.config import Settings
-from registry.service import Registry, open_registry
+from registry.services.registry import Registry, open_registry
 
 
 def durability(registry: Registry) -> Any:

@@ -16,7 +16,7 @@ import pytest
 from conftest import Api
 from helpers import assert_problem, world_api, world_nquads
 from registry.config import Settings
-from registry.service import open_registry
+from registry.services.registry import open_registry
 
 PROPOSAL = {"datasets": ["ow-caseload"], "provider": "mccss", "recipient": "moh-idiu",
             "purpose": "program-evaluation", "date": "2025-06-01"}

@@ -379,7 +379,7 @@ def test_authority_requirements_are_data_not_code(tmp_path: Any) -> None:
 
     from conftest import ROOT, load_world
     from registry.config import Settings
-    from registry.service import open_registry
+    from registry.services.registry import open_registry
 
     root = tmp_path / "repo"
     for part in ("ontology", "shapes", "sparql"):
@@ -415,7 +415,7 @@ auth:test-statute-9 a reg:LegalAuthority ;
 def test_cli_check_share(tmp_path: Any) -> None:
     from typer.testing import CliRunner
 
-    from registry.cli import app
+    from registry.cli.main import app
 
     runner = CliRunner()
     data = str(tmp_path / "store")

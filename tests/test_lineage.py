@@ -16,8 +16,8 @@ from rdflib.namespace import PROV
 from conftest import Api
 from helpers import assert_problem, record_quads, world_api
 from registry.config import Settings
-from registry.lineage import LineageIndex
-from registry.service import Registry, open_registry
+from registry.projections.lineage import LineageIndex
+from registry.services.registry import Registry, open_registry
 
 BASE = "https://registry.example.org"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from helpers import WORLD_FILE, load_json, record, world_nquads
+from registry.domain.model import KINDS
 from registry.errors import BadInput, ValidationFailed
-from registry.loader import SYSTEM, detect, load_file, world_records
-from registry.model import KINDS
-from registry.service import Registry
+from registry.services.ingest.loader import SYSTEM, detect, load_file, world_records
+from registry.services.registry import Registry
 
 WORLD = load_json(WORLD_FILE)
 

@@ -10,9 +10,9 @@ from rdflib.compare import isomorphic
 
 from helpers import DEMO_FILE, WORLD_FILE, load_json, same_record
 from registry import namespaces as ns
-from registry.model import BY_COLLECTION, KINDS, Iris, RecordKind
-from registry.model.common import RecordGraphs
-from registry.service import Registry
+from registry.domain.model import BY_COLLECTION, KINDS, Iris, RecordKind
+from registry.domain.model.common import RecordGraphs
+from registry.services.registry import Registry
 
 IRIS = Iris("https://registry.example.org")
 

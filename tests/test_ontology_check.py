@@ -11,9 +11,9 @@ import owlready2
 import pytest
 from typer.testing import CliRunner
 
-from registry.cli import app
-from registry.ontology_check import check
+from registry.cli.main import app
 from registry.resources import Resources
+from registry.services.ontology_check import check
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()

@@ -22,8 +22,8 @@ from helpers import assert_problem, world_api, world_nquads
 from helpers import record_quads as _all_record_quads
 from registry.config import Settings
 from registry.errors import Conflict
-from registry.openlineage import NEEDS_REVIEW, SCHEMA_FILE, lineage_slug, run_graph, schema_validator
-from registry.service import open_registry
+from registry.services.ingest.openlineage import NEEDS_REVIEW, SCHEMA_FILE, lineage_slug, run_graph, schema_validator
+from registry.services.registry import open_registry
 
 OL = EXTERNAL / "openlineage"
 EVENTS = sorted((OL / "events").glob("*.json"))

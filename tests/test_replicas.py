@@ -7,7 +7,7 @@ import pytest
 import virtuoso
 from conftest import Api, world
 from registry.config import Settings
-from registry.service import open_registry
+from registry.services.registry import open_registry
 from registry.store import open_store
 
 pytestmark = pytest.mark.slow  # a Virtuoso server

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from helpers import ROOT
 from registry.api import create_app
 from registry.config import Settings
-from registry.service import open_registry
+from registry.services.registry import open_registry
 
 
 def table() -> dict[str, str]:

@@ -14,13 +14,13 @@ from rdflib.namespace import RDF, SH
 
 import shacl_oracle
 from conftest import ROOT, load_world
-from registry import shacl_sparql
 from registry.config import Settings
+from registry.domain.model import KINDS
 from registry.errors import Violation
-from registry.model import KINDS
 from registry.namespaces import DCTERMS, REG, XSD
-from registry.service import Registry, open_registry
-from registry.shacl_sparql import Compiler, Unsupported, execute, plan
+from registry.services.registry import Registry, open_registry
+from registry.shacl import compiler as shacl_sparql
+from registry.shacl.compiler import Compiler, Unsupported, execute, plan
 from registry.store.oxigraph import OxigraphStore
 
 BROKEN: list[tuple[str, dict[str, Any]]] = [

@@ -13,12 +13,12 @@ from rdflib import Graph, URIRef
 from helpers import ROOT, WORLD_FILE, fresh_world_registry, load_json, record
 from registry import namespaces as ns
 from registry.config import Settings
+from registry.domain.model import KINDS
 from registry.errors import ValidationFailed, Violation
-from registry.loader import SYSTEM, world_records, write_all
-from registry.model import KINDS
 from registry.resources import Resources
-from registry.service import Registry, open_registry
-from registry.validation import ShaclValidator
+from registry.services.ingest.loader import SYSTEM, world_records, write_all
+from registry.services.registry import Registry, open_registry
+from registry.shacl.validator import ShaclValidator
 
 WORLD = load_json(WORLD_FILE)
 

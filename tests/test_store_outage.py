@@ -9,7 +9,7 @@ import pytest
 import virtuoso
 from conftest import Api
 from registry.config import Settings
-from registry.service import open_registry
+from registry.services.registry import open_registry
 
 pytestmark = pytest.mark.slow  # starts a Virtuoso server of its own
 

@@ -36,7 +36,7 @@ from api.test_records_api import (  # noqa: F401 - collected here again, over Vi
 from conftest import Api
 from helpers import world_nquads
 from registry.config import Settings
-from registry.service import Registry, open_registry
+from registry.services.registry import Registry, open_registry
 from registry.store import Store, open_store
 from registry.store.sparql_http import ENCODED, SKOLEM, SparqlHttpStore, SparqlStoreError, VirtuosoCodec
 from test_legal import test_casebook  # noqa: F401 - collected here again, over Virtuoso

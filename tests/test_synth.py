@@ -1,4 +1,4 @@
-"""The synthetic registry (`registry synth`): deterministic, valid, and in exactly the write path's layout."""
+"""The synthetic registry (`python -m bench.synth`): deterministic, valid, and in exactly the write path's layout."""
 
 from __future__ import annotations
 
@@ -7,14 +7,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from bench.synth import MAX_DEPTH, Synth, main, synthesize
 
-from registry.cli import app
 from registry.config import Settings
-from registry.loader import SYSTEM, load_file
-from registry.model import KINDS
-from registry.service import Registry, open_registry
-from registry.synth import MAX_DEPTH, Synth, synthesize
+from registry.domain.model import KINDS
+from registry.services.ingest.loader import SYSTEM, load_file
+from registry.services.registry import Registry, open_registry
 
 N = 300
 SEED = 7
@@ -75,11 +73,10 @@ def test_shape_of_the_registry() -> None:
                for i, sources in enumerate(s.ds_sources) if sources)  # a DAG: sources are shallower
 
 
-def test_cli_writes_the_file(tmp_path: Path) -> None:
+def test_cli_writes_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "cli.nq"
-    result = CliRunner().invoke(app, ["synth", "--datasets", "40", "--seed", "5", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    main(["--datasets", "40", "--seed", "5", "--out", str(out)])
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["datasets"] == 40 and summary["quads"] == out.read_text().count("\n")
 
 

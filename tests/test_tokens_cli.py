@@ -10,11 +10,11 @@ from typing import Any
 from typer.testing import CliRunner
 
 from registry.config import Settings
-from registry.service import open_registry
+from registry.services.registry import open_registry
 
 
 def run(*args: str) -> Any:
-    from registry.cli import app
+    from registry.cli.main import app
 
     return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
 

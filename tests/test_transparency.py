@@ -12,12 +12,12 @@ import pytest
 from rdflib import Graph
 
 from helpers import fresh_world_registry
-from registry.auth import Caller
-from registry.loader import write_all
-from registry.model import KINDS
-from registry.service import Registry
-from registry.transparency import Transparency, duration
-from registry.views import Views
+from registry.domain.model import KINDS
+from registry.projections.views import Views
+from registry.services.auth import Caller
+from registry.services.ingest.loader import write_all
+from registry.services.registry import Registry
+from registry.services.reports.transparency import Transparency, duration
 
 ADMIN = Caller(role="admin", token_id="test")
 

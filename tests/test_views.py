@@ -14,14 +14,14 @@ import pytest
 
 from conftest import load_world
 from helpers import WORLD_FILE, load_json, record
-from registry import views as views_module
-from registry.backup import backup, restore
 from registry.config import Settings
-from registry.loader import SYSTEM
-from registry.model import KINDS
+from registry.domain.model import KINDS
 from registry.namespaces import REG
-from registry.service import Registry, open_registry
-from registry.views import GraphView, Views, Visibility, invalidate, views_home
+from registry.projections import views as views_module
+from registry.projections.views import GraphView, Views, Visibility, invalidate, views_home
+from registry.services.ingest.loader import SYSTEM
+from registry.services.registry import Registry, open_registry
+from registry.store.backup import backup, restore
 
 WORLD = load_json(WORLD_FILE)
 TITLES = ("PREFIX dct: <http://purl.org/dc/terms/> PREFIX dcat: <http://www.w3.org/ns/dcat#> "
@@ -267,7 +267,7 @@ def test_the_command_line_works_while_the_views_are_open(disk: Disk, tmp_path: P
     """`registry backup` runs while a server holds the store and its views."""
     from typer.testing import CliRunner
 
-    from registry.cli import app
+    from registry.cli.main import app
 
     assert disk.views is not None
     disk.views.public.store()
@@ -332,7 +332,7 @@ def test_the_position_is_recorded_while_serving(disk: Disk, monkeypatch: pytest.
 
 def test_a_bulk_load_is_seen_by_the_views_at_the_next_start(disk: Disk, tmp_path: Path) -> None:
     """A bulk load writes no audit entry for the views to follow: it makes them rebuild."""
-    from registry.loader import load_file
+    from registry.services.ingest.loader import load_file
 
     views = disk.views
     assert views is not None

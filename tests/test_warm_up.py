@@ -11,18 +11,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bench.synth import synthesize
 from fastapi.testclient import TestClient
 
 from conftest import load_world
 from registry.api import create_app
 from registry.config import Settings
-from registry.loader import SYSTEM, load_file
-from registry.model import KINDS
-from registry.service import Registry, open_registry
+from registry.domain.model import KINDS
+from registry.projections.views import Views, views_home
+from registry.services.ingest.loader import SYSTEM, load_file
+from registry.services.registry import Registry, open_registry
 from registry.stopping import Stopped, checkpoint, stoppable
 from registry.store import open_store
-from registry.synth import synthesize
-from registry.views import Views, views_home
 
 DATASETS = KINDS["dataset"]
 

@@ -1,6 +1,6 @@
 """Our vocabulary's terms and the standard namespaces we use, as code (a typo fails at import)."""
 
-from rdflib import Namespace
+from rdflib import Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, ODRL2, ORG, PROV, RDF, RDFS, SKOS, XSD, DefinedNamespace
 
 NS_ROOT = "https://w3id.org/gov-data-registry/"
@@ -13,88 +13,88 @@ class REG(DefinedNamespace):
     _fail = True
 
     # classes
-    DataIntegrationUnit: object
-    DataSharingAgreement: object
-    LegalAuthority: object
-    ShareCheck: object
-    LinkageActivity: object
-    DeidentificationActivity: object
-    AggregationActivity: object
-    ExtractionActivity: object
-    Steward: object
-    ApiToken: object
+    DataIntegrationUnit: URIRef
+    DataSharingAgreement: URIRef
+    LegalAuthority: URIRef
+    ShareCheck: URIRef
+    LinkageActivity: URIRef
+    DeidentificationActivity: URIRef
+    AggregationActivity: URIRef
+    ExtractionActivity: URIRef
+    Steward: URIRef
+    ApiToken: URIRef
     # organisations
-    orgKind: object
-    unitKind: object
-    designatedUnder: object
-    jurisdiction: object
+    orgKind: URIRef
+    unitKind: URIRef
+    designatedUnder: URIRef
+    jurisdiction: URIRef
     # datasets
-    steward: object
-    sensitivity: object
-    containsPersonalInformation: object
-    retentionPeriod: object
-    activityKind: object
-    activityDate: object
-    retired: object
+    steward: URIRef
+    sensitivity: URIRef
+    containsPersonalInformation: URIRef
+    retentionPeriod: URIRef
+    activityKind: URIRef
+    activityDate: URIRef
+    retired: URIRef
     # agreements
-    status: object
-    legalBasis: object
-    purpose: object
-    validFrom: object
-    validUntil: object
-    deidentifyBeforeUse: object
-    onwardDisclosure: object
-    deidentify: object
+    status: URIRef
+    legalBasis: URIRef
+    purpose: URIRef
+    validFrom: URIRef
+    validUntil: URIRef
+    deidentifyBeforeUse: URIRef
+    onwardDisclosure: URIRef
+    deidentify: URIRef
     # authorities
-    statute: object
-    statuteAbbreviation: object
-    section: object
-    citation: object
-    summary: object
-    purposeNote: object
-    permitsPurpose: object
-    requiresRecipientKind: object
-    requiresDesignation: object
-    requiresSameInstitution: object
-    requiresDeidentification: object
-    requiresConsent: object
-    requiresEthicsApproval: object
-    prohibitsOnwardDisclosure: object
-    appliesToInformation: object
+    statute: URIRef
+    statuteAbbreviation: URIRef
+    section: URIRef
+    citation: URIRef
+    summary: URIRef
+    purposeNote: URIRef
+    permitsPurpose: URIRef
+    requiresRecipientKind: URIRef
+    requiresDesignation: URIRef
+    requiresSameInstitution: URIRef
+    requiresDeidentification: URIRef
+    requiresConsent: URIRef
+    requiresEthicsApproval: URIRef
+    prohibitsOnwardDisclosure: URIRef
+    appliesToInformation: URIRef
     # share checks
-    decision: object
-    proposal: object
-    requestedBy: object
-    requestedAt: object
-    provider: object
-    recipient: object
-    dataset: object
-    checkDate: object
-    deidentified: object
-    answer: object
+    decision: URIRef
+    proposal: URIRef
+    requestedBy: URIRef
+    requestedAt: URIRef
+    provider: URIRef
+    recipient: URIRef
+    dataset: URIRef
+    checkDate: URIRef
+    deidentified: URIRef
+    answer: URIRef
     # audit
-    AuditEntry: object
-    sequence: object
-    recordKind: object
-    previousHash: object
-    previousEntry: object
-    entryHash: object
-    snapshot: object
-    snapshotBefore: object
-    action: object
-    beforeHash: object
-    afterHash: object
-    tokenRole: object
-    tokenOrganization: object
+    AuditEntry: URIRef
+    sequence: URIRef
+    recordKind: URIRef
+    previousHash: URIRef
+    previousEntry: URIRef
+    entryHash: URIRef
+    snapshot: URIRef
+    snapshotBefore: URIRef
+    action: URIRef
+    beforeHash: URIRef
+    afterHash: URIRef
+    tokenRole: URIRef
+    tokenOrganization: URIRef
     # tokens
-    tokenHash: object
-    role: object
-    organization: object
-    expires: object
-    revoked: object
-    created: object
+    tokenHash: URIRef
+    role: URIRef
+    organization: URIRef
+    expires: URIRef
+    revoked: URIRef
+    created: URIRef
     # OpenLineage identifiers of datasets (adms:Identifier nodes)
-    lineageNamespace: object
+    lineageNamespace: URIRef
 
 
 def _as_attributes(*namespaces: type[DefinedNamespace]) -> None:

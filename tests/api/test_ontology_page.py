@@ -11,8 +11,8 @@ from rdflib.namespace import OWL, RDF, RDFS
 from conftest import Api
 from helpers import assert_xml
 from registry.api.negotiation import JSONLD_CONTEXT
-from registry.reference import authorities
 from registry.resources import resources
+from registry.services.reference import authorities
 
 
 class _Page(HTMLParser):

@@ -19,7 +19,7 @@ from conftest import Api
 from helpers import WORLD_FILE, assert_problem, load_json, record, record_quads, world_nquads
 from registry.api import create_app
 from registry.config import Settings
-from registry.service import Registry, open_registry
+from registry.services.registry import Registry, open_registry
 
 WORLD = load_json(WORLD_FILE)
 ROLES = ("anonymous", "other-steward", "steward", "privacy-officer", "admin")
@@ -123,7 +123,7 @@ def test_every_route_is_declared() -> None:
 # ------------------------------------------------------------------------------------- the world
 def fresh_registry(**settings: Any) -> Registry:
     """The casebook world in memory, loaded the way `registry load` bulk-loads N-Quads."""
-    from registry.loader import load_file
+    from registry.services.ingest.loader import load_file
 
     reg = open_registry(Settings(data="memory", openlineage_publisher="mof", **settings))
     load_file(reg, world_nquads())
@@ -155,8 +155,8 @@ def sample(collection: str, rid: str, **changes: Any) -> dict[str, Any]:
 
 def seed(api: Api, collection: str, rid: str) -> str:
     """Write a record as the command line would (an admin), for a role to act on."""
-    from registry.loader import SYSTEM
-    from registry.model import KINDS
+    from registry.domain.model import KINDS
+    from registry.services.ingest.loader import SYSTEM
 
     kind = next(k for k in KINDS.values() if k.collection == collection)
     api.registry.records.write(kind, sample(collection, rid), SYSTEM, create=True)
@@ -209,7 +209,7 @@ def call_for(api: Api, route: tuple[str, str, str], who: str) -> Call:
     if path == "/share-checks" and method == "POST":
         return Call(method, path, js, json.dumps(CHECK).encode())
     if path == "/share-checks/{check_id}":
-        from registry.loader import SYSTEM
+        from registry.services.ingest.loader import SYSTEM
 
         check_id = api.registry.share_checks.run(CHECK, SYSTEM)["id"]
         return Call(method, f"/share-checks/{check_id}", headers)

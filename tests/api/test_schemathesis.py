@@ -16,7 +16,7 @@ from schemathesis import GenerationMode, checks
 
 from registry.api import create_app
 from registry.config import Settings
-from registry.service import Registry, open_registry
+from registry.services.registry import Registry, open_registry
 
 #: examples per operation and mode (about 50 runs): the suite's run stays under half a minute on two cores;
 #: FUZZ_EXAMPLES=500 in the environment digs deeper by hand
@@ -42,7 +42,7 @@ def _cases() -> list[Any]:
 
 def _registry() -> Registry:
     from helpers import world_nquads
-    from registry.loader import load_file
+    from registry.services.ingest.loader import load_file
 
     reg = open_registry(Settings(data="memory", rate_per_minute=0, openlineage_publisher="mof"))
     load_file(reg, world_nquads())

@@ -19,7 +19,7 @@ from helpers import assert_problem, assert_xml, fresh_world_registry, quad_count
 from registry.api import create_app
 from registry.api.public_deps import get_sparql
 from registry.config import Settings
-from registry.sparql import scan
+from registry.services.sparql import scan
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 COUNT_DATASETS = ("PREFIX dcat: <http://www.w3.org/ns/dcat#> "

@@ -30,8 +30,8 @@ from helpers import assert_xml
 from registry.api import create_app
 from registry.api.public_deps import get_views
 from registry.config import Settings
-from registry.service import Registry, open_registry
-from registry.views import Views
+from registry.projections.views import Views
+from registry.services.registry import Registry, open_registry
 
 SUITE = EXTERNAL / "w3c-sparql11-protocol"
 MANIFEST = SUITE / "manifest.ttl"

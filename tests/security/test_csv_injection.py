@@ -114,7 +114,7 @@ def test_every_csv_answer_of_the_app_is_neutralised(wapi: Any) -> None:
 def test_the_one_csv_writer_neutralises_each_spelling(value: str) -> None:
     """The writer every CSV answer goes through, on what input models would trim (leading tabs, carriage
     returns, spaces), so it holds whatever a record came from (a bulk load, an older version)."""
-    from registry.csv_answer import table
+    from registry.services.reports.csv_answer import table
 
     text = table(["value", "other"], [[value, "plain"], ["ok", value]])
     rows = assert_neutralised(text)

@@ -20,7 +20,7 @@ from rdflib import Literal, URIRef
 
 from conftest import Api
 from helpers import assert_problem, record_quads
-from registry import audit
+from registry.store import audit
 
 MEDIA = ["application/json", "text/turtle", "application/ld+json", "application/n-triples"]
 OWNER, OTHER = "moh", "mto"

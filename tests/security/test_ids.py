@@ -78,7 +78,7 @@ def good_id(api: Any, path: str, param: str) -> str:
         return {"datasets": "ohip-claims", "organizations": "moh-idiu", "agreements": "dsa-moh-idiu-2024"}.get(
             collection, "ohip-claims")
     if param == "check_id":
-        from registry.loader import SYSTEM
+        from registry.services.ingest.loader import SYSTEM
 
         return str(api.registry.share_checks.run(CHECK, SYSTEM)["id"])
     if param == "token_id":
@@ -253,7 +253,7 @@ def test_bad_ids_in_the_body(wapi: Any, route: tuple[str, str]) -> None:
 
 def test_an_id_is_checked_whole() -> None:
     """The one check every id read from a URL or a body goes through (`$` would let a final newline in)."""
-    from registry.model.common import is_slug
+    from registry.iris import is_slug
 
     assert is_slug("ohip-claims") and is_slug("fippa-part-3.1")
     for name, bad in bad_ids("ohip-claims").items():

@@ -21,7 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import DATA
-from registry.cli import app
+from registry.cli.main import app
 
 SECRET = "AKIA-SECRET-4f1d9c"
 #: what a local file or an internal service would answer; none of it may appear in any output
@@ -116,7 +116,7 @@ def spellings(ip: str, port: int) -> list[str]:
 
 
 def fetching() -> Any:
-    """registry.fetch, imported where used: the command-line tests above run without it."""
+    """registry.services.ingest.fetch, imported where used: the command-line tests above run without it."""
     from registry import fetch
 
     return fetch

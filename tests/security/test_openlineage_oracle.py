@@ -15,7 +15,7 @@ import pytest
 
 from conftest import Api
 from helpers import PROBLEM, assert_problem, record_quads, world_api
-from registry.openlineage import lineage_slug
+from registry.services.ingest.openlineage import lineage_slug
 
 PRODUCER = "https://github.com/OpenLineage/OpenLineage/tree/1.0.0/client/python"
 SCHEMA_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from conftest import Api
 from helpers import assert_problem
 from registry.namespaces import REG
-from registry.service import Registry
+from registry.services.registry import Registry
 
 HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 #: paths of the app beside its declared routes: FastAPI's own, a static file, and paths no route matches
@@ -91,7 +91,7 @@ def test_a_refused_token_counts_against_the_address_on_the_documentation_too() -
 
     from registry.api import create_app
     from registry.config import Settings
-    from registry.service import open_registry
+    from registry.services.registry import open_registry
 
     reg = open_registry(Settings(data="memory", rate_per_minute=3))
     try:
@@ -174,14 +174,14 @@ def test_an_unrevoked_token_breaks_the_chain(api: Api) -> None:
 
 
 def cli(*args: str) -> Any:
-    from registry.cli import app
+    from registry.cli.main import app
 
     return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
 def test_making_and_revoking_a_token_on_the_command_line_are_audit_entries(tmp_path: Path) -> None:
     from registry.config import Settings
-    from registry.service import open_registry
+    from registry.services.registry import open_registry
 
     store = str(tmp_path / "store")
     made = cli("token", "create", "--role", "privacy-officer", "--days", "3", "--data", store)

@@ -261,8 +261,8 @@ def test_openlineage_events_refuse_characters_xml_cannot_carry(wapi: Any, char: 
 def test_openlineage_ingest_itself_refuses_them(wapi: Any, char: str) -> None:
     """The ingest checks the event too (for callers other than the HTTP route, which checks JSON bodies)."""
     from registry.errors import ValidationFailed
-    from registry.loader import SYSTEM
-    from registry.openlineage import OpenLineageIngest
+    from registry.services.ingest.loader import SYSTEM
+    from registry.services.ingest.openlineage import OpenLineageIngest
 
     before = record_quads(wapi.registry)
     with pytest.raises(ValidationFailed) as e:
@@ -292,7 +292,7 @@ DCAT = """
                                                     ("KEYWORD", "keywords"), ("CONTACT", "steward.name"),
                                                     ("PUBLISHER", "name")])
 def test_catalogue_imports_refuse_them(wapi: Any, tmp_path: Path, char: str, placeholder: str, field: str) -> None:
-    from registry.catalog_import import ImportOptions, import_catalog
+    from registry.services.ingest.catalog_import import ImportOptions, import_catalog
 
     text = DCAT.replace(placeholder, "bad" + turtle_escape(BAD[char]))
     for p in ("TITLE", "DESCRIPTION", "KEYWORD", "CONTACT", "PUBLISHER"):
@@ -312,7 +312,7 @@ def test_catalogue_imports_refuse_them(wapi: Any, tmp_path: Path, char: str, pla
 def test_world_files_refuse_them(wapi: Any, tmp_path: Path) -> None:
     """`registry load world.json` goes through the same models."""
     from registry.errors import ValidationFailed
-    from registry.loader import load_file
+    from registry.services.ingest.loader import load_file
 
     f = tmp_path / "world.json"
     f.write_text(json.dumps({"datasets": [dataset(title="bad\x0btitle")]}), encoding="utf-8")

@@ -30,8 +30,8 @@ from registry.api.share_checks import router as share_checks_router
 from registry.api.stats import router as stats_router
 from registry.api.tokens import router as tokens_router
 from registry.config import Settings
-from registry.model import KINDS
-from registry.service import Registry, open_registry
+from registry.domain.model import KINDS
+from registry.services.registry import Registry, open_registry
 from registry.stopping import Stopped, stoppable
 
 

@@ -11,9 +11,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from registry.api import errors
-from registry.auth import ANONYMOUS, Caller
 from registry.errors import Forbidden, NotFound, RegistryError, Unauthorized
-from registry.service import Registry
+from registry.services.auth import ANONYMOUS, Caller
+from registry.services.registry import Registry
 
 T = TypeVar("T")
 

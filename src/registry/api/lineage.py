@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 
 from registry.api.deps import CallerDep, RegistryDep
 from registry.api.negotiation import JSON, RDF_FORMATS, choose, serialize
-from registry.lineage_views import impact_json, lineage_graph, lineage_json
-from registry.model import DATASET
+from registry.domain.model import DATASET
+from registry.services.lineage import impact_json, lineage_graph, lineage_json
 
 router = APIRouter(prefix="/datasets", tags=["lineage"])
 

@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import Request
 from rdflib import Graph
 
+from registry.domain.model import xmlchars
 from registry.errors import BadInput, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from registry.model import xmlchars
 from registry.namespaces import PREFIXES
 
 #: media type -> rdflib serialiser

@@ -13,7 +13,7 @@ from rdflib import Graph
 from registry import __version__
 from registry.api.deps import RegistryDep
 from registry.api.negotiation import JSON, RDF_FORMATS, choose, serialize
-from registry.ontology_reference import ontology_reference
+from registry.services.reports.ontology import ontology_reference
 
 HTML = "text/html"
 TEMPLATES = Path(__file__).resolve().parents[1] / "web" / "templates"

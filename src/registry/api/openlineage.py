@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from registry.api.deps import CallerDep, RegistryDep, require
 from registry.api.negotiation import JSON, content_type, parse_json, read_body
 from registry.errors import BadInput, UnsupportedMediaType
-from registry.openlineage import OpenLineageIngest
+from registry.services.ingest.openlineage import OpenLineageIngest
 
 router = APIRouter(prefix="/api/v1", tags=["lineage"])
 

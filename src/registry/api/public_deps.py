@@ -10,9 +10,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from registry.api.deps import RegistryDep
-from registry.service import Registry
-from registry.sparql import Limits, SparqlService
-from registry.views import Views, views_home
+from registry.projections.views import Views, views_home
+from registry.services.registry import Registry
+from registry.services.sparql import Limits, SparqlService
 
 _LOCK = threading.Lock()
 

@@ -11,9 +11,9 @@ from starlette.concurrency import run_in_threadpool
 
 from registry.api.deps import CallerDep, RegistryDep, require, short_read
 from registry.api.negotiation import JSON, RDF_FORMATS, choose, read_body, read_record_input, serialize
+from registry.domain.model import RecordKind
 from registry.errors import BadInput, NotFound
-from registry.model import RecordKind
-from registry.records import WriteResult, etag_matches
+from registry.services.records import WriteResult, etag_matches
 
 WRITERS = ("admin", "privacy-officer", "steward")
 

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from registry.api.deps import RegistryDep
 from registry.api.negotiation import JSON, RDF_FORMATS, choose, serialize
 from registry.errors import NotFound
-from registry.reference import authorities, authority_graph, purposes
+from registry.services.reference import authorities, authority_graph, purposes
 
 router = APIRouter(tags=["reference"])
 

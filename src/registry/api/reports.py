@@ -12,8 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from registry.api.deps import RegistryDep
 from registry.api.negotiation import JSON, RDF_FORMATS, choose, serialize
 from registry.api.public_deps import ViewsDep
-from registry.catalog import catalog_graph
-from registry.transparency import Transparency
+from registry.services.reports.catalog import catalog_graph
+from registry.services.reports.transparency import Transparency
 
 router = APIRouter(tags=["public"])
 

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from registry.api.deps import CallerDep, RegistryDep, require
 from registry.api.negotiation import JSON, content_type, parse_json, read_body
 from registry.errors import UnsupportedMediaType
-from registry.legal import ShareProposal
+from registry.services.legal import ShareProposal
 
 router = APIRouter(prefix="/share-checks", tags=["share-checks"])
 

@@ -19,9 +19,9 @@ from registry.api.deps import CallerDep, RegistryDep
 from registry.api.negotiation import read_body
 from registry.api.negotiation import serialize as serialize_graph
 from registry.api.public_deps import SparqlDep
-from registry.auth import Caller
 from registry.namespaces import DCTERMS, RDF, RDFS
-from registry.sparql import (
+from registry.services.auth import Caller
+from registry.services.sparql import (
     BOOLEAN_TYPES,
     GRAPH_TYPES,
     SOLUTION_TYPES,
@@ -34,6 +34,7 @@ from registry.sparql import (
     media_types,
     serialize,
 )
+from registry.web.pages import sparql_page
 
 router = APIRouter(tags=["sparql"])
 
@@ -215,8 +216,6 @@ def description(request: Request, service: SparqlService, caller: Caller) -> Res
     wants_html = negotiate(request.headers.get("accept", ""), ["text/html", *offered]) == "text/html" \
         and "text/html" in request.headers.get("accept", "")
     if wants_html:
-        from registry.web.pages import sparql_page
-
         return sparql_page(request, service, caller)
     media = _choose(request, offered)
     endpoint = str(request.url.replace(query="", fragment=""))

@@ -15,10 +15,10 @@ from starlette.concurrency import run_in_threadpool
 
 from registry.api.deps import CallerDep, RegistryDep, require
 from registry.api.negotiation import JSON, content_type, parse_json, read_body
-from registry.auth import ROLES
+from registry.domain.model.common import Input, Slug
 from registry.errors import BadInput, UnsupportedMediaType, ValidationFailed, Violation
-from registry.model.common import Input, Slug
-from registry.records import pydantic_violations
+from registry.services.auth import ROLES
+from registry.services.records import pydantic_violations
 
 router = APIRouter(prefix="/tokens", tags=["tokens"])
 

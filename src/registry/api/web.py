@@ -23,7 +23,7 @@ from starlette.types import Scope
 from registry.api.deps import RegistryDep
 from registry.api.negotiation import JSON, RDF_FORMATS, choose
 from registry.api.public_deps import ViewsDep
-from registry.model import AGREEMENT, DATASET, ORGANIZATION
+from registry.domain.model import AGREEMENT, DATASET, ORGANIZATION
 from registry.web.pages import STATIC, Pages, not_found, render
 
 HTML = "text/html"

@@ -120,20 +120,6 @@ def bad_quads(path: Path, error: SyntaxError, offset: int = 0) -> BadQuads:
     return BadQuads(f"{path.name}: {msg}")
 
 
-def open_store(location: str) -> Store:
-    """Open the store named by a setting: a path (Oxigraph on disk), "memory", or a remote SPARQL
-    server as sparql+http://host:port/path."""
-    from registry.store.oxigraph import OxigraphStore
-
-    if location == "memory":
-        return OxigraphStore(None)
-    if location.split("://", 1)[0].lower() in ("sparql+http", "sparql+https"):
-        from registry.store.sparql_http import SparqlHttpStore  # a remote SPARQL 1.1 server
-
-        return SparqlHttpStore.from_location(location)
-    return OxigraphStore(Path(location))
-
-
 _GROUP_START = re.compile(r"\b(WHERE|ASK)\s*\{", re.IGNORECASE)
 
 

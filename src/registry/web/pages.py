@@ -18,13 +18,13 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from rdflib import URIRef
 
 from registry import __version__
-from registry.auth import Caller
+from registry.domain.model import AGREEMENT, DATASET, ORGANIZATION
 from registry.errors import NotFound
-from registry.model import AGREEMENT, DATASET, ORGANIZATION
-from registry.reference import authorities, purposes
-from registry.service import Registry
-from registry.transparency import Transparency
-from registry.views import Views
+from registry.projections.views import Views
+from registry.services.auth import Caller
+from registry.services.reference import authorities, purposes
+from registry.services.registry import Registry
+from registry.services.reports.transparency import Transparency, duration
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -146,7 +146,6 @@ class Pages:
         a = self._get(AGREEMENT, rid)
         if a is None:
             return None
-        from registry.transparency import duration
 
         start = dt.date.fromisoformat(a["valid_from"]) if a.get("valid_from") else None
         end = dt.date.fromisoformat(a["valid_until"]) if a.get("valid_until") else None

@@ -1,0 +1,1 @@
+"""The domain: record kinds and their RDF mapping; no I/O."""

@@ -1,0 +1,1 @@
+"""Indexes derived from the store and kept in step with the audit log."""

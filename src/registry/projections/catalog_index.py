@@ -1,0 +1,343 @@
+"""The catalogue index: SQLite (FTS5) beside the store, for lists, text search and counts at scale.
+
+It holds the public form of every record (the JSON anyone may read, never restricted fields, so a
+search can reveal nothing an anonymous caller may not see, and a list page needs no read of the
+store): one row per record, its facets (publisher, access, keywords, agreement parties, ...) and a
+full-text index of titles, descriptions, names and keywords. Counts per facet value are kept up to
+date on every write, in the same SQLite transaction, never scanned.
+
+It follows the store through the audit log: it remembers the last audit sequence number it has
+applied, and before answering it applies any newer entries (written by this process, another
+replica, or before a crash). A bulk load, which writes no audit entries, rebuilds it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from registry.domain.model import KINDS, RecordKind
+from registry.errors import NotFound
+from registry.stopping import checkpoint
+from registry.store.audit import AuditLog
+
+#: filter name -> field of the record's JSON, where they differ
+FIELD_OF = {"keyword": "keywords", "dataset": "datasets", "purpose": "purposes"}
+TITLE_FIELDS = ("title", "name")
+BODY_FIELDS = ("description", "keywords")
+
+#: bumped when the tables change: an index file of another version is dropped and rebuilt
+VERSION = 3
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+  rowid INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL, id TEXT NOT NULL, retired INTEGER NOT NULL DEFAULT 0, doc TEXT NOT NULL,
+  UNIQUE (kind, id));
+CREATE TABLE IF NOT EXISTS facets (
+  kind TEXT NOT NULL, facet TEXT NOT NULL, value TEXT NOT NULL, rid INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS facets_lookup ON facets (kind, facet, value, rid);
+CREATE INDEX IF NOT EXISTS facets_record ON facets (rid);
+CREATE TABLE IF NOT EXISTS counts (
+  kind TEXT NOT NULL, facet TEXT NOT NULL, value TEXT NOT NULL, n INTEGER NOT NULL,
+  PRIMARY KEY (kind, facet, value));
+"""
+
+#: one full-text table per kind (a search never has to leave other kinds out), rowid = records.rowid:
+#: the title (or name), the rest of the text, and tags (one token per facet value, and "retired") that
+#: let the match itself filter, so its count is the exact total without a join
+TEXT_TABLE = ("CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5(title, body, tags, "
+              "tokenize = 'unicode61 remove_diacritics 2')")
+#: bm25 weights of title, body and tags
+WEIGHTS = "3.0, 1.0, 0.0"
+RETIRED = "retired"
+
+
+def text_table(kind: str) -> str:
+    return "text_" + "".join(ch for ch in kind if ch.isalnum())
+
+
+def _tag(facet: str, value: str) -> str:
+    """A facet value as one token of the tags column (hex: no tokenizer splits it)."""
+    return "f" + f"{facet}={value}".encode().hex()
+
+
+def _fts_query(q: str, filters: dict[str, str], include_retired: bool) -> str:
+    """A user's words as an FTS5 query: every word must match the title or body (as a prefix), no
+    operators; each filter and the leaving out of retired records are tags."""
+    words = ["".join(ch for ch in w if ch.isalnum()) for w in q.split()]
+    words = [f'"{w}"*' for w in words if w]
+    if not words:
+        return ""
+    match = "{title body} : (" + " ".join(words) + ")"
+    for name, value in sorted(filters.items()):
+        match += f" AND {{tags}} : {_tag(name, value)}"
+    if not include_retired:
+        match += f" NOT {{tags}} : {RETIRED}"
+    return match
+
+
+def _facet_values(kind: RecordKind, record: dict[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    for name in kind.filters:
+        value = record.get(FIELD_OF.get(name, name))
+        for v in value if isinstance(value, list) else [value]:
+            if v is not None:
+                out.append((name, str(v)))
+    return out
+
+
+def _words(record: dict[str, Any], fields: tuple[str, ...]) -> str:
+    parts = []
+    for f in fields:
+        v = record.get(f)
+        parts += [str(x) for x in v] if isinstance(v, list) else [str(v)] if v else []
+    return "\n".join(parts)
+
+
+class CatalogIndex:
+    def __init__(self, path: Path | None, records: Any, audit: AuditLog, rank_limit: int = 5000) -> None:
+        self.path = path
+        self.rank_limit = max(0, rank_limit)
+        self.records = records
+        self.audit = audit
+        self._lock = threading.RLock()
+        self.db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self._create()
+
+    def _create(self) -> None:
+        """The tables, in this version: an index file of another version is emptied first (the next
+        read rebuilds it from the store)."""
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                if self.db.execute("PRAGMA user_version").fetchone()[0] != VERSION:
+                    tables = self.db.execute("SELECT name, sql LIKE 'CREATE VIRTUAL TABLE%' FROM sqlite_master "
+                                             "WHERE type = 'table' ORDER BY 2 DESC").fetchall()
+                    for name, _virtual in tables:  # virtual tables first: they drop their own shadow tables
+                        if self.db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone():
+                            self.db.execute(f'DROP TABLE "{name}"')
+                    self.db.execute(f"PRAGMA user_version = {VERSION}")
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                for kind in KINDS:
+                    self.db.execute(TEXT_TABLE.format(table=text_table(kind)))
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+
+    # ---------------------------------------------------------------- state
+    def applied(self) -> int:
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()
+        return int(row[0]) if row else -1
+
+    def _set_applied(self, seq: int) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('seq', ?)", (str(seq),))
+
+    # ------------------------------------------------------------- writing
+    def _remove(self, kind: str, rid: str) -> None:
+        row = self.db.execute("SELECT rowid, retired FROM records WHERE kind = ? AND id = ?", (kind, rid)).fetchone()
+        if row is None:
+            return
+        rowid, retired = row
+        if not retired:
+            for facet, value in self.db.execute("SELECT facet, value FROM facets WHERE rid = ?", (rowid,)).fetchall():
+                self.db.execute("UPDATE counts SET n = n - 1 WHERE kind = ? AND facet = ? AND value = ?",
+                                (kind, facet, value))
+            self.db.execute("UPDATE counts SET n = n - 1 WHERE kind = ? AND facet = '' AND value = ''", (kind,))
+        self.db.execute("DELETE FROM facets WHERE rid = ?", (rowid,))
+        self.db.execute(f"DELETE FROM {text_table(kind)} WHERE rowid = ?", (rowid,))  # noqa: S608
+        self.db.execute("DELETE FROM records WHERE rowid = ?", (rowid,))
+
+    def _put(self, kind: RecordKind, record: dict[str, Any]) -> None:
+        self._remove(kind.name, record["id"])
+        rowid = self.db.execute("SELECT COALESCE(MAX(rowid), 0) + 1 FROM records").fetchone()[0]
+        counts: Counter[tuple[str, str, str]] = Counter()
+        self._insert(kind, [(rowid, record)], counts)
+        self._add_counts(counts)
+
+    def _add_counts(self, counts: Counter[tuple[str, str, str]]) -> None:
+        self.db.executemany("INSERT INTO counts (kind, facet, value, n) VALUES (?, ?, ?, ?) "
+                            "ON CONFLICT (kind, facet, value) DO UPDATE SET n = n + excluded.n",
+                            [(*key, n) for key, n in counts.items()])
+
+    def upsert(self, kind: RecordKind, rid: str, seq: int | None = None) -> None:
+        """Index the record as the store holds it now (public fields only)."""
+        with self._lock:
+            self.db.execute("BEGIN")
+            try:
+                try:
+                    self._put(kind, self.records.get(kind, rid, full=False))
+                except NotFound:
+                    self._remove(kind.name, rid)
+                if seq is not None and self.applied() == seq - 1:  # otherwise sync() catches up
+                    self._set_applied(seq)
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+
+    def invalidate(self) -> None:
+        """Forget what was applied: the next read rebuilds (after a bulk load, which logs nothing)."""
+        with self._lock:
+            self.db.execute("DELETE FROM meta WHERE key = 'seq'")
+
+    def rebuild(self) -> None:
+        """Index every record of the store from scratch, in one transaction: rows in batches, counts
+        summed here and written once (a million datasets in one pass, not a million upserts)."""
+        with self._lock:
+            self.db.execute("BEGIN")
+            try:
+                for table in ("records", "facets", "counts", *map(text_table, KINDS)):
+                    self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - our own table names
+                seq = self.audit.head().seq
+                counts: Counter[tuple[str, str, str]] = Counter()
+                rowid = 0
+                for kind in KINDS.values():
+                    checkpoint()  # a server shutting down during its warm-up stops here (and below)
+                    batch: list[tuple[int, dict[str, Any]]] = []
+                    for record in self.records.public_records(kind):
+                        rowid += 1
+                        batch.append((rowid, record))
+                        if len(batch) >= 5000:
+                            self._insert(kind, batch, counts)
+                            batch = []
+                            checkpoint()
+                    self._insert(kind, batch, counts)
+                self._add_counts(counts)
+                self._set_applied(seq)
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+
+    def _insert(self, kind: RecordKind, batch: list[tuple[int, dict[str, Any]]],
+                counts: Counter[tuple[str, str, str]]) -> None:
+        """New rows for records not in the index (at the rowids given), adding their facets to `counts`."""
+        records, facets, texts = [], [], []
+        for rowid, record in batch:
+            retired = 1 if record.get("retired") else 0
+            records.append((rowid, kind.name, record["id"], retired, json.dumps(record, separators=(",", ":"))))
+            values = _facet_values(kind, record)
+            facets += [(kind.name, f, v, rowid) for f, v in values]
+            tags = [_tag(f, v) for f, v in values] + [RETIRED] * retired
+            texts.append((rowid, _words(record, TITLE_FIELDS), _words(record, BODY_FIELDS), " ".join(tags)))
+            if not retired:
+                counts.update((kind.name, f, v) for f, v in [*values, ("", "")])
+        self.db.executemany("INSERT INTO records (rowid, kind, id, retired, doc) VALUES (?, ?, ?, ?, ?)", records)
+        self.db.executemany("INSERT INTO facets (kind, facet, value, rid) VALUES (?, ?, ?, ?)", facets)
+        self.db.executemany(f"INSERT INTO {text_table(kind.name)} (rowid, title, body, tags) "  # noqa: S608
+                            "VALUES (?, ?, ?, ?)", texts)
+
+    def sync(self) -> None:
+        """Apply the audit entries newer than the last one applied (or rebuild on first use)."""
+        head = self.audit.head().seq
+        applied = self.applied()
+        if applied == head:
+            return
+        if applied < 0 or applied > head:
+            self.rebuild()
+            return
+        changed: dict[tuple[str, str], int] = {}
+        entries, _ = self.audit.entries(limit=head - applied, offset=0)
+        for e in entries:
+            kind_id = self.records.iris.split(e["record"])
+            if kind_id and kind_id[0] in KINDS:
+                changed.setdefault(kind_id, e["seq"])
+        for (kind_name, rid), _seq in changed.items():
+            self.upsert(KINDS[kind_name], rid)
+        with self._lock:
+            self._set_applied(head)
+
+    # ------------------------------------------------------------- reading
+    def search(self, kind: RecordKind, *, filters: dict[str, str], q: str | None, limit: int, offset: int,
+               include_retired: bool) -> tuple[list[tuple[str, dict[str, Any]]], int]:
+        """(the id and public form of each record of one page, in id order, or by relevance when
+        searching; the exact total)."""
+        self.sync()
+        if q:
+            return self._text_search(kind, filters, q, limit, offset, include_retired)
+        # The plan starts from the facet index of the first filter, else from the records (SQLite's
+        # CROSS JOIN keeps the order written).
+        sources, where, params = [], ["r.kind = ?"], [kind.name]
+        items = sorted(filters.items())
+        for i, (name, value) in enumerate(items):
+            sources.append(f"facets f{i}")
+            where.append(f"f{i}.kind = ? AND f{i}.facet = ? AND f{i}.value = ? AND f{i}.rid = r.rowid")
+            params += [kind.name, name, value]
+        if not include_retired:
+            where.append("r.retired = 0")
+        sql = f"FROM {' CROSS JOIN '.join([*sources, 'records r'])} WHERE {' AND '.join(where)}"  # noqa: S608
+        with self._lock:
+            if not items and not include_retired:  # the live total is kept on write
+                row = self.db.execute("SELECT n FROM counts WHERE kind = ? AND facet = '' AND value = ''",
+                                      (kind.name,)).fetchone()
+                total = row[0] if row else 0
+            else:
+                total = self.db.execute(f"SELECT COUNT(*) {sql}", params).fetchone()[0]
+            rows = self.db.execute(f"SELECT r.id, r.doc {sql} ORDER BY r.id LIMIT ? OFFSET ?",
+                                   [*params, limit, offset]).fetchall()
+        return [(rid, json.loads(doc)) for rid, doc in rows], int(total)
+
+    def _text_search(self, kind: RecordKind, filters: dict[str, str], q: str, limit: int, offset: int,
+                     include_retired: bool) -> tuple[list[tuple[str, dict[str, Any]]], int]:
+        """Matches in order of relevance (bm25, a title match weighing three times one elsewhere) when
+        there are at most `rank_limit` of them; above that, the `rank_limit` most recently written
+        matches by relevance, then the others, most recent first. FTS5 scores every match it ranks
+        (1-2 µs each), so ranking hundreds of thousands would take a second; counting them, and
+        reading them in rowid order, stream through the index. The total is always exact."""
+        match = _fts_query(q, filters, include_retired)
+        if not match:
+            return [], 0
+        t = text_table(kind.name)
+        with self._lock:
+            total = self.db.execute(f"SELECT count(*) FROM {t} WHERE {t} MATCH ?", (match,)).fetchone()[0]  # noqa: S608
+            ranked = min(total, self.rank_limit)
+            rowids: list[int] = []
+            if offset < ranked:
+                newest = "" if total <= ranked else " ORDER BY rowid DESC LIMIT ?"
+                rowids = [r for (r,) in self.db.execute(
+                    f"SELECT rowid FROM (SELECT rowid, bm25({t}, {WEIGHTS}) AS score FROM {t} "  # noqa: S608
+                    f"WHERE {t} MATCH ?{newest}) ORDER BY score, rowid DESC LIMIT ? OFFSET ?",
+                    [match, *([ranked] if newest else []), min(limit, ranked - offset), offset])]
+            if len(rowids) < limit and total > ranked:  # the rest, most recent first
+                below = ""
+                if ranked:
+                    (last,) = self.db.execute(f"SELECT rowid FROM {t} WHERE {t} MATCH ? "  # noqa: S608
+                                              "ORDER BY rowid DESC LIMIT 1 OFFSET ?", (match, ranked - 1)).fetchone()
+                    below = f" AND rowid < {int(last)}"
+                rowids += [r for (r,) in self.db.execute(
+                    f"SELECT rowid FROM {t} WHERE {t} MATCH ?{below} ORDER BY rowid DESC LIMIT ? OFFSET ?",  # noqa: S608
+                    (match, limit - len(rowids), max(0, offset - ranked)))]
+            docs = {rowid: (rid, doc) for rowid, rid, doc in self.db.execute(
+                f"SELECT rowid, id, doc FROM records WHERE rowid IN ({','.join('?' * len(rowids))})",  # noqa: S608
+                rowids)} if rowids else {}
+        return [(docs[r][0], json.loads(docs[r][1])) for r in rowids], int(total)
+
+    def counts(self) -> dict[str, Any]:
+        """Records per kind, and per value of each facet (live records only)."""
+        self.sync()
+        with self._lock:
+            rows = self.db.execute("SELECT kind, facet, value, n FROM counts WHERE n > 0 ORDER BY kind, facet, n DESC, value")
+            out: dict[str, Any] = {}
+            for kind, facet, value, n in rows:
+                entry = out.setdefault(kind, {"total": 0, "by": {}})
+                if facet == "":
+                    entry["total"] = n
+                else:
+                    entry["by"].setdefault(facet, {})[value] = n
+        return out
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+

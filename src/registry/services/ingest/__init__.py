@@ -1,0 +1,1 @@
+"""What comes in from outside: world files and bulk loads, catalogue imports, OpenLineage events."""

@@ -1,0 +1,449 @@
+"""The record service: read, list, write and retire organisations, datasets and agreements.
+
+Write path: parse -> build the record graphs -> SHACL with the graphs the record references ->
+lineage cycle check -> one transaction replacing the record's graphs and appending the audit entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+from rdflib import Graph, Literal, URIRef
+
+from registry.errors import (
+    BadInput,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    ValidationFailed,
+    Violation,
+)
+from registry.projections.lineage import LineageIndex
+from registry.services.auth import Caller
+from registry.services.policy import legal_status_changes, may_change_legal_status
+from registry.shacl import compiler as shacl_sparql
+from registry.store import audit
+
+if TYPE_CHECKING:
+    from registry.projections.catalog_index import CatalogIndex
+from registry.domain.model import KINDS, RecordKind
+from registry.domain.model.common import Input, RecordGraphs, Triples
+from registry.iris import Iris, is_slug
+from registry.namespaces import DCTERMS, RDF, REG, XSD
+from registry.resources import Resources
+from registry.shacl.validator import ShaclValidator
+from registry.store.base import Store, Triple
+
+WRITER_ROLES = ("admin", "privacy-officer", "steward")
+#: fields that GET adds and a client may send back unchanged in a PUT; they are derived, never written
+READ_ONLY = ("retired", "effective_personal_information", "personal_information_path", "warnings")
+
+
+@dataclass
+class WriteResult:
+    record: dict[str, Any]
+    etag: str
+    created: bool
+    warnings: list[Violation] = field(default_factory=list)
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    total: int
+    limit: int
+    offset: int
+
+
+#: the start of a public-view ETag: a full-view ETag is a bare state hash, so the two never coincide
+PUBLIC_ETAG = "public-"
+
+
+def view_etag(public: list[Triple], restricted: list[Triple], *, full: bool) -> str:
+    """The ETag of what a caller sees of a record. A caller who reads the restricted part gets the hash
+    of the whole state (what the audit log records and `If-Match` is checked against); any other caller
+    a labelled hash of the public graph alone, never a function of restricted data: an ETag must not let
+    anyone confirm guesses of fields they may not read."""
+    if full:
+        return audit.state_hash(public + restricted)
+    return PUBLIC_ETAG + audit.state_hash(public)
+
+
+def etag_matches(header: str, current: str | None, *, weak: bool) -> bool:
+    """Whether an `If-Match` (`weak=False`: strong comparison, a W/ tag never matches) or `If-None-Match`
+    (`weak=True`) header names `current`, the ETag of the caller's view (None: no such record). `*`
+    matches any existing record; a list matches if one of its tags does."""
+    if current is None:
+        return False
+    for item in header.split(","):
+        tag = item.strip()
+        if tag == "*":
+            return True
+        if tag.startswith("W/"):
+            if not weak:
+                continue
+            tag = tag[2:]
+        if tag.strip('"') == current:
+            return True
+    return False
+
+
+def pydantic_violations(err: ValidationError, focus: str) -> list[Violation]:
+    out = []
+    for e in err.errors():
+        loc = ".".join(str(x) for x in e["loc"])
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif e["type"] == "value_error":
+            msg = str(e["msg"]).removeprefix("Value error, ")
+        elif e["type"] == "string_pattern_mismatch":
+            msg = "must be a lower-case id: letters, digits, dots and hyphens"
+        out.append(Violation(focus_node=focus, path=None, field=loc or None, message=msg,
+                             value=None if isinstance(e.get("input"), dict | list) else _short(e.get("input"))))
+    return out
+
+
+def _short(v: Any) -> str | None:
+    if v is None:
+        return None
+    s = str(v)
+    return s if len(s) <= 200 else s[:200] + "..."
+
+
+class Records:
+    """Reads and writes records in one store."""
+
+    def __init__(self, store: Store, iris: Iris, resources: Resources, validator: ShaclValidator,
+                 audit_log: audit.AuditLog, lineage: LineageIndex) -> None:
+        self.store, self.iris, self.res, self.validator = store, iris, resources, validator
+        self.audit = audit_log
+        self.lineage = lineage
+        self.index: CatalogIndex  # set by open_registry: the index reads records through this service
+        self._write_lock = threading.Lock()
+
+    # ------------------------------------------------------------- reading
+    def kind(self, name: str) -> RecordKind:
+        return KINDS[name]
+
+    def exists(self, kind: RecordKind, rid: str) -> bool:
+        if not is_slug(rid):  # an id that could never be registered (and no valid IRI)
+            return False
+        return self.store.has_graph(self.iris.public_graph(kind.name, rid))
+
+    def state(self, kind: RecordKind, rid: str, *, full: bool = True) -> list[Triple]:
+        pub, res = self.iris.graphs(kind.name, rid)
+        triples = self.store.graph(pub)
+        if full:
+            triples += self.store.graph(res)
+        return triples
+
+    def etag(self, kind: RecordKind, rid: str, *, full: bool = True) -> str:
+        """The record's ETag for a caller who sees the whole record (`full`) or its public graph only."""
+        pub, res = self.iris.graphs(kind.name, rid)
+        return view_etag(self.store.graph(pub), self.store.graph(res) if full else [], full=full)
+
+    def graph(self, kind: RecordKind, rid: str, *, full: bool) -> Graph:
+        triples = self.state(kind, rid, full=full)
+        if not triples:
+            raise NotFound(f"no {kind.name} {rid!r}", kind=kind.name, id=rid)
+        g = Graph()
+        for t in triples:
+            g.add(t)
+        return g
+
+    def get(self, kind: RecordKind, rid: str, *, full: bool | Callable[[str], bool]) -> dict[str, Any]:
+        """One record as JSON; `full` (or `full(rid)`, see `sees_restricted`) adds its restricted fields.
+        Without them, and without an ETag, the restricted graph is not read."""
+        return self.read(kind, rid, full=full, etag=False)[0]
+
+    def read(self, kind: RecordKind, rid: str, *, full: bool | Callable[[str], bool],
+             etag: bool = True) -> tuple[dict[str, Any], str]:
+        """One record as JSON and its ETag (`view_etag` of what the caller sees; "" unless `etag`), from
+        one read of the store."""
+        if callable(full):
+            full = full(rid)
+        pub, res = self.iris.graphs(kind.name, rid)
+        public = self.store.graph(pub) if is_slug(rid) else []
+        if not public:
+            raise NotFound(f"no {kind.name} {rid!r}", kind=kind.name, id=rid)
+        restricted = self.store.graph(res) if full else []
+        tag = view_etag(public, restricted, full=full) if etag else ""
+        triples = Triples(public + restricted if full else public)
+        out = kind.from_rdf(triples, self.iris.record(kind.name, rid), self.iris)  # type: ignore[arg-type]
+        if full and kind.name == "dataset":
+            effective, path = self.lineage.effective_pi(rid)
+            out["effective_personal_information"] = effective
+            out["personal_information_path"] = path
+        return out, tag
+
+    def list(
+        self,
+        kind: RecordKind,
+        *,
+        filters: dict[str, str] | None = None,
+        q: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        include_retired: bool = False,
+        full: bool | Callable[[str], bool] = False,
+    ) -> Page:
+        for name, value in (filters or {}).items():
+            if name not in kind.filters:
+                raise BadInput(f"{kind.collection} cannot be filtered by {name!r}", allowed=sorted(kind.filters))
+            if name != "keyword" and not is_slug(value):
+                raise BadInput(f"{name} must be an id or code (lower-case letters, digits, dots, hyphens)",
+                               value=value[:200])
+        found, total = self.index.search(kind, filters=dict(filters or {}), q=q, limit=limit, offset=offset,
+                                         include_retired=include_retired)
+        items = []
+        for rid, public in found:  # the index holds what anyone may see; the store the rest
+            if not (full(rid) if callable(full) else full):
+                items.append(public)
+                continue
+            try:
+                items.append(self.get(kind, rid, full=True))
+            except NotFound:  # removed since the index answered
+                continue
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    def all_ids(self, kind: RecordKind) -> list[str]:
+        """The id of every record of a kind, in id order (for rebuilding the catalogue index)."""
+        return sorted(str(r["id"]) for r in self.store.select(self.res.query("records-ids"), {"type": kind.rdf_type}))
+
+    def public_records(self, kind: RecordKind) -> Iterator[dict[str, Any]]:
+        """Every record of a kind as anyone may see it (what `get(full=False)` returns), one record at
+        a time, in id order (rebuilding the catalogue index). One range of the store's index per
+        record (reading many records by SPARQL costs one range per record and predicate: tried, slower)."""
+        for rid in self.all_ids(kind):
+            public = self.store.graph(self.iris.public_graph(kind.name, rid))
+            if public:
+                yield kind.from_rdf(Triples(public), self.iris.record(kind.name, rid), self.iris)  # type: ignore[arg-type]
+
+    # -------------------------------------------------------------- parsing
+    def parse(self, kind: RecordKind, data: Any) -> Input:
+        if not isinstance(data, dict):
+            raise BadInput(f"a {kind.name} is a JSON object")
+        focus = str(self.iris.record(kind.name, data["id"])) if isinstance(data.get("id"), str) else "request"
+        data = {k: v for k, v in data.items() if k not in READ_ONLY}
+        try:
+            return kind.model.model_validate(data)
+        except ValidationError as e:
+            raise ValidationFailed(pydantic_violations(e, focus)) from None
+
+    def subjects(self, kind: RecordKind, g: Graph) -> list[URIRef]:
+        return sorted((s for s in set(g.subjects(RDF.type, kind.rdf_type)) if isinstance(s, URIRef)), key=str)
+
+    def from_graph(self, kind: RecordKind, g: Graph, subject: URIRef | None = None) -> dict[str, Any]:
+        """The JSON form of one record of this kind in an RDF document (Turtle or JSON-LD input)."""
+        if subject is None:
+            subjects = self.subjects(kind, g)
+            if len(subjects) != 1:
+                raise BadInput(f"the document must describe exactly one {kind.name} (a {kind.rdf_type.n3()}); "
+                               f"found {len(subjects)}")
+            subject = subjects[0]
+        ident = g.value(subject, DCTERMS.identifier)
+        rid = str(ident) if ident is not None else str(subject).rstrip("/").rsplit("/", 1)[-1]
+        data = kind.from_rdf(g, subject, self.iris)
+        data["id"] = rid
+        # from_rdf reports absent values as None; drop them so the input model sees them as missing
+        return {k: v for k, v in data.items() if v is not None and k != "retired"}
+
+    # -------------------------------------------------------------- writing
+    @staticmethod
+    def _owner(kind: RecordKind, data: dict[str, Any]) -> str | None:
+        """The organisation a record belongs to, for a steward's scope."""
+        if kind.name == "organization":
+            return data.get("parent") or data.get("id")
+        return data.get({"dataset": "publisher", "agreement": "provider"}[kind.name])
+
+    def _authorize(self, kind: RecordKind, new: dict[str, Any] | None, current: dict[str, Any] | None,
+                   caller: Caller) -> None:
+        """A steward writes only records that belong, before and after the change, to its organisation
+        or its units, and only draft agreements: approving one is a privacy officer's act. An
+        organisation's legal status is set or changed only by privacy officers and admins."""
+        if caller.role not in WRITER_ROLES:
+            raise Forbidden("writing records needs a steward, privacy-officer or admin token")
+        if kind.name == "organization" and new is not None and not may_change_legal_status(caller.role):
+            changed = legal_status_changes(new, current)
+            if changed:
+                raise Forbidden(f"only a privacy officer or an admin sets or changes an organisation's legal "
+                                f"status: {', '.join(changed)}", fields=changed, organization=new.get("id"))
+        if caller.role != "steward":
+            return
+        for state in (current, new):
+            if state is None:
+                continue
+            owner = self._owner(kind, state)
+            if owner is None or not self._within(owner, caller.org):
+                raise Forbidden(f"a steward of {caller.org!r} writes only records of that organisation "
+                                f"and its units", organization=caller.org)
+        if kind.name == "agreement":
+            for state in (current, new):
+                if state is not None and state.get("status") not in (None, "draft"):
+                    raise Forbidden("only a privacy officer approves or changes an agreement that is not a "
+                                    "draft: a steward may save drafts", status=state.get("status"))
+
+    def sees_restricted(self, kind: RecordKind, caller: Caller) -> Callable[[str], bool]:
+        """Whose restricted fields the caller reads, record by record: a privacy officer's and an admin's
+        every record's; a steward's only those of records of its organisation or its units (the records it
+        may write, so it can read one, change it and send it back whole); an anonymous caller's none."""
+        if caller.role in ("privacy-officer", "admin"):
+            return lambda rid: True
+        if caller.role != "steward" or caller.org is None:
+            return lambda rid: False
+
+        def own(rid: str) -> bool:
+            if not is_slug(rid):
+                return False
+            public = self.store.graph(self.iris.public_graph(kind.name, rid))
+            owner = self._owner(kind, self._as_json(kind, rid, public)) if public else None
+            return owner is not None and self._within(owner, caller.org)
+
+        return own
+
+    def _within(self, org: str, ancestor: str | None) -> bool:
+        if ancestor is None:
+            return False
+        if org == ancestor:
+            return True
+        rows = self.store.select(self.res.query("units-of"), {
+            "unit": self.iris.record("organization", org), "org": self.iris.record("organization", ancestor)})
+        return bool(rows)
+
+    def _as_json(self, kind: RecordKind, rid: str, triples: list[Triple]) -> dict[str, Any]:
+        g = Graph()
+        for t in triples:
+            g.add(t)
+        return kind.from_rdf(g, self.iris.record(kind.name, rid), self.iris)
+
+    def context(self, kind: RecordKind, rec: Input) -> list[Triple]:
+        """The public graphs of the records this one references, to resolve references in SHACL."""
+        triples: list[Triple] = []
+        seen = set()
+        for ref_kind, rid in kind.references(rec):
+            if (ref_kind, rid) in seen:
+                continue
+            seen.add((ref_kind, rid))
+            triples += self.store.graph(self.iris.public_graph(ref_kind, rid))
+        return triples
+
+    def check(self, kind: RecordKind, rec: Input, rg: RecordGraphs) -> list[Violation]:
+        found = self.validator.check([*rg.public, *rg.restricted, *self.context(kind, rec)], [rg.iri], kind.fields)
+        if kind.name == "dataset":
+            found += self._cycles(rec, rg.iri)
+        return found
+
+    def _cycles(self, rec: Input, iri: URIRef) -> list[Violation]:
+        rid: str = rec.id  # type: ignore[attr-defined]
+        sources: list[str] = getattr(rec, "derived_from", [])
+        cycle = self.lineage.would_cycle(rid, sources)
+        if cycle is None:
+            return []
+        return [Violation(focus_node=str(iri), path=None, field="derived_from", value=cycle[-2],
+                          message=f"deriving from {cycle[-2]!r} would close a lineage cycle: "
+                                  f"{' -> '.join(cycle)}")]
+
+    def write(
+        self,
+        kind: RecordKind,
+        data: Any,
+        caller: Caller,
+        *,
+        create: bool,
+        rid: str | None = None,
+        if_match: str | None = None,
+    ) -> WriteResult:
+        rec = self.parse(kind, data)
+        rid_new: str = rec.id  # type: ignore[attr-defined]
+        if rid is not None and rid != rid_new:
+            raise ValidationFailed([Violation(focus_node=str(self.iris.record(kind.name, rid)), path=None,
+                                              field="id", message=f"the body's id {rid_new!r} differs from "
+                                              f"the URL's {rid!r}", value=rid_new)])
+        rg = kind.to_rdf(rec, self.iris)
+        # the write's sync to disk waits after the lock is released (shared with the writers behind it)
+        with self.store.deferred_sync(), self._write_lock:
+            before = self.state(kind, rid_new)
+            current = self._as_json(kind, rid_new, before) if before else None
+            self._authorize(kind, rec.model_dump(mode="json"), current, caller)
+            if create and before:
+                raise Conflict(f"{kind.name} {rid_new!r} exists already: PUT replaces it", id=rid_new)
+            if not create and not before:
+                raise NotFound(f"no {kind.name} {rid_new!r}", kind=kind.name, id=rid_new)
+            before_hash = audit.state_hash(before) if before else audit.EMPTY
+            if if_match is not None and not etag_matches(if_match, before_hash if before else None, weak=False):
+                raise PreconditionFailed(f"{kind.name} {rid_new!r} has changed since that ETag")
+            found = self.check(kind, rec, rg)
+            violations = [v for v in found if v.severity == "Violation"]
+            if violations:
+                raise ValidationFailed(violations)
+            after = list(rg.public) + list(rg.restricted)
+            after_hash = audit.state_hash(after)
+            if after_hash == before_hash:  # nothing changes: nothing is written or logged
+                record = kind.from_rdf(rg.union(), rg.iri, self.iris)
+                return WriteResult(record=record, etag=after_hash, created=False,
+                                   warnings=[v for v in found if v.severity != "Violation"])
+            seq = self._commit(kind, rid_new, list(rg.public), list(rg.restricted), caller,
+                               "create" if not before else "update", before_hash, after_hash, before)
+            self._index(kind, rec, retired=False, seq=seq)
+        record = kind.from_rdf(rg.union(), rg.iri, self.iris)
+        return WriteResult(record=record, etag=after_hash, created=not before,
+                           warnings=[v for v in found if v.severity != "Violation"])
+
+    def _commit(self, kind: RecordKind, rid: str, public: list[Triple], restricted: list[Triple],
+                caller: Caller, action: str, before: str, after: str, previous: list[Triple] | None = None) -> int:
+        pub_g, res_g = self.iris.graphs(kind.name, rid)
+        iri = self.iris.record(kind.name, rid)
+        unlogged = previous if previous and not self.audit.logged(iri, before) else None
+        seq = self.audit.commit({pub_g: public, res_g: restricted}, agent=caller.agent, action=action,
+                                record=iri, kind=kind.name, rid=rid, before=before, after=after,
+                                snapshot=public + restricted, previous=unlogged)
+        self.index.upsert(kind, rid, seq)
+        return seq
+
+    def _index(self, kind: RecordKind, rec: Input, *, retired: bool, seq: int) -> None:
+        if kind.name != "dataset":
+            self.lineage.advance(seq)
+            return
+        gb = getattr(rec, "generated_by", None)
+        self.lineage.update(rec.id, getattr(rec, "derived_from", []),  # type: ignore[attr-defined]
+                            pi=bool(getattr(rec, "personal_information", False)),
+                            kind=gb.kind if gb is not None else None, retired=retired, seq=seq)
+
+    def retire(self, kind: RecordKind, rid: str, caller: Caller, *, if_match: str | None = None) -> None:
+        with self.store.deferred_sync(), self._write_lock:
+            if not self.exists(kind, rid):
+                raise NotFound(f"no {kind.name} {rid!r}", kind=kind.name, id=rid)
+            before = self.state(kind, rid)
+            current = self._as_json(kind, rid, before)
+            self._authorize(kind, None, current, caller)
+            rec = self.parse(kind, current)
+            before_hash = audit.state_hash(before)
+            if if_match is not None and not etag_matches(if_match, before_hash, weak=False):
+                raise PreconditionFailed(f"{kind.name} {rid!r} has changed since that ETag")
+            s = self.iris.record(kind.name, rid)
+            if any(p == REG.retired for _, p, _ in before):
+                return
+            pub_g, res_g = self.iris.graphs(kind.name, rid)
+            public = self.store.graph(pub_g)
+            public.append((s, REG.retired, Literal(dt.datetime.now(dt.UTC).isoformat(), datatype=XSD.dateTime)))
+            restricted = self.store.graph(res_g)
+            seq = self._commit(kind, rid, public, restricted, caller, "retire", before_hash,
+                               audit.state_hash(public + restricted), before)
+            self._index(kind, rec, retired=True, seq=seq)
+
+
+    # ------------------------------------------------------- whole store
+    def validate_all(self) -> list[Violation]:
+        """Every record of the store against the shapes, run inside the store as the compiled SPARQL
+        checks (shacl_sparql.py): the same results as pySHACL, without loading the store into memory."""
+        fields: dict[URIRef, str] = {}
+        for kind in KINDS.values():
+            fields.update(kind.fields)
+        return shacl_sparql.run(self.store, self.validator.compiled(), fields)

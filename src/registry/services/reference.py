@@ -1,0 +1,115 @@
+"""The authority catalogue and the purpose vocabulary as plain data (read from the reference files)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
+
+from registry.domain.model.common import code_of
+from registry.iris import Iris
+from registry.namespaces import AUTHORITY, DCTERMS, INFO_KIND, ORG_KIND, PURPOSE, RDF, REG, SKOS
+from registry.resources import Resources
+from registry.store.base import Store
+
+_FLAGS = {
+    "designation": REG.requiresDesignation,
+    "same_institution": REG.requiresSameInstitution,
+    "deidentification": REG.requiresDeidentification,
+    "consent": REG.requiresConsent,
+    "ethics_approval": REG.requiresEthicsApproval,
+    "prohibits_onward_disclosure": REG.prohibitsOnwardDisclosure,
+}
+
+
+def _str(g: Graph, s: Node, p: Node) -> str | None:
+    v = g.value(s, p)
+    return None if v is None else str(v)
+
+
+def _flag(g: Graph, s: Node, p: Node) -> bool:
+    v = g.value(s, p)
+    return isinstance(v, Literal) and v.toPython() is True
+
+
+def authority_json(g: Graph, s: URIRef) -> dict[str, Any]:
+    return {
+        "id": _str(g, s, DCTERMS.identifier) or code_of(AUTHORITY, s),
+        "iri": str(s),
+        "label": _str(g, s, SKOS.prefLabel),
+        "statute": _str(g, s, REG.statute),
+        "statute_abbreviation": _str(g, s, REG.statuteAbbreviation),
+        "section": _str(g, s, REG.section),
+        "citation": _str(g, s, REG.citation),
+        "summary": _str(g, s, REG.summary),
+        "purpose_note": _str(g, s, REG.purposeNote),
+        "source": _str(g, s, DCTERMS.source),
+        "applies_to": sorted(code_of(INFO_KIND, o) for o in g.objects(s, REG.appliesToInformation)),
+        "requirements": {
+            "purposes": sorted(code_of(PURPOSE, o) for o in g.objects(s, REG.permitsPurpose)),
+            "recipient_kinds": sorted(code_of(ORG_KIND, o) for o in g.objects(s, REG.requiresRecipientKind)),
+            **{name: _flag(g, s, p) for name, p in _FLAGS.items()},
+        },
+    }
+
+
+@cache
+def _authorities(res: Resources) -> tuple[dict[str, Any], ...]:
+    g = res.authorities()
+    items = [authority_json(g, s) for s in g.subjects(RDF.type, REG.LegalAuthority) if isinstance(s, URIRef)]
+    return tuple(sorted(items, key=lambda a: a["id"]))
+
+
+def authorities(res: Resources) -> list[dict[str, Any]]:
+    return [dict(a) for a in _authorities(res)]
+
+
+def authority(res: Resources, aid: str) -> dict[str, Any] | None:
+    return next((a for a in _authorities(res) if a["id"] == aid), None)
+
+
+def authority_graph(res: Resources, aid: str) -> Graph:
+    g = res.authorities()
+    out = Graph()
+    for t in g.triples((AUTHORITY[aid], None, None)):
+        out.add(t)
+    return out
+
+
+@cache
+def _purposes(res: Resources) -> tuple[dict[str, Any], ...]:
+    g = res.vocabularies()
+    items = []
+    for s in g.subjects(SKOS.inScheme, URIRef(str(PURPOSE).rstrip("/"))):
+        broader = g.value(s, SKOS.broader)
+        items.append({
+            "id": code_of(PURPOSE, s),
+            "iri": str(s),
+            "label": _str(g, s, SKOS.prefLabel),
+            "definition": _str(g, s, SKOS.definition),
+            "broader": code_of(PURPOSE, broader) if broader is not None else None,
+        })
+    return tuple(sorted(items, key=lambda p: p["id"]))
+
+
+def purposes(res: Resources) -> list[dict[str, Any]]:
+    return [dict(p) for p in _purposes(res)]
+
+
+def purpose_ancestors(res: Resources, pid: str) -> list[str]:
+    """The purpose itself and every broader purpose above it, nearest first."""
+    by_id = {p["id"]: p for p in _purposes(res)}
+    out, cur = [], by_id.get(pid)
+    while cur is not None and cur["id"] not in out:
+        out.append(cur["id"])
+        cur = by_id.get(cur["broader"]) if cur["broader"] else None
+    return out
+
+
+def load_reference_graphs(store: Store, iris: Iris, res: Resources) -> None:
+    """Reference graphs (ontology, authorities, vocabularies, shapes) come from the repository's
+    files at every start, so they are versioned with the code."""
+    graphs: dict[str, Graph] = res.reference_graphs()
+    store.replace_graphs({iris.reference_graph(name): list(g) for name, g in graphs.items()})

@@ -1,0 +1,73 @@
+"""The registry as one object: the store and the services over it, opened from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from registry.config import Settings
+from registry.iris import Iris
+from registry.projections.catalog_index import CatalogIndex
+from registry.projections.lineage import LineageIndex
+from registry.resources import Resources, resources
+from registry.services.auth import Tokens
+from registry.services.legal import LegalEngine
+from registry.services.records import Records
+from registry.services.reference import load_reference_graphs
+from registry.services.share_checks import ShareChecks
+from registry.shacl.validator import ShaclValidator
+from registry.stopping import checkpoint
+from registry.store import Store, open_store
+from registry.store.audit import AuditLog
+
+
+@dataclass
+class Registry:
+    settings: Settings
+    store: Store
+    iris: Iris
+    resources: Resources
+    validator: ShaclValidator
+    records: Records
+    tokens: Tokens
+    share_checks: ShareChecks
+    audit: AuditLog
+    lineage: LineageIndex
+    index: CatalogIndex
+
+    def warm(self) -> None:
+        """Bring the lineage and catalogue indexes up to date now (the server does it at start-up, so
+        the first request after a bulk load does not wait for them)."""
+        self.index.sync()
+        checkpoint()
+        self.lineage.ensure()
+
+    def close(self) -> None:
+        self.index.close()
+        self.store.close()
+
+
+def open_registry(settings: Settings | None = None) -> Registry:
+    settings = settings or Settings()
+    res = resources(str(settings.resources_dir) if settings.resources_dir else None)
+    store = open_store(settings.data)
+    iris = Iris(settings.base_iri)
+    load_reference_graphs(store, iris, res)
+    validator = ShaclValidator(res)
+    audit_log = AuditLog(store, iris, res)
+    lineage = LineageIndex(store, iris, res, audit_log)
+    records = Records(store, iris, res, validator, audit_log, lineage)
+    records.index = index = CatalogIndex(settings.index_path(), records, audit_log,
+                                                settings.search_rank_limit)  # synced on first use
+    return Registry(
+        settings=settings,
+        store=store,
+        iris=iris,
+        resources=res,
+        validator=validator,
+        records=records,
+        tokens=Tokens(store, iris, res, audit_log),
+        share_checks=ShareChecks(store, iris, res, LegalEngine(store, iris, res, lineage), audit_log, records),
+        audit=audit_log,
+        lineage=lineage,
+        index=index,
+    )

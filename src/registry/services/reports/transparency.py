@@ -1,0 +1,321 @@
+"""The transparency register: every active data-sharing agreement in the fields public registers use,
+counts, agreements about to expire, the flow diagram's data, and personal-information flows that no
+agreement covers.
+
+Fields follow the UK Digital Economy Act register (the bodies involved, purpose, legal power, duration,
+expected benefits) and Australia's DATA Scheme register (data custodian and user, project/purpose,
+data shared, start and end dates, status): here provider, recipient, purposes, legal authority with
+its citation and source, datasets' titles, dates and duration, status. The registry records no
+benefits statement yet, so `benefits` is null ("not recorded").
+
+Everything but the last section is read from the *public view* (views.py), so nothing restricted can
+appear. The last section, "personal information flows with no agreement in force", needs restricted
+knowledge (which datasets carry personal information), so it reports only counts per pair of
+institutions and their names. It is computed from *declared lineage across institutions*: a dataset
+derived from a source published by another institution is a flow from the source's publisher to the
+institution that ran the generating activity (or, without one, the derived dataset's publisher). The
+flow is flagged when the source carries personal information (declared, or inherited through lineage
+without de-identification: lineage.py) and no active agreement from provider to recipient that names
+the source was in force on the activity's date (the report's date when the activity has none).
+Recorded share checks are not used: they are questions about proposed shares, not flows that happened.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
+
+from registry.domain.model.common import code_of
+from registry.namespaces import AGREEMENT_STATUS, AUTHORITY, DCTERMS, PURPOSE, RDF, REG, SKOS
+from registry.projections.views import GraphView
+from registry.services.reference import authorities, purposes
+from registry.services.registry import Registry
+from registry.services.reports import csv_answer
+
+EXPIRY_WINDOW_DAYS = 90
+
+
+@dataclass
+class Party:
+    id: str
+    name: str
+
+
+@dataclass
+class Entry:
+    """One agreement in the register."""
+
+    id: str
+    title: str | None
+    provider: Party | None
+    recipient: Party | None
+    purposes: list[dict[str, str | None]]
+    legal_authorities: list[dict[str, str | None]]
+    datasets: list[dict[str, str | None]]
+    valid_from: str | None
+    valid_until: str | None
+    duration: str | None
+    duration_days: int | None
+    status: str
+    in_force: bool
+    expires_in_days: int | None
+    issued: str | None = None
+    benefits: str | None = None
+    url: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Report:
+    as_of: str
+    agreements: list[Entry]
+    by_authority: list[dict[str, Any]]
+    by_pair: list[dict[str, Any]]
+    expiring: list[dict[str, Any]]
+    unmatched_flows: list[dict[str, Any]]
+    sankey: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of,
+            "total": len(self.agreements),
+            "agreements": [e.as_json() for e in self.agreements],
+            "by_authority": self.by_authority,
+            "by_pair": self.by_pair,
+            "expiring_within_90_days": self.expiring,
+            "personal_information_flows_without_agreement": {
+                "source": "declared lineage across institutions",
+                "total": sum(f["count"] for f in self.unmatched_flows),
+                "by_pair": self.unmatched_flows,
+            },
+            "sankey": self.sankey,
+        }
+
+
+def _date(v: Node | None) -> dt.date | None:
+    if v is None:
+        return None
+    try:
+        return dt.date.fromisoformat(str(v)[:10])
+    except ValueError:
+        return None
+
+
+def duration(start: dt.date | None, end: dt.date | None) -> tuple[str | None, int | None]:
+    """A plain-language duration of an inclusive date range ("3 years", "18 months"), and its days."""
+    if start is None or end is None or end < start:
+        return (None, None) if end is None or start is None else ("ended before it began", 0)
+    days = (end - start).days + 1
+    months = round(days / 30.4375)
+    if months >= 12 and months % 12 == 0:
+        y = months // 12
+        return f"{y} year{'s' if y != 1 else ''}", days
+    if months >= 1:
+        return f"{months} month{'s' if months != 1 else ''}", days
+    return f"{days} day{'s' if days != 1 else ''}", days
+
+
+class Transparency:
+    def __init__(self, registry: Registry, public: GraphView) -> None:
+        self.registry, self.public, self.iris = registry, public, registry.iris
+        res = registry.resources
+        self._authorities = {a["id"]: a for a in authorities(res)}
+        self._purposes = {p["id"]: p for p in purposes(res)}
+
+    # ---------------------------------------------------------------- the register
+    def entries(self, on: dt.date, *, active_only: bool = True) -> list[Entry]:
+        rows = self.public.select(self.registry.resources.query("transparency-agreements"))
+        by: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            a = by.setdefault(str(r["id"]), {"row": r, "datasets": {}, "purposes": set(), "authorities": set()})
+            if "dataset" in r:
+                a["datasets"][self.iris.id_of(r["dataset"])] = str(r["datasetTitle"]) if "datasetTitle" in r else None
+            if "purpose" in r:
+                a["purposes"].add(code_of(PURPOSE, r["purpose"]))
+            if "authority" in r:
+                a["authorities"].add(code_of(AUTHORITY, r["authority"]))
+        out = []
+        for aid, a in sorted(by.items()):
+            r = a["row"]
+            status = code_of(AGREEMENT_STATUS, r["status"]) if "status" in r else "unknown"
+            start, end = _date(r.get("from")), _date(r.get("until"))
+            ended = end is not None and end < on
+            if active_only and (status != "active" or ended):
+                continue
+            text, days = duration(start, end)
+            in_force = status == "active" and (start is None or start <= on) and not ended
+            out.append(Entry(
+                id=aid,
+                title=str(r["title"]) if "title" in r else None,
+                provider=self._party(r, "provider"),
+                recipient=self._party(r, "recipient"),
+                purposes=[{"id": p, "label": (self._purposes.get(p) or {}).get("label") or p}
+                          for p in sorted(a["purposes"])],
+                legal_authorities=[self._authority(x) for x in sorted(a["authorities"])],
+                datasets=[{"id": d, "title": t} for d, t in sorted(a["datasets"].items())],
+                valid_from=start.isoformat() if start else None,
+                valid_until=end.isoformat() if end else None,
+                duration=text,
+                duration_days=days,
+                status=status,
+                in_force=in_force,
+                expires_in_days=(end - on).days if end is not None and not ended else None,
+                issued=str(r["issued"]) if "issued" in r else None,
+                url=f"/agreements/{aid}",
+            ))
+        return out
+
+    def _party(self, r: dict[str, Node], key: str) -> Party | None:
+        if key not in r:
+            return None
+        pid = self.iris.id_of(r[key])
+        return Party(pid, str(r[key + "Name"]) if key + "Name" in r else pid)
+
+    def _authority(self, aid: str) -> dict[str, str | None]:
+        a = self._authorities.get(aid) or {}
+        return {"id": aid, "label": a.get("label") or aid, "citation": a.get("citation"),
+                "statute": a.get("statute"), "section": a.get("section"), "source": a.get("source")}
+
+    # ---------------------------------------------------------------- the report
+    def report(self, on: dt.date | None = None) -> Report:
+        on = on or dt.date.today()
+        entries = self.entries(on)
+        auth_counts: Counter[str] = Counter()
+        pair_counts: Counter[tuple[str, str]] = Counter()
+        names: dict[str, str] = {}
+        for e in entries:
+            for a in e.legal_authorities:
+                auth_counts[str(a["id"])] += 1
+            if e.provider and e.recipient:
+                pair_counts[(e.provider.id, e.recipient.id)] += 1
+                names[e.provider.id], names[e.recipient.id] = e.provider.name, e.recipient.name
+        by_authority = [{**self._authority(a), "count": n} for a, n in sorted(auth_counts.items(), key=lambda x: (-x[1], x[0]))]
+        by_pair = [{"provider": p, "provider_name": names[p], "recipient": r, "recipient_name": names[r], "count": n}
+                   for (p, r), n in sorted(pair_counts.items(), key=lambda x: (-x[1], x[0]))]
+        expiring = [{"id": e.id, "title": e.title, "valid_until": e.valid_until, "days_left": e.expires_in_days,
+                     "provider": e.provider.name if e.provider else None,
+                     "recipient": e.recipient.name if e.recipient else None, "url": e.url}
+                    for e in entries if e.in_force and e.expires_in_days is not None
+                    and e.expires_in_days <= EXPIRY_WINDOW_DAYS]
+        expiring.sort(key=lambda x: (x["days_left"], x["id"]))
+        return Report(as_of=on.isoformat(), agreements=entries, by_authority=by_authority, by_pair=by_pair,
+                      expiring=expiring, unmatched_flows=self.unmatched_flows(on), sankey=self.sankey(entries))
+
+    def sankey(self, entries: list[Entry]) -> dict[str, Any]:
+        """Institution -> institution, one link per (provider, recipient, authority), valued by the
+        number of agreements (an agreement citing two authorities counts once under each)."""
+        nodes: list[dict[str, str]] = []
+        index: dict[str, int] = {}
+        links: Counter[tuple[int, int, str]] = Counter()
+        for e in entries:
+            if not (e.provider and e.recipient):
+                continue
+            for party in (e.provider, e.recipient):
+                if party.id not in index:
+                    index[party.id] = len(nodes)
+                    nodes.append({"id": party.id, "label": party.name})
+            for a in e.legal_authorities or [{"id": "none", "label": "no authority cited"}]:
+                links[(index[e.provider.id], index[e.recipient.id], str(a["id"]))] += 1
+        authority_ids = sorted({k[2] for k in links})
+        return {
+            "nodes": nodes,
+            "links": [{"source": s, "target": t, "authority": a, "label": self._authority(a)["label"] if a != "none"
+                       else "no authority cited", "value": n} for (s, t, a), n in sorted(links.items())],
+            "authorities": [{"id": a, "label": self._authority(a)["label"] if a != "none" else "no authority cited"}
+                            for a in authority_ids],
+        }
+
+    def unmatched_flows(self, on: dt.date) -> list[dict[str, Any]]:
+        """Counts per institution pair of declared personal-information flows with no agreement in force
+        (see the module's docstring). Names and counts only: never which datasets."""
+        flows = self.public.select(self.registry.resources.query("transparency-lineage-flows"))
+        if not flows:
+            return []
+        by_pair: dict[tuple[str, str], list[Entry]] = {}
+        for a in self.entries(on, active_only=False):
+            if a.provider and a.recipient:
+                by_pair.setdefault((a.provider.id, a.recipient.id), []).append(a)
+        counts: Counter[tuple[str, str]] = Counter()
+        names: dict[str, str] = {}
+        seen: set[tuple[str, str, str]] = set()
+        for f in flows:
+            src, provider, recipient = (self.iris.id_of(f["source"]), self.iris.id_of(f["provider"]),
+                                        self.iris.id_of(f["recipient"]))
+            key = (src, provider, recipient)
+            if key in seen:
+                continue
+            seen.add(key)
+            carries_pi, _ = self.registry.lineage.effective_pi(src)
+            if not carries_pi:
+                continue
+            when = _date(f.get("date")) or on
+            if any(self._covers(a, provider, recipient, src, when) for a in by_pair.get((provider, recipient), [])):
+                continue
+            counts[(provider, recipient)] += 1
+            names[provider] = str(f["providerName"]) if "providerName" in f else provider
+            names[recipient] = str(f["recipientName"]) if "recipientName" in f else recipient
+        return [{"provider": p, "provider_name": names[p], "recipient": r, "recipient_name": names[r], "count": n}
+                for (p, r), n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
+
+    @staticmethod
+    def _covers(a: Entry, provider: str, recipient: str, dataset: str, when: dt.date) -> bool:
+        if a.status != "active" or not a.provider or not a.recipient:
+            return False
+        if (a.provider.id, a.recipient.id) != (provider, recipient):
+            return False
+        if dataset not in {d["id"] for d in a.datasets}:
+            return False
+        start = dt.date.fromisoformat(a.valid_from) if a.valid_from else None
+        end = dt.date.fromisoformat(a.valid_until) if a.valid_until else None
+        return (start is None or start <= when) and (end is None or when <= end)
+
+    # ---------------------------------------------------------------- other forms
+    CSV_FIELDS = ("agreement", "title", "provider_id", "provider", "recipient_id", "recipient", "purposes",
+                  "legal_authorities", "citations", "datasets", "valid_from", "valid_until", "duration", "status",
+                  "in_force", "expires_in_days", "benefits", "url")
+
+    def csv(self, report: Report, base_url: str = "") -> str:
+        """The register as CSV, through the one CSV writer (`csv_answer.table`: formulas neutralised)."""
+        return csv_answer.table(self.CSV_FIELDS, (
+            [
+                e.id, e.title or "", e.provider.id if e.provider else "", e.provider.name if e.provider else "",
+                e.recipient.id if e.recipient else "", e.recipient.name if e.recipient else "",
+                "; ".join(str(p["label"]) for p in e.purposes),
+                "; ".join(str(a["label"]) for a in e.legal_authorities),
+                "; ".join(str(a["citation"] or "") for a in e.legal_authorities),
+                "; ".join(str(d["title"] or d["id"]) for d in e.datasets),
+                e.valid_from or "", e.valid_until or "", e.duration or "", e.status, str(e.in_force).lower(),
+                "" if e.expires_in_days is None else e.expires_in_days, e.benefits or "not recorded",
+                base_url.rstrip("/") + e.url,
+            ]
+            for e in report.agreements))
+
+    def graph(self, report: Report) -> Graph:
+        """The listed agreements' public graphs, with the names of what they point to (JSON-LD, Turtle)."""
+        g = Graph()
+        for e in report.agreements:
+            for t in self.public.graph(self.iris.public_graph("agreement", e.id)):
+                g.add(t)
+            for party in (e.provider, e.recipient):
+                if party:
+                    g.add((self.iris.record("organization", party.id), SKOS.prefLabel, Literal(party.name)))
+            for d in e.datasets:
+                if d["title"]:
+                    g.add((self.iris.record("dataset", str(d["id"])), DCTERMS.title, Literal(d["title"])))
+            for a in e.legal_authorities:
+                ai = AUTHORITY[str(a["id"])]
+                g.add((ai, RDF.type, REG.LegalAuthority))
+                if a["citation"]:
+                    g.add((ai, REG.citation, Literal(a["citation"])))
+                if a["source"]:
+                    g.add((ai, DCTERMS.source, URIRef(str(a["source"]))))
+            for p in e.purposes:
+                g.add((PURPOSE[str(p["id"])], SKOS.prefLabel, Literal(p["label"], lang="en")))
+        return g

@@ -1,0 +1,409 @@
+"""The read-only SPARQL service behind `/sparql`: which view a caller queries, bounded execution and
+result serialisation. The HTTP protocol itself (parameters, media types) is in api/sparql.py.
+
+Each caller queries one store and nothing else (views.py): anonymous callers and stewards the public
+view, privacy officers the officer view (public and restricted record graphs), admins the whole store.
+Without FROM, FROM NAMED or protocol graphs, the default graph is the union of the graphs the caller
+may see; with them, the named graphs are looked up in the caller's store only, so a graph outside
+the view is an empty graph.
+
+Queries are evaluated outside the server process (store/evaluator.py), against a read-only snapshot of
+the caller's view: in processes with no network (SERVICE cannot call out, however it is spelt), a memory
+cap, a large stack, and a hard time limit that kills the process (503). A crashed or killed evaluator
+costs only its own query. Anonymous callers have their own processes, so their load never takes the
+capacity of signed-in callers. Before a query is sent, its text is bounded (`raw_counts`) and scanned
+(`scan`) for clear refusals: updates, SERVICE, deep nesting.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pyoxigraph as ox
+
+from registry.errors import RegistryError
+from registry.projections.views import GraphView, Views
+from registry.services.auth import Caller
+from registry.services.registry import Registry
+from registry.store.evaluator import Job, WorkerLimits
+from registry.store.evaluator_pool import (
+    EvaluationTimeout,
+    EvaluatorCrashed,
+    EvaluatorPool,
+    EvaluatorUnavailable,
+    PoolBusy,
+)
+from registry.store.snapshots import Snapshots
+
+
+# --------------------------------------------------------------------------------------- errors
+class SparqlError(RegistryError):
+    """A SPARQL request that cannot be answered; `status` is its HTTP status."""
+
+    status = 400
+    title = "SPARQL error"
+    code = "sparql-error"
+
+
+class ProtocolViolation(SparqlError):
+    title = "Not a SPARQL protocol request"
+    code = "sparql-protocol"
+
+
+class QuerySyntaxError(SparqlError):
+    title = "Malformed query"
+    code = "sparql-malformed-query"
+
+
+class UpdateRefused(SparqlError):
+    status = 403
+    title = "Updates are not accepted"
+    code = "sparql-read-only"
+
+
+class ServiceRefused(SparqlError):
+    title = "SERVICE is not allowed"
+    code = "sparql-service-not-allowed"
+
+
+class MediaTypeNotSupported(SparqlError):
+    status = 415
+    title = "Unsupported media type"
+    code = "unsupported-media-type"
+
+
+class NotAcceptable(SparqlError):
+    status = 406
+    title = "Not acceptable"
+    code = "not-acceptable"
+
+
+class ResultTooLarge(SparqlError):
+    title = "Result too large"
+    code = "sparql-result-too-large"
+
+
+class QueryTimeout(SparqlError):
+    status = 503
+    title = "Query timed out"
+    code = "sparql-timeout"
+
+
+class EndpointBusy(SparqlError):
+    status = 503
+    title = "Too many queries running"
+    code = "sparql-busy"
+
+
+class QueryFailed(SparqlError):
+    title = "Query failed"
+    code = "sparql-query-failed"
+
+
+class EvaluatorDown(SparqlError):
+    status = 503
+    title = "SPARQL evaluator unavailable"
+    code = "sparql-unavailable"
+
+
+class QueryTooComplex(SparqlError):
+    """Nested too deeply, or too many patterns: Oxigraph parses and plans queries recursively, so a
+    query nested a few hundred levels deep overflows its thread's stack and ends the whole process
+    (a segmentation fault, not an exception), and long chains of paths or OPTIONALs take minutes to
+    plan before the first row (the timeout answers, but the planning cannot be stopped)."""
+
+    title = "Query too complex"
+    code = "sparql-too-complex"
+
+
+# ---------------------------------------------------------------------------------- lexical scan
+_TOKEN = re.compile(
+    r"""
+    (?P<comment>\#[^\n\r]*)
+  | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\" | '''(?:[^'\\]|\\.|'(?!''))*'''
+               | "(?:[^"\\\n\r]|\\.)*" | '(?:[^'\\\n\r]|\\.)*')
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<var>[?$][\w\u00b7\u0300-\u036f\u203f-\u2040]+)
+  | (?P<bnode>_:[\w.\-]+)
+  | (?P<pname>(?:[^\W\d_][\w.\-]*)?:[\w.:%\\\-]*)
+  | (?P<word>[^\W\d]\w*)
+  | (?P<other>\S)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+#: the deepest nesting of { ( [ a query may have (Oxigraph crashed past a few hundred: EXISTS at ~700)
+MAX_NESTING = 64
+#: the most pattern-building operators (path steps, OPTIONAL, UNION, ...) in one query
+MAX_OPERATORS = 256
+OPERATOR_WORDS = {"OPTIONAL", "UNION", "MINUS", "FILTER", "EXISTS", "SELECT", "GRAPH", "BIND", "VALUES", "SERVICE"}
+OPERATOR_SIGNS = {"/", "|", "{"}  # not "^": "^^" types literals
+UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
+
+
+#: the most ( { [ a query's text may hold, counted everywhere (strings and comments too, so no spelling
+#: hides one): a bound on its nesting that its evaluator's stack holds ten times over
+MAX_RAW_OPENERS = 2048
+#: the most operator signs (! | & + * / ^ = < > - . ; ,) a query's text may hold, counted the same way:
+#: a bound on the depth of the expression and path trees the parser builds from chains of them
+MAX_RAW_OPERATORS = 8192
+_RAW_OPENERS = re.compile(r"[({\[]")
+_RAW_OPERATORS = re.compile(r"[!|&+*/^=<>\-.;,]")
+
+
+@dataclass(frozen=True)
+class RawCounts:
+    openers: int
+    operators: int
+
+
+def raw_counts(query: str) -> RawCounts:
+    """Signs counted in the raw text, with no attempt to read it: an upper bound whatever the lexer."""
+    return RawCounts(len(_RAW_OPENERS.findall(query)), len(_RAW_OPERATORS.findall(query)))
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What a query's keywords say, read without running it (strings, IRIs, comments, prefixed names
+    and variables are skipped, so `ex:service` or `"FROM"` are not keywords)."""
+
+    keywords: frozenset[str]
+    form: str | None
+    depth: int = 0
+    operators: int = 0
+
+    @property
+    def has_dataset(self) -> bool:
+        return "FROM" in self.keywords
+
+    @property
+    def uses_service(self) -> bool:
+        return "SERVICE" in self.keywords
+
+
+def scan(query: str) -> Scan:
+    words: set[str] = set()
+    form = None
+    depth = deepest = operators = 0
+    for m in _TOKEN.finditer(query):
+        if m.lastgroup == "word":
+            w = m.group().upper()
+            words.add(w)
+            if form is None and w in QUERY_FORMS:
+                form = w
+            if form is None and w in UPDATE_WORDS:
+                form = "UPDATE"
+            operators += w in OPERATOR_WORDS
+        elif m.lastgroup == "other":
+            c = m.group()
+            operators += c in OPERATOR_SIGNS
+            if c in "{([":
+                depth += 1
+                deepest = max(deepest, depth)
+            elif c in "})]":
+                depth = max(depth - 1, 0)
+    return Scan(frozenset(words), form, deepest, operators)
+
+
+# ------------------------------------------------------------------------------------- results
+@dataclass
+class Answer:
+    """A bounded answer as the evaluator sent it: SPARQL JSON results (solutions), N-Triples (triples), or
+    a boolean."""
+
+    kind: str  # "solutions" | "boolean" | "triples"
+    payload: bytes = b""
+    boolean: bool = False
+    view: str = "public"
+
+
+#: media type -> result format, for SELECT; the first is the default
+SOLUTION_TYPES: dict[str, ox.QueryResultsFormat] = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+    "application/json": ox.QueryResultsFormat.JSON,
+    "application/xml": ox.QueryResultsFormat.XML,
+}
+BOOLEAN_TYPES: dict[str, ox.QueryResultsFormat] = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "application/json": ox.QueryResultsFormat.JSON,
+    "application/xml": ox.QueryResultsFormat.XML,
+}
+#: media type -> RDF format, for CONSTRUCT and DESCRIBE; the first is the default
+GRAPH_TYPES: dict[str, ox.RdfFormat] = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "text/plain": ox.RdfFormat.N_TRIPLES,
+}
+
+
+def media_types(answer: Answer) -> dict[str, Any]:
+    return {"solutions": SOLUTION_TYPES, "boolean": BOOLEAN_TYPES, "triples": GRAPH_TYPES}[answer.kind]
+
+
+PREFIXES = {
+    "dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/", "odrl": "http://www.w3.org/ns/odrl/2/",
+    "org": "http://www.w3.org/ns/org#", "prov": "http://www.w3.org/ns/prov#", "reg": "https://w3id.org/gov-data-registry/ns#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#", "xsd": "http://www.w3.org/2001/XMLSchema#",
+}
+
+
+def serialize(answer: Answer, media: str) -> bytes:
+    """The answer in the chosen media type (one of `media_types(answer)`)."""
+    if answer.kind == "triples":
+        fmt = GRAPH_TYPES[media]
+        if fmt == ox.RdfFormat.N_TRIPLES:
+            return answer.payload
+        prefixes = PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
+        triples = [q.triple for q in ox.parse(answer.payload, format=ox.RdfFormat.N_TRIPLES)]
+        out = ox.serialize(triples, format=fmt, prefixes=prefixes)
+        return out if isinstance(out, bytes) else b""
+    data = answer.payload if answer.kind == "solutions" else json.dumps({"head": {}, "boolean": answer.boolean}).encode()
+    fmt = media_types(answer)[media]
+    if fmt == ox.QueryResultsFormat.JSON:
+        return data
+    # the other result formats are written by Oxigraph's own serialisers, from the bounded JSON
+    parsed = ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
+    out = parsed.serialize(format=fmt)
+    return out if isinstance(out, bytes) else b""
+
+
+# ------------------------------------------------------------------------------------- running
+@dataclass(frozen=True)
+class Limits:
+    timeout: float
+    max_rows: int
+    max_concurrent: int  # queries of authenticated callers at once
+    anonymous_max_concurrent: int = 2  # queries of anonymous callers at once, apart from the above
+    memory_mb: int = 2048  # an evaluator process's memory, besides its stack
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Graphs named by the protocol (default-graph-uri, named-graph-uri); None when none were."""
+
+    default: tuple[str, ...] = ()
+    named: tuple[str, ...] = ()
+
+    @property
+    def given(self) -> bool:
+        return bool(self.default or self.named)
+
+
+MAX_PROTOCOL_GRAPHS = 100
+#: the stack an evaluator runs queries on: room for ten times the nesting `MAX_RAW_OPENERS` allows
+EVALUATOR_STACK_BYTES = 1 << 30
+
+
+class SparqlService:
+    """Runs read-only queries for callers, each against a snapshot of the view its role may see, in
+    evaluator processes (store/evaluator_pool.py): one pool for anonymous callers and one for the rest."""
+
+    def __init__(self, registry: Registry, views: Views, limits: Limits) -> None:
+        self.registry, self.views, self.limits = registry, views, limits
+        worker = WorkerLimits(memory_bytes=(limits.memory_mb << 20) + EVALUATOR_STACK_BYTES,
+                              stack_bytes=EVALUATOR_STACK_BYTES)
+        self.pools = {"anonymous": EvaluatorPool("anonymous", limits.anonymous_max_concurrent, worker),
+                      "authenticated": EvaluatorPool("authenticated", limits.max_concurrent, worker)}
+        home = views.public.home
+        self.snapshots = Snapshots(home / "snapshots" if home is not None else None)
+
+    def view_for(self, caller: Caller) -> GraphView | None:
+        """None means the whole store (admins)."""
+        if caller.role == "admin":
+            return None
+        if caller.role == "privacy-officer":
+            return self.views.officer
+        return self.views.public
+
+    def pool_for(self, caller: Caller) -> EvaluatorPool:
+        return self.pools["anonymous" if caller.anonymous else "authenticated"]
+
+    def check(self, query: str, dataset: Dataset) -> Scan:
+        raw = raw_counts(query)
+        if raw.openers > MAX_RAW_OPENERS or raw.operators > MAX_RAW_OPERATORS:
+            raise QueryTooComplex(f"the query has {raw.openers} of ( {{ [ and {raw.operators} operator signs: at "
+                                  f"most {MAX_RAW_OPENERS} and {MAX_RAW_OPERATORS}", limit=MAX_RAW_OPENERS)
+        s = scan(query)
+        if s.form == "UPDATE":
+            raise UpdateRefused("this endpoint is read-only: records change through the REST API")
+        if s.uses_service:
+            raise ServiceRefused("federated queries (SERVICE) are not allowed: the endpoint never calls out")
+        if s.depth > MAX_NESTING:
+            raise QueryTooComplex(f"the query nests {{ ( [ {s.depth} levels deep: at most {MAX_NESTING}",
+                                  limit=MAX_NESTING)
+        if s.operators > MAX_OPERATORS:
+            raise QueryTooComplex(f"the query has {s.operators} path steps, groups, OPTIONALs, UNIONs and the "
+                                  f"like: at most {MAX_OPERATORS}; split it", limit=MAX_OPERATORS)
+        if len(dataset.default) + len(dataset.named) > MAX_PROTOCOL_GRAPHS:
+            raise ProtocolViolation(f"at most {MAX_PROTOCOL_GRAPHS} default-graph-uri and named-graph-uri values")
+        for g in (*dataset.default, *dataset.named):
+            try:
+                ox.NamedNode(g)
+            except ValueError:
+                raise ProtocolViolation(f"default-graph-uri and named-graph-uri take IRIs: {g[:200]!r} is not one",
+                                        value=g[:200]) from None
+        return s
+
+    def run(self, query: str, dataset: Dataset, caller: Caller, base_iri: str | None = None) -> Answer:
+        """Answer the query (blocking: call it off the event loop)."""
+        s = self.check(query, dataset)
+        view = self.view_for(caller)
+        pool = self.pool_for(caller)
+
+        def job() -> Job:
+            path = self._whole_store() if view is None else view.snapshot(self.snapshots)
+            named = dataset.given or None
+            return Job(path=path, query=query, base_iri=base_iri, union=not s.has_dataset,
+                       default_graphs=dataset.default if named else None,
+                       named_graphs=dataset.named if named else None, max_rows=self.limits.max_rows)
+
+        try:
+            outcome = pool.run(job, self.limits.timeout)
+        except PoolBusy:
+            raise EndpointBusy(f"{pool.size} queries are running; try again shortly", limit=pool.size) from None
+        except EvaluationTimeout:
+            raise self.timeout_error() from None
+        except EvaluatorCrashed:
+            raise QueryTooComplex("the query could not be evaluated: its evaluator ran out of stack or memory "
+                                  "(nested too deeply, or too large an intermediate result); simplify it") from None
+        except EvaluatorUnavailable as exc:
+            raise EvaluatorDown(f"the SPARQL evaluator is unavailable: {exc}") from None
+        finally:
+            self.snapshots.sweep(set().union(*(p.paths_in_use() for p in self.pools.values())))
+        name = "all" if view is None else view.name
+        message = outcome.payload.decode("utf-8", "replace")
+        if outcome.kind == "syntax":
+            raise QuerySyntaxError(f"the query is not valid SPARQL 1.1: {message}")
+        if outcome.kind == "too-large":
+            raise ResultTooLarge(message, limit=self.limits.max_rows)
+        if outcome.kind == "failed":
+            raise QueryFailed(f"the query could not be evaluated: {message}")
+        return Answer(outcome.kind, outcome.payload, outcome.boolean, name)
+
+    def _whole_store(self) -> str:
+        store = self.registry.store
+        raw = getattr(store, "raw", None)
+        if raw is None:
+            raise QueryFailed("the SPARQL endpoint needs the Oxigraph store")
+        return self.snapshots.path("all", self.registry.audit.head(), raw(),
+                                   on_disk=getattr(store, "path", None) is not None)
+
+    def timeout_error(self) -> QueryTimeout:
+        return QueryTimeout(f"the query ran longer than {self.limits.timeout:g} s "
+                            f"(REGISTRY_SPARQL_TIMEOUT_SECONDS); narrow it or add a LIMIT",
+                            limit_seconds=self.limits.timeout)
+
+    def close(self) -> None:
+        for pool in self.pools.values():
+            pool.close()
+        self.snapshots.close()

@@ -1,0 +1,81 @@
+"""SHACL on the write path: a record is validated with the graphs it references, not the whole store.
+
+The shapes in `shapes/*.ttl` are compiled to SPARQL (shacl_sparql.py); the same checks validate a
+whole store inside the store (`registry validate`). pySHACL is the oracle the tests hold them to
+(tests/shacl_oracle.py), not part of the running registry."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import replace
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF
+
+from registry.errors import Violation
+from registry.resources import Resources
+from registry.shacl import compiler as shacl_sparql
+from registry.shacl.compiler import Check, Compiler
+from registry.store.base import Triple, inline_rows
+from registry.store.oxigraph import OxigraphStore
+from registry.store.terms import nt
+
+#: the graph of the scratch store that holds the reference data
+REFERENCE = "urn:x-registry:validation:reference"
+
+
+class ShaclValidator:
+    """Validates record graphs against `shapes/*.ttl`, with the vocabularies and authorities beside them."""
+
+    def __init__(self, resources: Resources) -> None:
+        # a private copy: pySHACL adds a few triples to the shapes graph it is given
+        self.shapes = Graph()
+        for t in resources.shapes():
+            self.shapes.add(t)
+        self.reference = resources.reference_data()
+        self._compiled: list[Check] | None = None
+        self._by_target: dict[str, list[Check]] | None = None
+        # the write path's scratch store: the reference data once, each validation's triples in a graph
+        # of their own beside it for the time of the validation (so validations may run at once)
+        self._scratch = OxigraphStore(None)
+        self._scratch.add_to_graph(REFERENCE, self.reference)
+        self._serial = itertools.count()
+
+    def compiled(self) -> list[Check]:
+        """The shapes as SPARQL checks, for validating a whole store inside the store."""
+        if self._compiled is None:
+            self._compiled = Compiler(self.shapes).compile()
+        return self._compiled
+
+    def check(self, triples: Iterable[Triple], records: list[URIRef], fields: dict[URIRef, str]) -> list[Violation]:
+        """Validate records (the write path): `triples` are the records' graphs and the graphs of the
+        records they reference. The compiled checks (shacl_sparql.py, tested equal to pySHACL) run
+        over those triples and the reference data in a small in-memory store, and only the checks
+        whose target class is a type of the records' own nodes (the record and its nodes
+        `{record}/...`, such as a dataset's steward), with the focus bound to those nodes. Results
+        about the referenced records are not asked for: they are judged when they are written."""
+        triples = list(triples)
+        own = tuple(str(r) for r in records)
+        nested = tuple(o + "/" for o in own)
+        focus: dict[str, set[URIRef]] = {}
+        for s, p, o in triples:
+            if p == RDF.type and isinstance(s, URIRef) and (str(s) in own or str(s).startswith(nested)):
+                focus.setdefault(str(o), set()).add(s)
+        checks = [replace(c, query=inline_rows(c.query, ["this"], [[n] for n in sorted(nodes)], nt))
+                  for target, nodes in focus.items() for c in self.by_target().get(target, [])]
+        graph = f"urn:x-registry:validation:{next(self._serial)}"
+        self._scratch.add_to_graph(graph, triples)
+        try:
+            return shacl_sparql.run(self._scratch, checks, fields, graphs=[REFERENCE, graph])
+        finally:
+            self._scratch.replace_graphs({graph: []})
+
+    def by_target(self) -> dict[str, list[Check]]:
+        """The compiled checks by the class their shape targets."""
+        if self._by_target is None:
+            by: dict[str, list[Check]] = {}
+            for c in self.compiled():
+                by.setdefault(c.part.target.strip("<>") if c.part else "", []).append(c)
+            self._by_target = by
+        return self._by_target

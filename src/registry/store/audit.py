@@ -1,0 +1,210 @@
+"""The append-only audit log: a hash chain of PROV activities, one per change or share check.
+
+Each entry records who, when, what action, which record, the hash of the record's state before and
+after, and the hash of the previous entry; its own hash covers all of that. The head of the chain
+(its last sequence number and hash) lives in a system graph that is replaced in the same transaction
+as the record and the entry, so a write and its audit entry land together or not at all. Every
+write of a record also keeps a snapshot of the new state in a history graph, for as-of answers.
+`verify()` recomputes the chain and the current state of every record and names the first break.
+
+The snapshot is kept as N-Triples text inside the entry, not as a graph, so the union of the
+store's graphs (what the current-view queries read) never sees an old state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rdflib import Literal, URIRef
+from rdflib.term import Node
+
+from registry.iris import Iris
+from registry.namespaces import PROV, RDF, REG, XSD
+from registry.resources import Resources
+from registry.store.base import Store, Triple
+from registry.store.terms import to_ox
+
+#: the hash of a record that did not exist, and the "previous hash" of the first entry
+EMPTY = hashlib.sha256(b"").hexdigest()
+
+
+def ntriples(triples: Iterable[Triple]) -> str:
+    """Triples as sorted N-Triples text (valid N-Triples, unlike rdflib's n3() for long literals)."""
+    return "".join(sorted({f"{to_ox(s)} {to_ox(p)} {to_ox(o)} .\n" for s, p, o in triples}))
+
+
+def state_hash(triples: Iterable[Triple]) -> str:
+    """A hash of a set of triples (no blank nodes in records): sorted N-Triples lines."""
+    lines = sorted({f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in triples})
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Head:
+    seq: int
+    hash: str
+
+
+@dataclass
+class VerifyReport:
+    ok: bool
+    entries: int
+    records: int
+    broken: dict[str, Any] | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "entries_checked": self.entries, "records_checked": self.records,
+                "first_broken": self.broken}
+
+
+class AuditLog:
+    """Appends entries to the chain (in the caller's transaction), lists and verifies them."""
+
+    def __init__(self, store: Store, iris: Iris, resources: Resources) -> None:
+        self.store, self.iris, self.res = store, iris, resources
+        self._lock = threading.Lock()
+        self.head_graph = iris.system_graph("audit-head")
+
+    # ------------------------------------------------------------ names
+    def logged(self, record: URIRef, state: str) -> bool:
+        """Whether an entry recorded this state of the record (otherwise it came from a bulk load)."""
+        return self.store.ask(self.res.query("audit-logged"), {"record": record, "hash": Literal(state)})
+
+    def entry_iri(self, seq: int) -> URIRef:
+        return URIRef(f"{self.iris.base}/audit/{seq}")
+
+    def entry_graph(self, seq: int) -> str:
+        return self.iris.system_graph(f"audit/{seq}")
+
+    def graphs_of(self, kind: str, rid: str) -> list[str]:
+        """The graphs that hold the state of an audited record: a token's system graph, or a record's two."""
+        if kind == "token":
+            return [self.iris.system_graph(f"token/{rid}")]
+        return list(self.iris.graphs(kind, rid))
+
+    # ----------------------------------------------------------- append
+    def head(self) -> Head:
+        seq, digest = 0, EMPTY
+        for _s, p, o in self.store.graph(self.head_graph):
+            if p == REG.sequence:
+                seq = int(str(o))
+            elif p == REG.entryHash:
+                digest = str(o)
+        return Head(seq, digest)
+
+    def commit(
+        self,
+        graphs: Mapping[str, Iterable[Triple]],
+        *,
+        agent: str,
+        action: str,
+        record: URIRef,
+        kind: str,
+        rid: str,
+        before: str,
+        after: str,
+        snapshot: list[Triple] | None = None,
+        previous: list[Triple] | None = None,
+        details: Iterable[tuple[URIRef, Node]] = (),
+    ) -> int:
+        """Replace `graphs` and append one audit entry (and a history snapshot), in one transaction.
+        `details` are more (predicate, object) pairs of the entry (a token's role and organisation).
+        Returns the entry's sequence number, once the transaction is on disk (the wait for which comes after
+        the chain's lock is released)."""
+        with self.store.deferred_sync(), self._lock:
+            head = self.head()
+            seq = head.seq + 1
+            e = self.entry_iri(seq)
+            now = dt.datetime.now(dt.UTC).isoformat()
+            triples: list[Triple] = [
+                (e, RDF.type, PROV.Activity),
+                (e, RDF.type, REG.AuditEntry),
+                (e, REG.sequence, Literal(seq)),
+                (e, PROV.endedAtTime, Literal(now, datatype=XSD.dateTime)),
+                (e, PROV.wasAssociatedWith, Literal(agent)),
+                (e, REG.action, Literal(action)),
+                (e, PROV.used, record),
+                (e, REG.recordKind, Literal(kind)),
+                (e, REG.beforeHash, Literal(before)),
+                (e, REG.afterHash, Literal(after)),
+                (e, REG.previousHash, Literal(head.hash)),
+            ]
+            if head.seq:
+                triples.append((e, REG.previousEntry, self.entry_iri(head.seq)))
+            triples += [(e, p, o) for p, o in details]
+            out = dict(graphs)
+            if snapshot is not None:
+                triples.append((e, REG.snapshot, Literal(ntriples(snapshot))))
+            if previous is not None:  # a state no entry recorded (bulk-loaded): kept for as-of answers
+                triples.append((e, REG.snapshotBefore, Literal(ntriples(previous))))
+            digest = state_hash(triples)
+            triples.append((e, REG.entryHash, Literal(digest)))
+            h = URIRef(self.head_graph)
+            out[self.entry_graph(seq)] = triples
+            out[self.head_graph] = [(h, REG.sequence, Literal(seq)), (h, REG.entryHash, Literal(digest))]
+            self.store.replace_graphs(out)
+            return seq
+
+    # ------------------------------------------------------------- read
+    def entries(self, limit: int = 100, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+        total = self.head().seq
+        rows = self.store.select(self.res.query("audit-entries"), {"from": Literal(max(total - offset - limit, 0)),
+                                                                    "to": Literal(total - offset)})
+        return [self._row(r) for r in rows], total
+
+    def _row(self, r: Mapping[str, Node]) -> dict[str, Any]:
+        token = {"role": str(r["role"]), "org": self.iris.id_of(r["org"]) if "org" in r else None} if "role" in r else {}
+        return {
+            "seq": int(str(r["seq"])),
+            "time": str(r["time"]),
+            "agent": str(r["agent"]),
+            "action": str(r["action"]),
+            "record": str(r["record"]),
+            "before_hash": str(r["before"]),
+            "after_hash": str(r["after"]),
+            "previous_hash": str(r["previous"]),
+            "entry_hash": str(r["hash"]),
+            **token,
+        }
+
+    # ----------------------------------------------------------- verify
+    def verify(self) -> VerifyReport:
+        """Recompute every entry's hash and link, then every record's current state against the
+        after-hash of its last entry. Stops at the first break and names it."""
+        head = self.head()
+        previous = EMPTY
+        latest: dict[str, tuple[int, str, str]] = {}
+        for seq in range(1, head.seq + 1):
+            triples = self.store.graph(self.entry_graph(seq))
+            if not triples:
+                return VerifyReport(False, seq - 1, 0, {"seq": seq, "problem": "the entry is missing"})
+            stored = next((str(o) for _s, p, o in triples if p == REG.entryHash), None)
+            body = [t for t in triples if t[1] != REG.entryHash]
+            if stored is None or state_hash(body) != stored:
+                return VerifyReport(False, seq - 1, 0, {"seq": seq, "problem": "the entry's content does not match its hash"})
+            prev = next((str(o) for _s, p, o in triples if p == REG.previousHash), None)
+            if prev != previous:
+                return VerifyReport(False, seq - 1, 0, {"seq": seq, "problem": "the entry does not follow the previous one"})
+            previous = stored
+            record = next(str(o) for _s, p, o in triples if p == PROV.used)
+            after = next(str(o) for _s, p, o in triples if p == REG.afterHash)
+            kind = next(str(o) for _s, p, o in triples if p == REG.recordKind)
+            latest[record] = (seq, after, kind)
+        if head.seq and previous != head.hash:
+            return VerifyReport(False, head.seq, 0,
+                                {"seq": head.seq, "problem": "the chain's head does not match its last entry"})
+        checked = 0
+        for record, (seq, after, kind) in sorted(latest.items(), key=lambda x: x[1][0]):
+            rid = self.iris.id_of(URIRef(record))
+            current = state_hash([t for g in self.graphs_of(kind, rid) for t in self.store.graph(g)])
+            checked += 1
+            if current != after:
+                return VerifyReport(False, head.seq, checked, {
+                    "seq": seq, "record": record,
+                    "problem": "the record's current state differs from the state its last audit entry recorded"})
+        return VerifyReport(True, head.seq, checked)
