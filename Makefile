@@ -32,6 +32,7 @@ run: demo
 
 lint: install-test
 	$(BIN)/ruff check src tests $(wildcard bench)
+	$(BIN)/mypy
 
 test: install-test lint
 	$(BIN)/python -m pytest -q

@@ -43,7 +43,7 @@ class LineageGraph:
     (the activity that generated the dataset), `retired`."""
 
     def __init__(self) -> None:
-        self.g: nx.DiGraph = nx.DiGraph()
+        self.g: nx.DiGraph[str] = nx.DiGraph()
 
     # ------------------------------------------------------------ building
     @classmethod

@@ -216,9 +216,9 @@ class GraphView:
         head = self.audit.head()
         self.rebuilds += 1
         if self.home is None:
-            view = ox.Store()
-            view.bulk_extend(self._copy(self._source_graphs()))
-            self._store, self._head = view, head
+            memory = ox.Store()
+            memory.bulk_extend(self._copy(self._source_graphs()))
+            self._store, self._head = memory, head
             return
         log.info("building the %s view in %s", self.name, self.home)
         self._forget_state()  # from here until the new state is written, a crash means a rebuild
@@ -364,7 +364,7 @@ class GraphView:
             log.info("the %s view in %s was built from another store or by other rules: rebuilding it",
                      self.name, self.home)
             return None
-        if "/" in folder or not folder.startswith(f"{self.name}-") or not (self.home / folder).is_dir():
+        if "/" in folder or not folder.startswith(f"{self.name}-") or self.home is None or not (self.home / folder).is_dir():
             return None
         return folder, head
 

@@ -90,7 +90,7 @@ class Tokens:
         token_id = secrets.token_hex(6)
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         t = URIRef(self.iris.record("token", token_id))
-        triples = [
+        triples: list[Triple] = [
             (t, RDF.type, REG.ApiToken),
             (t, REG.tokenHash, Literal(_hash(secret))),
             (t, REG.role, Literal(role)),

@@ -12,13 +12,13 @@ import datetime as dt
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 
-from registry.domain.model import KINDS
+from registry.domain.model import KINDS, RecordKind
 from registry.iris import Iris
 from registry.namespaces import XSD
 from registry.projections.lineage import LineageGraph
 from registry.resources import Resources
 from registry.services.reference import load_reference_graphs
-from registry.store.base import Store
+from registry.store.base import Store, Triple
 from registry.store.oxigraph import OxigraphStore
 from registry.store.terms import from_ox
 
@@ -27,7 +27,7 @@ def view_as_of(store: Store, iris: Iris, resources: Resources, when: dt.datetime
     view = OxigraphStore(None)
     load_reference_graphs(view, iris, resources)
     stamp = Literal(when.astimezone(dt.UTC).isoformat(), datatype=XSD.dateTime)
-    graphs: dict[str, list] = {}
+    graphs: dict[str, list[Triple]] = {}
     rows = store.select(resources.query("history-as-of"), {"asOf": stamp})
     seen = {str(r["record"]) for r in rows}
     # records bulk-loaded before their first logged write: their state as loaded
@@ -62,11 +62,11 @@ def view_as_of(store: Store, iris: Iris, resources: Resources, when: dt.datetime
     return view
 
 
-def _public_shape(kind, g: Graph, iri: URIRef, iris: Iris) -> Graph:  # type: ignore[no-untyped-def]
+def _public_shape(kind: RecordKind, g: Graph, iri: URIRef, iris: Iris) -> Graph:
     data = kind.from_rdf(g, iri, iris)
     data = {k: v for k, v in data.items() if v is not None and k not in ("retired",)}
     rec = kind.model.model_validate(data)
-    public = kind.to_rdf(rec, iris).public
+    public: Graph = kind.to_rdf(rec, iris).public
     for t in g:  # the retirement mark is public
         if str(t[1]).endswith("#retired"):
             public.add(t)

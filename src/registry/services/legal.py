@@ -247,7 +247,7 @@ class LegalEngine:
         self._purpose_ids = set(self._purpose_labels)
 
     def _label(self, purpose: str) -> str:
-        return self._purpose_labels.get(purpose, purpose)
+        return str(self._purpose_labels.get(purpose, purpose))
 
     # ------------------------------------------------------------------ facts
     def _dataset(self, rid: str) -> DatasetFacts | None:

@@ -6,6 +6,7 @@ lineage cycle check -> one transaction replacing the record's graphs and appendi
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
@@ -213,7 +214,7 @@ class Records:
                 continue
         return Page(items=items, total=total, limit=limit, offset=offset)
 
-    def all_ids(self, kind: RecordKind) -> list[str]:
+    def all_ids(self, kind: RecordKind) -> builtins.list[str]:
         """The id of every record of a kind, in id order (for rebuilding the catalogue index)."""
         return sorted(str(r["id"]) for r in self.store.select(self.res.query("records-ids"), {"type": kind.rdf_type}))
 
@@ -237,7 +238,7 @@ class Records:
         except ValidationError as e:
             raise ValidationFailed(pydantic_violations(e, focus)) from None
 
-    def subjects(self, kind: RecordKind, g: Graph) -> list[URIRef]:
+    def subjects(self, kind: RecordKind, g: Graph) -> builtins.list[URIRef]:
         return sorted((s for s in set(g.subjects(RDF.type, kind.rdf_type)) if isinstance(s, URIRef)), key=str)
 
     def from_graph(self, kind: RecordKind, g: Graph, subject: URIRef | None = None) -> dict[str, Any]:
@@ -317,15 +318,15 @@ class Records:
             "unit": self.iris.record("organization", org), "org": self.iris.record("organization", ancestor)})
         return bool(rows)
 
-    def _as_json(self, kind: RecordKind, rid: str, triples: list[Triple]) -> dict[str, Any]:
+    def _as_json(self, kind: RecordKind, rid: str, triples: builtins.list[Triple]) -> dict[str, Any]:
         g = Graph()
         for t in triples:
             g.add(t)
         return kind.from_rdf(g, self.iris.record(kind.name, rid), self.iris)
 
-    def context(self, kind: RecordKind, rec: Input) -> list[Triple]:
+    def context(self, kind: RecordKind, rec: Input) -> builtins.list[Triple]:
         """The public graphs of the records this one references, to resolve references in SHACL."""
-        triples: list[Triple] = []
+        triples: builtins.list[Triple] = []
         seen = set()
         for ref_kind, rid in kind.references(rec):
             if (ref_kind, rid) in seen:
@@ -334,15 +335,15 @@ class Records:
             triples += self.store.graph(self.iris.public_graph(ref_kind, rid))
         return triples
 
-    def check(self, kind: RecordKind, rec: Input, rg: RecordGraphs) -> list[Violation]:
+    def check(self, kind: RecordKind, rec: Input, rg: RecordGraphs) -> builtins.list[Violation]:
         found = self.validator.check([*rg.public, *rg.restricted, *self.context(kind, rec)], [rg.iri], kind.fields)
         if kind.name == "dataset":
             found += self._cycles(rec, rg.iri)
         return found
 
-    def _cycles(self, rec: Input, iri: URIRef) -> list[Violation]:
+    def _cycles(self, rec: Input, iri: URIRef) -> builtins.list[Violation]:
         rid: str = rec.id  # type: ignore[attr-defined]
-        sources: list[str] = getattr(rec, "derived_from", [])
+        sources: builtins.list[str] = getattr(rec, "derived_from", [])
         cycle = self.lineage.would_cycle(rid, sources)
         if cycle is None:
             return []
@@ -396,8 +397,8 @@ class Records:
         return WriteResult(record=record, etag=after_hash, created=not before,
                            warnings=[v for v in found if v.severity != "Violation"])
 
-    def _commit(self, kind: RecordKind, rid: str, public: list[Triple], restricted: list[Triple],
-                caller: Caller, action: str, before: str, after: str, previous: list[Triple] | None = None) -> int:
+    def _commit(self, kind: RecordKind, rid: str, public: builtins.list[Triple], restricted: builtins.list[Triple],
+                caller: Caller, action: str, before: str, after: str, previous: builtins.list[Triple] | None = None) -> int:
         pub_g, res_g = self.iris.graphs(kind.name, rid)
         iri = self.iris.record(kind.name, rid)
         unlogged = previous if previous and not self.audit.logged(iri, before) else None
@@ -440,7 +441,7 @@ class Records:
 
 
     # ------------------------------------------------------- whole store
-    def validate_all(self) -> list[Violation]:
+    def validate_all(self) -> builtins.list[Violation]:
         """Every record of the store against the shapes, run inside the store as the compiled SPARQL
         checks (shacl_sparql.py): the same results as pySHACL, without loading the store into memory."""
         fields: dict[URIRef, str] = {}

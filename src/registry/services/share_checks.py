@@ -163,7 +163,7 @@ class ShareChecks:
 
     def list(self, limit: int = 50, offset: int = 0, caller: Caller | None = None) -> Page:
         """Recorded checks, newest first, as `caller` may read them (None: whole)."""
-        total = int(self.store.select(self.res.query("share-checks-count"))[0]["n"])  # type: ignore[arg-type]
+        total = int(str(self.store.select(self.res.query("share-checks-count"))[0]["n"]))
         rows = self.store.select(self.res.query("share-checks-list") + f"\nLIMIT {int(limit)} OFFSET {int(offset)}")
         items = [json.loads(str(r["answer"])) for r in rows]
         if caller is not None:

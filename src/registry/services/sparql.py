@@ -246,7 +246,8 @@ GRAPH_TYPES: dict[str, ox.RdfFormat] = {
 
 
 def media_types(answer: Answer) -> dict[str, Any]:
-    return {"solutions": SOLUTION_TYPES, "boolean": BOOLEAN_TYPES, "triples": GRAPH_TYPES}[answer.kind]
+    types: dict[str, dict[str, Any]] = {"solutions": SOLUTION_TYPES, "boolean": BOOLEAN_TYPES, "triples": GRAPH_TYPES}
+    return types[answer.kind]
 
 
 PREFIXES = {

@@ -135,7 +135,7 @@ def _severity(shapes: Graph, shape: Node, default: str = "Violation") -> str:
     return str(s).rsplit("#", 1)[-1] if s is not None else default
 
 
-def _name(shapes: Graph, shape: Node) -> str | None:
+def _name(shapes: Graph, shape: Node | None) -> str | None:
     seen = 0
     while shape is not None and not isinstance(shape, URIRef) and seen < 5:
         shape = shapes.value(None, SH.property, shape) or shapes.value(None, SH.sparql, shape)
@@ -201,6 +201,9 @@ class Compiler:
         group = " ".join(sorted({"?this", *(o for _, _, o in focus.hops), f}))
         last = focus.hops[-1] if focus.hops else None
         v = self.shapes.value
+
+        def num(node: Node) -> int:
+            return int(str(node))
         out: list[Check] = []
 
         def check(query: str, fast: str, joined: bool, with_value: bool, *scans: str) -> None:
@@ -243,19 +246,19 @@ class Compiler:
             return f"SELECT {f} WHERE {{ {f} {p} {val} }} GROUP BY {f} HAVING ({having})"
 
         if (n := v(prop, SH.minCount)) is not None:
-            if int(n) == 1:
+            if num(n) == 1:
                 lacking(f"{self.prefixes}\nSELECT DISTINCT {group} WHERE {{ {focus.pattern} "
                         f"FILTER NOT EXISTS {{ {f} {p} {anyv} }} }}", f"{f} {p} {anyv}", p)
             else:
-                lacking(counted(f"COUNT(DISTINCT {val}) < {int(n)}", optional=True),
-                        per_node(f"COUNT(DISTINCT {val}) >= {int(n)}"), p)
+                lacking(counted(f"COUNT(DISTINCT {val}) < {num(n)}", optional=True),
+                        per_node(f"COUNT(DISTINCT {val}) >= {num(n)}"), p)
         if (n := v(prop, SH.maxCount)) is not None:
-            core = f"{{ {per_node(f'COUNT(DISTINCT {val}) > {int(n)}')} }}"
-            check(counted(f"COUNT(DISTINCT {val}) > {int(n)}", optional=False), along(core, False, focus.hops), True,
+            core = f"{{ {per_node(f'COUNT(DISTINCT {val}) > {num(n)}')} }}"
+            check(counted(f"COUNT(DISTINCT {val}) > {num(n)}", optional=False), along(core, False, focus.hops), True,
                   False, p)
         if (n := v(prop, SH.minLength)) is not None:
-            values(f"{f} {p} {val} . FILTER (isBlank({val}) || STRLEN(STR({val})) < {int(n)})",
-                   f"{f} {p} {val} . FILTER (COALESCE(STRLEN(STR({val})) < {int(n)}, isBlank({val})))")
+            values(f"{f} {p} {val} . FILTER (isBlank({val}) || STRLEN(STR({val})) < {num(n)})",
+                   f"{f} {p} {val} . FILTER (COALESCE(STRLEN(STR({val})) < {num(n)}, isBlank({val})))")
         if (dt := v(prop, SH.datatype)) is not None:
             tests = LEXICAL.get(dt, []) if isinstance(dt, URIRef) else []
             bad_form = "".join(f' || {"!" if must else ""}REGEX(STR({val}), "{rx}")' for rx, must in tests)
@@ -269,7 +272,7 @@ class Compiler:
             values(f"{f} {p} {val} . FILTER (isBlank({val}) || !REGEX(STR({val}), {rx}))",
                    f"{f} {p} {val} . FILTER (COALESCE(!REGEX(STR({val}), {rx}), isBlank({val})))")
         if (kind := v(prop, SH.nodeKind)) is not None:
-            test = {SH.IRI: "isIRI", SH.Literal: "isLiteral", SH.BlankNode: "isBlank"}.get(kind)
+            test = {SH.IRI: "isIRI", SH.Literal: "isLiteral", SH.BlankNode: "isBlank"}.get(URIRef(str(kind)))
             if test is None:
                 raise Unsupported(f"sh:nodeKind {kind}")
             values(f"{f} {p} {val} . FILTER (!{test}({val}))", f"{f} {p} {val} . FILTER (!{test}({val}))")

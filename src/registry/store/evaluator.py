@@ -95,7 +95,7 @@ def evaluate(store: ox.Store, job: Job) -> Outcome:
             return Outcome("boolean", boolean=bool(result))
         if isinstance(result, ox.QuerySolutions):
             variables = [v.value for v in result.variables]
-            bindings = []
+            bindings: list[dict[str, Any]] = []
             for sol in result:
                 _cap(len(bindings), job.max_rows)
                 bindings.append({v: term_json(sol[i]) for i, v in enumerate(variables) if sol[i] is not None})

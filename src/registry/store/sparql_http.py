@@ -324,7 +324,7 @@ class SparqlHttpStore:
     def _probe(self) -> str:
         """Check the server answers a query; returns its Server header (to recognise Virtuoso)."""
         r = self._post(self.query_url, {"query": "ASK { }"}, RESULTS_JSON)
-        return r.headers.get("server", "")
+        return str(r.headers.get("server", ""))
 
     def _query(self, query: str, accept: str, graphs: list[str] | None = None) -> httpx.Response:
         data: dict[str, Any] = {"query": query}
@@ -459,7 +459,7 @@ class SparqlHttpStore:
         for q, read in self._parsed(path, fmt):
             if q is not None:
                 s, p, o = (self._from_ox(t) for t in (q.subject, q.predicate, q.object))
-                pending.setdefault(self._graph_name(q.graph_name.value), []).append(
+                pending.setdefault(self._graph_name(getattr(q.graph_name, "value", "")), []).append(
                     f"{self._nt(s)} {self._nt(p)} {self._nt(o)} .")
                 count += 1
                 size += 1

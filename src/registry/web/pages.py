@@ -77,7 +77,7 @@ class Pages:
     def _get(self, kind: Any, rid: str) -> dict[str, Any] | None:
         if not self.registry.records.exists(kind, rid):
             return None
-        return self.registry.records.get(kind, rid, full=False)  # type: ignore[no-any-return]
+        return self.registry.records.get(kind, rid, full=False)
 
     def name(self, org: str | None) -> str | None:
         if not org:

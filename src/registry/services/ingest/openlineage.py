@@ -420,7 +420,7 @@ class OpenLineageIngest:
 
     def _merge_output(self, current: dict[str, Any], ref: DatasetRef, sources: list[str],
                       generated_by: dict[str, Any]) -> dict[str, Any]:
-        out = json.loads(json.dumps(current))
+        out: dict[str, Any] = json.loads(json.dumps(current))
         out["derived_from"] = sorted(set(out.get("derived_from") or []) | set(sources))
         if not out.get("generated_by") and out["derived_from"]:
             out["generated_by"] = generated_by

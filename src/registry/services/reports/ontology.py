@@ -27,7 +27,7 @@ FLAG_LABELS = {
     "ethics_approval": "a research ethics board must have approved the use",
     "prohibits_onward_disclosure": "onward disclosure is prohibited",
 }
-_KINDS = [
+_KINDS: list[tuple[str, str, tuple[URIRef, ...]]] = [
     ("classes", "Classes", (OWL.Class, RDFS.Class)),
     ("object_properties", "Object properties", (OWL.ObjectProperty,)),
     ("datatype_properties", "Datatype properties", (OWL.DatatypeProperty,)),
@@ -88,12 +88,12 @@ def _reference(res: Resources) -> dict[str, Any]:
     g = res.ontology()
     terms = _Terms(g)
     onto = next((s for s in g.subjects(RDF.type, OWL.Ontology)), None)
-    sections = []
+    sections: list[dict[str, Any]] = []
     seen: set[Node] = set()
     for key, title, types in _KINDS:
         subjects = {s for t in types for s in g.subjects(RDF.type, t) if isinstance(s, URIRef) and s not in seen}
         seen |= subjects
-        items = sorted((terms.term(s) for s in subjects), key=lambda t: (t["label"] or t["curie"]).lower())
+        items = sorted((terms.term(s) for s in subjects), key=lambda t: str(t["label"] or t["curie"]).lower())
         sections.append({"key": key, "title": title, "items": items})
     others = {s for s in terms.defined if s not in seen and s != onto}
     sections.append({"key": "other_terms", "title": "Other terms",
