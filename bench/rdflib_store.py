@@ -92,7 +92,7 @@ class RdflibStore:
 def open_rdflib_registry(nquads: Path, settings: Settings | None = None) -> Registry:
     """`open_registry`, with an rdflib store holding `nquads` in place of Oxigraph: the services are
     wired exactly as the app wires them (whatever they become), only the store differs."""
-    from registry import service
+    from registry.services import registry as service
 
     store = RdflibStore()
     store.bulk_load(nquads, "nquads")

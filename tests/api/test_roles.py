@@ -326,7 +326,7 @@ def test_a_steward_reads_its_record_changes_it_and_sends_it_back_whole(wapi: Api
 
 # ------------------------------------------------------------------------- expiry and revocation
 def test_a_token_stops_working_when_it_expires(wapi: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    from registry import auth
+    from registry.services import auth
 
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     _id, secret = wapi.registry.tokens.create("privacy-officer", expires=now + dt.timedelta(days=1))

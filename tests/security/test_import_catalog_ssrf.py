@@ -117,7 +117,7 @@ def spellings(ip: str, port: int) -> list[str]:
 
 def fetching() -> Any:
     """registry.services.ingest.fetch, imported where used: the command-line tests above run without it."""
-    from registry import fetch
+    from registry.services.ingest import fetch
 
     return fetch
 
