@@ -3,11 +3,14 @@ from the store would hold, row for row and count for count."""
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
+
+import pytest
 
 from conftest import Api, world
 from registry.domain.model import KINDS
-from registry.projections.catalog_index import CatalogIndex, text_table
+from registry.projections.catalog_index import TEXT_TABLE, CatalogIndex, _fts_query, text_table
 from registry.services.registry import Registry
 
 
@@ -143,8 +146,6 @@ def test_a_search_filters_by_tags_of_the_same_match_and_counts_exactly(api: Api)
 
 
 def test_an_index_file_of_an_older_version_is_emptied_and_rebuilt(tmp_path: Any) -> None:
-    import sqlite3
-
     path = tmp_path / "registry.index.sqlite"
     old = sqlite3.connect(path)
     old.executescript("CREATE TABLE records (rowid INTEGER PRIMARY KEY, kind TEXT, id TEXT);"
@@ -165,3 +166,90 @@ def test_an_index_file_of_an_older_version_is_emptied_and_rebuilt(tmp_path: Any)
     again._set_applied(3)
     again.close()
     assert CatalogIndex(path, records=None, audit=None).applied() == 3, "the same version is kept"  # type: ignore[arg-type]
+
+
+#: titles (one per row) for the searches of technical names, by rowid
+NAMES = {1: "ohip.claims_daily_summary", 2: "ices-linked-cohort", 3: "daily_claims_summary",
+         4: "OHIP summary of claims", 5: "Derived from ohip.claims_daily_summary, weekly", 6: "Household survey"}
+HOSTILE = ['"', '""', "*", "NEAR(", "NEAR(a b, 2)", "-", ":", "^", "(", ")", "{", "}", "+", "'", "AND", "OR x",
+           "NOT", "title:ohip", "{title}:ohip", "^ohip", "-ohip", '"ohip', "ohip*", "ohip\x00x", 'a"b"c', "\u0301",
+           "_.-", "o'brien", "x" * 200, " ".join(["ohip"] * 40)]
+
+
+def match_names(q: str) -> list[int]:
+    """The rowids of NAMES that a search for `q` matches, in the index's own full-text table."""
+    db = sqlite3.connect(":memory:")
+    t = text_table("dataset")
+    db.execute(TEXT_TABLE.format(table=t))
+    db.executemany(f"INSERT INTO {t} (rowid, title, body, tags) VALUES (?, ?, '', '')", NAMES.items())  # noqa: S608
+    match = _fts_query(q, {}, include_retired=True)
+    return [r for (r,) in db.execute(f"SELECT rowid FROM {t} WHERE {t} MATCH ? ORDER BY rowid", (match,))] if match else []  # noqa: S608
+
+
+@pytest.mark.parametrize(("q", "found"), [
+    ("ohip.claims_daily_summary", [1, 5]),
+    ("claims_daily_summary", [1, 5]),
+    ("claims_daily", [1, 5]),
+    ("OHIP.Claims_Daily_Summary", [1, 5]),
+    ("ohip.claims_dai", [1, 5]),
+    ("ohip", [1, 4, 5]),
+    ("claims", [1, 3, 4, 5]),
+    ("daily", [1, 3, 5]),
+    ("summary", [1, 3, 4, 5]),
+    ("summ", [1, 3, 4, 5]),
+    ("daily_claims", [3]),
+    ("ices-linked-cohort", [2]),
+    ("linked-cohort", [2]),
+    ("Linked", [2]),
+    ("ices_linked.cohort", [2]),
+    ("ohip claims", [1, 4, 5]),
+    ("ohip.claims_daily_summary weekly", [5]),
+])
+def test_a_technical_name_is_found_whole_and_by_its_parts(q: str, found: list[int]) -> None:
+    assert match_names(q) == found
+
+
+@pytest.mark.parametrize("q", HOSTILE)
+def test_fts5_syntax_in_a_search_is_read_as_text(q: str) -> None:
+    match_names(q)  # a syntax error would raise sqlite3.OperationalError
+    if not any(ch.isalnum() for ch in q):
+        assert match_names(f"{q} ohip {q}") == match_names("ohip"), "a word without letters or digits is left out"
+
+
+def post_named(api: Api) -> None:
+    """The casebook world, then datasets titled by technical names (ids as in NAMES, by rowid)."""
+    admin = api.auth()
+    template = world()["datasets"][2]
+    for rowid, title in NAMES.items():
+        body = dict(template, id=f"named-{rowid}", title=title, derived_from=[], keywords=["names"])
+        assert api.client.post("/datasets", json=body, headers=admin).status_code == 201
+
+
+def test_a_search_finds_a_technical_name_whole_and_by_its_parts(world_api: Api) -> None:
+    post_named(world_api)
+    for q in ("ohip.claims_daily_summary", "claims_daily_summary", "claims_daily", "OHIP.CLAIMS_DAILY_SUMMARY",
+              "ohip.claims_dai"):
+        ids, total = search_ids(world_api, q)
+        assert (ids, total) == (["named-1", "named-5"], 2), f"{q}: the title first, then the longer one"
+    for q in ("ohip", "claims", "daily", "summary"):
+        assert "named-1" in search_ids(world_api, q)[0], q
+    assert search_ids(world_api, "daily_claims") == (["named-3"], 1)
+    for q in ("ices-linked-cohort", "linked-cohort", "cohort", "ICES"):
+        assert search_ids(world_api, q) == (["named-2"], 1), q
+    web = world_api.client.get("/search", params={"q": "claims_daily_summary"}, headers={"Accept": "text/html"})
+    assert web.status_code == 200 and "ohip.claims_daily_summary" in web.text
+
+
+def test_fts5_syntax_in_a_search_is_never_an_error(world_api: Api) -> None:
+    post_named(world_api)
+    for q in HOSTILE:
+        for path in ("/datasets", "/agreements", "/organizations"):
+            r = world_api.client.get(path, params={"q": q})
+            assert r.status_code in (200, 422) if "\x00" in q else r.status_code == 200, (path, q, r.text)
+            assert r.status_code != 500
+        r = world_api.client.get("/search", params={"q": q}, headers={"Accept": "text/html"})
+        assert r.status_code != 500, (q, r.text)
+    ohip = search_ids(world_api, "ohip")
+    assert {"named-1", "named-4", "named-5"} <= set(ohip[0]) and search_ids(world_api, '"ohip') == ohip
+    assert search_ids(world_api, "-ohip") == ohip, "a minus is not a NOT"
+    assert search_ids(world_api, "NEAR(ohip claims, 2)")[1] == 0

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import unicodedata
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -67,11 +68,28 @@ def _tag(facet: str, value: str) -> str:
     return "f" + f"{facet}={value}".encode().hex()
 
 
+def _letter_or_digit(ch: str) -> bool:
+    category = unicodedata.category(ch)
+    return category[0] in "LN" or category == "Co"
+
+
+def _phrase(word: str) -> str:
+    """A user's word as a quoted FTS5 phrase whose last token is a prefix, or "" if it holds no letter
+    or digit. What the index's tokenizer (unicode61) reads as a separator becomes a space: punctuation,
+    symbols and controls, so `ohip.claims_daily_summary` is the phrase `ohip claims daily summary`
+    (its parts in a row, as the title was indexed), and no FTS5 syntax (`"`, `*`, `:`, `^`, `(`)
+    reaches the query. Combining marks stay: the tokenizer keeps them inside a word."""
+    text = "".join(ch if _letter_or_digit(ch) or unicodedata.category(ch)[0] == "M" else " " for ch in word)
+    if not any(map(_letter_or_digit, text)):
+        return ""
+    return '"' + " ".join(text.split()) + '"*'
+
+
 def _fts_query(q: str, filters: dict[str, str], include_retired: bool) -> str:
-    """A user's words as an FTS5 query: every word must match the title or body (as a prefix), no
-    operators; each filter and the leaving out of retired records are tags."""
-    words = ["".join(ch for ch in w if ch.isalnum()) for w in q.split()]
-    words = [f'"{w}"*' for w in words if w]
+    """A user's words as an FTS5 query: every word must match the title or body (a technical name as
+    the phrase of its parts, the last one a prefix), no operators; each filter and the leaving out of
+    retired records are tags."""
+    words = [p for p in map(_phrase, q.split()) if p]
     if not words:
         return ""
     match = "{title body} : (" + " ".join(words) + ")"
