@@ -27,7 +27,7 @@ def get_lineage(
     as_of: Annotated[dt.datetime | None, Query(description="answer from the records as they stood then")] = None,
 ) -> Response:
     answer = lineage_json(registry, rid, direction=direction, depth=depth, as_of=as_of,
-                          full=registry.records.sees_restricted(DATASET, caller))
+                          full=registry.policy.reads_restricted(DATASET, caller))
     media = choose(request, [JSON, *RDF_FORMATS])
     if media != JSON:
         return Response(serialize(lineage_graph(registry, answer), media), media_type=media)
@@ -36,5 +36,5 @@ def get_lineage(
 
 @router.get("/{rid}/impact", summary="Everything downstream of a dataset and every agreement that covers any of it")
 def get_impact(rid: str, registry: RegistryDep, caller: CallerDep) -> JSONResponse:
-    answer = impact_json(registry, rid, full=registry.records.sees_restricted(DATASET, caller))
+    answer = impact_json(registry, rid, full=registry.policy.reads_restricted(DATASET, caller))
     return JSONResponse(answer, headers={"Vary": "Authorization"})

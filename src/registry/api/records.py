@@ -91,13 +91,13 @@ def record_router(kind: RecordKind) -> APIRouter:
                    if k not in ("limit", "offset", "q", "include_retired", "format")}
         page = registry.records.list(kind, filters=filters, q=q, limit=limit, offset=offset,
                                      include_retired=include_retired,
-                                     full=registry.records.sees_restricted(kind, caller))
+                                     full=registry.policy.reads_restricted(kind, caller))
         return JSONResponse({"items": page.items, "total": page.total, "limit": page.limit,
                              "offset": page.offset}, headers={"Vary": "Authorization"})
 
     @router.get("/{rid}", summary=f"One {kind.name}", openapi_extra={"parameters": [fmt]})
     async def get_record(request: Request, rid: str, registry: RegistryDep, caller: CallerDep) -> Response:
-        full = registry.records.sees_restricted(kind, caller)
+        full = registry.policy.reads_restricted(kind, caller)
         if caller.anonymous and choose(request, [JSON, *RDF_FORMATS]) == JSON:
             # the public lookup, the common case, reads two graphs and nothing more (a full dataset also asks
             # the lineage index, which may be busy building; RDF forms are serialised by rdflib)

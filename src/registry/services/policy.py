@@ -1,4 +1,6 @@
-"""Who may give an organisation legal status.
+"""Who may read and write what, written once: the steward's scope (its organisation and its units),
+whose restricted fields a caller reads, who writes which records, and who gives an organisation legal
+status.
 
 An organisation's legal status decides what the legal-basis engine trusts: a data integration unit
 designated under FIPPA Part III.1 may collect identifiable personal information indirectly, a prescribed
@@ -10,7 +12,17 @@ is written), so it holds for every way of spelling the same record.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from rdflib import Graph
+
+from registry.domain.model import RecordKind
+from registry.errors import Forbidden
+from registry.iris import Iris, is_slug
+from registry.resources import Resources
+from registry.services.auth import Caller
+from registry.store.base import Store
 
 #: the legal-status fields of an organisation; a field the model gains (governed_by, designation_reference)
 #: is one more name here
@@ -19,6 +31,10 @@ LEGAL_STATUS_FIELDS: tuple[str, ...] = ("kind", "designated_under")
 LEGAL_KINDS = frozenset({"data-integration-unit", "prescribed-entity"})
 #: the roles that set or change legal status
 GRANTORS = ("privacy-officer", "admin")
+#: the roles that write records at all
+WRITER_ROLES = ("admin", "privacy-officer", "steward")
+#: the roles that read every record's restricted fields
+READERS_OF_ALL = ("privacy-officer", "admin")
 
 
 def _value(name: str, org: dict[str, Any] | None) -> Any:
@@ -39,3 +55,78 @@ def legal_status_changes(new: dict[str, Any] | None, current: dict[str, Any] | N
 
 def may_change_legal_status(role: str) -> bool:
     return role in GRANTORS
+
+
+class Policy:
+    """The rules of access over one store: a steward's scope is its organisation and its units."""
+
+    def __init__(self, store: Store, iris: Iris, resources: Resources) -> None:
+        self.store, self.iris, self.res = store, iris, resources
+
+    @staticmethod
+    def owner(kind: RecordKind, data: dict[str, Any]) -> str | None:
+        """The organisation a record belongs to, for a steward's scope."""
+        if kind.name == "organization":
+            return data.get("parent") or data.get("id")
+        return data.get({"dataset": "publisher", "agreement": "provider"}[kind.name])
+
+    def within(self, org: str, ancestor: str | None) -> bool:
+        """Whether `org` is `ancestor` or one of its units (at any depth)."""
+        if ancestor is None:
+            return False
+        if org == ancestor:
+            return True
+        rows = self.store.select(self.res.query("units-of"), {
+            "unit": self.iris.record("organization", org), "org": self.iris.record("organization", ancestor)})
+        return bool(rows)
+
+    def authorize_write(self, kind: RecordKind, new: dict[str, Any] | None, current: dict[str, Any] | None,
+                        caller: Caller) -> None:
+        """A steward writes only records that belong, before and after the change, to its organisation
+        or its units, and only draft agreements: approving one is a privacy officer's act. An
+        organisation's legal status is set or changed only by privacy officers and admins."""
+        if caller.role not in WRITER_ROLES:
+            raise Forbidden("writing records needs a steward, privacy-officer or admin token")
+        if kind.name == "organization" and new is not None and not may_change_legal_status(caller.role):
+            changed = legal_status_changes(new, current)
+            if changed:
+                raise Forbidden(f"only a privacy officer or an admin sets or changes an organisation's legal "
+                                f"status: {', '.join(changed)}", fields=changed, organization=new.get("id"))
+        if caller.role != "steward":
+            return
+        for state in (current, new):
+            if state is None:
+                continue
+            owner = self.owner(kind, state)
+            if owner is None or not self.within(owner, caller.org):
+                raise Forbidden(f"a steward of {caller.org!r} writes only records of that organisation "
+                                f"and its units", organization=caller.org)
+        if kind.name == "agreement":
+            for state in (current, new):
+                if state is not None and state.get("status") not in (None, "draft"):
+                    raise Forbidden("only a privacy officer approves or changes an agreement that is not a "
+                                    "draft: a steward may save drafts", status=state.get("status"))
+
+    def reads_restricted(self, kind: RecordKind, caller: Caller) -> Callable[[str], bool]:
+        """Whose restricted fields the caller reads, record by record: a privacy officer's and an admin's
+        every record's; a steward's only those of records of its organisation or its units (the records it
+        may write, so it can read one, change it and send it back whole); an anonymous caller's none."""
+        if caller.role in READERS_OF_ALL:
+            return lambda rid: True
+        if caller.role != "steward" or caller.org is None:
+            return lambda rid: False
+        org = caller.org
+
+        def own(rid: str) -> bool:
+            if not is_slug(rid):
+                return False
+            public = self.store.graph(self.iris.public_graph(kind.name, rid))
+            if not public:
+                return False
+            g = Graph()
+            for t in public:
+                g.add(t)
+            owner = self.owner(kind, kind.from_rdf(g, self.iris.record(kind.name, rid), self.iris))
+            return owner is not None and self.within(owner, org)
+
+        return own

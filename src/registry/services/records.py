@@ -16,32 +16,29 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 from rdflib import Graph, Literal, URIRef
 
+from registry.domain.model import KINDS, RecordKind
+from registry.domain.model.common import Input, RecordGraphs, Triples
 from registry.errors import (
     BadInput,
     Conflict,
-    Forbidden,
     NotFound,
     PreconditionFailed,
     ValidationFailed,
     Violation,
 )
+from registry.iris import Iris, is_slug
+from registry.namespaces import DCTERMS, RDF, REG, XSD
 from registry.projections.lineage import LineageIndex
+from registry.resources import Resources
 from registry.services.auth import Caller
-from registry.services.policy import legal_status_changes, may_change_legal_status
-from registry.shacl import compiler as shacl_sparql
+from registry.services.policy import Policy
+from registry.shacl.validator import ShaclValidator
 from registry.store import audit
+from registry.store.base import Store, Triple
 
 if TYPE_CHECKING:
     from registry.projections.catalog_index import CatalogIndex
-from registry.domain.model import KINDS, RecordKind
-from registry.domain.model.common import Input, RecordGraphs, Triples
-from registry.iris import Iris, is_slug
-from registry.namespaces import DCTERMS, RDF, REG, XSD
-from registry.resources import Resources
-from registry.shacl.validator import ShaclValidator
-from registry.store.base import Store, Triple
 
-WRITER_ROLES = ("admin", "privacy-officer", "steward")
 #: fields that GET adds and a client may send back unchanged in a PUT; they are derived, never written
 READ_ONLY = ("retired", "effective_personal_information", "personal_information_path", "warnings")
 
@@ -122,8 +119,9 @@ class Records:
     """Reads and writes records in one store."""
 
     def __init__(self, store: Store, iris: Iris, resources: Resources, validator: ShaclValidator,
-                 audit_log: audit.AuditLog, lineage: LineageIndex) -> None:
+                 audit_log: audit.AuditLog, lineage: LineageIndex, policy: Policy) -> None:
         self.store, self.iris, self.res, self.validator = store, iris, resources, validator
+        self.policy = policy
         self.audit = audit_log
         self.lineage = lineage
         self.index: CatalogIndex  # set by open_registry: the index reads records through this service
@@ -160,7 +158,7 @@ class Records:
         return g
 
     def get(self, kind: RecordKind, rid: str, *, full: bool | Callable[[str], bool]) -> dict[str, Any]:
-        """One record as JSON; `full` (or `full(rid)`, see `sees_restricted`) adds its restricted fields.
+        """One record as JSON; `full` (or `full(rid)`, see `Policy.reads_restricted`) adds its restricted fields.
         Without them, and without an ETag, the restricted graph is not read."""
         return self.read(kind, rid, full=full, etag=False)[0]
 
@@ -257,67 +255,6 @@ class Records:
         return {k: v for k, v in data.items() if v is not None and k != "retired"}
 
     # -------------------------------------------------------------- writing
-    @staticmethod
-    def _owner(kind: RecordKind, data: dict[str, Any]) -> str | None:
-        """The organisation a record belongs to, for a steward's scope."""
-        if kind.name == "organization":
-            return data.get("parent") or data.get("id")
-        return data.get({"dataset": "publisher", "agreement": "provider"}[kind.name])
-
-    def _authorize(self, kind: RecordKind, new: dict[str, Any] | None, current: dict[str, Any] | None,
-                   caller: Caller) -> None:
-        """A steward writes only records that belong, before and after the change, to its organisation
-        or its units, and only draft agreements: approving one is a privacy officer's act. An
-        organisation's legal status is set or changed only by privacy officers and admins."""
-        if caller.role not in WRITER_ROLES:
-            raise Forbidden("writing records needs a steward, privacy-officer or admin token")
-        if kind.name == "organization" and new is not None and not may_change_legal_status(caller.role):
-            changed = legal_status_changes(new, current)
-            if changed:
-                raise Forbidden(f"only a privacy officer or an admin sets or changes an organisation's legal "
-                                f"status: {', '.join(changed)}", fields=changed, organization=new.get("id"))
-        if caller.role != "steward":
-            return
-        for state in (current, new):
-            if state is None:
-                continue
-            owner = self._owner(kind, state)
-            if owner is None or not self._within(owner, caller.org):
-                raise Forbidden(f"a steward of {caller.org!r} writes only records of that organisation "
-                                f"and its units", organization=caller.org)
-        if kind.name == "agreement":
-            for state in (current, new):
-                if state is not None and state.get("status") not in (None, "draft"):
-                    raise Forbidden("only a privacy officer approves or changes an agreement that is not a "
-                                    "draft: a steward may save drafts", status=state.get("status"))
-
-    def sees_restricted(self, kind: RecordKind, caller: Caller) -> Callable[[str], bool]:
-        """Whose restricted fields the caller reads, record by record: a privacy officer's and an admin's
-        every record's; a steward's only those of records of its organisation or its units (the records it
-        may write, so it can read one, change it and send it back whole); an anonymous caller's none."""
-        if caller.role in ("privacy-officer", "admin"):
-            return lambda rid: True
-        if caller.role != "steward" or caller.org is None:
-            return lambda rid: False
-
-        def own(rid: str) -> bool:
-            if not is_slug(rid):
-                return False
-            public = self.store.graph(self.iris.public_graph(kind.name, rid))
-            owner = self._owner(kind, self._as_json(kind, rid, public)) if public else None
-            return owner is not None and self._within(owner, caller.org)
-
-        return own
-
-    def _within(self, org: str, ancestor: str | None) -> bool:
-        if ancestor is None:
-            return False
-        if org == ancestor:
-            return True
-        rows = self.store.select(self.res.query("units-of"), {
-            "unit": self.iris.record("organization", org), "org": self.iris.record("organization", ancestor)})
-        return bool(rows)
-
     def _as_json(self, kind: RecordKind, rid: str, triples: builtins.list[Triple]) -> dict[str, Any]:
         g = Graph()
         for t in triples:
@@ -372,7 +309,7 @@ class Records:
         with self.store.deferred_sync(), self._write_lock:
             before = self.state(kind, rid_new)
             current = self._as_json(kind, rid_new, before) if before else None
-            self._authorize(kind, rec.model_dump(mode="json"), current, caller)
+            self.policy.authorize_write(kind, rec.model_dump(mode="json"), current, caller)
             if create and before:
                 raise Conflict(f"{kind.name} {rid_new!r} exists already: PUT replaces it", id=rid_new)
             if not create and not before:
@@ -423,7 +360,7 @@ class Records:
                 raise NotFound(f"no {kind.name} {rid!r}", kind=kind.name, id=rid)
             before = self.state(kind, rid)
             current = self._as_json(kind, rid, before)
-            self._authorize(kind, None, current, caller)
+            self.policy.authorize_write(kind, None, current, caller)
             rec = self.parse(kind, current)
             before_hash = audit.state_hash(before)
             if if_match is not None and not etag_matches(if_match, before_hash, weak=False):
@@ -442,9 +379,9 @@ class Records:
 
     # ------------------------------------------------------- whole store
     def validate_all(self) -> builtins.list[Violation]:
-        """Every record of the store against the shapes, run inside the store as the compiled SPARQL
-        checks (shacl_sparql.py): the same results as pySHACL, without loading the store into memory."""
+        """Every record of the store against the shapes (ShaclValidator.validate_store): the compiled
+        checks inside the store, pySHACL for the shapes they do not cover."""
         fields: dict[URIRef, str] = {}
         for kind in KINDS.values():
             fields.update(kind.fields)
-        return shacl_sparql.run(self.store, self.validator.compiled(), fields)
+        return self.validator.validate_store(self.store, fields)

@@ -11,6 +11,7 @@ from registry.projections.lineage import LineageIndex
 from registry.resources import Resources, resources
 from registry.services.auth import Tokens
 from registry.services.legal import LegalEngine
+from registry.services.policy import Policy
 from registry.services.records import Records
 from registry.services.reference import load_reference_graphs
 from registry.services.share_checks import ShareChecks
@@ -18,6 +19,7 @@ from registry.shacl.validator import ShaclValidator
 from registry.stopping import checkpoint
 from registry.store import Store, open_store
 from registry.store.audit import AuditLog
+from registry.store.oxigraph import OxigraphStore
 
 
 @dataclass
@@ -28,11 +30,14 @@ class Registry:
     resources: Resources
     validator: ShaclValidator
     records: Records
+    policy: Policy
     tokens: Tokens
     share_checks: ShareChecks
     audit: AuditLog
     lineage: LineageIndex
     index: CatalogIndex
+    #: the store was opened read-only, as it was at that moment (a running server holds it)
+    read_only: bool = False
 
     def warm(self) -> None:
         """Bring the lineage and catalogue indexes up to date now (the server does it at start-up, so
@@ -46,17 +51,23 @@ class Registry:
         self.store.close()
 
 
-def open_registry(settings: Settings | None = None) -> Registry:
+def open_registry(settings: Settings | None = None, *, read_only_fallback: bool = False) -> Registry:
+    """The registry over the store the settings name. With `read_only_fallback`, a store a running server
+    holds is opened read-only (for commands that only read): its reference graphs are then the server's,
+    and its catalogue index is a scratch one in memory."""
     settings = settings or Settings()
     res = resources(str(settings.resources_dir) if settings.resources_dir else None)
-    store = open_store(settings.data)
+    store = open_store(settings.data, read_only_fallback=read_only_fallback)
+    read_only = isinstance(store, OxigraphStore) and store.read_only
     iris = Iris(settings.base_iri)
-    load_reference_graphs(store, iris, res)
+    if not read_only:
+        load_reference_graphs(store, iris, res)
     validator = ShaclValidator(res)
     audit_log = AuditLog(store, iris, res)
     lineage = LineageIndex(store, iris, res, audit_log)
-    records = Records(store, iris, res, validator, audit_log, lineage)
-    records.index = index = CatalogIndex(settings.index_path(), records, audit_log,
+    policy = Policy(store, iris, res)
+    records = Records(store, iris, res, validator, audit_log, lineage, policy)
+    records.index = index = CatalogIndex(None if read_only else settings.index_path(), records, audit_log,
                                                 settings.search_rank_limit)  # synced on first use
     return Registry(
         settings=settings,
@@ -65,9 +76,11 @@ def open_registry(settings: Settings | None = None) -> Registry:
         resources=res,
         validator=validator,
         records=records,
+        policy=policy,
         tokens=Tokens(store, iris, res, audit_log),
         share_checks=ShareChecks(store, iris, res, LegalEngine(store, iris, res, lineage), audit_log, records),
         audit=audit_log,
         lineage=lineage,
         index=index,
+        read_only=read_only,
     )

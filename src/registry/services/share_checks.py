@@ -36,7 +36,7 @@ QUOTED = {"dataset": "the personal-information status or lineage of dataset",
 
 def withhold(answer: dict[str, Any], sees: Sees) -> dict[str, Any]:
     """A share check's answer as a caller sees it who reads the restricted fields of only the records
-    `sees` allows (the rule of the records themselves: `Records.sees_restricted`). The decision, every
+    `sees` allows (the rule of the records themselves: `Policy.reads_restricted`). The decision, every
     reason and condition code, the ids, remedies and basis stay; a dataset whose restricted fields the
     caller cannot read loses its personal-information flag and path, and a reason or condition whose
     message quotes restricted fields (by its code: `legal.QUOTES`) of a record the caller cannot read
@@ -88,7 +88,7 @@ class ShareChecks:
     def for_caller(self, answer: dict[str, Any], caller: Caller) -> dict[str, Any]:
         """The one way out of every answer: what `caller` may read of it (`withhold`), by the rule that
         decides whose restricted fields a caller reads on the records themselves."""
-        rules = {kind: self.records.sees_restricted(KINDS[kind], caller) for kind in QUOTED}
+        rules = {kind: self.records.policy.reads_restricted(KINDS[kind], caller) for kind in QUOTED}
         seen: dict[tuple[str, str], bool] = {}
 
         def sees(kind: str, rid: str) -> bool:

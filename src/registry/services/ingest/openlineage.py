@@ -18,7 +18,7 @@ Matching a dataset (namespace, name):
 4. none: a new dataset under that slug, flagged for a steward to complete (`NEEDS_REVIEW` keyword,
    non-public, sensitivity medium, personal information true, a placeholder steward).
 
-A caller matches only the identifiers it may read (`Records.sees_restricted`: a steward, those of its
+A caller matches only the identifiers it may read (`Policy.reads_restricted`: a steward, those of its
 own organisation's and its units' datasets; an admin, all): to a steward, another organisation's
 identifier is a name that exists nowhere, so the answer (status, headers, body, what is written) is
 the one an unknown name gets, and never says whether, where or as what another organisation has
@@ -374,7 +374,7 @@ class OpenLineageIngest:
     def match(self, ref: DatasetRef, warnings: list[dict[str, Any]],
               reads: Callable[[str], bool]) -> tuple[str, str | None]:
         """(dataset id, how it was matched or None for a dataset to create). Identifiers are restricted
-        fields: only those of datasets the caller `reads` (`Records.sees_restricted`) match."""
+        fields: only those of datasets the caller `reads` (`Policy.reads_restricted`) match."""
         for pair, how in [(ref.pair, "identifier"), *((p, "symlink") for p in ref.symlinks)]:
             found = [rid for rid in self._by_identifier(*pair) if reads(rid)]
             if found:
@@ -450,7 +450,7 @@ class OpenLineageIngest:
 
     def plan(self, event: RunEvent, caller: Caller) -> tuple[list[Planned], str, str, list[dict[str, Any]]]:
         warnings: list[dict[str, Any]] = []
-        reads = self.reg.records.sees_restricted(self.kind, caller)
+        reads = self.reg.policy.reads_restricted(self.kind, caller)
         kind, why = activity_kind(event)
         if kind == "deidentification" and why == "the job's name":
             warnings.append({"message": f"the activity was taken to be a de-identification from the job's name "
@@ -524,7 +524,7 @@ class OpenLineageIngest:
     def _authorize(self, p: Planned, caller: Caller, mine: Callable[[str], bool]) -> None:
         """The write path's scope, checked for every record before any is written. A dataset the event
         creates is published by the steward's own organisation (`_publisher`); one it updates keeps its
-        publisher, which must be the caller's to write (`mine`: `Records.sees_restricted`, the records the
+        publisher, which must be the caller's to write (`mine`: `Policy.reads_restricted`, the records the
         caller may write). The refusal names the event's own (namespace, name), never the dataset, its
         owner or how it was matched."""
         if p.action != "updated" or mine(p.id):
@@ -539,7 +539,7 @@ class OpenLineageIngest:
         records = self.reg.records
         found: list[Violation] = []
         graphs = {}
-        mine = records.sees_restricted(self.kind, caller)
+        mine = self.reg.policy.reads_restricted(self.kind, caller)
         for p in writes:
             rec = records.parse(self.kind, p.data)
             self._authorize(p, caller, mine)  # 403 before anything is written
