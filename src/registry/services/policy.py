@@ -1,14 +1,6 @@
-"""Who may read and write what, written once: the steward's scope (its organisation and its units),
-whose restricted fields a caller reads, who writes which records, and who gives an organisation legal
-status.
-
-An organisation's legal status decides what the legal-basis engine trusts: a data integration unit
-designated under FIPPA Part III.1 may collect identifiable personal information indirectly, a prescribed
-entity receives health information under PHIPA s. 45. It is set or changed only by privacy officers and
-admins (API.md, Records); a steward, who writes its own organisation's records, may not grant it to
-them. The check compares JSON forms (what every body, JSON, JSON-LD or Turtle, is read into before it
-is written), so it holds for every way of spelling the same record.
-"""
+"""Who may read and write what, written once: the steward's scope (its organisation and its units), whose
+restricted fields a caller reads, who writes which records, and who gives an organisation legal status
+(only privacy officers and admins: a steward may not grant it to its own records)."""
 
 from __future__ import annotations
 

@@ -1,37 +1,6 @@
-"""Catalogue import: a DCAT catalogue (Turtle, RDF/XML, JSON-LD) or a CKAN ``package_search`` answer
-harvested into datasets through the normal write path (records.write, SHACL included).
-
-Each harvested dataset is mapped to the JSON a client would POST (API.md), so every rule of the write
-path applies and every refusal comes with the write path's own reasons. Mapping:
-
-=================  ===========================================  =============================================
-field              DCAT                                         CKAN
-=================  ===========================================  =============================================
-id                 dct:identifier, else the dataset's IRI       ``id`` (the package's UUID), named by ``name``
-title              dct:title (preferred language first)         ``title_translated[lang]`` or ``title``
-description        dct:description                              ``notes_translated[lang]`` or ``notes``
-publisher          dct:publisher (its foaf:name, skos:prefLabel) ``organization`` (``name``, ``title``)
-steward            dcat:contactPoint (vcard:fn, vcard:hasEmail)  ``maintainer``/``maintainer_email``, else author
-keywords           dcat:keyword (preferred language)            ``keywords[lang]``, else ``tags``
-themes             dcat:theme (its label, else its IRI)         ``groups`` (title)
-licence            dct:license (of the dataset, else of all     ``license_url``, else ``license_title``/``id``
-                   its distributions when they agree)
-access             dct:accessRights: the EU access-right IRIs   ``access_level`` (data.ontario.ca), else
-                   PUBLIC, RESTRICTED, NON_PUBLIC               ``private`` (true: non-public, false: public)
-issued, modified   dct:issued, dct:modified (date part)         ``date_published``/``metadata_created``,
-                                                                ``metadata_modified``
-=================  ===========================================  =============================================
-
-Ids are stable: the slug of the source's name for the dataset (``BeePopulation2022`` -> ``bee-population-2022``)
-and eight hex digits of a hash of its source identifier (the IRI, or the CKAN package's UUID), so re-importing
-the same catalogue updates the same records, two catalogues with a dataset of the same name never collide,
-and a dataset renamed in its source (same IRI or UUID) is found again by that hash and keeps its id.
-Publishers that are not registered yet become organisations (kind ``external`` unless told otherwise) with
-the slug of their name. Where a source does not say (access, sensitivity, personal information, steward),
-the defaults of `ImportOptions` apply; what the source says but the registry does not know (an access-right
-it has no code for, a date that is not one) is passed on as it is, so the write path refuses the record
-and says why.
-"""
+"""Catalogue import: a DCAT catalogue or a CKAN answer harvested into datasets through the normal write
+path (SHACL included), each dataset mapped to the JSON a client would POST. The mapping, the stable ids
+and the defaults are in the README's "Catalogue import"."""
 
 from __future__ import annotations
 

@@ -1,18 +1,6 @@
-"""Fetching a URL someone else chose (a catalogue to import) without letting it reach what it should not.
-
-- Only http and https URLs; anything else (file:, ftp:, gopher:, data:, ...) is refused before any I/O.
-- Every connection, the first and each redirect hop (followed here, at most `max_redirects`, each
-  Location checked), resolves its host once and is refused if any address it resolves to is not public
-  (loopback, private, link-local, unspecified, multicast, reserved, shared; and those addresses inside
-  IPv6 forms: IPv4-mapped, 6to4, NAT64), unless the policy allows it. Numeric spellings (2130706433,
-  0x7f.1, [::ffff:127.0.0.1]) go through the same resolver as names, so they are checked like them.
-- The connection is made to the address that was checked (see `_CheckedBackend`).
-- No proxy from the environment, no compression; the body is read up to `max_bytes` within `deadline`
-  seconds, each connect and read within `timeout`.
-- Errors name the URL, the HTTP status and the media type, never bytes of the answer.
-
-httpcore is httpx's own transport (installed with it): its network backend is where the check sits.
-"""
+"""Fetching a URL someone else chose (a catalogue to import): http(s) only, every connection and redirect
+checked against non-public addresses and made to the address checked, bounded in size and time, and
+errors that never quote what was read (README, "Catalogue import" under Security and reliability)."""
 
 from __future__ import annotations
 

@@ -1,36 +1,7 @@
-"""OpenLineage ingest: a RunEvent becomes PROV-O lineage in the registry.
-
-An event is validated whole before anything is written: against our JSON Schema of the RunEvent
-(`data/openlineage-runevent.schema.json`), then every dataset it names is matched or planned, every
-record it would write is checked (the caller's scope, SHACL over all of them together, lineage cycles).
-Only then are the datasets written, one by one, through the normal write path (`Records.write`, so
-SHACL, cycles, the audit chain and the lineage index all apply as for any other write), and the run
-itself is kept as a restricted PROV activity record. If a write fails after others succeeded (a
-concurrent change), the error names the datasets already written.
-
-Matching a dataset (namespace, name):
-1. a dataset that carries the pair as an OpenLineage identifier (`openlineage` in the dataset's
-   JSON, an `adms:Identifier` in its restricted graph) — so a steward links a registered dataset to
-   its pipeline name by adding the pair to it;
-2. a dataset that carries one of the pairs of the event's `symlinks` facet;
-3. the dataset whose id is the stable slug of the pair (`lineage_slug`: `ol-` + the end of the name
-   + a hash of namespace and name), which the registry gives the datasets it creates;
-4. none: a new dataset under that slug, flagged for a steward to complete (`NEEDS_REVIEW` keyword,
-   non-public, sensitivity medium, personal information true, a placeholder steward).
-
-A caller matches only the identifiers it may read (`Policy.reads_restricted`: a steward, those of its
-own organisation's and its units' datasets; an admin, all): to a steward, another organisation's
-identifier is a name that exists nowhere, so the answer (status, headers, body, what is written) is
-the one an unknown name gets, and never says whether, where or as what another organisation has
-registered it. Steps 3 and 4 know only what anyone may: a dataset's id and that it exists are public.
-An output whose slug is another organisation's dataset is refused (403) in words of the event's own
-names.
-
-What is written: every output becomes derived from every input (added to what it derived from
-before: ingest never removes lineage a steward declared), with a `generated_by` activity when it
-had none; inputs that exist are not changed. FAIL and ABORT events are validated and acknowledged,
-but record nothing: a run that failed produced nothing. Re-sending an event changes nothing.
-"""
+"""OpenLineage ingest: a RunEvent becomes PROV-O lineage in the registry. The event is validated and every
+record it would write is checked before any is written through the normal write path; datasets are
+matched by the identifiers the caller may read, then by their stable slug (README, "Lineage and
+OpenLineage")."""
 
 from __future__ import annotations
 

@@ -1,24 +1,5 @@
-"""The public catalogue as DCAT 3, shaped to pass the DCAT-AP 3.0.0 shapes.
-
-Built at read time from the public view only (views.py), so nothing restricted can reach it. The stored
-public graphs already hold the DCAT core of each dataset (title, description, publisher, keywords,
-access rights, dates, lineage); the catalogue adds what DCAT-AP asks of an exchange document and that
-is derived, not recorded:
-
-- the `dcat:Catalog` (title, description, publisher, language, homepage), its `dcat:dataset` links,
-  and the SPARQL endpoint as a `dcat:DataService`;
-- publishers as `foaf:Agent`s with a `foaf:name` (the organisation's name);
-- access rights typed `dct:RightsStatement`; landing pages (the dataset's page) typed `foaf:Document`;
-- a public contact point: the publishing organisation as a `vcard:Kind` with its page (the steward's
-  name and address are restricted and never appear);
-- a description for a dataset registered without one ("No description was registered."), because
-  DCAT-AP requires one;
-- themes: the registry's themes are free text, not concepts of a theme scheme, so they are published
-  as `dcat:keyword`s (DCAT-AP wants `dcat:theme` to be a `skos:Concept`).
-
-Retired datasets are left out. No distributions are published: the registry describes datasets, it
-does not host them.
-"""
+"""The public catalogue as DCAT 3, shaped to pass the DCAT-AP 3.0.0 shapes, built at read time from the
+public view only, with what DCAT-AP asks of an exchange document that is derived, not recorded."""
 
 from __future__ import annotations
 

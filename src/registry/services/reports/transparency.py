@@ -1,24 +1,6 @@
-"""The transparency register: every active data-sharing agreement in the fields public registers use,
-counts, agreements about to expire, the flow diagram's data, and personal-information flows that no
-agreement covers.
-
-Fields follow the UK Digital Economy Act register (the bodies involved, purpose, legal power, duration,
-expected benefits) and Australia's DATA Scheme register (data custodian and user, project/purpose,
-data shared, start and end dates, status): here provider, recipient, purposes, legal authority with
-its citation and source, datasets' titles, dates and duration, status. The registry records no
-benefits statement yet, so `benefits` is null ("not recorded").
-
-Everything but the last section is read from the *public view* (views.py), so nothing restricted can
-appear. The last section, "personal information flows with no agreement in force", needs restricted
-knowledge (which datasets carry personal information), so it reports only counts per pair of
-institutions and their names. It is computed from *declared lineage across institutions*: a dataset
-derived from a source published by another institution is a flow from the source's publisher to the
-institution that ran the generating activity (or, without one, the derived dataset's publisher). The
-flow is flagged when the source carries personal information (declared, or inherited through lineage
-without de-identification: lineage.py) and no active agreement from provider to recipient that names
-the source was in force on the activity's date (the report's date when the activity has none).
-Recorded share checks are not used: they are questions about proposed shares, not flows that happened.
-"""
+"""The transparency register: active agreements in the fields public registers use, counts, agreements about
+to expire and the flow diagram, from the public view only; and the personal-information flows across
+institutions that no agreement covers, as counts per pair of institutions (README, "The public view")."""
 
 from __future__ import annotations
 
