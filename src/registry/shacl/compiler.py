@@ -4,9 +4,10 @@ pySHACL validates one in-memory rdflib graph: fine for one record on the write p
 too big for a whole registry (DESIGN: 100k datasets in under 20 s). The shapes in `shapes/*.ttl` use a
 small part of SHACL Core plus SHACL-SPARQL; each constraint becomes one SELECT that returns the focus
 node and the offending value, run by the store over the union of its record graphs. The compiler reads
-the shapes graph, so a new shape needs no code; a shape using a feature outside the supported set is
-refused loudly (`Unsupported`) rather than skipped. The test suite checks that the results equal
-pySHACL's on every fixture.
+the shapes graph, so a new shape needs no code. `Compiler.partition` compiles what it can and hands
+back the rest (a property shape or a whole node shape using a feature outside the supported set) as a
+shapes graph for pySHACL (residual.py); `Compiler.compile` refuses such shapes (`Unsupported`). The
+test suite checks that the results equal pySHACL's on every fixture.
 
 A whole store is not validated one check at a time, though. A check's query starts from every instance
 of its target class and looks each one up (a for-loop join in Oxigraph, some 5-10 µs per focus node and
@@ -24,13 +25,13 @@ check gives the same results.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef, Variable
-from rdflib.namespace import RDF, SH, XSD
+from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
 from registry.errors import Violation
@@ -48,6 +49,8 @@ PROPERTY_KEYS = {SH.path, SH.minCount, SH.maxCount, SH.minLength, SH.datatype, S
                  SH.nodeKind, SH.lessThanOrEquals, SH.hasValue, SH.message, SH.severity, SH.name, SH.description,
                  RDF.type}
 NODE_KEYS = {SH.targetClass, SH.property, SH.sparql, SH.severity, SH.message, RDF.type, SH.declare}
+#: the targets SHACL Core defines besides sh:targetClass: a shape using one is left to pySHACL whole
+OTHER_TARGETS = (SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
 
 #: threads that run the merged queries, and the most branches in one (more, smaller queries share
 #: the threads more evenly; each query reads the focus nodes of its class once)
@@ -60,6 +63,16 @@ RATIO = 4
 
 class Unsupported(ValueError):
     """The shapes use a SHACL feature this compiler does not translate."""
+
+
+@dataclass(frozen=True)
+class Partition:
+    """The shapes split in two: `checks`, the compiled constraints; `rest`, a shapes graph holding every
+    shape definition but targeting only what was not compiled (for pySHACL), or None when nothing was
+    left over."""
+
+    checks: list[Check]
+    rest: Graph | None
 
 
 @dataclass(frozen=True)
@@ -135,12 +148,33 @@ def _severity(shapes: Graph, shape: Node, default: str = "Violation") -> str:
     return str(s).rsplit("#", 1)[-1] if s is not None else default
 
 
-def _name(shapes: Graph, shape: Node | None) -> str | None:
+def shape_name(shapes: Graph, shape: Node | None) -> str | None:
+    """The IRI of a shape, or of the named shape that holds an anonymous one (as results name it)."""
     seen = 0
     while shape is not None and not isinstance(shape, URIRef) and seen < 5:
         shape = shapes.value(None, SH.property, shape) or shapes.value(None, SH.sparql, shape)
         seen += 1
     return str(shape) if isinstance(shape, URIRef) else None
+
+
+def implicit_targets(shapes: Graph) -> set[Node]:
+    """Shapes that are classes too, so target their own instances (SHACL's implicit class targets)."""
+    return {s for c in (RDFS.Class, OWL.Class) for s in shapes.subjects(RDF.type, c)
+            if {SH.NodeShape, SH.PropertyShape} & set(shapes.objects(s, RDF.type))}
+
+
+def _reachable(shapes: Graph, roots: set[Node]) -> Graph:
+    """The triples of `shapes` about `roots` and about every node they lead to (nested shapes, lists,
+    prefix declarations): what validating with the shapes `roots` reads, and no other shape."""
+    out = Graph()
+    todo, seen = list(roots), set(roots)
+    while todo:
+        for t in shapes.triples((todo.pop(), None, None)):
+            out.add(t)
+            if not isinstance(t[2], Literal) and t[2] not in seen:
+                seen.add(t[2])
+                todo.append(t[2])
+    return out
 
 
 class Compiler:
@@ -152,20 +186,59 @@ class Compiler:
         )
 
     def compile(self) -> list[Check]:
+        """Every constraint as a check; a shape using a feature outside the supported set is refused."""
+        return self._split(strict=True).checks
+
+    def partition(self) -> Partition:
+        """The constraints compiled where they can be, and a shapes graph of the others for pySHACL: a
+        node shape with an unsupported key or target whole, else each unsupported property shape."""
+        return self._split(strict=False)
+
+    def _split(self, strict: bool) -> Partition:
         checks: list[Check] = []
-        for shape in sorted(set(self.shapes.subjects(SH.targetClass, None)), key=str):
+        rest = Graph()
+        for t in self.shapes:
+            rest.add(t)
+        left = False
+        others = {s for p in OTHER_TARGETS for s in self.shapes.subjects(p, None)}
+        implicit = implicit_targets(self.shapes)
+        for shape in sorted(others | implicit, key=str):
+            if strict:
+                raise Unsupported(f"shape {shape} has a target other than sh:targetClass")
+            left = True  # stays in `rest` as it is
+        for shape in sorted(set(self.shapes.subjects(SH.targetClass, None)) - others - implicit, key=str):
             extra = set(self.shapes.predicates(shape)) - NODE_KEYS
             if extra:
-                raise Unsupported(f"shape {shape} uses {sorted(map(str, extra))}")
+                if strict:
+                    raise Unsupported(f"shape {shape} uses {sorted(map(str, extra))}")
+                left = True
+                continue
+            kept: set[Node] = set()
             for cls in self.shapes.objects(shape, SH.targetClass):
                 severity = _severity(self.shapes, shape)
-                checks += self._node(shape, _Focus(_iri(cls)), severity)
-        return checks
+                checks += self._node(shape, _Focus(_iri(cls)), severity, None if strict else kept)
+            for p in (SH.property, SH.sparql):
+                for part in self.shapes.objects(shape, p):
+                    if part not in kept:
+                        rest.remove((shape, p, part))
+            if kept:
+                left = True
+            else:
+                rest.remove((shape, SH.targetClass, None))
+        return Partition(checks, _reachable(rest, others | implicit | set(rest.subjects(SH.targetClass, None)))
+                         if left else None)
 
-    def _node(self, shape: Node, focus: _Focus, severity: str) -> list[Check]:
+    def _node(self, shape: Node, focus: _Focus, severity: str, kept: set[Node] | None) -> list[Check]:
+        """The checks of a node shape's constraints; one that cannot be compiled is added to `kept`
+        (or, if `kept` is None, refused)."""
         out: list[Check] = []
         for prop in self.shapes.objects(shape, SH.property):
-            out += self._property(prop, focus, "this", severity, 0)
+            try:
+                out += self._property(prop, focus, "this", severity, 0)
+            except Unsupported:
+                if kept is None:
+                    raise
+                kept.add(prop)
         for sparql in self.shapes.objects(shape, SH.sparql):
             select = str(self.shapes.value(sparql, SH.select))
             message = str(self.shapes.value(sparql, SH.message) or "breaks a rule")
@@ -178,8 +251,8 @@ class Compiler:
             scans = _joinable(self.prefixes, body)
             part = Part(query, self.prefixes, focus.cls, f"{{\n{focused}\n}}",
                         f"{{\n{body}\n}}" if scans is not None else None, True, scans or ())
-            out.append(Check(query, message, _severity(self.shapes, shape, severity), _name(self.shapes, sparql), None,
-                             value_defaults_to_focus=True, part=part))
+            out.append(Check(query, message, _severity(self.shapes, shape, severity), shape_name(self.shapes, sparql),
+                             None, value_defaults_to_focus=True, part=part))
         return out
 
     def _property(self, prop: Node, focus: _Focus, var: str, severity: str, depth: int) -> list[Check]:
@@ -197,7 +270,7 @@ class Compiler:
         val, oth, anyv = f"?v{depth}", f"?o{depth}", f"?a{depth}"
         message = str(self.shapes.value(prop, SH.message) or f"breaks a rule on {path}")
         sev = _severity(self.shapes, prop, severity)
-        shape = _name(self.shapes, prop)
+        shape = shape_name(self.shapes, prop)
         group = " ".join(sorted({"?this", *(o for _, _, o in focus.hops), f}))
         last = focus.hops[-1] if focus.hops else None
         v = self.shapes.value
@@ -534,5 +607,10 @@ def execute(store: object, checks: Sequence[Check], planned: tuple[list[Batch], 
                     focus_node=focus, path=path, field=fields.get(URIRef(path)) if path else None,
                     message=c.message, severity=c.severity, source_shape=c.shape,
                     value=str(value) if value is not None and not isinstance(value, BNode) else None)
-    return sorted(found.values(), key=lambda v: (v.severity != "Violation", v.focus_node, v.field or "", v.message,
-                                                 v.path or "", v.value or ""))
+    return ordered(found.values())
+
+
+def ordered(found: Iterable[Violation]) -> list[Violation]:
+    """Violations before warnings, then by focus node, field, message, path and value."""
+    return sorted(found, key=lambda v: (v.severity != "Violation", v.focus_node, v.field or "", v.message,
+                                        v.path or "", v.value or ""))

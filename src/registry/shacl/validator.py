@@ -1,8 +1,8 @@
-"""SHACL on the write path: a record is validated with the graphs it references, not the whole store.
+"""SHACL validation: a record on the write path (with the graphs it references, not the whole store),
+and a whole store (`registry validate`).
 
-The shapes in `shapes/*.ttl` are compiled to SPARQL (shacl_sparql.py); the same checks validate a
-whole store inside the store (`registry validate`). pySHACL is the oracle the tests hold them to
-(tests/shacl_oracle.py), not part of the running registry."""
+The shapes in `shapes/*.ttl` are compiled to SPARQL (compiler.py) where the compiler can; pySHACL, the
+oracle the tests hold the compiled checks to (tests/shacl_oracle.py), validates the rest (residual.py)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from rdflib.namespace import RDF
 from registry.errors import Violation
 from registry.resources import Resources
 from registry.shacl import compiler as shacl_sparql
-from registry.shacl.compiler import Check, Compiler
-from registry.store.base import Triple, inline_rows
-from registry.store.oxigraph import OxigraphStore
+from registry.shacl.compiler import Check, Compiler, ordered
+from registry.shacl.residual import Residual
+from registry.store import open_store
+from registry.store.base import Store, Triple, inline_rows
 from registry.store.terms import nt
 
 #: the graph of the scratch store that holds the reference data
@@ -35,18 +36,36 @@ class ShaclValidator:
             self.shapes.add(t)
         self.reference = resources.reference_data()
         self._compiled: list[Check] | None = None
+        self._residual: Residual | None = None
         self._by_target: dict[str, list[Check]] | None = None
         # the write path's scratch store: the reference data once, each validation's triples in a graph
         # of their own beside it for the time of the validation (so validations may run at once)
-        self._scratch = OxigraphStore(None)
+        self._scratch = open_store("memory")
         self._scratch.add_to_graph(REFERENCE, self.reference)
         self._serial = itertools.count()
 
     def compiled(self) -> list[Check]:
-        """The shapes as SPARQL checks, for validating a whole store inside the store."""
+        """The shapes as SPARQL checks, as far as the compiler covers them."""
         if self._compiled is None:
-            self._compiled = Compiler(self.shapes).compile()
+            partition = Compiler(self.shapes).partition()
+            if partition.rest is not None:
+                self._residual = Residual(partition.rest, self.shapes, self.reference)
+            self._compiled = partition.checks
         return self._compiled
+
+    def residual(self) -> Residual | None:
+        """pySHACL over the shapes the compiler does not cover; None when it covers them all."""
+        self.compiled()
+        return self._residual
+
+    def validate_store(self, store: Store, fields: dict[URIRef, str], graphs: list[str] | None = None) -> list[Violation]:
+        """Every record of a store: the compiled checks inside the store (the same results as pySHACL,
+        without loading the store into memory), and pySHACL for the shapes they do not cover."""
+        found = shacl_sparql.run(store, self.compiled(), fields, graphs)
+        residual = self.residual()
+        if residual is not None:
+            found = _merged(found, residual.check_store(store, fields, graphs))
+        return found
 
     def check(self, triples: Iterable[Triple], records: list[URIRef], fields: dict[URIRef, str]) -> list[Violation]:
         """Validate records (the write path): `triples` are the records' graphs and the graphs of the
@@ -54,7 +73,8 @@ class ShaclValidator:
         over those triples and the reference data in a small in-memory store, and only the checks
         whose target class is a type of the records' own nodes (the record and its nodes
         `{record}/...`, such as a dataset's steward), with the focus bound to those nodes. Results
-        about the referenced records are not asked for: they are judged when they are written."""
+        about the referenced records are not asked for: they are judged when they are written. Shapes
+        outside the compiled subset are validated by pySHACL over the same triples, for the same nodes."""
         triples = list(triples)
         own = tuple(str(r) for r in records)
         nested = tuple(o + "/" for o in own)
@@ -67,9 +87,13 @@ class ShaclValidator:
         graph = f"urn:x-registry:validation:{next(self._serial)}"
         self._scratch.add_to_graph(graph, triples)
         try:
-            return shacl_sparql.run(self._scratch, checks, fields, graphs=[REFERENCE, graph])
+            found = shacl_sparql.run(self._scratch, checks, fields, graphs=[REFERENCE, graph])
         finally:
             self._scratch.replace_graphs({graph: []})
+        residual = self.residual()
+        if residual is not None and residual.applies(URIRef(t) for t in focus):
+            found = _merged(found, residual.check(triples, records, fields))
+        return found
 
     def by_target(self) -> dict[str, list[Check]]:
         """The compiled checks by the class their shape targets."""
@@ -79,3 +103,8 @@ class ShaclValidator:
                 by.setdefault(c.part.target.strip("<>") if c.part else "", []).append(c)
             self._by_target = by
         return self._by_target
+
+
+def _merged(compiled: list[Violation], residual: list[Violation]) -> list[Violation]:
+    """Both lists of results, each result once, in the compiled checks' order."""
+    return ordered({(v.severity, v.focus_node, v.path, v.message, v.value): v for v in [*residual, *compiled]}.values())
