@@ -1,26 +1,38 @@
 """The repository's reference files, loaded by name once and cached.
 
 `ontology/*.ttl` (our vocabulary and the authority catalogue), `ontology/vocabularies/*.ttl`,
-`shapes/*.ttl` and `sparql/*.rq` are data: adding an authority or a query never needs code.
+`shapes/*.ttl` and `sparql/*.rq` are data: adding an authority or a query never needs code. They are
+read from REGISTRY_RESOURCES_DIR when set, else from the installed package (a wheel carries them as
+`registry/_resources/`, see setup.py), else from the checkout this module sits in.
 """
 
 from __future__ import annotations
 
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 
 from rdflib import Graph
 
 _ROOT_MARKERS = ("ontology", "shapes", "sparql")
+#: where a built wheel puts the folders, inside the package
+_PACKAGED = "_resources"
+
+
+def _holds_resources(folder: Path) -> bool:
+    return all((folder / m).is_dir() for m in _ROOT_MARKERS)
 
 
 def _default_root() -> Path:
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        if all((parent / m).is_dir() for m in _ROOT_MARKERS):
+    packaged = files("registry") / _PACKAGED
+    if isinstance(packaged, Path) and _holds_resources(packaged):
+        return packaged
+    for parent in Path(__file__).resolve().parents:
+        if _holds_resources(parent):
             return parent
     raise RuntimeError(
-        "cannot find the registry's ontology/, shapes/ and sparql/ folders; set REGISTRY_RESOURCES_DIR"
+        "cannot find the registry's ontology/, shapes/ and sparql/ folders (neither in the installed package "
+        "nor in a checkout); set REGISTRY_RESOURCES_DIR"
     )
 
 

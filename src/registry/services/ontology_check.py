@@ -19,6 +19,7 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
+from registry.errors import Unavailable
 from registry.resources import Resources
 
 #: the datatypes HermiT supports (the OWL 2 datatype map)
@@ -30,7 +31,7 @@ OWL2_DATATYPES = {str(XSD[t]) for t in (
     str(RDFS.Literal), str(RDF.PlainLiteral), str(RDF.XMLLiteral), str(OWL.real), str(OWL.rational)}
 
 
-class OntologyCheckError(RuntimeError):
+class OntologyCheckError(Unavailable):
     """The check could not run (no Java, a file that does not parse): not a verdict on the ontology."""
 
 
@@ -134,14 +135,24 @@ def _range_suspects(tbox: Graph, abox: Graph) -> list[str]:
     return sorted(out)
 
 
-def check(resources: Resources | None = None, *, individuals: bool = True) -> OntologyReport:
-    """Run HermiT on the ontology (and the individuals); raises OntologyCheckError when it cannot run."""
-    import owlready2
-
+def require_reasoner() -> None:
+    """Raise OntologyCheckError, in one line naming what to install, when the reasoner cannot start:
+    owlready2 absent, or no Java runtime where owlready2 looks for one (owlready2.JAVA_EXE)."""
+    try:
+        import owlready2  # imported when the check runs: the rest of the registry never needs it
+    except ImportError:
+        raise OntologyCheckError("the ontology check needs owlready2, which is not installed: "
+                                 "pip install owlready2") from None
     java = getattr(owlready2, "JAVA_EXE", "java")
     if shutil.which(java) is None:
-        raise OntologyCheckError(f"the reasoner needs a Java runtime and {java!r} is not on the PATH "
-                                 f"(Debian: apt-get install default-jre-headless)")
+        raise OntologyCheckError(f"the ontology check runs the HermiT reasoner, which needs Java, and {java!r} is "
+                                 f"not on the PATH: install a Java runtime (Debian or Ubuntu: apt-get install "
+                                 f"default-jre-headless; macOS: brew install openjdk) and run it again")
+
+
+def check(resources: Resources | None = None, *, individuals: bool = True) -> OntologyReport:
+    """Run HermiT on the ontology (and the individuals); raises OntologyCheckError when it cannot run."""
+    require_reasoner()
     res = resources or Resources()
     try:
         tbox, abox = reasoner_input(res, individuals=individuals)
