@@ -154,7 +154,7 @@ def test_an_index_file_of_an_older_version_is_emptied_and_rebuilt(tmp_path: Any)
                       "INSERT INTO meta VALUES ('seq', '7');")
     old.commit()
     old.close()
-    index = CatalogIndex(path, records=None, audit=None)  # type: ignore[arg-type]
+    index = CatalogIndex(path, store=None, iris=None, resources=None, follower=None)  # type: ignore[arg-type]
     try:
         names = {n for (n,) in index.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert "text" not in names and {text_table(k) for k in KINDS} <= names
@@ -162,10 +162,10 @@ def test_an_index_file_of_an_older_version_is_emptied_and_rebuilt(tmp_path: Any)
         assert index.db.execute("PRAGMA user_version").fetchone()[0] > 0
     finally:
         index.close()
-    again = CatalogIndex(path, records=None, audit=None)  # type: ignore[arg-type]
+    again = CatalogIndex(path, store=None, iris=None, resources=None, follower=None)  # type: ignore[arg-type]
     again._set_applied(3)
     again.close()
-    assert CatalogIndex(path, records=None, audit=None).applied() == 3, "the same version is kept"  # type: ignore[arg-type]
+    assert CatalogIndex(path, store=None, iris=None, resources=None, follower=None).applied() == 3, "the same version is kept"  # type: ignore[arg-type]
 
 
 #: titles (one per row) for the searches of technical names, by rowid

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from rdflib import URIRef
 from rdflib.term import Node
@@ -20,6 +21,16 @@ def is_slug(value: object) -> bool:
     no lookalike letter, nothing longer than an id may be. Every id from a URL or a body is checked with
     this before it names a graph, an IRI or a query."""
     return isinstance(value, str) and len(value) <= SLUG_MAX and SLUG_RE.fullmatch(value) is not None
+
+
+@dataclass(frozen=True)
+class Name:
+    """What an IRI of this registry names (`Iris.parse`)."""
+
+    kind: str  #: a record kind; for a graph also "reference" or "system"
+    id: str  #: the record's id; the reference or system graph's name (a system name may hold "/")
+    graph: bool = False  #: a graph's name, not the IRI of a record
+    restricted: bool = False  #: a record's restricted graph
 
 
 class Iris:
@@ -46,18 +57,33 @@ class Iris:
     def reference_graph(self, name: str) -> str:
         return f"{self.base}/graph/reference/{name}"
 
-    def split(self, iri: Node) -> tuple[str, str] | None:
-        """(kind, id) of a record IRI of this registry, or None."""
+    def parse(self, iri: Node | str) -> Name | None:
+        """What an IRI of this registry names: a record ({base}/{kind}/{id}) or a graph
+        ({base}/graph/{kind}/{id}[/restricted], {base}/graph/reference/{name}, {base}/graph/system/{name});
+        None for anything else. The one reading of the shapes above: every other parser calls this."""
         s = str(iri)
         if not s.startswith(self.base + "/"):
             return None
-        rest = s[len(self.base) + 1 :]
-        if "/" not in rest:
+        parts = s[len(self.base) + 1 :].split("/")
+        if parts[0] == "graph" and len(parts) >= 3:
+            kind, rest = parts[1], parts[2:]
+            if not kind or not all(rest):
+                return None
+            if kind == "system":
+                return Name(kind, "/".join(rest), graph=True)
+            if len(rest) == 1:
+                return Name(kind, rest[0], graph=True)
+            if len(rest) == 2 and rest[1] == "restricted":
+                return Name(kind, rest[0], graph=True, restricted=True)
             return None
-        kind, rid = rest.split("/", 1)
-        if "/" in rid or "#" in rid:
-            return None
-        return kind, rid
+        if len(parts) == 2 and all(parts) and "#" not in parts[1]:
+            return Name(parts[0], parts[1])
+        return None
+
+    def split(self, iri: Node | str) -> tuple[str, str] | None:
+        """(kind, id) of a record IRI of this registry, or None."""
+        name = self.parse(iri)
+        return (name.kind, name.id) if name is not None and not name.graph else None
 
     def id_of(self, iri: Node) -> str:
         parts = self.split(iri)

@@ -6,25 +6,28 @@ store): one row per record, its facets (publisher, access, keywords, agreement p
 full-text index of titles, descriptions, names and keywords. Counts per facet value are kept up to
 date on every write, in the same SQLite transaction, never scanned.
 
-It follows the store through the audit log: it remembers the last audit sequence number it has
-applied, and before answering it applies any newer entries (written by this process, another
-replica, or before a crash). A bulk load, which writes no audit entries, rebuilds it.
+A projection (projections/base.py): its position is kept in the SQLite file, in the same transaction
+as the rows it covers, and the follower brings it up to date before each answer.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import unicodedata
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from registry.domain.model import KINDS, RecordKind
-from registry.errors import NotFound
+from registry.domain.model.common import Triples
+from registry.iris import Iris, is_slug
+from registry.projections.base import Entry, Head
+from registry.projections.follower import Follower
+from registry.resources import Resources
 from registry.stopping import checkpoint
-from registry.store.audit import AuditLog
+from registry.store.base import Store
 
 #: filter name -> field of the record's JSON, where they differ
 FIELD_OF = {"keyword": "keywords", "dataset": "datasets", "purpose": "purposes"}
@@ -119,12 +122,16 @@ def _words(record: dict[str, Any], fields: tuple[str, ...]) -> str:
 
 
 class CatalogIndex:
-    def __init__(self, path: Path | None, records: Any, audit: AuditLog, rank_limit: int = 5000) -> None:
+    """The catalogue index of one store, in the SQLite file `path` (in memory when None). Its follower
+    locks it for each read and write: one connection, never used by two threads at once."""
+
+    name = "catalog"
+
+    def __init__(self, path: Path | None, store: Store, iris: Iris, resources: Resources, follower: Follower,
+                 rank_limit: int = 5000) -> None:
         self.path = path
         self.rank_limit = max(0, rank_limit)
-        self.records = records
-        self.audit = audit
-        self._lock = threading.RLock()
+        self.store, self.iris, self.res, self.follower = store, iris, resources, follower
         self.db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -133,33 +140,46 @@ class CatalogIndex:
     def _create(self) -> None:
         """The tables, in this version: an index file of another version is emptied first (the next
         read rebuilds it from the store)."""
-        with self._lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                if self.db.execute("PRAGMA user_version").fetchone()[0] != VERSION:
-                    tables = self.db.execute("SELECT name, sql LIKE 'CREATE VIRTUAL TABLE%' FROM sqlite_master "
-                                             "WHERE type = 'table' ORDER BY 2 DESC").fetchall()
-                    for name, _virtual in tables:  # virtual tables first: they drop their own shadow tables
-                        if self.db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone():
-                            self.db.execute(f'DROP TABLE "{name}"')
-                    self.db.execute(f"PRAGMA user_version = {VERSION}")
-                for statement in SCHEMA.split(";"):
-                    if statement.strip():
-                        self.db.execute(statement)
-                for kind in KINDS:
-                    self.db.execute(TEXT_TABLE.format(table=text_table(kind)))
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            if self.db.execute("PRAGMA user_version").fetchone()[0] != VERSION:
+                tables = self.db.execute("SELECT name, sql LIKE 'CREATE VIRTUAL TABLE%' FROM sqlite_master "
+                                         "WHERE type = 'table' ORDER BY 2 DESC").fetchall()
+                for name, _virtual in tables:  # virtual tables first: they drop their own shadow tables
+                    if self.db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone():
+                        self.db.execute(f'DROP TABLE "{name}"')
+                self.db.execute(f"PRAGMA user_version = {VERSION}")
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    self.db.execute(statement)
+            for kind in KINDS:
+                self.db.execute(TEXT_TABLE.format(table=text_table(kind)))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
-    # ---------------------------------------------------------------- state
+    # ---------------------------------------------------------------- position
     def applied(self) -> int:
+        """The sequence number of the last audit entry applied (-1: none)."""
         row = self.db.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()
         return int(row[0]) if row else -1
 
-    def _set_applied(self, seq: int) -> None:
+    def position(self) -> Head | None:
+        rows = dict(self.db.execute("SELECT key, value FROM meta WHERE key IN ('seq', 'hash')").fetchall())
+        if "seq" not in rows or "hash" not in rows:
+            return None  # never built, forgotten, or a file of a version that kept no hash: rebuilt
+        return Head(int(rows["seq"]), str(rows["hash"]))
+
+    def _set_applied(self, seq: int, digest: str | None = None) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('seq', ?)", (str(seq),))
+        if digest is None:
+            self.db.execute("DELETE FROM meta WHERE key = 'hash'")
+        else:
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('hash', ?)", (digest,))
+
+    def open(self) -> None:
+        """Nothing to load: the file was opened with the index."""
 
     # ------------------------------------------------------------- writing
     def _remove(self, kind: str, rid: str) -> None:
@@ -188,55 +208,78 @@ class CatalogIndex:
                             "ON CONFLICT (kind, facet, value) DO UPDATE SET n = n + excluded.n",
                             [(*key, n) for key, n in counts.items()])
 
-    def upsert(self, kind: RecordKind, rid: str, seq: int | None = None) -> None:
-        """Index the record as the store holds it now (public fields only)."""
-        with self._lock:
-            self.db.execute("BEGIN")
-            try:
-                try:
-                    self._put(kind, self.records.get(kind, rid, full=False))
-                except NotFound:
-                    self._remove(kind.name, rid)
-                if seq is not None and self.applied() == seq - 1:  # otherwise sync() catches up
-                    self._set_applied(seq)
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
+    def apply(self, entries: Sequence[Entry]) -> None:
+        """Index again, as the store holds them now, the records the entries name; in one transaction with
+        the new position."""
+        changed = dict.fromkeys((e.kind, e.id) for e in entries if e.kind in KINDS)
+        self.db.execute("BEGIN")
+        try:
+            for kind_name, rid in changed:
+                kind = KINDS[kind_name]
+                record = self._public(kind, rid)
+                if record is None:
+                    self._remove(kind_name, rid)
+                else:
+                    self._put(kind, record)
+            self._set_applied(entries[-1].seq, entries[-1].hash)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
     def invalidate(self) -> None:
-        """Forget what was applied: the next read rebuilds (after a bulk load, which logs nothing)."""
-        with self._lock:
-            self.db.execute("DELETE FROM meta WHERE key = 'seq'")
+        """Forget the position: the next read rebuilds (after a bulk load, which logs nothing)."""
+        self.db.execute("DELETE FROM meta WHERE key IN ('seq', 'hash')")
+
+    def sync(self) -> None:
+        """Bring the index up to date with the audit log now."""
+        self.follower.catch_up([self])
 
     def rebuild(self) -> None:
         """Index every record of the store from scratch, in one transaction: rows in batches, counts
         summed here and written once (a million datasets in one pass, not a million upserts)."""
-        with self._lock:
-            self.db.execute("BEGIN")
-            try:
-                for table in ("records", "facets", "counts", *map(text_table, KINDS)):
-                    self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - our own table names
-                seq = self.audit.head().seq
-                counts: Counter[tuple[str, str, str]] = Counter()
-                rowid = 0
-                for kind in KINDS.values():
-                    checkpoint()  # a server shutting down during its warm-up stops here (and below)
-                    batch: list[tuple[int, dict[str, Any]]] = []
-                    for record in self.records.public_records(kind):
-                        rowid += 1
-                        batch.append((rowid, record))
-                        if len(batch) >= 5000:
-                            self._insert(kind, batch, counts)
-                            batch = []
-                            checkpoint()
-                    self._insert(kind, batch, counts)
-                self._add_counts(counts)
-                self._set_applied(seq)
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
+        self.db.execute("BEGIN")
+        try:
+            for table in ("records", "facets", "counts", *map(text_table, KINDS)):
+                self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - our own table names
+            head = self.follower.head()
+            counts: Counter[tuple[str, str, str]] = Counter()
+            rowid = 0
+            for kind in KINDS.values():
+                checkpoint()  # a server shutting down during its warm-up stops here (and below)
+                batch: list[tuple[int, dict[str, Any]]] = []
+                for record in self._public_records(kind):
+                    rowid += 1
+                    batch.append((rowid, record))
+                    if len(batch) >= 5000:
+                        self._insert(kind, batch, counts)
+                        batch = []
+                        checkpoint()
+                self._insert(kind, batch, counts)
+            self._add_counts(counts)
+            self._set_applied(head.seq, head.hash)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    # ------------------------------------------------------- the store's records
+    def _public(self, kind: RecordKind, rid: str) -> dict[str, Any] | None:
+        """A record as anyone may read it (its public graph), or None when the store holds none."""
+        public = self.store.graph(self.iris.public_graph(kind.name, rid)) if is_slug(rid) else []
+        if not public:
+            return None
+        return kind.from_rdf(Triples(public), self.iris.record(kind.name, rid), self.iris)  # type: ignore[arg-type]
+
+    def _public_records(self, kind: RecordKind) -> Iterator[dict[str, Any]]:
+        """Every record of a kind as anyone may read it, one at a time, in id order. One range of the
+        store's index per record (reading many records by SPARQL costs one range per record and
+        predicate: tried, slower)."""
+        ids = sorted(str(r["id"]) for r in self.store.select(self.res.query("records-ids"), {"type": kind.rdf_type}))
+        for rid in ids:
+            record = self._public(kind, rid)
+            if record is not None:
+                yield record
 
     def _insert(self, kind: RecordKind, batch: list[tuple[int, dict[str, Any]]],
                 counts: Counter[tuple[str, str, str]]) -> None:
@@ -256,32 +299,11 @@ class CatalogIndex:
         self.db.executemany(f"INSERT INTO {text_table(kind.name)} (rowid, title, body, tags) "  # noqa: S608
                             "VALUES (?, ?, ?, ?)", texts)
 
-    def sync(self) -> None:
-        """Apply the audit entries newer than the last one applied (or rebuild on first use)."""
-        head = self.audit.head().seq
-        applied = self.applied()
-        if applied == head:
-            return
-        if applied < 0 or applied > head:
-            self.rebuild()
-            return
-        changed: dict[tuple[str, str], int] = {}
-        entries, _ = self.audit.entries(limit=head - applied, offset=0)
-        for e in entries:
-            kind_id = self.records.iris.split(e["record"])
-            if kind_id and kind_id[0] in KINDS:
-                changed.setdefault(kind_id, e["seq"])
-        for (kind_name, rid), _seq in changed.items():
-            self.upsert(KINDS[kind_name], rid)
-        with self._lock:
-            self._set_applied(head)
-
     # ------------------------------------------------------------- reading
     def search(self, kind: RecordKind, *, filters: dict[str, str], q: str | None, limit: int, offset: int,
                include_retired: bool) -> tuple[list[tuple[str, dict[str, Any]]], int]:
         """(the id and public form of each record of one page, in id order, or by relevance when
-        searching; the exact total)."""
-        self.sync()
+        searching; the exact total). Caught up with the audit log first."""
         if q:
             return self._text_search(kind, filters, q, limit, offset, include_retired)
         # The plan starts from the facet index of the first filter, else from the records (SQLite's
@@ -295,7 +317,7 @@ class CatalogIndex:
         if not include_retired:
             where.append("r.retired = 0")
         sql = f"FROM {' CROSS JOIN '.join([*sources, 'records r'])} WHERE {' AND '.join(where)}"  # noqa: S608
-        with self._lock:
+        with self.follower.reading(self):
             if not items and not include_retired:  # the live total is kept on write
                 row = self.db.execute("SELECT n FROM counts WHERE kind = ? AND facet = '' AND value = ''",
                                       (kind.name,)).fetchone()
@@ -317,7 +339,7 @@ class CatalogIndex:
         if not match:
             return [], 0
         t = text_table(kind.name)
-        with self._lock:
+        with self.follower.reading(self):
             total = self.db.execute(f"SELECT count(*) FROM {t} WHERE {t} MATCH ?", (match,)).fetchone()[0]  # noqa: S608
             ranked = min(total, self.rank_limit)
             rowids: list[int] = []
@@ -343,8 +365,7 @@ class CatalogIndex:
 
     def counts(self) -> dict[str, Any]:
         """Records per kind, and per value of each facet (live records only)."""
-        self.sync()
-        with self._lock:
+        with self.follower.reading(self):
             rows = self.db.execute("SELECT kind, facet, value, n FROM counts WHERE n > 0 ORDER BY kind, facet, n DESC, value")
             out: dict[str, Any] = {}
             for kind, facet, value, n in rows:
@@ -356,6 +377,5 @@ class CatalogIndex:
         return out
 
     def close(self) -> None:
-        with self._lock:
-            self.db.close()
+        self.db.close()
 

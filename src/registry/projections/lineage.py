@@ -1,24 +1,24 @@
 """Lineage as a networkx DiGraph (edges run from a source to the dataset derived from it).
 
 `LineageGraph` answers closure, impact, cycle and personal-information questions on one graph;
-`LineageIndex` keeps one in step with the store: rebuilt at start-up, updated after every dataset
-write. An as-of answer builds a `LineageGraph` from the store as it stood then (history.py).
+`LineageIndex` is a projection (projections/base.py) that keeps one in memory in step with the store.
+An as-of answer builds a `LineageGraph` from the store as it stood then (services/history.py).
 """
 
 from __future__ import annotations
 
-import threading
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import networkx as nx
-from rdflib import URIRef
 from rdflib.term import Literal, Node
 
 from registry.iris import Iris
+from registry.projections.base import Entry, Head
+from registry.projections.follower import Follower
 from registry.resources import Resources
-from registry.store.audit import AuditLog
 from registry.store.base import Store
 
 DEIDENTIFICATION = "deidentification"
@@ -100,9 +100,6 @@ class LineageGraph:
                 self.g.add_node(src, pi=False, kind=None, retired=False)
             self.g.add_edge(src, d)
 
-    def advance(self, seq: int) -> None:
-        """A view does not follow the log (see LineageIndex.advance)."""
-
     # ------------------------------------------------------------ questions
     def __contains__(self, d: str) -> bool:
         return d in self.g
@@ -170,110 +167,83 @@ class LineageGraph:
 
 
 class LineageIndex:
-    """A LineageGraph kept in step with the store, safe to read while a write updates it.
+    """A LineageGraph in memory kept in step with the store by its follower (None: built once from the
+    store, following nothing). Its position lives in memory with it: built again at each start."""
 
-    Writes in this process update it at once; before each answer it also applies the audit entries it
-    has not seen (written by another replica over a shared remote store), re-reading those datasets.
-    """
+    name = "lineage"
 
-    def __init__(self, store: Store, iris: Iris, resources: Resources, audit: AuditLog | None = None) -> None:
-        self.store, self.iris, self.res, self.audit = store, iris, resources, audit
-        self._lock = threading.RLock()
-        self._applied = -1
+    def __init__(self, store: Store, iris: Iris, resources: Resources, follower: Follower | None = None) -> None:
+        self.store, self.iris, self.res, self.follower = store, iris, resources, follower
         self._graph: LineageGraph | None = None  # built on first use: commands that never ask pay nothing
+        self._position: Head | None = None
 
-    def _built(self) -> LineageGraph:
-        with self._lock:
-            if self._graph is None:
-                self.rebuild()
-            assert self._graph is not None
-            return self._graph
+    # ------------------------------------------------------------ the projection
+    def position(self) -> Head | None:
+        return self._position if self._graph is not None else None
+
+    def open(self) -> None:
+        """Nothing kept: the graph is built from the store."""
 
     def rebuild(self) -> None:
-        seq = self.audit.head().seq if self.audit else -1
-        graph = LineageGraph.from_store(self.store, self.iris, self.res)
-        with self._lock:
-            self._graph = graph
-            self._applied = seq
+        head = self.follower.head() if self.follower is not None else None
+        self._graph, self._position = LineageGraph.from_store(self.store, self.iris, self.res), head
+
+    def apply(self, entries: Sequence[Entry]) -> None:
+        """Read again the datasets the entries name."""
+        graph = self._graph
+        assert graph is not None
+        for d in dict.fromkeys(e.id for e in entries if e.kind == "dataset"):
+            rows = self.store.select(self.res.query("lineage-all"), {"dataset": self.iris.record("dataset", d)})
+            one = LineageGraph.from_rows(rows, self.iris)
+            if d in one:
+                attrs = one.g.nodes[d]
+                graph.set_dataset(d, list(one.g.predecessors(d)), pi=attrs["pi"], kind=attrs["kind"],
+                                  retired=attrs["retired"])
+        self._position = entries[-1].position
 
     def invalidate(self) -> None:
         """Forget the graph (after a bulk load, which logs nothing): the next question rebuilds it."""
-        with self._lock:
-            self._graph = None
+        self._graph = self._position = None
 
-    def ensure(self) -> None:
-        """Build the index now if it is not built, and apply what the audit log holds beyond it."""
-        self._sync()
+    def close(self) -> None:
+        """Nothing to keep."""
 
-    def _sync(self) -> None:
-        self._built()
-        if self.audit is None:
+    @contextmanager
+    def _reading(self) -> Iterator[LineageGraph]:
+        """The graph, caught up with the audit log and held there while the block reads it."""
+        if self.follower is None:
+            if self._graph is None:
+                self.rebuild()
+            assert self._graph is not None
+            yield self._graph
             return
-        head = self.audit.head().seq
-        with self._lock:
-            applied = self._applied
-        if head == applied:
-            return
-        if head < applied:  # the store was replaced under us
-            self.rebuild()
-            return
-        entries, _ = self.audit.entries(limit=head - applied, offset=0)
-        changed = {self.iris.id_of(URIRef(e["record"])) for e in entries
-                   if (self.iris.split(URIRef(e["record"])) or ("",))[0] == "dataset"}
-        for d in changed:
-            rows = self.store.select(self.res.query("lineage-all"), {"dataset": self.iris.record("dataset", d)})
-            one = LineageGraph.from_rows(rows, self.iris)
-            with self._lock:
-                if d in one and self._graph is not None:
-                    attrs = one.g.nodes[d]
-                    self._graph.set_dataset(d, list(one.g.predecessors(d)), pi=attrs["pi"], kind=attrs["kind"],
-                                            retired=attrs["retired"])
-        with self._lock:
-            self._applied = max(self._applied, head)
+        with self.follower.reading(self):
+            assert self._graph is not None
+            yield self._graph
 
+    # ------------------------------------------------------------ questions
     def copy(self) -> LineageGraph:
         """A copy of the graph as it is now, to try changes on without touching the index."""
-        graph = self._built()
-        with self._lock:
+        with self._reading() as graph:
             lg = LineageGraph()
             lg.g = graph.g.copy()
             return lg
 
-    def update(self, d: str, sources: Iterable[str], *, pi: bool, kind: str | None, retired: bool,
-               seq: int | None = None) -> None:
-        """A write of this process (audit entry `seq`) changed dataset `d`."""
-        with self._lock:
-            if self._graph is None:
-                return  # not built yet: it will be built from the store, write included
-            self._graph.set_dataset(d, sources, pi=pi, kind=kind, retired=retired)
-            if seq is not None and seq == self._applied + 1:
-                self._applied = seq
-
-    def advance(self, seq: int) -> None:
-        """An entry that changes no lineage (another kind of record) was appended by this process."""
-        with self._lock:
-            if seq == self._applied + 1:
-                self._applied = seq
-
     def would_cycle(self, d: str, sources: Iterable[str]) -> list[str] | None:
-        self._sync()
-        with self._lock:
-            return self._built().would_cycle(d, sources)
+        with self._reading() as graph:
+            return graph.would_cycle(d, sources)
 
     def effective_pi(self, d: str) -> tuple[bool, list[str] | None]:
-        self._sync()
-        with self._lock:
-            return self._built().effective_pi(d)
+        with self._reading() as graph:
+            return graph.effective_pi(d)
 
     def closure(self, d: str, direction: str, depth: int | None) -> tuple[list[str], list[Edge]]:
-        self._sync()
-        with self._lock:
-            return self._built().closure(d, direction, depth)
+        with self._reading() as graph:
+            return graph.closure(d, direction, depth)
 
     def downstream(self, d: str) -> list[str]:
-        self._sync()
-        with self._lock:
-            return self._built().downstream(d)
+        with self._reading() as graph:
+            return graph.downstream(d)
 
 
 def _kind(v: Node | None) -> str | None:

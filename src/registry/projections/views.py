@@ -93,17 +93,14 @@ class Visibility:
     def allows(self, graph: str) -> bool:
         if graph in self.extra:
             return True
-        prefix = self.iris.base + "/graph/"
-        if not graph.startswith(prefix):
+        name = self.iris.parse(graph)
+        if name is None or not name.graph:
             return False
-        parts = graph[len(prefix):].split("/")
-        if parts[0] == "reference":
-            return len(parts) == 2 and parts[1] in PUBLIC_REFERENCE
-        if len(parts) == 2 and parts[0] in KINDS and parts[1]:
-            return True
-        if self.restricted and len(parts) == 3 and parts[2] == "restricted" and parts[1]:
-            return parts[0] in KINDS or parts[0] in RESTRICTED_ONLY_KINDS
-        return False
+        if name.kind == "reference":
+            return not name.restricted and name.id in PUBLIC_REFERENCE
+        if not name.restricted:
+            return name.kind in KINDS
+        return self.restricted and (name.kind in KINDS or name.kind in RESTRICTED_ONLY_KINDS)
 
 
 class GraphView:

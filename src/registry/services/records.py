@@ -9,9 +9,9 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 from rdflib import Graph, Literal, URIRef
@@ -28,6 +28,7 @@ from registry.errors import (
 )
 from registry.iris import Iris, is_slug
 from registry.namespaces import DCTERMS, RDF, REG, XSD
+from registry.projections.catalog_index import CatalogIndex
 from registry.projections.lineage import LineageIndex
 from registry.resources import Resources
 from registry.services.auth import Caller
@@ -35,9 +36,6 @@ from registry.services.policy import Policy
 from registry.shacl.validator import ShaclValidator
 from registry.store import audit
 from registry.store.base import Store, Triple
-
-if TYPE_CHECKING:
-    from registry.projections.catalog_index import CatalogIndex
 
 #: fields that GET adds and a client may send back unchanged in a PUT; they are derived, never written
 READ_ONLY = ("retired", "effective_personal_information", "personal_information_path", "warnings")
@@ -119,12 +117,11 @@ class Records:
     """Reads and writes records in one store."""
 
     def __init__(self, store: Store, iris: Iris, resources: Resources, validator: ShaclValidator,
-                 audit_log: audit.AuditLog, lineage: LineageIndex, policy: Policy) -> None:
+                 audit_log: audit.AuditLog, lineage: LineageIndex, index: CatalogIndex, policy: Policy) -> None:
         self.store, self.iris, self.res, self.validator = store, iris, resources, validator
         self.policy = policy
         self.audit = audit_log
-        self.lineage = lineage
-        self.index: CatalogIndex  # set by open_registry: the index reads records through this service
+        self.lineage, self.index = lineage, index  # projections: a commit reaches them through the audit log
         self._write_lock = threading.Lock()
 
     # ------------------------------------------------------------- reading
@@ -211,19 +208,6 @@ class Records:
             except NotFound:  # removed since the index answered
                 continue
         return Page(items=items, total=total, limit=limit, offset=offset)
-
-    def all_ids(self, kind: RecordKind) -> builtins.list[str]:
-        """The id of every record of a kind, in id order (for rebuilding the catalogue index)."""
-        return sorted(str(r["id"]) for r in self.store.select(self.res.query("records-ids"), {"type": kind.rdf_type}))
-
-    def public_records(self, kind: RecordKind) -> Iterator[dict[str, Any]]:
-        """Every record of a kind as anyone may see it (what `get(full=False)` returns), one record at
-        a time, in id order (rebuilding the catalogue index). One range of the store's index per
-        record (reading many records by SPARQL costs one range per record and predicate: tried, slower)."""
-        for rid in self.all_ids(kind):
-            public = self.store.graph(self.iris.public_graph(kind.name, rid))
-            if public:
-                yield kind.from_rdf(Triples(public), self.iris.record(kind.name, rid), self.iris)  # type: ignore[arg-type]
 
     # -------------------------------------------------------------- parsing
     def parse(self, kind: RecordKind, data: Any) -> Input:
@@ -327,9 +311,8 @@ class Records:
                 record = kind.from_rdf(rg.union(), rg.iri, self.iris)
                 return WriteResult(record=record, etag=after_hash, created=False,
                                    warnings=[v for v in found if v.severity != "Violation"])
-            seq = self._commit(kind, rid_new, list(rg.public), list(rg.restricted), caller,
-                               "create" if not before else "update", before_hash, after_hash, before)
-            self._index(kind, rec, retired=False, seq=seq)
+            self._commit(kind, rid_new, list(rg.public), list(rg.restricted), caller,
+                         "create" if not before else "update", before_hash, after_hash, before)
         record = kind.from_rdf(rg.union(), rg.iri, self.iris)
         return WriteResult(record=record, etag=after_hash, created=not before,
                            warnings=[v for v in found if v.severity != "Violation"])
@@ -342,17 +325,7 @@ class Records:
         seq = self.audit.commit({pub_g: public, res_g: restricted}, agent=caller.agent, action=action,
                                 record=iri, kind=kind.name, rid=rid, before=before, after=after,
                                 snapshot=public + restricted, previous=unlogged)
-        self.index.upsert(kind, rid, seq)
         return seq
-
-    def _index(self, kind: RecordKind, rec: Input, *, retired: bool, seq: int) -> None:
-        if kind.name != "dataset":
-            self.lineage.advance(seq)
-            return
-        gb = getattr(rec, "generated_by", None)
-        self.lineage.update(rec.id, getattr(rec, "derived_from", []),  # type: ignore[attr-defined]
-                            pi=bool(getattr(rec, "personal_information", False)),
-                            kind=gb.kind if gb is not None else None, retired=retired, seq=seq)
 
     def retire(self, kind: RecordKind, rid: str, caller: Caller, *, if_match: str | None = None) -> None:
         with self.store.deferred_sync(), self._write_lock:
@@ -361,7 +334,7 @@ class Records:
             before = self.state(kind, rid)
             current = self._as_json(kind, rid, before)
             self.policy.authorize_write(kind, None, current, caller)
-            rec = self.parse(kind, current)
+            self.parse(kind, current)  # a stored record that no longer parses is refused, as on write
             before_hash = audit.state_hash(before)
             if if_match is not None and not etag_matches(if_match, before_hash, weak=False):
                 raise PreconditionFailed(f"{kind.name} {rid!r} has changed since that ETag")
@@ -372,9 +345,8 @@ class Records:
             public = self.store.graph(pub_g)
             public.append((s, REG.retired, Literal(dt.datetime.now(dt.UTC).isoformat(), datatype=XSD.dateTime)))
             restricted = self.store.graph(res_g)
-            seq = self._commit(kind, rid, public, restricted, caller, "retire", before_hash,
-                               audit.state_hash(public + restricted), before)
-            self._index(kind, rec, retired=True, seq=seq)
+            self._commit(kind, rid, public, restricted, caller, "retire", before_hash,
+                         audit.state_hash(public + restricted), before)
 
 
     # ------------------------------------------------------- whole store

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from registry.config import Settings
 from registry.iris import Iris
 from registry.projections.catalog_index import CatalogIndex
+from registry.projections.follower import Follower
 from registry.projections.lineage import LineageIndex
 from registry.resources import Resources, resources
 from registry.services.auth import Tokens
@@ -16,7 +17,6 @@ from registry.services.records import Records
 from registry.services.reference import load_reference_graphs
 from registry.services.share_checks import ShareChecks
 from registry.shacl.validator import ShaclValidator
-from registry.stopping import checkpoint
 from registry.store import Store, open_store
 from registry.store.audit import AuditLog
 from registry.store.oxigraph import OxigraphStore
@@ -36,18 +36,18 @@ class Registry:
     audit: AuditLog
     lineage: LineageIndex
     index: CatalogIndex
+    #: feeds the projections (lineage, index) the audit log's entries
+    follower: Follower
     #: the store was opened read-only, as it was at that moment (a running server holds it)
     read_only: bool = False
 
     def warm(self) -> None:
-        """Bring the lineage and catalogue indexes up to date now (the server does it at start-up, so
-        the first request after a bulk load does not wait for them)."""
-        self.index.sync()
-        checkpoint()
-        self.lineage.ensure()
+        """Bring the projections up to date now (the server does it at start-up, so the first request
+        after a bulk load does not wait for them); stoppable (registry.stopping)."""
+        self.follower.warm()
 
     def close(self) -> None:
-        self.index.close()
+        self.follower.close()
         self.store.close()
 
 
@@ -64,11 +64,13 @@ def open_registry(settings: Settings | None = None, *, read_only_fallback: bool 
         load_reference_graphs(store, iris, res)
     validator = ShaclValidator(res)
     audit_log = AuditLog(store, iris, res)
-    lineage = LineageIndex(store, iris, res, audit_log)
+    follower = Follower(audit_log)
+    audit_log.subscribe(follower.committed)  # a write is in the projections when it returns
+    index = follower.add(CatalogIndex(None if read_only else settings.index_path(), store, iris, res, follower,
+                                      settings.search_rank_limit))
+    lineage = follower.add(LineageIndex(store, iris, res, follower))
     policy = Policy(store, iris, res)
-    records = Records(store, iris, res, validator, audit_log, lineage, policy)
-    records.index = index = CatalogIndex(None if read_only else settings.index_path(), records, audit_log,
-                                                settings.search_rank_limit)  # synced on first use
+    records = Records(store, iris, res, validator, audit_log, lineage, index, policy)
     return Registry(
         settings=settings,
         store=store,
@@ -82,5 +84,6 @@ def open_registry(settings: Settings | None = None, *, read_only_fallback: bool 
         audit=audit_log,
         lineage=lineage,
         index=index,
+        follower=follower,
         read_only=read_only,
     )

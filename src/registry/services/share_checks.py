@@ -147,9 +147,8 @@ class ShareChecks:
             (s, REG.answer, Literal(json.dumps(body, sort_keys=True))),
         ]
         t += [(s, REG.dataset, self.iris.record("dataset", d)) for d in proposal.datasets]
-        seq = self.audit.commit({self._graph(check_id): t}, agent=caller.agent, action="check", record=s,
-                                kind="share-check", rid=check_id, before=audit.EMPTY, after=audit.state_hash(t))
-        self.engine.lineage.advance(seq)  # a check changes no lineage: the index need not look
+        self.audit.commit({self._graph(check_id): t}, agent=caller.agent, action="check", record=s,
+                          kind="share-check", rid=check_id, before=audit.EMPTY, after=audit.state_hash(t))
 
     def get(self, check_id: str, caller: Caller | None = None) -> dict[str, Any]:
         """A recorded check, as `caller` may read it (`for_caller`; None: whole, for the command line)."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,8 @@ from registry.store.terms import to_ox
 
 #: the hash of a record that did not exist, and the "previous hash" of the first entry
 EMPTY = hashlib.sha256(b"").hexdigest()
+#: `since` reads up to this many entries one graph at a time, more with one query
+FEW_ENTRIES = 64
 
 
 def ntriples(triples: Iterable[Triple]) -> str:
@@ -48,6 +50,22 @@ def state_hash(triples: Iterable[Triple]) -> str:
 class Head:
     seq: int
     hash: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One audit entry as derived indexes read it: where it sits in the chain, what it did to which record."""
+
+    seq: int
+    hash: str
+    previous: str  #: the hash of the entry before it
+    action: str
+    kind: str  #: the record's kind, from its IRI (Iris.parse)
+    id: str
+
+    @property
+    def position(self) -> Head:
+        return Head(self.seq, self.hash)
 
 
 @dataclass
@@ -68,7 +86,13 @@ class AuditLog:
     def __init__(self, store: Store, iris: Iris, resources: Resources) -> None:
         self.store, self.iris, self.res = store, iris, resources
         self._lock = threading.Lock()
+        self._listeners: list[Callable[[int], None]] = []
         self.head_graph = iris.system_graph("audit-head")
+
+    def subscribe(self, listener: Callable[[int], None]) -> None:
+        """Call `listener(seq)` after each entry this object appends, once committed (the projections'
+        follower: a write is in the derived indexes when it returns)."""
+        self._listeners.append(listener)
 
     # ------------------------------------------------------------ names
     def logged(self, record: URIRef, state: str) -> bool:
@@ -114,43 +138,68 @@ class AuditLog:
     ) -> int:
         """Replace `graphs` and append one audit entry (and a history snapshot), in one transaction.
         `details` are more (predicate, object) pairs of the entry (a token's role and organisation).
-        Returns the entry's sequence number, once the transaction is on disk (the wait for which comes after
-        the chain's lock is released)."""
-        with self.store.deferred_sync(), self._lock:
-            head = self.head()
-            seq = head.seq + 1
-            e = self.entry_iri(seq)
-            now = dt.datetime.now(dt.UTC).isoformat()
-            triples: list[Triple] = [
-                (e, RDF.type, PROV.Activity),
-                (e, RDF.type, REG.AuditEntry),
-                (e, REG.sequence, Literal(seq)),
-                (e, PROV.endedAtTime, Literal(now, datatype=XSD.dateTime)),
-                (e, PROV.wasAssociatedWith, Literal(agent)),
-                (e, REG.action, Literal(action)),
-                (e, PROV.used, record),
-                (e, REG.recordKind, Literal(kind)),
-                (e, REG.beforeHash, Literal(before)),
-                (e, REG.afterHash, Literal(after)),
-                (e, REG.previousHash, Literal(head.hash)),
-            ]
-            if head.seq:
-                triples.append((e, REG.previousEntry, self.entry_iri(head.seq)))
-            triples += [(e, p, o) for p, o in details]
-            out = dict(graphs)
-            if snapshot is not None:
-                triples.append((e, REG.snapshot, Literal(ntriples(snapshot))))
-            if previous is not None:  # a state no entry recorded (bulk-loaded): kept for as-of answers
-                triples.append((e, REG.snapshotBefore, Literal(ntriples(previous))))
-            digest = state_hash(triples)
-            triples.append((e, REG.entryHash, Literal(digest)))
-            h = URIRef(self.head_graph)
-            out[self.entry_graph(seq)] = triples
-            out[self.head_graph] = [(h, REG.sequence, Literal(seq)), (h, REG.entryHash, Literal(digest))]
-            self.store.replace_graphs(out)
-            return seq
+        Returns the entry's sequence number, once the subscribers were told and the transaction is on disk
+        (both after the chain's lock is released)."""
+        with self.store.deferred_sync():
+            with self._lock:
+                head = self.head()
+                seq = head.seq + 1
+                e = self.entry_iri(seq)
+                now = dt.datetime.now(dt.UTC).isoformat()
+                triples: list[Triple] = [
+                    (e, RDF.type, PROV.Activity),
+                    (e, RDF.type, REG.AuditEntry),
+                    (e, REG.sequence, Literal(seq)),
+                    (e, PROV.endedAtTime, Literal(now, datatype=XSD.dateTime)),
+                    (e, PROV.wasAssociatedWith, Literal(agent)),
+                    (e, REG.action, Literal(action)),
+                    (e, PROV.used, record),
+                    (e, REG.recordKind, Literal(kind)),
+                    (e, REG.beforeHash, Literal(before)),
+                    (e, REG.afterHash, Literal(after)),
+                    (e, REG.previousHash, Literal(head.hash)),
+                ]
+                if head.seq:
+                    triples.append((e, REG.previousEntry, self.entry_iri(head.seq)))
+                triples += [(e, p, o) for p, o in details]
+                out = dict(graphs)
+                if snapshot is not None:
+                    triples.append((e, REG.snapshot, Literal(ntriples(snapshot))))
+                if previous is not None:  # a state no entry recorded (bulk-loaded): kept for as-of answers
+                    triples.append((e, REG.snapshotBefore, Literal(ntriples(previous))))
+                digest = state_hash(triples)
+                triples.append((e, REG.entryHash, Literal(digest)))
+                h = URIRef(self.head_graph)
+                out[self.entry_graph(seq)] = triples
+                out[self.head_graph] = [(h, REG.sequence, Literal(seq)), (h, REG.entryHash, Literal(digest))]
+                self.store.replace_graphs(out)
+            for listener in self._listeners:
+                listener(seq)
+        return seq
 
     # ------------------------------------------------------------- read
+    def entry(self, seq: int) -> Entry | None:
+        """Entry `seq` (one graph read), or None when the chain holds none."""
+        values = {p: o for _s, p, o in self.store.graph(self.entry_graph(seq))}
+        if REG.entryHash not in values or PROV.used not in values:
+            return None
+        return self._entry(seq, str(values[REG.entryHash]), str(values.get(REG.previousHash, "")),
+                           str(values.get(REG.action, "")), values[PROV.used])
+
+    def since(self, after: int, upto: int) -> list[Entry]:
+        """The entries numbered after `after` up to `upto`, oldest first (an entry the chain lacks is left
+        out): a few read graph by graph, more by one query."""
+        if upto - after <= FEW_ENTRIES:
+            return [e for seq in range(after + 1, upto + 1) if (e := self.entry(seq)) is not None]
+        rows = self.store.select(self.res.query("audit-entries"), {"from": Literal(after), "to": Literal(upto)})
+        return sorted((self._entry(int(str(r["seq"])), str(r["hash"]), str(r["previous"]), str(r["action"]),
+                                   r["record"]) for r in rows), key=lambda e: e.seq)
+
+    def _entry(self, seq: int, digest: str, previous: str, action: str, record: Node) -> Entry:
+        name = self.iris.parse(record)
+        kind, rid = (name.kind, name.id) if name is not None and not name.graph else ("", str(record))
+        return Entry(seq, digest, previous, action, kind, rid)
+
     def entries(self, limit: int = 100, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
         total = self.head().seq
         rows = self.store.select(self.res.query("audit-entries"), {"from": Literal(max(total - offset - limit, 0)),

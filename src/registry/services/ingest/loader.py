@@ -157,8 +157,7 @@ def load_file(registry: Registry, path: Path, fmt: str | None = None, caller: Ca
             report = LoadReport(quads=registry.store.bulk_load(path, how, progress))
         except BadQuads as e:
             raise BadInput(f"{e}; nothing was loaded") from None
-        registry.lineage.invalidate()
-        registry.index.invalidate()
-        views.invalidate(registry.store)  # the views on disk follow the audit log, which a bulk load skips
+        registry.follower.invalidate()  # the projections follow the audit log, which a bulk load skips
+        views.invalidate(registry.store)
         return report
     return write_all(registry, records, caller, progress)
