@@ -8,6 +8,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from registry.errors import BadInput, Conflict
+from registry.store.oxigraph import open_database
 
 
 def backup(data: Path, target: Path) -> int:
@@ -22,24 +23,20 @@ def backup(data: Path, target: Path) -> int:
         raise BadInput(f"no store in {data}")
     if target.exists():
         raise Conflict(f"{target} exists already: back up to a new folder")
-    try:
-        source = ox.Store(str(data))  # takes the lock: fails while a server runs
-    except OSError:
-        source = None
-    if source is not None:
+    source, read_only = open_database(data, read_only_fallback=True)  # read-only while a server runs
+    if not read_only:
         source.backup(str(target))
         del source
     else:
-        snapshot = ox.Store.read_only(str(data))  # replays the write-ahead log: sees every committed write
         copy = ox.Store(str(target))
         try:
-            copy.bulk_extend(iter(snapshot))
+            copy.bulk_extend(iter(source))
             copy.flush()
         except BaseException:
             del copy
             shutil.rmtree(target, ignore_errors=True)
             raise
-        del copy, snapshot
+        del copy, source
     return len(ox.Store.read_only(str(target)))
 
 
@@ -56,7 +53,7 @@ def restore(source: Path, data: Path, *, force: bool = False) -> int:
         if not force:
             raise Conflict(f"{data} holds a store already: pass --force to replace it")
         try:
-            live = ox.Store(str(data))  # takes the lock: fails while a server runs
+            live, _ = open_database(data)  # takes the lock: fails while a server runs
             del live
         except OSError as e:
             raise Conflict(f"the store in {data} is in use (stop the server first): {e}") from None

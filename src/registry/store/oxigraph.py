@@ -89,23 +89,52 @@ class Durability:
 _fdatasync = getattr(os, "fdatasync", os.fsync)
 
 
+class StoreHeld(OSError):
+    """Another process (a running `registry serve`) holds the store's folder: RocksDB's LOCK file."""
+
+
+def open_database(path: Path, *, read_only_fallback: bool = False) -> tuple[ox.Store, bool]:
+    """Open the database in `path` for reading and writing; returns it and whether it is read-only.
+
+    When it cannot be opened for writing (another process, a running server, holds its LOCK file; or
+    the folder is read-only): with `read_only_fallback`, open it read-only instead. RocksDB then replays
+    the write-ahead log, so it sees every write committed until that moment, and none committed after.
+    Otherwise a held store raises `StoreHeld`, and any other error is raised as it is."""
+    try:
+        return ox.Store(str(path)), False
+    except OSError as e:
+        held = "lock" in str(e).lower()
+        if not read_only_fallback:
+            if held:
+                raise StoreHeld(f"another process holds the store in {path} (a running `registry serve`?): "
+                                f"{e}") from None
+            raise
+        try:
+            return ox.Store.read_only(str(path)), True
+        except OSError:
+            raise e from None
+
+
 class OxigraphStore:
     """A `Store` over one pyoxigraph database (a folder), or in memory when `path` is None. On disk, a
-    write returns once it is durable (`Durability`)."""
+    write returns once it is durable (`Durability`). With `read_only_fallback`, a folder another process
+    holds (or a read-only folder) is opened read-only (`open_database`): `read_only` is then True and
+    writes are refused."""
 
     #: N-Quads are bulk-loaded in slices of about this many bytes (whole lines), this many at once
     slice_bytes = SLICE_BYTES // 2
     load_threads = 2
     in_process = True
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, *, read_only_fallback: bool = False) -> None:
+        self.read_only = False
         if path is not None:
             path.mkdir(parents=True, exist_ok=True)
-            self._store = ox.Store(str(path))
+            self._store, self.read_only = open_database(path, read_only_fallback=read_only_fallback)
         else:
             self._store = ox.Store()
         self.path = path
-        self.durability = Durability(path) if path is not None else None
+        self.durability = Durability(path) if path is not None and not self.read_only else None
         self._deferred = threading.local()  # per thread: depth of deferred_sync blocks, last commit in them
 
     # ---------------------------------------------------------------- writes
@@ -122,13 +151,20 @@ class OxigraphStore:
         if inserts:
             parts.append("INSERT DATA {\n" + "\n".join(inserts) + "\n}")
         if parts:
+            self._writable()
             self._store.update(" ;\n".join(parts))
             self._durable()
 
     def add_to_graph(self, graph: str, triples: Iterable[Triple]) -> None:
+        self._writable()
         g = ox.NamedNode(graph)
         self._store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), g) for s, p, o in triples)  # type: ignore[arg-type]
         self._durable()
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise StoreHeld(f"the store in {self.path} is open read-only (another process holds it): it cannot "
+                            f"be written")
 
     def _durable(self) -> None:
         if self.durability is None:
@@ -203,6 +239,7 @@ class OxigraphStore:
         once took 1.7 GB, slices of 64 MB one at a time 360 MB, in the same time)."""
         if fmt not in ("nquads", "trig"):
             raise ValueError(f"cannot bulk-load {fmt}")
+        self._writable()
         if self.path is None:
             scratch = OxigraphStore(None)
             scratch.slice_bytes = self.slice_bytes
@@ -305,7 +342,8 @@ class OxigraphStore:
         return self._store
 
     def close(self) -> None:
-        self._store.flush()
+        if not self.read_only:
+            self._store.flush()
         del self._store
 
 
