@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from registry import __version__
 from registry.api import errors
 from registry.api.audit import router as audit_router
+from registry.api.control import ControlChannel
 from registry.api.deps import TokenCheck, get_caller, plain_path
 from registry.api.lineage import router as lineage_router
 from registry.api.negotiation import JSONLD_CONTEXT
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         app.state.registry = registry or open_registry(settings)
         app.state.limiter = RateLimiter(app.state.registry.settings.rate_per_minute)
         app.state.ready = not own
+        control = await ControlChannel.start(app.state.registry, serve=own)  # `registry token` beside the server
         stop, warming = threading.Event(), None
         if own:  # a served registry: build the indexes and the public view now, not in the first request
             warming = threading.Thread(target=_warm, args=(app.state, app.state.registry, stop), name="warm",
@@ -69,6 +71,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         try:
             yield
         finally:
+            await control.stop()
             if warming is not None:  # the store stays open until the warm-up has stopped using it
                 stop.set()
                 await anyio.to_thread.run_sync(warming.join)

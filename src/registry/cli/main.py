@@ -7,11 +7,11 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from registry.api import create_app
+from registry.api import control, create_app
 from registry.config import Settings
 from registry.errors import RegistryError, ValidationFailed
 from registry.resources import Resources
@@ -34,16 +34,39 @@ def _settings(data: str | None) -> Settings:
     return Settings(data=data) if data else Settings()
 
 
-def _open(data: str | None) -> Registry:
+def _open(data: str | None, *, reading: bool = False) -> Registry:
+    """The registry over the store. `reading`: a command that only reads opens a store a running server
+    holds read-only, as it is at that moment (a note on stderr says so)."""
     try:
-        return open_registry(_settings(data))
+        registry = open_registry(_settings(data), read_only_fallback=reading)
     except OSError as e:
         if "lock" in str(e).lower():
             _fail(f"cannot open the store: another process holds it (a running `registry serve`?). Stop it "
-                  f"first, or use the API: GET/POST /tokens, DELETE /tokens/ID, GET /audit/verify with an admin "
-                  f"token; `registry backup` works while it runs ({e})")
+                  f"first, or use the API: GET/POST /tokens, DELETE /tokens/ID with an admin token. `registry "
+                  f"validate`, `export`, `audit verify` and `backup` read it while it runs, and `registry token` "
+                  f"reaches a `registry serve` through its socket ({e})")
         _fail(f"cannot open the store: {e}")
         raise
+    if registry.read_only:
+        typer.echo(f"note: a running server holds the store: read as it was at {dt.datetime.now():%H:%M:%S} "
+                   f"(writes after that are not seen)", err=True)
+    return registry
+
+
+def _tokens(data: str | None, request: dict[str, object]) -> dict[str, Any]:
+    """A token request, sent to the server that holds the store (its control socket) or, when none
+    runs, performed on the store opened here: the same code either way, audited as the command line."""
+    path = control.socket_path(_settings(data))
+    if path is not None:
+        try:
+            return control.call(path, request)
+        except control.NoServer:
+            pass
+    registry = _open(data)
+    try:
+        return control.perform(registry, request)
+    finally:
+        registry.close()
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -68,10 +91,32 @@ def serve(
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     access_log: Annotated[bool, typer.Option(help="log a line for each request (to stderr)")] = True,
 ) -> None:
-    """Serve the REST API (and SPARQL and web pages) over the store."""
+    """Serve the REST API (and SPARQL and web pages) over the store. On the first start of a store that has
+    no token, print an admin token (once). While it runs, `registry token ...` reaches it through a socket
+    beside the store ({data}.sock, for its user only)."""
     import uvicorn
 
-    uvicorn.run(create_app(_settings(data)), host=host, port=port, log_level="info", access_log=access_log)
+    settings = _settings(data)
+    if not settings.in_memory:  # a store in memory starts empty with the server itself: nothing to keep
+        _first_admin_token(settings)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=access_log)
+
+
+def _first_admin_token(settings: Settings) -> None:
+    try:
+        registry = open_registry(settings)
+    except OSError as e:  # another process holds it (StoreHeld says which), or the folder cannot be used
+        _fail(f"cannot serve: {e}")
+        return
+    try:
+        made = registry.tokens.first_admin()
+    finally:
+        registry.close()
+    if made is not None:
+        token_id, secret = made
+        typer.echo(f"First start: no token existed, so here is an admin token ({token_id}). It is shown this "
+                   f"once; keep it (`registry token create` makes more, `registry token revoke {token_id}` "
+                   f"revokes it):\n\n    {secret}\n")
 
 
 @app.command()
@@ -106,8 +151,9 @@ def load(
 
 @app.command()
 def validate(data: DataOpt = None) -> None:
-    """Validate the whole store against the shapes; prints a report like the API's 422 body."""
-    registry = _open(data)
+    """Validate the whole store against the shapes; prints a report like the API's 422 body. While a server
+    runs, the store is read as it is when the command starts."""
+    registry = _open(data, reading=True)
     found = registry.records.validate_all()
     registry.close()
     violations = [v for v in found if v.severity == "Violation"]
@@ -196,8 +242,9 @@ app.add_typer(audit_app, name="audit")
 
 @audit_app.command("verify")
 def audit_verify(data: DataOpt = None) -> None:
-    """Recompute the audit chain and every record's state; name the first broken entry (exit 1)."""
-    registry = _open(data)
+    """Recompute the audit chain and every record's state; name the first broken entry (exit 1). While a
+    server runs, the store is read as it is when the command starts."""
+    registry = _open(data, reading=True)
     report = registry.audit.verify()
     registry.close()
     typer.echo(json.dumps(report.as_json(), indent=2))
@@ -211,10 +258,11 @@ def export(
     data: DataOpt = None,
     out: Annotated[Path | None, typer.Option("--out", help="file to write (default: standard output)")] = None,
 ) -> None:
-    """Export every quad of the store as N-Quads (load it back with `registry load`)."""
+    """Export every quad of the store as N-Quads (load it back with `registry load`). While a server runs,
+    the store is read as it is when the command starts."""
     import tempfile
 
-    registry = _open(data)
+    registry = _open(data, reading=True)
     if out is None:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "export.nq"
@@ -249,42 +297,37 @@ def token_create(
     org: Annotated[str | None, typer.Option(help="the organisation a steward writes for")] = None,
     days: Annotated[int | None, typer.Option(min=1, help="expire after this many days (at least 1)")] = None,
 ) -> None:
-    """Create a bearer token; the token itself is printed on the last line, once."""
-    registry = _open(data)
+    """Create a bearer token; the token itself is printed on the last line, once. Works while a server
+    runs (through its socket)."""
     try:
-        if org and not registry.records.exists(registry.records.kind("organization"), org):
-            registry.close()
-            _fail(f"no organisation {org!r} in the registry")
-        expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=days) if days else None
-        token_id, secret = registry.tokens.create(role, org, expires)
+        made = _tokens(data, {"op": "create", "role": role, "org": org, "days": days})
     except RegistryError as e:
-        registry.close()
         _report_error(e)
         return
-    registry.close()
-    typer.echo(f"token {token_id} for role {role}" + (f" of {org}" if org else ""), err=True)
-    typer.echo(secret)
+    typer.echo(f"token {made['id']} for role {role}" + (f" of {org}" if org else ""), err=True)
+    typer.echo(made["token"])
 
 
 @token_app.command("list")
 def token_list(data: DataOpt = None) -> None:
-    """List tokens (never their secrets)."""
-    registry = _open(data)
-    items = registry.tokens.list()
-    registry.close()
+    """List tokens (never their secrets). Works while a server runs (through its socket)."""
+    try:
+        items = _tokens(data, {"op": "list"})["items"]
+    except RegistryError as e:
+        _report_error(e)
+        return
     typer.echo(json.dumps(items, indent=2))
 
 
 @token_app.command("revoke")
 def token_revoke(token_id: Annotated[str, typer.Argument(help="the token's id")], data: DataOpt = None) -> None:
-    """Revoke a token at once."""
-    registry = _open(data)
+    """Revoke a token at once. Works while a server runs (through its socket): it refuses the token from
+    then on."""
     try:
-        registry.tokens.revoke(token_id)
+        _tokens(data, {"op": "revoke", "id": token_id})
     except RegistryError as e:
-        registry.close()
         _report_error(e)
-    registry.close()
+        return
     typer.echo(f"revoked {token_id}", err=True)
 
 
@@ -294,9 +337,8 @@ app.add_typer(ontology_app, name="ontology")
 
 @ontology_app.command("check")
 def ontology_check_cmd(
-    resources: Annotated[Path | None, typer.Option("--resources", help="folder holding ontology/ (default: "
-                                                   "REGISTRY_RESOURCES_DIR, else the installed package or the "
-                                                   "checkout)")] = None,
+    resources: Annotated[Path | None, typer.Option("--resources", help="folder holding ontology/ "
+                                                   "(default: REGISTRY_RESOURCES_DIR or the checkout)")] = None,
     individuals: Annotated[bool, typer.Option(help="also load the authority catalogue and the vocabularies "
                                                    "as individuals")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,

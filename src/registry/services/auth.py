@@ -104,6 +104,13 @@ class Tokens:
             self._commit(token_id, "create", [], triples, caller)
         return token_id, secret
 
+    def first_admin(self) -> tuple[str, str] | None:
+        """An admin token for a store that has no token at all yet (its first start), as `create` returns
+        it; None once any token exists, even a revoked one."""
+        if self.list():
+            return None
+        return self.create("admin")
+
     def authenticate(self, secret: str) -> Caller:
         rows = self.store.select(self.res.query("token-by-hash"), {"hash": Literal(_hash(secret))})
         if not rows:
