@@ -212,6 +212,135 @@ class StoreContract:
             filled.bulk_load(f, "nquads")
         assert quads(filled) == before
 
+    def test_bulk_load_refuses_an_unknown_format(self, store: Store, tmp_path: Path) -> None:
+        f = tmp_path / "data.ttl"
+        f.write_text(f"<{EX}a> <{EX}p> <{EX}b> .\n")
+        with pytest.raises(ValueError):
+            store.bulk_load(f, "turtle")
+        assert quads(store) == set()
+
+    # ----------------------------------------------------------- graph names
+    def test_graph_names_are_the_graphs_that_hold_triples(self, filled: Store) -> None:
+        assert filled.graph_names() == [G1, G2]
+        filled.replace_graphs({G1: [], G3: [(A, P, B)]})
+        assert filled.graph_names() == [G2, G3]
+
+    def test_an_empty_store_has_no_graph_names(self, store: Store) -> None:
+        assert store.graph_names() == []
+
+    # ----------------------------------------------------------- copy_graphs
+    def test_copy_graphs_replaces_each_graph_in_the_target(self, filled: Store) -> None:
+        target = filled.scratch()
+        target.replace_graphs({G1: [(C, P, Literal("old"))], G2: [(C, P, Literal("kept"))],
+                               G3: [(C, P, Literal("gone"))]})
+        assert filled.copy_graphs([G1, G3], into=target) == 2
+        assert set(target.graph(G1)) == {(A, P, Literal("one")), (A, Q, B)}
+        assert not target.has_graph(G3), "a graph the source lacks is dropped from the target"
+        assert target.graph(G2) == [(C, P, Literal("kept"))], "graphs not named are left alone"
+        assert set(filled.graph(G1)) == {(A, P, Literal("one")), (A, Q, B)}, "the source is unchanged"
+
+    def test_copy_graphs_keeps_terms_exactly(self, store: Store) -> None:
+        triples = [(A, P, TRICKY), (A, P, Literal("2020-01-01", datatype=XSD_DATE)),
+                   (A, P, Literal("P7Y", datatype=XSD_DURATION)), (A, P, Literal("fr", lang="fr")),
+                   (A, Q, Literal(True))]
+        store.replace_graphs({G1: triples})
+        target = store.scratch()
+        store.copy_graphs([G1], into=target)
+        assert set(target.graph(G1)) == set(triples)
+
+    def test_copy_graphs_in_batches_reads_names_as_it_goes(self, store: Store) -> None:
+        many = {f"{EX}graph/many/{i}": [(URIRef(f"{EX}s{i}"), P, Literal(f"v{i}"))] for i in range(1200)}
+        order = list(many)
+        for start in range(0, len(order), 200):  # a server limits the size of one update (Virtuoso's SQL)
+            store.replace_graphs({g: many[g] for g in order[start:start + 200]})
+        target = store.scratch()
+        target.replace_graphs({f"{EX}graph/many/0": [(C, P, Literal("replaced"))]})
+        read: list[str] = []
+
+        def names() -> Iterator[str]:
+            for g in many:
+                read.append(g)
+                yield g
+
+        assert store.copy_graphs(names(), into=target, atomic=False) == 1200
+        assert read == list(many)
+        assert {(g, t) for g in many for t in target.graph(g)} == {(g, t) for g, ts in many.items() for t in ts}
+        assert target.graph_names() == sorted(many)
+        for start in range(0, len(order), 200):
+            store.replace_graphs({g: [] for g in order[start:start + 200]})
+        assert target.copy_graphs(iter(order), into=store, atomic=False) == 1200, "and back, in batches"
+        assert store.graph_names() == sorted(many)
+
+    def test_copy_graphs_into_this_backend(self, store: Store) -> None:
+        source = open_store("memory")
+        try:
+            source.replace_graphs({G1: [(A, P, TRICKY)], G2: [(B, P, Literal("two"))]})
+            store.replace_graphs({G3: [(C, P, Literal("old"))]})
+            assert source.copy_graphs([G1, G3], into=store) == 1
+            assert store.graph(G1) == [(A, P, TRICKY)] and not store.has_graph(G3) and not store.has_graph(G2)
+            assert source.copy_graphs([G2], into=store, atomic=False) == 1
+            assert store.graph(G2) == [(B, P, Literal("two"))]
+        finally:
+            source.close()
+
+    def test_copying_a_store_into_itself_is_refused(self, filled: Store) -> None:
+        before = quads(filled)
+        for atomic in (True, False):
+            with pytest.raises(ValueError, match="itself"):
+                filled.copy_graphs([G1], into=filled, atomic=atomic)
+        assert quads(filled) == before
+
+    # ----------------------------------------------------------- scratch, snapshot, flush, identity
+    def test_scratch_is_a_new_empty_store_in_this_process(self, filled: Store) -> None:
+        scratch = filled.scratch()
+        try:
+            assert scratch.in_process and scratch.graph_names() == [] and list(scratch.quads()) == []
+            scratch.replace_graphs({G3: [(A, P, B)]})
+            assert scratch.select("SELECT ?o WHERE { ?s ?p ?o }", {"s": A}) == [{"o": B}]
+            assert not filled.has_graph(G3), "the scratch store is not the store"
+            assert filled.scratch().graph_names() == [], "each scratch store is new"
+        finally:
+            scratch.close()
+
+    def test_snapshot_is_a_store_on_disk_with_every_quad(self, filled: Store, tmp_path: Path) -> None:
+        filled.replace_graphs({G3: [(C, P, TRICKY), (C, P, Literal("P7Y", datatype=XSD_DURATION))]})
+        expected = quads(filled)
+        target = tmp_path / "snapshot"
+        filled.snapshot(target)
+        filled.replace_graphs({G1: []})  # later writes are not in it
+        copy = open_store(str(target))
+        try:
+            assert quads(copy) == expected
+        finally:
+            copy.close()
+
+    def test_snapshot_into_an_existing_folder_is_refused(self, filled: Store, tmp_path: Path) -> None:
+        target = tmp_path / "taken"
+        target.mkdir()
+        (target / "keep").write_text("x")
+        with pytest.raises(FileExistsError):
+            filled.snapshot(target)
+        assert [p.name for p in target.iterdir()] == ["keep"]
+
+    def test_flush_keeps_everything(self, filled: Store) -> None:
+        before = quads(filled)
+        filled.flush()
+        assert quads(filled) == before
+
+    def test_identity_is_stable_and_names_this_store(self, filled: Store) -> None:
+        assert filled.identity() == filled.identity() != ""
+        scratch = filled.scratch()
+        assert scratch.identity() != filled.identity()
+        assert scratch.identity() != filled.scratch().identity()
+
+    def test_deferred_sync_returns_writes_committed(self, store: Store) -> None:
+        with store.deferred_sync():
+            store.replace_graphs({G1: [(A, P, B)]})
+            with store.deferred_sync():
+                store.add_to_graph(G1, [(A, Q, C)])
+            assert set(store.graph(G1)) == {(A, P, B), (A, Q, C)}
+        assert set(store.graph(G1)) == {(A, P, B), (A, Q, C)}
+
 
 class TestMemoryStore(StoreContract):
     @pytest.fixture
@@ -231,6 +360,37 @@ class TestDiskStore(StoreContract):
         s = open_store(str(location))
         yield s
         s.close()
+
+    def test_identity_is_kept_across_a_reopen_and_differs_for_another_folder(self, location: Path,
+                                                                             tmp_path: Path) -> None:
+        s = open_store(str(location))
+        first = s.identity()
+        s.close()
+        again, other = open_store(str(location)), open_store(str(tmp_path / "other"))
+        try:
+            assert again.identity() == first != other.identity()
+        finally:
+            again.close()
+            other.close()
+
+    def test_a_store_opened_read_only_refuses_copies_into_it_and_snapshots_whole(self, store: Store, location: Path,
+                                                                                 tmp_path: Path) -> None:
+        store.replace_graphs({G1: [(A, P, TRICKY)]})
+        held = open_store(str(location), read_only_fallback=True)  # `store` holds the folder
+        try:
+            assert held.read_only  # type: ignore[attr-defined]
+            with pytest.raises(OSError, match="read-only"):
+                store.copy_graphs([G1], into=held)
+            with pytest.raises(OSError, match="read-only"):
+                store.copy_graphs([G1], into=held, atomic=False)
+            held.snapshot(tmp_path / "copy")
+        finally:
+            held.close()
+        copy = open_store(str(tmp_path / "copy"))
+        try:
+            assert quads(copy) == quads(store)
+        finally:
+            copy.close()
 
     def test_data_persists_after_close_and_reopen(self, location: Path) -> None:
         s = open_store(str(location))

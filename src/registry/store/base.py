@@ -5,6 +5,7 @@ Terms crossing this interface are rdflib terms, so services never depend on a ba
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
@@ -70,11 +71,47 @@ class Store(Protocol):
 
     def quads(self) -> Iterator[tuple[Node, Node, Node, Node]]: ...
 
+    def graph_names(self) -> list[str]:
+        """Every named graph that holds a triple, sorted (never a server's own graphs)."""
+
+    def copy_graphs(self, names: Iterable[str], into: Store, *, atomic: bool = True) -> int:
+        """Copy these graphs into `into`, each replacing `into`'s graph of that name (dropped there when this
+        store does not hold it); returns the number of triples copied. `atomic`: all in one transaction of
+        `into`. Otherwise in batches of bounded memory, each its own transaction: for filling a new store
+        (`names` may be a generator; it is read as the copy goes). Copying a store into itself is refused
+        (ValueError)."""
+
+    def scratch(self) -> Store:
+        """A new, empty store in this process's memory (Oxigraph, whatever this store is), for data derived
+        for a while: the registry as it stood at a moment, a validation's triples."""
+
+    def snapshot(self, target: Path) -> None:
+        """Write every quad to a new Oxigraph store in the folder `target`, which a process may then open
+        read-only (the SPARQL evaluators). An existing `target` is refused (FileExistsError); a copy that
+        fails part-way leaves no folder."""
+
+    def flush(self) -> None:
+        """Write out what the store buffers in memory (before recording a position derived from it)."""
+
+    def identity(self) -> str:
+        """Names this store for data derived from it and kept elsewhere: it changes when the store is
+        replaced (a restore, a new folder) and stays the same across restarts."""
+
     def close(self) -> None: ...
 
 
 class BadQuads(ValueError):
     """A quads file the store cannot load (syntax, or triples outside named graphs)."""
+
+
+def refuse_self_copy(source: Store, into: Store) -> None:
+    if into is source:
+        raise ValueError("a store cannot copy graphs into itself")
+
+
+def refuse_existing(target: Path) -> None:
+    if target.exists():
+        raise FileExistsError(f"{target} exists already: a snapshot goes to a new folder")
 
 
 #: N-Quads are read in slices of about this many bytes, cut at line ends
@@ -118,6 +155,28 @@ def bad_quads(path: Path, error: SyntaxError, offset: int = 0) -> BadQuads:
     """A parser's error as `BadQuads` naming the file and its line (shifted by a slice's offset)."""
     msg = _LINE_NO.sub(lambda m: f"line {int(m.group(1)) + offset}", str(error.msg or error))
     return BadQuads(f"{path.name}: {msg}")
+
+
+#: a copy of graphs that is not atomic goes in batches of this many graphs (a record's graphs are small;
+#: Virtuoso refuses an update of a thousand graphs, its SQL being too long)
+COPY_BATCH_GRAPHS = 200
+
+
+def copy_graphs_via(read: Callable[[list[str]], dict[str, list[Triple]]], names: Iterable[str], into: Store,
+                    atomic: bool) -> int:
+    """`Store.copy_graphs` by any backend's reads: `read` gives a batch of graphs' triples (an absent
+    graph's as none), and `into.replace_graphs` writes them, all at once or a batch at a time."""
+    count = 0
+    if atomic:
+        graphs = read(list(dict.fromkeys(names)))
+        into.replace_graphs(graphs)
+        return sum(len(t) for t in graphs.values())
+    it = iter(names)
+    while batch := list(dict.fromkeys(itertools.islice(it, COPY_BATCH_GRAPHS))):
+        graphs = read(batch)
+        into.replace_graphs(graphs)
+        count += sum(len(t) for t in graphs.values())
+    return count
 
 
 _GROUP_START = re.compile(r"\b(WHERE|ASK)\s*\{", re.IGNORECASE)

@@ -1,8 +1,8 @@
-"""Read-only copies of a store on disk, one per position of the audit chain, for the SPARQL evaluator
+"""Read-only copies of stores on disk, one per position of the audit chain, for the SPARQL evaluator
 processes: a process can only read a store no one writes (Oxigraph's read-only mode), so each position
-a query needs gets its own copy. An on-disk store is copied as a RocksDB checkpoint (hard links: cheap,
-and no second copy of the data); an in-memory one is written out. A copy is removed once it is no
-longer the newest and no process has it open.
+a query needs gets its own copy, made by `Store.snapshot` (a RocksDB checkpoint of an on-disk store, a
+written-out copy of one in memory, a copy of a remote store read through the protocol). A copy is
+removed once it is no longer the newest and no process has it open.
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from registry.store.base import Store
+from registry.store.oxigraph import write_store
+
 
 class Snapshots:
     """The snapshots of the stores one app serves, in `folder` (a fresh temporary folder when None)."""
@@ -28,25 +31,35 @@ class Snapshots:
             folder.mkdir(parents=True)
             self.folder = folder
         self._lock = threading.Lock()
+        self._making: dict[str, threading.Lock] = {}  # one per name: a slow copy holds up only its own store
         self._current: dict[str, tuple[Hashable, Path]] = {}
         self._retired: list[Path] = []
         #: how many snapshots were made (tests, logs)
         self.made = 0
 
-    def path(self, name: str, key: Hashable, store: ox.Store, on_disk: bool) -> str:
+    def path(self, name: str, key: Hashable, store: Store | ox.Store, on_disk: bool = False) -> str:
         """The snapshot of `store` (known as `name`) at `key`, made now unless the newest one is at `key`.
-        The caller holds whatever keeps `store` at `key` meanwhile."""
+        The caller holds whatever keeps `store` at `key` meanwhile. (A bare pyoxigraph store, with
+        `on_disk`, is taken until projections/views.py hands its views over as `Store`s.)"""
         with self._lock:
-            current = self._current.get(name)
-            if current is not None and current[0] == key:
-                return str(current[1])
-            self.folder.mkdir(parents=True, exist_ok=True)
+            making = self._making.setdefault(name, threading.Lock())
+        with making:
+            with self._lock:
+                current = self._current.get(name)
+                if current is not None and current[0] == key:
+                    return str(current[1])
+                self.folder.mkdir(parents=True, exist_ok=True)
             target = self.folder / f"{name}-{uuid.uuid4().hex[:12]}"
-            _copy(store, target, on_disk)
-            if current is not None:
-                self._retired.append(current[1])
-            self._current[name] = (key, target)
-            self.made += 1
+            if isinstance(store, ox.Store):
+                _copy(store, target, on_disk)
+            else:
+                store.snapshot(target)
+            with self._lock:
+                current = self._current.get(name)
+                if current is not None:
+                    self._retired.append(current[1])
+                self._current[name] = (key, target)
+                self.made += 1
             return str(target)
 
     def sweep(self, in_use: set[str]) -> None:
@@ -70,14 +83,5 @@ class Snapshots:
 def _copy(store: ox.Store, target: Path, on_disk: bool) -> None:
     if on_disk:
         store.backup(str(target))
-        return
-    copy = ox.Store(str(target))
-    try:
-        copy.bulk_extend(store.quads_for_pattern(None, None, None, None))
-        copy.flush()
-    except BaseException:
-        del copy
-        shutil.rmtree(target, ignore_errors=True)
-        raise
-    del copy
-
+    else:
+        write_store(target, store.quads_for_pattern(None, None, None, None))
