@@ -42,7 +42,6 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
-from registry.errors import StoreUnavailable
 from registry.store.base import (
     SLICE_BYTES,
     BadQuads,
@@ -78,7 +77,7 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 _XSD_STRING = XSD + "string"
 
 
-class SparqlStoreError(StoreUnavailable):
+class SparqlStoreError(OSError):
     """The SPARQL server could not be reached, or refused a request (its status and message kept)."""
 
     def __init__(self, message: str, *, status: int | None = None, body: str = "") -> None:
