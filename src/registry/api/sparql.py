@@ -168,7 +168,7 @@ async def sparql_post(request: Request, caller: CallerDep, service: SparqlDep, r
 
 async def _answer(request: Request, service: SparqlService, caller: Caller, query: str, dataset: Dataset) -> Response:
     s = service.check(query, dataset)
-    forms: dict[str, dict[str, Any]] = {"ASK": BOOLEAN_TYPES, "CONSTRUCT": GRAPH_TYPES, "DESCRIBE": GRAPH_TYPES}
+    forms = {"ASK": BOOLEAN_TYPES, "CONSTRUCT": GRAPH_TYPES, "DESCRIBE": GRAPH_TYPES}
     offered = forms.get(s.form or "", SOLUTION_TYPES)
     media = _choose(request, list(offered))
     base = str(request.url.replace(query="", fragment=""))

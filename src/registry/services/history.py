@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 
 from registry.domain.model import KINDS, RecordKind
@@ -19,12 +18,11 @@ from registry.projections.lineage import LineageGraph
 from registry.resources import Resources
 from registry.services.reference import load_reference_graphs
 from registry.store.base import Store, Triple
-from registry.store.oxigraph import OxigraphStore
-from registry.store.terms import from_ox
+from registry.store.formats import parse_ntriples
 
 
 def view_as_of(store: Store, iris: Iris, resources: Resources, when: dt.datetime) -> Store:
-    view = OxigraphStore(None)
+    view = store.scratch()
     load_reference_graphs(view, iris, resources)
     stamp = Literal(when.astimezone(dt.UTC).isoformat(), datatype=XSD.dateTime)
     graphs: dict[str, list[Triple]] = {}
@@ -38,8 +36,8 @@ def view_as_of(store: Store, iris: Iris, resources: Resources, when: dt.datetime
             continue  # share checks are not part of the registry's state
         iri = URIRef(str(row["record"]))
         g = Graph()
-        for q in ox.parse(str(row["snapshot"]), format=ox.RdfFormat.N_TRIPLES):
-            g.add((from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)))
+        for t in parse_ntriples(str(row["snapshot"])):
+            g.add(t)
         rid = iris.id_of(iri)
         pub, res = iris.graphs(kind.name, rid)
         # split the snapshot the way the write path does

@@ -1,8 +1,9 @@
 """The read-only SPARQL service behind `/sparql`: which view a caller queries, bounded execution and
 result serialisation. The HTTP protocol itself (parameters, media types) is in api/sparql.py.
 
-Each caller queries one store and nothing else (views.py): anonymous callers and stewards the public
-view, privacy officers the officer view (public and restricted record graphs), admins the whole store.
+Each caller queries one store and nothing else (projections/views.py): anonymous callers and stewards
+the public view, privacy officers the officer view (public and restricted record graphs), admins the
+whole store (a remote store too: through a local copy, `Store.snapshot`, made when the audit chain moved).
 Without FROM, FROM NAMED or protocol graphs, the default graph is the union of the graphs the caller
 may see; with them, the named graphs are looked up in the caller's store only, so a graph outside
 the view is an empty graph.
@@ -17,17 +18,14 @@ capacity of signed-in callers. Before a query is sent, its text is bounded (`raw
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from typing import Any
-
-import pyoxigraph as ox
 
 from registry.errors import RegistryError
 from registry.projections.views import GraphView, Views
 from registry.services.auth import Caller
 from registry.services.registry import Registry
+from registry.store import formats
 from registry.store.evaluator import Job, WorkerLimits
 from registry.store.evaluator_pool import (
     EvaluationTimeout,
@@ -220,33 +218,14 @@ class Answer:
     view: str = "public"
 
 
-#: media type -> result format, for SELECT; the first is the default
-SOLUTION_TYPES: dict[str, ox.QueryResultsFormat] = {
-    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
-    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
-    "text/csv": ox.QueryResultsFormat.CSV,
-    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
-    "application/json": ox.QueryResultsFormat.JSON,
-    "application/xml": ox.QueryResultsFormat.XML,
-}
-BOOLEAN_TYPES: dict[str, ox.QueryResultsFormat] = {
-    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
-    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
-    "application/json": ox.QueryResultsFormat.JSON,
-    "application/xml": ox.QueryResultsFormat.XML,
-}
-#: media type -> RDF format, for CONSTRUCT and DESCRIBE; the first is the default
-GRAPH_TYPES: dict[str, ox.RdfFormat] = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "text/plain": ox.RdfFormat.N_TRIPLES,
-}
+#: the media types offered for SELECT, ASK, and CONSTRUCT or DESCRIBE answers; the first is the default
+SOLUTION_TYPES = formats.SOLUTION_MEDIA
+BOOLEAN_TYPES = formats.BOOLEAN_MEDIA
+GRAPH_TYPES = formats.GRAPH_MEDIA
 
 
-def media_types(answer: Answer) -> dict[str, Any]:
-    types: dict[str, dict[str, Any]] = {"solutions": SOLUTION_TYPES, "boolean": BOOLEAN_TYPES, "triples": GRAPH_TYPES}
+def media_types(answer: Answer) -> tuple[str, ...]:
+    types = {"solutions": SOLUTION_TYPES, "boolean": BOOLEAN_TYPES, "triples": GRAPH_TYPES}
     return types[answer.kind]
 
 
@@ -261,21 +240,10 @@ PREFIXES = {
 def serialize(answer: Answer, media: str) -> bytes:
     """The answer in the chosen media type (one of `media_types(answer)`)."""
     if answer.kind == "triples":
-        fmt = GRAPH_TYPES[media]
-        if fmt == ox.RdfFormat.N_TRIPLES:
-            return answer.payload
-        prefixes = PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
-        triples = [q.triple for q in ox.parse(answer.payload, format=ox.RdfFormat.N_TRIPLES)]
-        out = ox.serialize(triples, format=fmt, prefixes=prefixes)
-        return out if isinstance(out, bytes) else b""
-    data = answer.payload if answer.kind == "solutions" else json.dumps({"head": {}, "boolean": answer.boolean}).encode()
-    fmt = media_types(answer)[media]
-    if fmt == ox.QueryResultsFormat.JSON:
-        return data
-    # the other result formats are written by Oxigraph's own serialisers, from the bounded JSON
-    parsed = ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
-    out = parsed.serialize(format=fmt)
-    return out if isinstance(out, bytes) else b""
+        return formats.triples_as(answer.payload, media, PREFIXES)
+    if answer.kind == "boolean":
+        return formats.boolean_as(answer.boolean, media)
+    return formats.solutions_as(answer.payload, media)
 
 
 # ------------------------------------------------------------------------------------- running
@@ -348,11 +316,9 @@ class SparqlService:
         if len(dataset.default) + len(dataset.named) > MAX_PROTOCOL_GRAPHS:
             raise ProtocolViolation(f"at most {MAX_PROTOCOL_GRAPHS} default-graph-uri and named-graph-uri values")
         for g in (*dataset.default, *dataset.named):
-            try:
-                ox.NamedNode(g)
-            except ValueError:
+            if not formats.is_iri(g):
                 raise ProtocolViolation(f"default-graph-uri and named-graph-uri take IRIs: {g[:200]!r} is not one",
-                                        value=g[:200]) from None
+                                        value=g[:200])
         return s
 
     def run(self, query: str, dataset: Dataset, caller: Caller, base_iri: str | None = None) -> Answer:
@@ -392,12 +358,12 @@ class SparqlService:
         return Answer(outcome.kind, outcome.payload, outcome.boolean, name)
 
     def _whole_store(self) -> str:
-        store = self.registry.store
-        raw = getattr(store, "raw", None)
-        if raw is None:
-            raise QueryFailed("the SPARQL endpoint needs the Oxigraph store")
-        return self.snapshots.path("all", self.registry.audit.head(), raw(),
-                                   on_disk=getattr(store, "path", None) is not None)
+        """A snapshot of the whole store at the audit chain's head, made when the head moved (a remote
+        store is copied here through the protocol: queries never go to its server)."""
+        try:
+            return self.snapshots.path("all", self.registry.audit.head(), self.registry.store)
+        except OSError as exc:
+            raise EvaluatorDown(f"the store could not be copied for the query: {exc}") from None
 
     def timeout_error(self) -> QueryTimeout:
         return QueryTimeout(f"the query ran longer than {self.limits.timeout:g} s "
