@@ -220,7 +220,7 @@ def test_reference_graphs_are_copied_again_at_start(disk: Disk) -> None:
                      ox.Literal("a term added to the vocabulary files"), ox.NamedNode(ref))
     reg.store.raw().add(marker)  # type: ignore[attr-defined]
     views = disk.views = Views(reg.store, reg.iris, reg.audit, home=views_home(reg.store))
-    assert marker in list(views.public.store().quads_for_pattern(None, None, None, ox.NamedNode(ref)))
+    assert marker in list(views.public.store().raw().quads_for_pattern(None, None, None, ox.NamedNode(ref)))
     assert views.public.rebuilds == 0
 
 
@@ -229,7 +229,7 @@ def assert_public_only(view: GraphView, reg: Registry) -> None:
     names = view.graph_names()
     assert names and all(public.allows(g) for g in names)
     assert not any(g.endswith("/restricted") or "/graph/system/" in g for g in names)
-    store = view.store()
+    store = view.store().raw()
     text = "\n".join(str(q) for q in store)
     assert "zqx" not in text.lower() and reg.audit.head().hash not in text
     assert next(iter(store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None) is None
@@ -284,13 +284,13 @@ def test_a_long_catch_up_goes_in_several_updates_record_by_record(disk: Disk, mo
     for i in range(5):
         write_dataset(disk.registry, f"batch-{i}", f"Batch {i}")
     disk.stop()
-    monkeypatch.setattr(views_module, "UPDATE_BYTES", 1)  # one update per record
+    monkeypatch.setattr(views_module, "UPDATE_RECORDS", 1)  # one update per record
     updates: list[str] = []
     real = GraphView._update
 
-    def counting(self: GraphView, parts: list[str], blocks: list[str]) -> None:
-        updates.extend(p for p in parts if p.startswith("DROP") and "/graph/dataset/batch-" in p)
-        real(self, parts, blocks)
+    def counting(self: GraphView, graphs: list[str]) -> None:
+        updates.extend(g for g in graphs if "/graph/dataset/batch-" in g)
+        real(self, graphs)
 
     monkeypatch.setattr(GraphView, "_update", counting)
     views = disk.start()

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from registry.api.deps import RegistryDep
-from registry.projections.views import Views, views_home
+from registry.projections.views import Views
 from registry.services.registry import Registry
 from registry.services.sparql import Limits, SparqlService
 
@@ -18,13 +18,13 @@ _LOCK = threading.Lock()
 
 
 def views_of(state: Any, registry: Registry) -> Views:
-    """The app's views of `registry`, made on first use (on disk beside an on-disk store, views.py)."""
+    """The views of `registry` (its follower keeps them in step), for this app."""
     with _LOCK:
         views: Views | None = getattr(state, "public_views", None)
         if views is None or getattr(state, "public_views_of", None) is not registry:
             if views is not None:
                 views.close()  # of a registry this app no longer serves: frees the views it kept on disk
-            views = Views(registry.store, registry.iris, registry.audit, home=views_home(registry.store))
+            views = registry.views
             state.public_views, state.public_views_of = views, registry
     return views
 

@@ -150,8 +150,9 @@ class Follower:
             with self._lock(p):
                 p.invalidate()
 
-    def close(self) -> None:
-        for p in self.projections():
+    def close(self, projections: Iterable[Projection] | None = None) -> None:
+        """Close these projections (all by default); a later read opens them again."""
+        for p in self.projections() if projections is None else projections:
             with self._lock(p):
                 p.close()
 

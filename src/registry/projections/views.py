@@ -1,83 +1,46 @@
-"""What each kind of caller may query: materialised views of the store, enforced by the store itself.
-
-A view is a second Oxigraph store that holds *only* the graphs its callers may see, copied from the
-main store by name (an allow-list, never a deny-list):
-
-- ``public``: the public graph of every record (``{base}/graph/{kind}/{id}``) and the reference
-  graphs that describe the vocabulary (ontology, authorities, vocabularies; not the shapes).
-- ``officer``: the above and every restricted record graph (``.../restricted``, share checks too).
-  Never the system graphs (tokens, audit) nor the history snapshots.
-
-Because a graph that is not allowed is simply not there, no FROM, FROM NAMED, GRAPH ?g, property path
-or DESCRIBE can reach it, whatever the query says, and a query costs what it costs on a store of that
-size: no list of a million graph names is passed per query (with Oxigraph that costs ~0.5 s per
-200,000 names and grows linearly).
-
-Views follow the audit chain: every write of a record or share check appends an audit entry naming
-the record (audit.py), so before each query a view reads the chain's head (one tiny graph) and, if it
-moved, re-copies the graphs of the records named by the new entries. A view is built on first use by
-one pass over the store's named graphs; if the chain went backwards or its hash at the view's
-position changed (the store was replaced), the view is rebuilt.
-
-Beside an on-disk store (``{data}``) the views are on disk too, so a restart neither copies the whole
-store again nor holds it in memory: ``{data}.views/public-<generation>/`` is the view's Oxigraph store
-and ``{data}.views/public.json`` says which generation is current, the audit entry (sequence number and
-hash) it has caught up to, which store it was copied from (the RocksDB identity of ``{data}``, new
-whenever the folder is replaced, by a restore for instance) and a fingerprint of the allow-list
-(these rules, the code of `Visibility.allows` included). The position lives in that file, never in
-the view's store, so no query of the view can see it, not even one naming graphs. A restart reuses
-the store when all of that still holds, copies the reference graphs again (they are reloaded from the
-repository's files at every start) and catches up on the entries written since; otherwise it
-rebuilds, by bulk loading into a new generation (the quads stream through, they are never all held
-in memory). The file is written after the view's store is flushed, and at most every
-`SAVE_EVERY_SECONDS` while serving: it may lag behind the view, never run ahead of it, and catching
-up again on entries already applied copies the same graphs again. A bulk load writes no audit entry,
-so it must call `invalidate` (the next start rebuilds). In memory (the main store in memory, as in
-the tests, or a remote SPARQL store) a view is an in-memory store built at first use, as before.
-"""
+"""What each kind of caller may query: the public and officer views, stores that hold only the graphs
+their callers may see (an allow-list of graph names, `Visibility`), so no query reaches any other graph.
+Each view is a projection of the store (projections/base.py). Beside an on-disk store the views are on
+disk in ``{data}.views/``: a folder per build (``public-<id>``) and ``public.json``, the current folder
+and position (never in the view's store, where a query could read it); elsewhere they are in memory."""
 
 from __future__ import annotations
 
 import hashlib
-import inspect
-import itertools
 import json
 import logging
 import os
 import shutil
-import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyoxigraph as ox
 from rdflib.term import Node
 
 from registry.domain.model import KINDS
 from registry.iris import Iris
-from registry.namespaces import PROV, REG
+from registry.projections.base import Entry, Head
+from registry.projections.follower import Follower
 from registry.stopping import checkpoint
-from registry.store.audit import AuditLog, Head
-from registry.store.base import Row, Store, Triple, inline_bindings
+from registry.store.audit import AuditLog
+from registry.store.base import Row, Store, Triple
+from registry.store.graph_view_store import StoreHeld, open_view_store
 from registry.store.oxigraph import OxigraphStore
 from registry.store.snapshots import Snapshots
-from registry.store.terms import from_ox, nt, to_ox
 
 #: reference graphs anyone may query (the shapes are left out: they describe validation, not data)
 PUBLIC_REFERENCE = ("ontology", "authorities", "vocabularies")
 #: record kinds that have a restricted graph an officer may query, besides the REST record kinds
 RESTRICTED_ONLY_KINDS = ("share-check", "openlineage-run")
-#: part of the fingerprint of a view kept on disk: bump it when what a view holds changes in a way the
-#: rest of the fingerprint (the constants above, the code of `Visibility.allows`) does not show
-VIEW_FORMAT = 1
+#: the version of the view rules (`Visibility.allows`) and of what a view holds: bump it when either
+#: changes, and every view kept on disk is rebuilt
+VIEW_FORMAT = 2
 #: while serving, a view on disk records its position at most this often (each time costs a flush, ~50 ms)
 SAVE_EVERY_SECONDS = 10.0
-#: a long catch-up (after a restart) re-copies graphs in updates of about this many bytes of N-Triples
-UPDATE_BYTES = 16 << 20
-#: a view on disk is rebuilt by bulk loading this many quads at a time
-REBUILD_BATCH = 200_000
+#: a long catch-up (after a restart) copies records again this many at a time, each batch one update
+UPDATE_RECORDS = 2000
 
 log = logging.getLogger("registry")
 
@@ -104,220 +67,154 @@ class Visibility:
 
 
 class GraphView:
-    """One materialised view: an Oxigraph store of the allowed graphs (on disk in `home`, or in memory
-    when `home` is None), kept in step with the main store."""
+    """One view: a store of the allowed graphs of `source` (on disk in `home`, in memory when `home` is
+    None), built on first use and kept in step by its follower."""
 
-    def __init__(self, name: str, store: Store, iris: Iris, audit: AuditLog, visibility: Visibility,
+    def __init__(self, name: str, source: Store, iris: Iris, visibility: Visibility, follower: Follower,
                  home: Path | None = None) -> None:
-        self.name, self.source, self.iris, self.audit, self.visibility = name, store, iris, audit, visibility
+        self.name, self.source, self.iris, self.visibility, self.follower = name, source, iris, visibility, follower
         self.home = home
-        self._lock = threading.Lock()
-        self._store: ox.Store | None = None
+        self._store: OxigraphStore | None = None
         self._head: Head | None = None
-        self._folder: str | None = None  # the current generation, on disk
+        self._folder: str | None = None  # the current build, on disk
+        self._handed_out = False  # whether a query may be reading the current store
         self._saved: Head | None = None  # the position the state file records
-        self._saved_at = 0.0
+        self._saved_at = float("-inf")
         self._identity_cache: dict[str, str] | None = None
         #: how many times the view was built from scratch by this object (tests, logs)
         self.rebuilds = 0
 
     # ------------------------------------------------------------------ reading
-    def store(self) -> ox.Store:
+    def store(self) -> OxigraphStore:
         """The view's store, brought up to date with the main store first."""
-        with self._lock:
-            if self._store is None:
-                self._open()
-            else:
-                self._catch_up()
+        with self.follower.reading(self):
             assert self._store is not None
+            self._handed_out = True
             return self._store
 
     def snapshot(self, snapshots: Snapshots) -> str:
         """A read-only copy of the view, brought up to date first, for the SPARQL evaluators."""
-        with self._lock:
-            if self._store is None:
-                self._open()
-            else:
-                self._catch_up()
-            assert self._store is not None
-            return snapshots.path(self.name, self._head, self._store, on_disk=self.home is not None)
+        with self.follower.reading(self):
+            assert self._store is not None and self._head is not None
+            self._handed_out = True
+            return snapshots.path(self.name, self._head, self._store)
 
     def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> list[Row]:
         """A SELECT over the union of the view's graphs (services that must read only public data)."""
-        res = self.store().query(inline_bindings(query, bindings, nt),
-                                 use_default_graph_as_union=True)
-        names = [v.value for v in res.variables]  # type: ignore[union-attr]
-        rows: list[Row] = []
-        for sol in res:  # type: ignore[union-attr]
-            row: Row = {}
-            for i, name in enumerate(names):
-                val = sol[i]
-                if val is not None:
-                    row[name] = from_ox(val)
-            rows.append(row)
-        return rows
+        return self.store().select(query, bindings)
 
     def graph(self, name: str) -> list[Triple]:
         """The triples of one graph of the view (none when the view does not hold it)."""
-        return [(from_ox(q.subject), from_ox(q.predicate), from_ox(q.object))
-                for q in self.store().quads_for_pattern(None, None, None, ox.NamedNode(name))]
-
-    def construct(self, query: str) -> list[ox.Triple]:
-        return list(self.store().query(query, use_default_graph_as_union=True))  # type: ignore[arg-type]
+        return self.store().graph(name)
 
     def graph_names(self) -> list[str]:
-        return sorted(g.value for g in self.store().named_graphs() if isinstance(g, ox.NamedNode))
+        return self.store().graph_names()
 
-    def close(self) -> None:
-        """Record how far the view got and let go of its store (the next use opens it again)."""
-        with self._lock:
-            if self._store is not None:
-                self._save(force=True)
-            self._store = None
+    # --------------------------------------------------------------- projection
+    def position(self) -> Head | None:
+        return self._head if self._store is not None else None
 
-    # ------------------------------------------------------------------ opening
-    def _open(self) -> None:
-        if self.home is None:
-            self._rebuild()
+    def open(self) -> None:
+        """Reopen the view kept on disk when it was built from this store by these rules; the reference
+        graphs are copied again (they are reloaded from the repository's files at every start, unlogged)."""
+        if self.home is None or self._store is not None:
             return
         saved = self._read_state()
         if saved is None:
-            self._rebuild()
-        else:
-            folder, head = saved
-            try:
-                self._store = ox.Store(str(self.home / folder))
-            except OSError as e:
-                if "lock" in str(e).lower():  # another process has it open: do not fail, nor touch its files
-                    log.warning("the %s view in %s is in use by another process; this one keeps its own copy "
-                                "in memory (%s)", self.name, self.home, e)
-                    self.home = None
-                    self._rebuild()
-                    return
-                log.warning("the %s view in %s cannot be opened, rebuilding it: %s", self.name, self.home, e)
-                self._rebuild()
-            else:
-                self._folder, self._head, self._saved = folder, head, head
-                # the reference graphs are reloaded from the repository's files at every start, unlogged
-                self._recopy([[g] for g in self._fixed_graphs()])
-                self._catch_up()
-        self._save(force=True)
+            return
+        folder, head = saved
+        try:
+            store = open_view_store(self.home / folder)
+        except StoreHeld as e:  # another process has it open: do not fail, nor touch its files
+            log.warning("the %s view in %s is in use by another process; this one keeps its own copy in memory "
+                        "(%s)", self.name, self.home, e)
+            self.home = None
+            return
+        except OSError as e:
+            log.warning("the %s view in %s cannot be opened, rebuilding it: %s", self.name, self.home, e)
+            return
+        self._store, self._folder, self._head, self._saved, self._handed_out = store, folder, head, head, False
+        self._saved_at = float("-inf")  # the first position it catches up to is recorded at once
+        self._copy([[g] for g in self._fixed_graphs()])
         self._sweep()
+
+    def apply(self, entries: Sequence[Entry]) -> None:
+        """Copy again the graphs of the records the entries name."""
+        records = dict.fromkeys((e.kind, e.id) for e in entries)
+        self._copy([g for g in self.iris.graphs(*r) if self.visibility.allows(g)] for r in records)
+        self._head = entries[-1].position
+        self._save()
+
+    def rebuild(self) -> None:
+        """Copy every allowed graph into a new store: on disk a new folder, the one it replaces left for
+        the queries that may still read it (removed at the next start)."""
+        head = self.follower.head()
+        self.rebuilds += 1
+        if self.home is None:
+            memory = open_view_store(None)
+            self.source.copy_graphs(self._allowed(), memory, atomic=False)
+            self._store, self._head, self._handed_out = memory, head, False
+            return
+        log.info("building the %s view in %s", self.name, self.home)
+        self._forget_state()  # from here until the new state is written, a crash means a rebuild
+        unread = not self._handed_out
+        folder = f"{self.name}-{uuid.uuid4().hex[:12]}"
+        view: OxigraphStore | None = None
+        try:
+            view = open_view_store(self.home / folder)
+            self.source.copy_graphs(self._allowed(), view, atomic=False)
+            view.flush()
+        except BaseException:
+            if view is not None:
+                view.close()
+            shutil.rmtree(self.home / folder, ignore_errors=True)
+            raise
+        self._store, self._head, self._folder, self._handed_out = view, head, folder, False
+        self._save(force=True)
+        if unread:  # no query reads the folders it replaced
+            self._sweep()
+
+    def invalidate(self) -> None:
+        """Forget the view (a bulk load): the next use rebuilds it; one on disk, at its next start too."""
+        self._store = self._head = None
+        if self.home is not None:
+            self._forget_state()
+
+    def close(self) -> None:
+        """Record how far the view got and let go of its store (the next use opens it again)."""
+        if self._store is not None:
+            self._save(force=True)
+        self._store = None
+
+    # ------------------------------------------------------------------ copying
+    def _allowed(self) -> Iterator[str]:
+        for name in self.source.graph_names():
+            checkpoint()  # a server shutting down during its warm-up stops here
+            if self.visibility.allows(name):
+                yield name
 
     def _fixed_graphs(self) -> list[str]:
         names = [self.iris.reference_graph(n) for n in PUBLIC_REFERENCE] + sorted(self.visibility.extra)
         return [g for g in names if self.visibility.allows(g)]
 
-    # ------------------------------------------------------------------ syncing
-    def _rebuild(self) -> None:
-        head = self.audit.head()
-        self.rebuilds += 1
-        if self.home is None:
-            memory = ox.Store()
-            memory.bulk_extend(self._copy(self._source_graphs()))
-            self._store, self._head = memory, head
-            return
-        log.info("building the %s view in %s", self.name, self.home)
-        self._forget_state()  # from here until the new state is written, a crash means a rebuild
-        folder = f"{self.name}-{uuid.uuid4().hex[:12]}"
-        view: ox.Store | None = None
-        try:
-            view = ox.Store(str(self.home / folder))
-            quads = self._copy(self._source_graphs())
-            # in batches: the bulk loader buffers what it is given (all 1.75M quads of a 100k registry's
-            # public view at once peaked at 1.4 GB; batches of 200,000 at 0.4 GB, in the same time)
-            while (first := next(quads, None)) is not None:
-                checkpoint()  # a server shutting down during its warm-up stops here
-                view.bulk_extend(itertools.chain([first], itertools.islice(quads, REBUILD_BATCH - 1)))
-            view.flush()
-        except BaseException:
-            view = None  # closes it, so its folder can go
-            shutil.rmtree(self.home / folder, ignore_errors=True)
-            raise
-        # the generation it replaces (if any) stays open for the queries that still read it, and is
-        # removed at the next start
-        self._store, self._head, self._folder = view, head, folder
-        self._save(force=True)
-
-    def _source_graphs(self) -> Iterator[str]:
-        raw = getattr(self.source, "raw", None)
-        if raw is not None:
-            for g in raw().named_graphs():
-                if isinstance(g, ox.NamedNode) and self.visibility.allows(g.value):
-                    yield g.value
-        else:  # any other backend: one pass over its quads to learn the graph names
-            seen: set[str] = set()
-            for *_, g in self.source.quads():
-                name = str(g)
-                if name not in seen and self.visibility.allows(name):
-                    seen.add(name)
-                    yield name
-
-    def _copy(self, graphs: Iterable[str]) -> Iterator[ox.Quad]:
-        raw = getattr(self.source, "raw", None)
-        for name in graphs:
-            g = ox.NamedNode(name)
-            if raw is not None:
-                yield from raw().quads_for_pattern(None, None, None, g)
-            else:
-                for s, p, o in self.source.graph(name):
-                    yield ox.Quad(to_ox(s), to_ox(p), to_ox(o), g)  # type: ignore[arg-type]
-
-    def _catch_up(self) -> None:
-        assert self._store is not None and self._head is not None
-        head = self.audit.head()
-        if head == self._head:
-            self._save()
-            return
-        if head.seq < self._head.seq or not self._still_there(self._head):
-            self._rebuild()
-            return
-        records: set[tuple[str, str]] = set()
-        for seq in range(self._head.seq + 1, head.seq + 1):
-            for _s, p, o in self.source.graph(self.audit.entry_graph(seq)):
-                if p == PROV.used:
-                    parts = self.iris.split(o)
-                    if parts is not None:
-                        records.add(parts)
-        self._recopy([[g for g in self.iris.graphs(*r) if self.visibility.allows(g)] for r in sorted(records)])
-        self._head = head
-        self._save()
-
-    def _recopy(self, groups: Iterable[list[str]]) -> None:
+    def _copy(self, groups: Iterable[list[str]]) -> None:
         """Copy these graphs again from the main store. Each group (the graphs of one record) changes in
         one update, so a query sees each record before or after, never half; a usual catch-up is one
-        update, a long one (after a restart) several of about `UPDATE_BYTES` each."""
-        assert self._store is not None
-        parts: list[str] = []
-        blocks: list[str] = []
-        size = 0
+        update, a long one (after a restart) one per `UPDATE_RECORDS` records."""
+        batch: list[str] = []
+        records = 0
         for group in groups:
-            for name in group:
-                parts.append(f"DROP SILENT GRAPH <{name}>")
-                body = "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in self._copy([name]))
-                if body:
-                    blocks.append(f"GRAPH <{name}> {{\n{body}\n}}")
-                    size += len(body)
-            if size >= UPDATE_BYTES:
-                self._update(parts, blocks)
-                parts, blocks, size = [], [], 0
-        self._update(parts, blocks)
+            batch += group
+            records += 1
+            if records >= UPDATE_RECORDS:
+                self._update(batch)
+                batch, records = [], 0
+        if batch:
+            self._update(batch)
 
-    def _update(self, parts: list[str], blocks: list[str]) -> None:
+    def _update(self, graphs: list[str]) -> None:
         assert self._store is not None
-        if blocks:
-            parts = [*parts, "INSERT DATA {\n" + "\n".join(blocks) + "\n}"]
-        if parts:
-            self._store.update(" ;\n".join(parts))  # one update is one transaction
-
-    def _still_there(self, head: Head) -> bool:
-        """Is the entry the view last read still the one in the chain (same hash)?"""
-        if head.seq == 0:
-            return True
-        for _s, p, o in self.source.graph(self.audit.entry_graph(head.seq)):
-            if p == REG.entryHash:
-                return str(o) == head.hash
-        return False
+        self.source.copy_graphs(graphs, self._store, atomic=True)
 
     # ------------------------------------------------------------------ state on disk
     def _state_file(self) -> Path:
@@ -325,32 +222,19 @@ class GraphView:
         return self.home / f"{self.name}.json"
 
     def _identity(self) -> dict[str, str]:
-        """What the view's store must have been built from and by: the main store (RocksDB writes a new
-        IDENTITY when it creates a folder's database, so a replaced folder has a new one) and the
-        allow-list (its constants and the code of `Visibility.allows`)."""
+        """What the view's store must have been built from and by: the main store (`Store.identity`, new
+        when the store is replaced) and the rules (the allow-list's constants and `VIEW_FORMAT`)."""
         if self._identity_cache is None:
-            self._identity_cache = self._compute_identity()
+            v = self.visibility
+            rules = json.dumps({"format": VIEW_FORMAT, "base": v.iris.base, "restricted": v.restricted,
+                                "extra": sorted(v.extra), "reference": PUBLIC_REFERENCE,
+                                "restricted_only": RESTRICTED_ONLY_KINDS, "kinds": sorted(KINDS)}, sort_keys=True)
+            self._identity_cache = {"source": self.source.identity(),
+                                    "rules": hashlib.sha256(rules.encode("utf-8")).hexdigest()}
         return self._identity_cache
 
-    def _compute_identity(self) -> dict[str, str]:
-        path = getattr(self.source, "path", None)
-        try:
-            source = (Path(path) / "IDENTITY").read_text(encoding="utf-8").strip() if path else ""
-        except OSError:
-            source = ""
-        try:
-            code = inspect.getsource(Visibility.allows)
-        except (OSError, TypeError):
-            code = Visibility.allows.__code__.co_code.hex()
-        v = self.visibility
-        rules = json.dumps({"format": VIEW_FORMAT, "base": v.iris.base, "restricted": v.restricted,
-                            "extra": sorted(v.extra), "reference": PUBLIC_REFERENCE,
-                            "restricted_only": RESTRICTED_ONLY_KINDS, "kinds": sorted(KINDS), "allows": code},
-                           sort_keys=True)
-        return {"source": source, "rules": hashlib.sha256(rules.encode("utf-8")).hexdigest()}
-
     def _read_state(self) -> tuple[str, Head] | None:
-        """(generation, position) of the view on disk, when it may be reused; None to rebuild."""
+        """(folder, position) of the view on disk, when it may be reused; None to rebuild."""
         try:
             state = json.loads(self._state_file().read_text(encoding="utf-8"))
             folder, head = str(state["store"]), Head(int(state["seq"]), str(state["hash"]))
@@ -374,6 +258,7 @@ class GraphView:
             return
         self._store.flush()
         state = {"store": self._folder, "seq": self._head.seq, "hash": self._head.hash, **self._identity()}
+        self.home.mkdir(parents=True, exist_ok=True)
         tmp = self._state_file().with_suffix(".json.tmp")
         with tmp.open("w", encoding="utf-8") as f:
             json.dump(state, f)
@@ -387,7 +272,7 @@ class GraphView:
         self._saved = None
 
     def _sweep(self) -> None:
-        """Remove this view's other generations (left by a rebuild or a crash during one)."""
+        """Remove this view's other folders (left by a rebuild, or a crash during one)."""
         if self.home is None:
             return
         for d in self.home.glob(f"{self.name}-*"):
@@ -405,8 +290,8 @@ def views_home(store: Store) -> Path | None:
 
 
 def invalidate(store: Store) -> None:
-    """Forget the views of `store` kept on disk, so the next start rebuilds them: after a bulk load,
-    which writes no audit entry for them to follow. Only while no server has them open."""
+    """Forget the views of `store` kept on disk, so the next start rebuilds them. Only while no server
+    has them open (a registry's follower invalidates its own views, open or not, after a bulk load)."""
     home = views_home(store)
     if home is not None:
         for f in home.glob("*.json"):
@@ -414,17 +299,18 @@ def invalidate(store: Store) -> None:
 
 
 class Views:
-    """The views of one registry, built on first use: `public` and `officer`."""
+    """The views of one registry: `public` and `officer`, following the store through `follower` (the
+    registry's), or through a follower of their own over `audit`."""
 
     def __init__(self, store: Store, iris: Iris, audit: AuditLog, extra_public: Iterable[str] = (),
-                 home: Path | None = None) -> None:
+                 home: Path | None = None, follower: Follower | None = None) -> None:
         """`home`: the folder of views kept on disk (`views_home(store)`), or None to keep them in memory."""
         extra = frozenset(extra_public)
-        if home is not None:
-            home.mkdir(parents=True, exist_ok=True)
-        self.public = GraphView("public", store, iris, audit, Visibility(iris, restricted=False, extra=extra), home)
-        self.officer = GraphView("officer", store, iris, audit, Visibility(iris, restricted=True, extra=extra), home)
+        self.follower = follower if follower is not None else Follower(audit)
+        self.public = self.follower.add(GraphView(
+            "public", store, iris, Visibility(iris, restricted=False, extra=extra), self.follower, home))
+        self.officer = self.follower.add(GraphView(
+            "officer", store, iris, Visibility(iris, restricted=True, extra=extra), self.follower, home))
 
     def close(self) -> None:
-        self.public.close()
-        self.officer.close()
+        self.follower.close([self.public, self.officer])

@@ -9,6 +9,7 @@ from registry.iris import Iris
 from registry.projections.catalog_index import CatalogIndex
 from registry.projections.follower import Follower
 from registry.projections.lineage import LineageIndex
+from registry.projections.views import Views, views_home
 from registry.resources import Resources, resources
 from registry.services.auth import Tokens
 from registry.services.legal import LegalEngine
@@ -36,7 +37,9 @@ class Registry:
     audit: AuditLog
     lineage: LineageIndex
     index: CatalogIndex
-    #: feeds the projections (lineage, index) the audit log's entries
+    #: what each kind of caller may query by SPARQL (on disk beside an on-disk store)
+    views: Views
+    #: feeds the projections (catalogue index, lineage graph, views) the audit log's entries
     follower: Follower
     #: the store was opened read-only, as it was at that moment (a running server holds it)
     read_only: bool = False
@@ -69,6 +72,7 @@ def open_registry(settings: Settings | None = None, *, read_only_fallback: bool 
     index = follower.add(CatalogIndex(None if read_only else settings.index_path(), store, iris, res, follower,
                                       settings.search_rank_limit))
     lineage = follower.add(LineageIndex(store, iris, res, follower))
+    views = Views(store, iris, audit_log, home=views_home(store), follower=follower)  # built on first use
     policy = Policy(store, iris, res)
     records = Records(store, iris, res, validator, audit_log, lineage, index, policy)
     return Registry(
@@ -84,6 +88,7 @@ def open_registry(settings: Settings | None = None, *, read_only_fallback: bool 
         audit=audit_log,
         lineage=lineage,
         index=index,
+        views=views,
         follower=follower,
         read_only=read_only,
     )

@@ -13,7 +13,6 @@ from rdflib import Graph
 
 from registry.domain.model import KINDS, RecordKind
 from registry.errors import BadInput, ValidationFailed
-from registry.projections import views
 from registry.services.auth import Caller
 from registry.services.registry import Registry
 from registry.store.base import BadQuads
@@ -158,6 +157,5 @@ def load_file(registry: Registry, path: Path, fmt: str | None = None, caller: Ca
         except BadQuads as e:
             raise BadInput(f"{e}; nothing was loaded") from None
         registry.follower.invalidate()  # the projections follow the audit log, which a bulk load skips
-        views.invalidate(registry.store)
         return report
     return write_all(registry, records, caller, progress)
