@@ -1,13 +1,7 @@
-"""The catalogue index: SQLite (FTS5) beside the store, for lists, text search and counts at scale.
-
-It holds the public form of every record (the JSON anyone may read, never restricted fields, so a
-search can reveal nothing an anonymous caller may not see, and a list page needs no read of the
-store): one row per record, its facets (publisher, access, keywords, agreement parties, ...) and a
-full-text index of titles, descriptions, names and keywords. Counts per facet value are kept up to
-date on every write, in the same SQLite transaction, never scanned.
-
-A projection (projections/base.py): its position is kept in the SQLite file, in the same transaction
-as the rows it covers, and the follower brings it up to date before each answer.
+"""The catalogue index: SQLite (FTS5) beside the store, for lists, text search and counts at scale. It
+holds the public form of every record (what anyone may read, so a search reveals nothing more), its
+facets with their counts, and a full-text index of titles, descriptions, names and keywords. A projection
+(projections/base.py): its position is kept in the SQLite file, in the transaction of the rows it covers.
 """
 
 from __future__ import annotations
