@@ -28,7 +28,10 @@ def quads(store: Store) -> set[tuple[object, object, object, object]]:
 
 
 class StoreContract:
-    """What every backend of `Store` must do. Subclasses provide the `store` fixture."""
+    """What every backend of `Store` must do. Subclasses provide the `store` fixture and say whether the
+    store is `in_process`."""
+
+    in_process = True
 
     @pytest.fixture
     def store(self) -> Iterator[Store]:  # pragma: no cover - overridden
@@ -332,6 +335,9 @@ class StoreContract:
         scratch = filled.scratch()
         assert scratch.identity() != filled.identity()
         assert scratch.identity() != filled.scratch().identity()
+
+    def test_in_process_says_whether_a_read_waits_on_a_server(self, store: Store) -> None:
+        assert store.in_process is self.in_process
 
     def test_deferred_sync_returns_writes_committed(self, store: Store) -> None:
         with store.deferred_sync():

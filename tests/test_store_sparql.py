@@ -65,6 +65,8 @@ def remote() -> Iterator[SparqlHttpStore]:
 
 # ------------------------------------------------------------------------------ 1. the contract
 class TestSparqlHttpStore(StoreContract):
+    in_process = False
+
     @pytest.fixture
     def store(self, remote: SparqlHttpStore) -> Store:
         return remote
