@@ -14,10 +14,7 @@ import uuid
 from collections.abc import Hashable
 from pathlib import Path
 
-import pyoxigraph as ox
-
 from registry.store.base import Store
-from registry.store.oxigraph import write_store
 
 
 class Snapshots:
@@ -37,10 +34,9 @@ class Snapshots:
         #: how many snapshots were made (tests, logs)
         self.made = 0
 
-    def path(self, name: str, key: Hashable, store: Store | ox.Store, on_disk: bool = False) -> str:
+    def path(self, name: str, key: Hashable, store: Store) -> str:
         """The snapshot of `store` (known as `name`) at `key`, made now unless the newest one is at `key`.
-        The caller holds whatever keeps `store` at `key` meanwhile. (A bare pyoxigraph store, with
-        `on_disk`, is taken until projections/views.py hands its views over as `Store`s.)"""
+        The caller holds whatever keeps `store` at `key` meanwhile."""
         with self._lock:
             making = self._making.setdefault(name, threading.Lock())
         with making:
@@ -50,10 +46,7 @@ class Snapshots:
                     return str(current[1])
                 self.folder.mkdir(parents=True, exist_ok=True)
             target = self.folder / f"{name}-{uuid.uuid4().hex[:12]}"
-            if isinstance(store, ox.Store):
-                _copy(store, target, on_disk)
-            else:
-                store.snapshot(target)
+            store.snapshot(target)
             with self._lock:
                 current = self._current.get(name)
                 if current is not None:
@@ -78,10 +71,3 @@ class Snapshots:
             shutil.rmtree(self.folder, ignore_errors=True)
             self._current.clear()
             self._retired.clear()
-
-
-def _copy(store: ox.Store, target: Path, on_disk: bool) -> None:
-    if on_disk:
-        store.backup(str(target))
-    else:
-        write_store(target, store.quads_for_pattern(None, None, None, None))
