@@ -15,7 +15,8 @@ from rdflib.term import Node
 
 from registry.config import Settings
 from registry.services.registry import Registry
-from registry.store.base import Row, Triple, inline_bindings
+from registry.store import open_store
+from registry.store.base import Row, Store, Triple, inline_bindings
 
 
 def _nt(term: Node) -> str:
@@ -85,6 +86,31 @@ class RdflibStore:
         for s, p, o, g in self.ds.quads((None, None, None, None)):
             yield s, p, o, g.identifier if isinstance(g, Graph) else g  # type: ignore[misc]
 
+    def graph_names(self) -> list[str]:
+        return sorted({str(c.identifier) for c in self.ds.graphs() if isinstance(c.identifier, URIRef) and len(c)})
+
+    def copy_graphs(self, names: Iterable[str], into: Store, *, atomic: bool = True) -> int:
+        if into is self:
+            raise ValueError("a store cannot be copied into itself")
+        graphs = {name: self.graph(name) for name in names}
+        into.replace_graphs(graphs)
+        return sum(len(t) for t in graphs.values())
+
+    def scratch(self) -> Store:
+        return open_store("memory")
+
+    def snapshot(self, target: Path) -> None:
+        copy = open_store("memory")
+        self.copy_graphs(self.graph_names(), copy)
+        copy.snapshot(target)
+        copy.close()
+
+    def flush(self) -> None:
+        pass
+
+    def identity(self) -> str:
+        return f"rdflib-memory-{id(self):x}"
+
     def close(self) -> None:
         pass
 
@@ -97,7 +123,7 @@ def open_rdflib_registry(nquads: Path, settings: Settings | None = None) -> Regi
     store = RdflibStore()
     store.bulk_load(nquads, "nquads")
     original = service.open_store
-    service.open_store = lambda location: store  # type: ignore[assignment, return-value]
+    service.open_store = lambda location, **_: store  # type: ignore[assignment, return-value]
     try:
         return service.open_registry(settings or Settings(data="memory"))
     finally:
