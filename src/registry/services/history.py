@@ -45,17 +45,13 @@ def view_as_of(store: Store, iris: Iris, resources: Resources, when: dt.datetime
         graphs[pub] = [t for t in g if (t[0], t[1]) in public_predicates]
         graphs[res] = [t for t in g if (t[0], t[1]) not in public_predicates]
     with_history = {str(r["record"]) for r in store.select(resources.query("history-records"))}
-    prefix = iris.base + "/graph/"
     for s, p, o, gname in store.quads():
-        name = str(gname)
-        if not name.startswith(prefix) or name.startswith((prefix + "system/", prefix + "reference/")):
+        named = iris.parse(gname)
+        if named is None or not named.graph or named.kind not in KINDS:
+            continue  # reference and system graphs, and anything that is no record's graph
+        if str(iris.record(named.kind, named.id)) in with_history:
             continue
-        parts = name[len(prefix):].split("/")
-        if len(parts) < 2 or parts[0] not in KINDS:
-            continue
-        if str(iris.record(parts[0], parts[1])) in with_history:
-            continue
-        graphs.setdefault(name, []).append((s, p, o))
+        graphs.setdefault(str(gname), []).append((s, p, o))
     view.replace_graphs(graphs)
     return view
 
