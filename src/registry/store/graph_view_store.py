@@ -14,6 +14,4 @@ def open_view_store(folder: Path | None) -> OxigraphStore:
     """The view store in `folder` (made if need be), or a new one in memory when None. Raises `StoreHeld`
     when another process has the folder open. Its owner flushes it before recording a position; a crash
     between loses writes the owner copies again from the position it recorded."""
-    store = OxigraphStore(folder)
-    store.durability = None
-    return store
+    return OxigraphStore(folder, durable=False)

@@ -161,7 +161,7 @@ class OxigraphStore:
     in_process = True
     _memory_identity: str | None = None
 
-    def __init__(self, path: Path | None, *, read_only_fallback: bool = False) -> None:
+    def __init__(self, path: Path | None, *, read_only_fallback: bool = False, durable: bool = True) -> None:
         self.read_only = False
         if path is not None:
             path.mkdir(parents=True, exist_ok=True)
@@ -169,7 +169,9 @@ class OxigraphStore:
         else:
             self._store = ox.Store()
         self.path = path
-        self.durability = Durability(path) if path is not None and not self.read_only else None
+        # durable: each acknowledged write is on disk (fsynced); a store whose content can be copied again
+        # (a view) does without
+        self.durability = Durability(path) if path is not None and durable and not self.read_only else None
         self._deferred = threading.local()  # per thread: depth of deferred_sync blocks, last commit in them
 
     # ---------------------------------------------------------------- writes
