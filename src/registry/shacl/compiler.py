@@ -1,26 +1,8 @@
-"""Our SHACL shapes compiled to SPARQL queries, for validating a whole store inside the store.
-
-pySHACL validates one in-memory rdflib graph: fine for one record on the write path, far too slow and
-too big for a whole registry (DESIGN: 100k datasets in under 20 s). The shapes in `shapes/*.ttl` use a
-small part of SHACL Core plus SHACL-SPARQL; each constraint becomes one SELECT that returns the focus
-node and the offending value, run by the store over the union of its record graphs. The compiler reads
-the shapes graph, so a new shape needs no code. `Compiler.partition` compiles what it can and hands
-back the rest (a property shape or a whole node shape using a feature outside the supported set) as a
-shapes graph for pySHACL (residual.py); `Compiler.compile` refuses such shapes (`Unsupported`). The
-test suite checks that the results equal pySHACL's on every fixture.
-
-A whole store is not validated one check at a time, though. A check's query starts from every instance
-of its target class and looks each one up (a for-loop join in Oxigraph, some 5-10 µs per focus node and
-check: ~150 checks over 100k datasets took 48 s). So each check also carries a `Part`: the same check in
-a form that starts from the constraint instead (the values of the path that break it, the nodes that
-lack the path, as a sub-select the store answers with an index scan and a hash join) and meets the
-focus nodes once, together with the other checks of the class: `plan` merges the parts of each class
-into a few UNION queries, tagged by branch, run on two threads (pyoxigraph lets go of the GIL while it
-evaluates). Starting from the constraint scans every use of the path, so a class that is a small user
-of its paths (17 authorities, whose dct:identifier 100k datasets share) keeps the focus-first form: the
-choice is made from the number of instances of each class. The tests check that every form of every
-check gives the same results.
-"""
+"""Our SHACL shapes compiled to SPARQL queries, for validating a whole store inside the store: each
+constraint becomes a SELECT of focus nodes and offending values, and `plan` merges the checks of each class
+into a few UNION queries that start from the constraint or from the focus nodes, whichever the class's
+size favours. `partition` hands what it cannot compile to pySHACL (residual.py); the suite holds every
+form of every check to pySHACL's results."""
 
 from __future__ import annotations
 

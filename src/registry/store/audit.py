@@ -1,15 +1,7 @@
-"""The append-only audit log: a hash chain of PROV activities, one per change or share check.
-
-Each entry records who, when, what action, which record, the hash of the record's state before and
-after, and the hash of the previous entry; its own hash covers all of that. The head of the chain
-(its last sequence number and hash) lives in a system graph that is replaced in the same transaction
-as the record and the entry, so a write and its audit entry land together or not at all. Every
-write of a record also keeps a snapshot of the new state in a history graph, for as-of answers.
-`verify()` recomputes the chain and the current state of every record and names the first break.
-
-The snapshot is kept as N-Triples text inside the entry, not as a graph, so the union of the
-store's graphs (what the current-view queries read) never sees an old state.
-"""
+"""The append-only audit log: a hash chain of PROV activities, one per change or share check, each naming
+who, when, what, which record, the record's state hash before and after and the previous entry's hash.
+The chain's head is replaced in the same transaction as the record and the entry; each entry keeps a
+snapshot of the new state as N-Triples text (for as-of answers); `verify()` names the first break."""
 
 from __future__ import annotations
 
