@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 from rdflib import Literal
 
+from registry.domain.legal import QUOTES, ShareProposal
 from registry.domain.model import KINDS
 from registry.domain.model.common import code_iri
 from registry.errors import BadInput, NotFound, ValidationFailed
@@ -19,7 +20,7 @@ from registry.namespaces import DCTERMS, PROV, PURPOSE, RDF, REG, XSD
 from registry.resources import Resources
 from registry.services.auth import Caller
 from registry.services.history import lineage_as_of
-from registry.services.legal import QUOTES, LegalEngine, ShareProposal
+from registry.services.legal import LegalEngine
 from registry.services.records import Page, Records, pydantic_violations
 from registry.store import audit
 from registry.store.base import Store, Triple
