@@ -11,10 +11,11 @@ import datetime as dt
 
 from rdflib import Graph, Literal, URIRef
 
+from registry.domain.lineage import LineageGraph
 from registry.domain.model import KINDS, RecordKind
 from registry.iris import Iris
 from registry.namespaces import XSD
-from registry.projections.lineage import LineageGraph
+from registry.projections.lineage import lineage_from_store
 from registry.resources import Resources
 from registry.services.reference import load_reference_graphs
 from registry.store.base import Store, Triple
@@ -69,4 +70,4 @@ def _public_shape(kind: RecordKind, g: Graph, iri: URIRef, iris: Iris) -> Graph:
 
 def lineage_as_of(store: Store, iris: Iris, resources: Resources, when: dt.datetime) -> tuple[Store, LineageGraph]:
     view = view_as_of(store, iris, resources, when)
-    return view, LineageGraph.from_store(view, iris, resources)
+    return view, lineage_from_store(view, iris, resources)
