@@ -1,4 +1,5 @@
-"""The registry's one shallow error hierarchy: errors carry data, the API maps each to a status."""
+"""The registry's one shallow error hierarchy: errors carry data, the API maps each class to one status
+(api/errors.py). Narrower errors (the SPARQL endpoint's, the catalogue import's) subclass one of these."""
 
 from __future__ import annotations
 
@@ -105,3 +106,32 @@ class PayloadTooLarge(RegistryError):
 class UnsupportedMediaType(RegistryError):
     title = "Unsupported media type"
     code = "unsupported-media-type"
+
+
+class NotAcceptable(RegistryError):
+    """None of the representations offered is one the request accepts."""
+
+    title = "Not acceptable"
+    code = "not-acceptable"
+
+
+class TooManyRequests(RegistryError):
+    """The caller went past its rate limit; `retry_after` (seconds) is in the extra data."""
+
+    title = "Too many requests"
+    code = "too-many-requests"
+
+
+class Unavailable(RegistryError):
+    """The registry cannot answer now (busy, a time limit, a process that could not start); retry later."""
+
+    title = "Service unavailable"
+    code = "unavailable"
+
+
+class StoreUnavailable(Unavailable, OSError):
+    """The store could not be read or written (a remote SPARQL server down or refusing). An OSError too, as
+    a disk's errors are, so code that survives a failing disk survives a failing server alike."""
+
+    title = "Store unavailable"
+    code = "store-unavailable"

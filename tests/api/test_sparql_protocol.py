@@ -28,7 +28,7 @@ from rdflib.term import Node
 from conftest import EXTERNAL
 from helpers import assert_xml
 from registry.api import create_app
-from registry.api.public_deps import get_views
+from registry.api.public_deps import build_sparql, get_sparql, get_views
 from registry.config import Settings
 from registry.projections.views import Views
 from registry.services.registry import Registry, open_registry
@@ -128,9 +128,12 @@ def registry_for(request: pytest.FixtureRequest) -> Iterator[tuple[Registry, Tes
     reg.store.replace_graphs(graphs)
     app = create_app(registry=reg)
     views = Views(reg.store, reg.iris, reg.audit, extra_public=case.graphs)
+    sparql = build_sparql(reg, views)
     app.dependency_overrides[get_views] = lambda: views
+    app.dependency_overrides[get_sparql] = lambda: sparql
     with TestClient(app) as client:
         yield reg, client
+    sparql.close()
     reg.close()
 
 

@@ -1,4 +1,5 @@
-"""The app factory: one registry per app, opened in the lifespan and injected into routes."""
+"""The app factory: the lifespan opens the registry (or takes one) and builds the SPARQL service over its
+views once; routes get each service through its own dependency (api/deps.py, api/public_deps.py)."""
 
 from __future__ import annotations
 
@@ -23,25 +24,27 @@ from registry.api.negotiation import JSONLD_CONTEXT
 from registry.api.ontology import router as ontology_router
 from registry.api.openlineage import router as openlineage_router
 from registry.api.public import router as public_router
-from registry.api.public_deps import views_of
+from registry.api.public_deps import build_sparql
 from registry.api.ratelimit import RateLimiter
 from registry.api.records import record_router
 from registry.api.reference import router as reference_router
+from registry.api.schemas import PROBLEMS, Health
 from registry.api.share_checks import router as share_checks_router
 from registry.api.stats import router as stats_router
 from registry.api.tokens import router as tokens_router
 from registry.config import Settings
 from registry.domain.model import KINDS
+from registry.projections.views import Views
 from registry.services.registry import Registry, open_registry
 from registry.stopping import Stopped, stoppable
 
 
-def _warm(state: Any, registry: Registry, stop: threading.Event) -> None:
+def _warm(state: Any, registry: Registry, views: Views, stop: threading.Event) -> None:
     log = logging.getLogger("registry")
     try:
         with stoppable(stop):
             registry.warm()
-            views_of(state, registry).public.store()
+            views.public.store()
     except Stopped:
         log.info("warming the indexes and views stopped: the server is shutting down")
     except Exception:  # noqa: BLE001 - a failure here is met again, and reported, by the first request
@@ -59,14 +62,16 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = registry is None
-        app.state.registry = registry or open_registry(settings)
-        app.state.limiter = RateLimiter(app.state.registry.settings.rate_per_minute)
+        # what the routes' dependencies hand out (api/deps.py, api/public_deps.py), built once here
+        app.state.registry = reg = registry or open_registry(settings)
+        app.state.views = views = reg.views  # the registry's, kept in step by its follower
+        app.state.sparql_service = sparql = build_sparql(reg, views)
+        app.state.limiter = RateLimiter(reg.settings.rate_per_minute)
         app.state.ready = not own
         control = await ControlChannel.start(app.state.registry, serve=own)  # `registry token` beside the server
         stop, warming = threading.Event(), None
         if own:  # a served registry: build the indexes and the public view now, not in the first request
-            warming = threading.Thread(target=_warm, args=(app.state, app.state.registry, stop), name="warm",
-                                       daemon=True)
+            warming = threading.Thread(target=_warm, args=(app.state, reg, views, stop), name="warm", daemon=True)
             warming.start()
         try:
             yield
@@ -75,21 +80,16 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             if warming is not None:  # the store stays open until the warm-up has stopped using it
                 stop.set()
                 await anyio.to_thread.run_sync(warming.join)
-            sparql = getattr(app.state, "sparql_service", None)
-            if sparql is not None:  # its evaluator processes and snapshots (a later start makes new ones)
-                app.state.sparql_service = None
-                sparql.close()
-            views = getattr(app.state, "public_views", None)
-            if views is not None and own:
-                views.close()  # saves the views' position on disk: the next start replays nothing
-            if own:
-                app.state.registry.close()
+            sparql.close()  # its evaluator processes and snapshots (a later start makes new ones)
+            if own:  # its projections too: the views save their position on disk, the next start replays nothing
+                reg.close()
 
     app = FastAPI(
         title="Government data-sharing registry",
         version=__version__,
         description="Datasets, stewards, lineage, data-sharing agreements and the legal basis of each share.",
         lifespan=lifespan,
+        responses=PROBLEMS,  # every route's errors are problem+json
         # the caller TokenCheck found, for routes that need it
         # (a path with a control character names nothing: 404 before any route reads it)
         dependencies=[Depends(plain_path), Depends(get_caller)],
@@ -110,10 +110,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(stats_router)
     app.include_router(tokens_router)
 
-    @app.get("/health", tags=["meta"], summary="Liveness")
-    async def health(request: Request) -> dict[str, object]:
-        # ready: the indexes and the public view are built (a server warms them in the background)
-        return {"status": "ok", "version": __version__, "ready": bool(getattr(request.app.state, "ready", True))}
+    @app.get("/health", tags=["meta"], summary="Liveness", response_model=Health)
+    async def health(request: Request) -> Health:
+        return Health(status="ok", version=__version__, ready=bool(getattr(request.app.state, "ready", True)))
 
     @app.get("/context.jsonld", tags=["meta"], summary="The JSON-LD context of every JSON-LD answer")
     async def context() -> JSONResponse:

@@ -1,4 +1,5 @@
-"""Each RegistryError maps to one status and one RFC 9457 problem+json body."""
+"""Each error maps to one status and one RFC 9457 problem+json body: RegistryError by its class (the first
+class of its MRO in STATUS), an OSError (a disk or store failure) as 503."""
 
 from __future__ import annotations
 
@@ -11,35 +12,32 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry import errors as e
-from registry.api.ratelimit import TooManyRequests
 
+#: the status of each error class; a subclass has the status of its nearest class here
 STATUS: dict[type[e.RegistryError], int] = {
+    e.RegistryError: 400,
     e.BadInput: 400,
     e.Unauthorized: 401,
     e.Forbidden: 403,
     e.NotFound: 404,
+    e.NotAcceptable: 406,
     e.Conflict: 409,
     e.PreconditionFailed: 412,
     e.PayloadTooLarge: 413,
     e.UnsupportedMediaType: 415,
     e.ValidationFailed: 422,
-    e.UnknownReference: 422,
-    TooManyRequests: 429,
+    e.TooManyRequests: 429,
+    e.Unavailable: 503,
 }
 
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://w3id.org/gov-data-registry/problems/"
+#: seconds a client is asked to wait before retrying a store that did not answer
+STORE_RETRY_AFTER = 5
 
 
 def status_of(exc: e.RegistryError) -> int:
-    """The error's own `status` where its class declares one (the SPARQL errors), else the table's."""
-    declared = getattr(type(exc), "status", None)
-    if isinstance(declared, int):
-        return declared
-    for cls in type(exc).__mro__:
-        if cls in STATUS:
-            return STATUS[cls]
-    return 400
+    return next(STATUS[cls] for cls in type(exc).__mro__ if cls in STATUS)
 
 
 def problem(status: int, code: str, title: str, detail: str, instance: str,
@@ -63,6 +61,8 @@ class ProblemResponse(JSONResponse):
 
 async def registry_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, e.RegistryError)
+    if isinstance(exc, e.StoreUnavailable):
+        return await store_unavailable(request, exc)
     extra = dict(exc.extra)
     if isinstance(exc, e.ValidationFailed):
         extra["violations"] = [v.as_json() for v in exc.violations]
@@ -90,9 +90,9 @@ async def store_unavailable(request: Request, exc: Exception) -> JSONResponse:
     """The store could not be read or written (a remote SPARQL server down or refusing, a disk error):
     a bounded 503 the client may retry, never a 500. Writes are single transactions, so nothing is half
     written on the embedded store; see the README for the remote one."""
-    resp = problem(503, "store-unavailable", "Store unavailable", f"the store did not answer: {str(exc)[:300]}",
-                   request.url.path)
-    resp.headers["Retry-After"] = "5"
+    resp = problem(503, e.StoreUnavailable.code, e.StoreUnavailable.title,
+                   f"the store did not answer: {str(exc)[:300]}", request.url.path)
+    resp.headers["Retry-After"] = str(STORE_RETRY_AFTER)
     return resp
 
 

@@ -3,38 +3,44 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from registry.api.deps import CallerDep, RegistryDep
+from registry.api.deps import CallerDep, PolicyDep, RegistryDep
 from registry.api.negotiation import JSON, RDF_FORMATS, choose, serialize
+from registry.api.schemas import Impact, Lineage
 from registry.domain.model import DATASET
 from registry.services.lineage import impact_json, lineage_graph, lineage_json
 
 router = APIRouter(prefix="/datasets", tags=["lineage"])
 
+_RDF: dict[str, Any] = {m: {"schema": {"type": "string"}} for m in RDF_FORMATS}
 
-@router.get("/{rid}/lineage", summary="A dataset's lineage: upstream, downstream or both, as of a moment")
+
+@router.get("/{rid}/lineage", summary="A dataset's lineage: upstream, downstream or both, as of a moment",
+            response_model=Lineage, responses={200: {"content": _RDF}})
 def get_lineage(
     rid: str,
     request: Request,
     registry: RegistryDep,
+    policy: PolicyDep,
     caller: CallerDep,
     direction: Annotated[str, Query(pattern="^(upstream|downstream|both)$")] = "both",
     depth: Annotated[int | None, Query(ge=0, le=50)] = None,
     as_of: Annotated[dt.datetime | None, Query(description="answer from the records as they stood then")] = None,
 ) -> Response:
     answer = lineage_json(registry, rid, direction=direction, depth=depth, as_of=as_of,
-                          full=registry.policy.reads_restricted(DATASET, caller))
+                          full=policy.reads_restricted(DATASET, caller))
     media = choose(request, [JSON, *RDF_FORMATS])
     if media != JSON:
         return Response(serialize(lineage_graph(registry, answer), media), media_type=media)
     return JSONResponse(answer, headers={"Vary": "Accept, Authorization"})
 
 
-@router.get("/{rid}/impact", summary="Everything downstream of a dataset and every agreement that covers any of it")
-def get_impact(rid: str, registry: RegistryDep, caller: CallerDep) -> JSONResponse:
-    answer = impact_json(registry, rid, full=registry.policy.reads_restricted(DATASET, caller))
+@router.get("/{rid}/impact", summary="Everything downstream of a dataset and every agreement that covers any of it",
+            response_model=Impact)
+def get_impact(rid: str, registry: RegistryDep, policy: PolicyDep, caller: CallerDep) -> JSONResponse:
+    answer = impact_json(registry, rid, full=policy.reads_restricted(DATASET, caller))
     return JSONResponse(answer, headers={"Vary": "Authorization"})

@@ -1,15 +1,17 @@
-"""Content negotiation: which representation to send, and reading request bodies of any accepted type."""
+"""Content negotiation, the one place Accept and ?format= are read (the REST routes and /sparql), and reading
+request bodies of any accepted type."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import Request
 from rdflib import Graph
 
 from registry.domain.model import xmlchars
-from registry.errors import BadInput, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from registry.errors import BadInput, NotAcceptable, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from registry.namespaces import PREFIXES
 
 #: media type -> rdflib serialiser
@@ -26,36 +28,87 @@ MAX_JSON_DEPTH = 32
 JSONLD_CONTEXT: dict[str, Any] = {k: str(v) for k, v in PREFIXES.items()}
 
 
-def choose(request: Request, offered: list[str]) -> str:
-    """The best of `offered` for the request's Accept header (the first offered on a tie or */*)."""
-    accept = request.headers.get("accept", "")
-    if request.query_params.get("format"):
-        fmt = request.query_params["format"]
-        aliases = {"json": JSON, "jsonld": "application/ld+json", "ttl": "text/turtle", "turtle": "text/turtle",
-                   "nt": "application/n-triples", "rdf": "application/rdf+xml", "csv": "text/csv",
-                   "html": "text/html"}
-        wanted = aliases.get(fmt, fmt)
-        if wanted in offered:
-            return wanted
-    if not accept.strip():
-        return offered[0]
-    best, best_q = offered[0], -1.0
+#: ?format= values -> the media type they stand for, on the REST routes
+FORMAT_ALIASES = {"json": JSON, "jsonld": "application/ld+json", "ttl": "text/turtle", "turtle": "text/turtle",
+                  "nt": "application/n-triples", "rdf": "application/rdf+xml", "csv": "text/csv", "html": "text/html"}
+
+
+def _ranges(accept: str) -> list[tuple[str, float]]:
+    """The media ranges of an Accept header with their q-values (1 when none is given, 0 when it is not a
+    number), in the header's order; parameters other than q are ignored."""
+    out = []
     for part in accept.split(","):
         fields = [f.strip() for f in part.split(";")]
-        mt = fields[0].lower()
+        if not fields[0]:
+            continue
         q = 1.0
         for f in fields[1:]:
-            if f.startswith("q="):
+            if f[:2].lower() == "q=":
                 try:
                     q = float(f[2:])
                 except ValueError:
                     q = 0.0
-        if mt in ("*/*", "application/*") and q > best_q:
-            best, best_q = offered[0], q
+                q = q if 0.0 <= q <= 1.0 else 1.0 if q > 1.0 else 0.0  # NaN and negatives refuse
+        out.append((fields[0].lower(), q))
+    return out
+
+
+def _specificity(media_range: str, media_type: str) -> int | None:
+    """2 when the range names the type, 1 for type/*, 0 for */*; None when it does not match."""
+    if media_range == media_type:
+        return 2
+    if media_range == "*/*" or media_range == "*":
+        return 0
+    if media_range.endswith("/*") and media_type.startswith(media_range[:-1]):
+        return 1
+    return None
+
+
+def best_match(accept: str, offered: Sequence[str]) -> str | None:
+    """The offered media type the Accept header likes best (RFC 9110 §12.5.1): each offered type takes the
+    q of the most specific range that matches it; the highest q wins, then the more specific range, then
+    the range named first in the header, then the type offered first. The first offered type when there is
+    no Accept header; None when the header accepts none of them (q=0 refuses a type)."""
+    if not accept.strip():
+        return offered[0] if offered else None
+    ranges = _ranges(accept)
+    best: tuple[float, int, int, int] | None = None
+    chosen = None
+    for i, media_type in enumerate(offered):
+        match: tuple[int, int, float] | None = None  # (specificity, -position in the header, q)
+        for pos, (media_range, q) in enumerate(ranges):
+            spec = _specificity(media_range, media_type)
+            if spec is not None and (match is None or (spec, -pos) > match[:2]):
+                match = (spec, -pos, q)
+        if match is None or match[2] <= 0:
             continue
-        if mt in offered and q > best_q:
-            best, best_q = mt, q
-    return best
+        key = (match[2], match[0], match[1], -i)
+        if best is None or key > best:
+            best, chosen = key, media_type
+    return chosen
+
+
+def requested(request: Request, offered: Sequence[str], aliases: Mapping[str, str] = FORMAT_ALIASES) -> str | None:
+    """The offered media type a request asks for: its ?format= (a name in `aliases`, or a media type) when
+    that is offered, else the best for its Accept header (`best_match`); None when it accepts none."""
+    fmt = request.query_params.get("format")
+    if fmt and aliases.get(fmt, fmt) in offered:
+        return aliases.get(fmt, fmt)
+    return best_match(request.headers.get("accept", ""), offered)
+
+
+def choose(request: Request, offered: Sequence[str]) -> str:
+    """The representation of a REST answer: the requested one, or the first offered when the request
+    accepts none of them (the REST routes answer in their default type rather than 406)."""
+    return requested(request, offered) or offered[0]
+
+
+def negotiate(request: Request, offered: Sequence[str], aliases: Mapping[str, str] = FORMAT_ALIASES) -> str:
+    """The requested representation; NotAcceptable (406) when the request accepts none of those offered."""
+    chosen = requested(request, offered, aliases)
+    if chosen is None:
+        raise NotAcceptable(f"this answer is offered as {', '.join(offered)}", offered=list(offered))
+    return chosen
 
 
 def serialize(g: Graph, media_type: str) -> str:

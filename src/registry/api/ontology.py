@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from rdflib import Graph
 
 from registry import __version__
-from registry.api.deps import RegistryDep
+from registry.api.deps import ResourcesDep
 from registry.api.negotiation import JSON, RDF_FORMATS, choose, serialize
 from registry.services.reports.ontology import ontology_reference
 
@@ -29,9 +29,9 @@ router = APIRouter(tags=["reference"])
 
 @router.get("/ontology", summary="The ontology and the authority catalogue: an HTML reference, or the ontology as RDF",
             responses={200: {"content": {HTML: {}, JSON: {}, **{m: {} for m in RDF_FORMATS}}}})
-def ontology(request: Request, registry: RegistryDep) -> Response:
+def ontology(request: Request, resources: ResourcesDep) -> Response:
     media = choose(request, [HTML, JSON, *RDF_FORMATS])
-    ref = ontology_reference(registry.resources)
+    ref = ontology_reference(resources)
     headers = {"Vary": "Accept"}
     if media == HTML:
         html = _env.get_template("ontology.html").render(ref=ref, version=__version__)
@@ -39,6 +39,6 @@ def ontology(request: Request, registry: RegistryDep) -> Response:
     if media == JSON:
         return JSONResponse(ref, headers=headers)
     g = Graph()
-    for t in registry.resources.ontology():
+    for t in resources.ontology():
         g.add(t)
     return Response(serialize(g, media), media_type=media, headers=headers)

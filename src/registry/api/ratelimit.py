@@ -5,12 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from registry.errors import RegistryError
-
-
-class TooManyRequests(RegistryError):
-    title = "Too many requests"
-    code = "too-many-requests"
+from registry.errors import TooManyRequests
 
 
 class RateLimiter:

@@ -9,16 +9,19 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from registry.api.deps import CallerDep, RegistryDep, require, short_read
-from registry.api.negotiation import JSON, RDF_FORMATS, choose, read_body, read_record_input, serialize
+from registry.api.deps import BodyDep, CallerDep, PolicyDep, RecordsDep, SettingsDep, role, short_read
+from registry.api.negotiation import JSON, RDF_FORMATS, choose, read_record_input, serialize
+from registry.api.schemas import Page, inline, record_model
 from registry.domain.model import RecordKind
 from registry.errors import BadInput, NotFound
-from registry.services.records import WriteResult, etag_matches
+from registry.services.auth import Caller
+from registry.services.records import Records, WriteResult, etag_matches
 
 WRITERS = ("admin", "privacy-officer", "steward")
+WriterDep = Annotated[Caller, role(*WRITERS)]
 
 
-def _record_response(request: Request, registry: Any, kind: RecordKind, rid: str,
+def _record_response(request: Request, records: Records, kind: RecordKind, rid: str,
                      full: bool | Callable[[str], bool], status: int = 200,
                      extra: dict[str, Any] | None = None) -> Response:
     """One record in the representation the request asks for, with the ETag of the caller's view of it
@@ -28,20 +31,20 @@ def _record_response(request: Request, registry: Any, kind: RecordKind, rid: str
     if callable(full):
         full = full(rid)
     if media == JSON:
-        body, etag = registry.records.read(kind, rid, full=full)
+        body, etag = records.read(kind, rid, full=full)
         headers = {"ETag": f'"{etag}"', "Vary": "Accept, Authorization"}
         if _not_modified(request, etag, status):
             return Response(status_code=304, headers=headers)
         if extra:
             body.update(extra)
         return JSONResponse(body, status_code=status, headers=headers)
-    if not registry.records.exists(kind, rid):
+    if not records.exists(kind, rid):
         raise NotFound(f"no {kind.name} {rid!r}", kind=kind.name, id=rid)
-    etag = registry.records.etag(kind, rid, full=full)
+    etag = records.etag(kind, rid, full=full)
     headers = {"ETag": f'"{etag}"', "Vary": "Accept, Authorization"}
     if _not_modified(request, etag, status):
         return Response(status_code=304, headers=headers)
-    g = registry.records.graph(kind, rid, full=full)
+    g = records.graph(kind, rid, full=full)
     return Response(serialize(g, media), status_code=status, media_type=media, headers=headers)
 
 
@@ -51,10 +54,10 @@ def _not_modified(request: Request, etag: str, status: int) -> bool:
     return request.method == "GET" and status == 200 and header is not None and etag_matches(header, etag, weak=True)
 
 
-def _written(request: Request, registry: Any, kind: RecordKind, result: WriteResult, status: int) -> Response:
+def _written(request: Request, records: Records, kind: RecordKind, result: WriteResult, status: int) -> Response:
     rid = result.record["id"]
     extra = {"warnings": [w.as_json() for w in result.warnings]}
-    resp = _record_response(request, registry, kind, rid, True, status, extra)
+    resp = _record_response(request, records, kind, rid, True, status, extra)
     if status == 201:
         resp.headers["Location"] = f"/{kind.collection}/{rid}"
     return resp
@@ -62,12 +65,17 @@ def _written(request: Request, registry: Any, kind: RecordKind, result: WriteRes
 
 def record_router(kind: RecordKind) -> APIRouter:
     router = APIRouter(prefix=f"/{kind.collection}", tags=[kind.collection])
-    schema = kind.model.model_json_schema(ref_template="#/components/schemas/{model}")
     body_doc = {"requestBody": {"required": True, "content": {
-        "application/json": {"schema": {k: v for k, v in schema.items() if k != "$defs"}},
+        "application/json": {"schema": inline(kind.model.model_json_schema())},
         "application/ld+json": {"schema": {"type": "object"}},
         "text/turtle": {"schema": {"type": "string"}},
     }}}
+    record = record_model(kind)
+    rdf: dict[str, Any] = {m: {"schema": {"type": "string"}} for m in RDF_FORMATS}
+
+    def answer(status: int) -> dict[int | str, dict[str, Any]]:
+        """The record in the answer: its JSON form (`record`) or RDF."""
+        return {status: {"model": record, "description": f"The {kind.name}", "content": rdf}}
 
     fmt = {"name": "format", "in": "query", "required": False, "description": "the representation, instead of Accept",
            "schema": {"type": "string", "enum": ["json", "jsonld", "ttl", "nt", "rdf", "html"]}}
@@ -75,62 +83,60 @@ def record_router(kind: RecordKind) -> APIRouter:
                                        "description": f"only {kind.collection} with this {name.replace('_', ' ')}"}
                                       for name in sorted(kind.filters))]}
 
-    @router.get("", summary=f"List {kind.collection}", openapi_extra=list_doc)
+    @router.get("", summary=f"List {kind.collection}", openapi_extra=list_doc, response_model=Page[record])  # type: ignore[valid-type]
     def list_records(
         request: Request,
-        registry: RegistryDep,
+        records: RecordsDep,
+        policy: PolicyDep,
+        settings: SettingsDep,
         caller: CallerDep,
         limit: Annotated[int, Query(ge=1, le=100_000)] = 50,
         offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
         q: Annotated[str | None, Query(max_length=200, description="text in title or description")] = None,
         include_retired: bool = False,
     ) -> JSONResponse:
-        if limit > registry.settings.max_page_size:
-            raise BadInput(f"limit is at most {registry.settings.max_page_size}", limit=registry.settings.max_page_size)
+        if limit > settings.max_page_size:
+            raise BadInput(f"limit is at most {settings.max_page_size}", limit=settings.max_page_size)
         filters = {k: v for k, v in request.query_params.items()
                    if k not in ("limit", "offset", "q", "include_retired", "format")}
-        page = registry.records.list(kind, filters=filters, q=q, limit=limit, offset=offset,
-                                     include_retired=include_retired,
-                                     full=registry.policy.reads_restricted(kind, caller))
+        page = records.list(kind, filters=filters, q=q, limit=limit, offset=offset,
+                            include_retired=include_retired, full=policy.reads_restricted(kind, caller))
         return JSONResponse({"items": page.items, "total": page.total, "limit": page.limit,
                              "offset": page.offset}, headers={"Vary": "Authorization"})
 
-    @router.get("/{rid}", summary=f"One {kind.name}", openapi_extra={"parameters": [fmt]})
-    async def get_record(request: Request, rid: str, registry: RegistryDep, caller: CallerDep) -> Response:
-        full = registry.policy.reads_restricted(kind, caller)
+    @router.get("/{rid}", summary=f"One {kind.name}", openapi_extra={"parameters": [fmt]}, responses=answer(200))
+    async def get_record(request: Request, rid: str, records: RecordsDep, policy: PolicyDep,
+                         caller: CallerDep) -> Response:
+        full = policy.reads_restricted(kind, caller)
         if caller.anonymous and choose(request, [JSON, *RDF_FORMATS]) == JSON:
             # the public lookup, the common case, reads two graphs and nothing more (a full dataset also asks
             # the lineage index, which may be busy building; RDF forms are serialised by rdflib)
-            return await short_read(registry, _record_response, request, registry, kind, rid, full)
-        return await run_in_threadpool(_record_response, request, registry, kind, rid, full)
+            return await short_read(records.store, _record_response, request, records, kind, rid, full)
+        return await run_in_threadpool(_record_response, request, records, kind, rid, full)
 
-    async def _input(request: Request, registry: Any) -> Any:
-        body = await read_body(request, registry.settings.max_body_bytes)
+    def _input(request: Request, records: Records, body: bytes) -> Any:
         how, data = read_record_input(request, body)
-        return registry.records.from_graph(kind, data) if how == "rdf" else data
+        return records.from_graph(kind, data) if how == "rdf" else data
 
-    @router.post("", status_code=201, summary=f"Register a {kind.name}", openapi_extra=body_doc)
-    async def create_record(request: Request, registry: RegistryDep, caller: CallerDep) -> Response:
-        require(caller, *WRITERS)
-        data = await _input(request, registry)
-        # a write waits for the disk (its sync): in the thread pool, never on the event loop
-        result = await run_in_threadpool(registry.records.write, kind, data, caller, create=True)
-        return _written(request, registry, kind, result, 201)
+    # writes validate (SHACL) and wait for the disk (their sync): plain functions, run in the thread pool;
+    # the caller's role is checked before the body is read
+    @router.post("", status_code=201, summary=f"Register a {kind.name}", openapi_extra=body_doc,
+                 responses=answer(201))
+    def create_record(request: Request, caller: WriterDep, body: BodyDep, records: RecordsDep) -> Response:
+        result = records.write(kind, _input(request, records, body), caller, create=True)
+        return _written(request, records, kind, result, 201)
 
-    @router.put("/{rid}", summary=f"Replace a {kind.name}", openapi_extra=body_doc)
-    async def replace_record(request: Request, rid: str, registry: RegistryDep, caller: CallerDep,
-                             if_match: Annotated[str | None, Header()] = None) -> Response:
-        require(caller, *WRITERS)
-        data = await _input(request, registry)
-        result = await run_in_threadpool(registry.records.write, kind, data, caller, create=False, rid=rid,
-                                         if_match=if_match)
-        return _written(request, registry, kind, result, 200)
+    @router.put("/{rid}", summary=f"Replace a {kind.name}", openapi_extra=body_doc, responses=answer(200))
+    def replace_record(request: Request, rid: str, caller: WriterDep, body: BodyDep, records: RecordsDep,
+                       if_match: Annotated[str | None, Header()] = None) -> Response:
+        result = records.write(kind, _input(request, records, body), caller, create=False, rid=rid,
+                               if_match=if_match)
+        return _written(request, records, kind, result, 200)
 
     @router.delete("/{rid}", status_code=204, summary=f"Retire a {kind.name} (it stays in history and lineage)")
-    def retire_record(rid: str, registry: RegistryDep, caller: CallerDep,
+    def retire_record(rid: str, caller: WriterDep, records: RecordsDep,
                       if_match: Annotated[str | None, Header()] = None) -> Response:
-        require(caller, *WRITERS)
-        registry.records.retire(kind, rid, caller, if_match=if_match)
+        records.retire(kind, rid, caller, if_match=if_match)
         return Response(status_code=204)
 
     return router

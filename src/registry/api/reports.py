@@ -3,54 +3,58 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from registry.api.deps import RegistryDep
 from registry.api.negotiation import JSON, RDF_FORMATS, choose, serialize
 from registry.api.public_deps import ViewsDep
+from registry.api.schemas import FlowsReport
 from registry.services.reports.catalog import catalog_graph
 from registry.services.reports.transparency import Transparency
 
 router = APIRouter(tags=["public"])
 
 OnDate = Annotated[dt.date | None, Query(description="the register as of this date (default: today)")]
+FLOWS_TYPES = [JSON, "text/csv", "application/ld+json", "text/turtle"]
+CATALOG_TYPES = ["text/turtle", "application/ld+json", "application/rdf+xml", "application/n-triples"]
 
 
 def site_of(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
+def _text(types: list[str]) -> dict[str, Any]:
+    return {m: {"schema": {"type": "string"}} for m in types}
+
+
+# the reports read every agreement and build graphs: plain functions, run in the thread pool
 @router.get("/reports/flows", summary="The transparency register: active agreements, counts, expiring, "
-                                      "unmatched personal-information flows")
-async def flows(request: Request, registry: RegistryDep, views: ViewsDep, on: OnDate = None) -> Response:
+                                      "unmatched personal-information flows",
+            response_model=FlowsReport, responses={200: {"content": _text(FLOWS_TYPES[1:])}})
+def flows(request: Request, registry: RegistryDep, views: ViewsDep, on: OnDate = None) -> Response:
     t = Transparency(registry, views.public)
-    report = await run_in_threadpool(t.report, on)
-    media = choose(request, [JSON, "text/csv", "application/ld+json", "text/turtle"])
+    report = t.report(on)
+    media = choose(request, FLOWS_TYPES)
     headers = {"Vary": "Accept"}
     if media == "text/csv":
         headers["Content-Disposition"] = 'inline; filename="data-sharing-register.csv"'
         return Response(t.csv(report, site_of(request)), media_type="text/csv; charset=utf-8", headers=headers)
     if media in RDF_FORMATS:
-        g = await run_in_threadpool(t.graph, report)
-        return Response(serialize(g, media), media_type=media, headers=headers)
+        return Response(serialize(t.graph(report), media), media_type=media, headers=headers)
     return JSONResponse(report.as_json(), headers=headers)
 
 
-CATALOG_TYPES = ["text/turtle", "application/ld+json", "application/rdf+xml", "application/n-triples"]
-
-
-@router.get("/catalog", summary="The public catalogue as DCAT 3 (DCAT-AP 3.0.0): Turtle, JSON-LD, RDF/XML")
-async def catalog(request: Request, registry: RegistryDep, views: ViewsDep) -> Response:
+@router.get("/catalog", summary="The public catalogue as DCAT 3 (DCAT-AP 3.0.0): Turtle, JSON-LD, RDF/XML",
+            response_class=Response, responses={200: {"content": _text(CATALOG_TYPES)}})
+def catalog(request: Request, registry: RegistryDep, views: ViewsDep) -> Response:
     offered = list(CATALOG_TYPES)
     if "application/json" in request.headers.get("accept", ""):
         offered.append(JSON)  # JSON clients get JSON-LD
     media = choose(request, offered)
     if media == JSON:
         media = "application/ld+json"
-    g = await run_in_threadpool(catalog_graph, views.public, registry.iris, registry.resources, registry.settings,
-                                site_of(request))
+    g = catalog_graph(views.public, registry.iris, registry.resources, registry.settings, site_of(request))
     return Response(serialize(g, media), media_type=media, headers={"Vary": "Accept"})

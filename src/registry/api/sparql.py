@@ -3,11 +3,12 @@ negotiation tables, a service description on a bare GET, typed errors).
 
 GET ?query=...; POST application/x-www-form-urlencoded (query=...); POST application/sparql-query
 (the query as the body). default-graph-uri and named-graph-uri may be repeated. Updates are refused
-(403). What a caller sees is decided by its role (registry/sparql.py, registry/views.py).
+(403). What a caller sees is decided by its role (services/sparql.py, projections/views.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -15,10 +16,11 @@ from fastapi import APIRouter, Request, Response
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from starlette.concurrency import run_in_threadpool
 
-from registry.api.deps import CallerDep, RegistryDep
-from registry.api.negotiation import read_body
+from registry.api.deps import CallerDep, SettingsDep
+from registry.api.negotiation import best_match, negotiate, read_body
 from registry.api.negotiation import serialize as serialize_graph
 from registry.api.public_deps import SparqlDep
+from registry.errors import UnsupportedMediaType
 from registry.namespaces import DCTERMS, RDF, RDFS
 from registry.services.auth import Caller
 from registry.services.sparql import (
@@ -26,8 +28,6 @@ from registry.services.sparql import (
     GRAPH_TYPES,
     SOLUTION_TYPES,
     Dataset,
-    MediaTypeNotSupported,
-    NotAcceptable,
     ProtocolViolation,
     SparqlService,
     UpdateRefused,
@@ -50,50 +50,15 @@ RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_C
                   "Turtle", "N-Triples", "JSON-LD", "RDF_XML")
 
 
-def negotiate(accept: str, offered: list[str]) -> str | None:
-    """The offered type the Accept header likes best (the first offered on a tie, or when there is
-    no Accept header); None when it accepts none of them."""
-    if not accept.strip():
-        return offered[0]
-    best: tuple[float, int, int] | None = None  # (q, specificity, -position)
-    chosen = None
-    for part in accept.split(","):
-        fields = [f.strip() for f in part.split(";")]
-        mt = fields[0].lower()
-        q = 1.0
-        for f in fields[1:]:
-            if f.lower().startswith("q="):
-                try:
-                    q = float(f[2:])
-                except ValueError:
-                    q = 0.0
-        if q <= 0:
-            continue
-        for i, o in enumerate(offered):
-            if mt == o:
-                spec = 2
-            elif mt.endswith("/*") and (mt == "*/*" or o.startswith(mt[:-1])):
-                spec = 0 if mt == "*/*" else 1
-            else:
-                continue
-            key = (q, spec, -i)
-            if best is None or key > best:
-                best, chosen = key, o
-    return chosen
+#: ?format= values -> the media type they stand for, on /sparql
+FORMAT_ALIASES = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
+                  "csv": "text/csv", "tsv": "text/tab-separated-values", "ttl": "text/turtle",
+                  "turtle": "text/turtle", "nt": "application/n-triples", "jsonld": "application/ld+json",
+                  "rdf": "application/rdf+xml"}
 
 
-def _choose(request: Request, offered: list[str]) -> str:
-    fmt = request.query_params.get("format")
-    aliases = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
-               "csv": "text/csv", "tsv": "text/tab-separated-values", "ttl": "text/turtle",
-               "turtle": "text/turtle", "nt": "application/n-triples", "jsonld": "application/ld+json",
-               "rdf": "application/rdf+xml"}
-    if fmt and aliases.get(fmt, fmt) in offered:
-        return aliases.get(fmt, fmt)
-    chosen = negotiate(request.headers.get("accept", ""), offered)
-    if chosen is None:
-        raise NotAcceptable(f"this answer is offered as {', '.join(offered)}", offered=offered)
-    return chosen
+def _choose(request: Request, offered: Sequence[str]) -> str:
+    return negotiate(request, offered, FORMAT_ALIASES)
 
 
 def _single(values: list[str], name: str) -> str:
@@ -122,21 +87,21 @@ PROTOCOL_PARAMETERS = [
 @router.get("/sparql", summary="SPARQL 1.1 query (GET), or the service description when no query is given",
             openapi_extra={"parameters": [_param("query", "the query (none: the service description)"),
                                           *PROTOCOL_PARAMETERS]})
-async def sparql_get(request: Request, caller: CallerDep, service: SparqlDep, registry: RegistryDep) -> Response:
+def sparql_get(request: Request, caller: CallerDep, service: SparqlDep) -> Response:
     pairs = request.query_params.multi_items()
     if any(k == "update" for k, _ in pairs):
         raise UpdateRefused("this endpoint is read-only, and updates never come by GET")
     queries = [v for k, v in pairs if k == "query"]
     if not queries:
         return description(request, service, caller)
-    return await _answer(request, service, caller, _single(queries, "query"), _dataset(pairs))
+    return _answer(request, service, caller, _single(queries, "query"), _dataset(pairs))
 
 
 @router.post("/sparql", summary="SPARQL 1.1 query (POST: URL-encoded form or application/sparql-query)",
              openapi_extra={"parameters": PROTOCOL_PARAMETERS, "requestBody": {"content": {
                  FORM: {"schema": {"type": "object", "properties": {"query": {"type": "string"}}}},
                  DIRECT: {"schema": {"type": "string"}}}}})
-async def sparql_post(request: Request, caller: CallerDep, service: SparqlDep, registry: RegistryDep) -> Response:
+async def sparql_post(request: Request, caller: CallerDep, service: SparqlDep, settings: SettingsDep) -> Response:
     header = request.headers.get("content-type", "")
     ct, _, params = header.partition(";")
     ct = ct.strip().lower()
@@ -145,37 +110,38 @@ async def sparql_post(request: Request, caller: CallerDep, service: SparqlDep, r
     if ct == UPDATE:
         raise UpdateRefused("this endpoint is read-only: records change through the REST API")
     if ct not in (FORM, DIRECT):
-        raise MediaTypeNotSupported(f"send the query as {FORM} or {DIRECT} (got {ct or 'no Content-Type'})",
-                                    accepted=[FORM, DIRECT])
+        raise UnsupportedMediaType(f"send the query as {FORM} or {DIRECT} (got {ct or 'no Content-Type'})",
+                                   accepted=[FORM, DIRECT])
     if charset not in ("utf-8", "utf8"):
-        raise MediaTypeNotSupported(f"the body must be UTF-8 (got charset={charset})")
-    body = await read_body(request, registry.settings.max_body_bytes)
+        raise UnsupportedMediaType(f"the body must be UTF-8 (got charset={charset})")
+    body = await read_body(request, settings.max_body_bytes)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise MediaTypeNotSupported("the body is not valid UTF-8") from None
+        raise UnsupportedMediaType("the body is not valid UTF-8") from None
     url_pairs = request.query_params.multi_items()
     if ct == FORM:
         form = parse_qsl(text, keep_blank_values=True)
         if any(k == "update" for k, _ in form):
             raise UpdateRefused("this endpoint is read-only: records change through the REST API")
         query = _single([v for k, v in form if k == "query"], "query")
-        return await _answer(request, service, caller, query, _dataset(form + url_pairs))
+        return await run_in_threadpool(_answer, request, service, caller, query, _dataset(form + url_pairs))
     if any(k == "query" for k, _ in url_pairs):
         raise ProtocolViolation("a direct POST carries the query in its body, not in ?query=")
-    return await _answer(request, service, caller, text, _dataset(url_pairs))
+    return await run_in_threadpool(_answer, request, service, caller, text, _dataset(url_pairs))
 
 
-async def _answer(request: Request, service: SparqlService, caller: Caller, query: str, dataset: Dataset) -> Response:
+def _answer(request: Request, service: SparqlService, caller: Caller, query: str, dataset: Dataset) -> Response:
+    """The query's answer in the negotiated type (blocking: the query runs in an evaluator process)."""
     s = service.check(query, dataset)
     forms = {"ASK": BOOLEAN_TYPES, "CONSTRUCT": GRAPH_TYPES, "DESCRIBE": GRAPH_TYPES}
     offered = forms.get(s.form or "", SOLUTION_TYPES)
     media = _choose(request, list(offered))
     base = str(request.url.replace(query="", fragment=""))
-    answer = await run_in_threadpool(service.run, query, dataset, caller, base)
+    answer = service.run(query, dataset, caller, base)
     if media not in media_types(answer):  # the scan misread the query form: negotiate for what it really is
         media = _choose(request, list(media_types(answer)))
-    body = await run_in_threadpool(serialize, answer, media)
+    body = serialize(answer, media)
     headers = {"Vary": "Accept, Authorization", "X-Registry-View": answer.view}
     if not caller.anonymous:
         headers["Cache-Control"] = "private, no-store"
@@ -214,8 +180,8 @@ def description_graph(endpoint: str, service: SparqlService, caller: Caller) -> 
 
 def description(request: Request, service: SparqlService, caller: Caller) -> Response:
     offered = list(DESCRIPTION_TYPES)
-    wants_html = negotiate(request.headers.get("accept", ""), ["text/html", *offered]) == "text/html" \
-        and "text/html" in request.headers.get("accept", "")
+    accept = request.headers.get("accept", "")
+    wants_html = "text/html" in accept and best_match(accept, ["text/html", *offered]) == "text/html"
     if wants_html:
         return sparql_page(request, service, caller)
     media = _choose(request, offered)

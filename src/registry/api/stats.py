@@ -5,11 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from registry.api.deps import RegistryDep
+from registry.api.deps import IndexDep
+from registry.api.schemas import KindCounts
 
 router = APIRouter(tags=["reference"])
 
 
-@router.get("/stats", summary="Counts of live records per kind and per publisher, access level, authority, ...")
-def stats(registry: RegistryDep) -> JSONResponse:
-    return JSONResponse(registry.index.counts())
+@router.get("/stats", summary="Counts of live records per kind and per publisher, access level, authority, ...",
+            response_model=dict[str, KindCounts])
+def stats(index: IndexDep) -> JSONResponse:
+    return JSONResponse(index.counts())

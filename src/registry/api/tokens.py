@@ -6,24 +6,26 @@ line cannot open it then: the store is locked by the server's process)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from pydantic import Field, ValidationError
-from starlette.concurrency import run_in_threadpool
 
-from registry.api.deps import CallerDep, RegistryDep, require
-from registry.api.negotiation import JSON, content_type, parse_json, read_body
+from registry.api.deps import RecordsDep, TokensDep, json_body, role
+from registry.api.schemas import Listing, NewTokenAnswer, Token, body_of
+from registry.domain.model import ORGANIZATION
 from registry.domain.model.common import Input, Slug
-from registry.errors import BadInput, UnsupportedMediaType, ValidationFailed, Violation
-from registry.services.auth import ROLES
+from registry.errors import BadInput, ValidationFailed, Violation
+from registry.services.auth import ROLES, Caller
 from registry.services.records import pydantic_violations
 
 router = APIRouter(prefix="/tokens", tags=["tokens"])
 
 #: the longest a token made over HTTP may live
 MAX_DAYS = 3650
+
+Admin = Annotated[Caller, role("admin")]
 
 
 class NewToken(Input):
@@ -34,23 +36,17 @@ class NewToken(Input):
     days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = None
 
 
-_body = {"requestBody": {"required": True, "content": {"application/json": {"schema": NewToken.model_json_schema()}}}}
-
-
-@router.get("", summary="Every token (never its secret): role, organisation, created, expires, revoked")
-def list_tokens(registry: RegistryDep, caller: CallerDep) -> JSONResponse:
-    require(caller, "admin")
-    items = registry.tokens.list()
+@router.get("", summary="Every token (never its secret): role, organisation, created, expires, revoked",
+            response_model=Listing[Token])
+def list_tokens(_: Admin, tokens: TokensDep) -> JSONResponse:
+    items = tokens.list()
     return JSONResponse({"items": items, "total": len(items)}, headers={"Cache-Control": "no-store"})
 
 
-@router.post("", status_code=201, summary="Make a token; its secret is in the answer, once", openapi_extra=_body)
-async def create_token(request: Request, registry: RegistryDep, caller: CallerDep) -> JSONResponse:
-    require(caller, "admin")
-    ct = content_type(request)
-    if ct != JSON and not ct.endswith("+json"):
-        raise UnsupportedMediaType(f"cannot read {ct!r}: send the new token as application/json", accepted=[JSON])
-    data = parse_json(await read_body(request, registry.settings.max_body_bytes))
+@router.post("", status_code=201, summary="Make a token; its secret is in the answer, once",
+             response_model=NewTokenAnswer, openapi_extra=body_of(NewToken))
+def create_token(caller: Admin, data: Annotated[Any, json_body("the new token")], tokens: TokensDep,
+                 records: RecordsDep) -> JSONResponse:
     if not isinstance(data, dict):
         raise BadInput("a new token is a JSON object: {\"role\": ..., \"org\": ..., \"days\": ...}")
     try:
@@ -61,19 +57,17 @@ async def create_token(request: Request, registry: RegistryDep, caller: CallerDe
     if new.role == "steward" and new.org is None:
         raise ValidationFailed([Violation(focus_node="token", path=None, field="org", value=None,
                                           message="a steward token needs the organisation it writes for")])
-    if new.org is not None and not registry.records.exists(registry.records.kind("organization"), new.org):
+    if new.org is not None and not records.exists(ORGANIZATION, new.org):
         raise ValidationFailed([Violation(focus_node="token", path=None, field="org", value=new.org,
                                           message=f"no organisation {new.org!r} in the registry")])
     expires = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=new.days) if new.days else None
-    # a write (and its sync to disk): in the thread pool, not on the event loop
-    token_id, secret = await run_in_threadpool(registry.tokens.create, new.role, new.org, expires, caller)
+    token_id, secret = tokens.create(new.role, new.org, expires, caller)  # a write, and its sync to disk
     body = {"id": token_id, "role": new.role, "org": new.org,
             "expires": expires.isoformat() if expires else None, "token": secret}
     return JSONResponse(body, status_code=201, headers={"Location": f"/tokens/{token_id}", "Cache-Control": "no-store"})
 
 
 @router.delete("/{token_id}", status_code=204, summary="Revoke a token at once (revoking it again is harmless)")
-def revoke_token(token_id: str, registry: RegistryDep, caller: CallerDep) -> Response:
-    require(caller, "admin")
-    registry.tokens.revoke(token_id, caller)
+def revoke_token(token_id: str, caller: Admin, tokens: TokensDep) -> Response:
+    tokens.revoke(token_id, caller)
     return Response(status_code=204)

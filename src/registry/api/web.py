@@ -13,10 +13,9 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.routing import APIRoute
-from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 from starlette.types import Scope
 
@@ -52,26 +51,30 @@ Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 Text = Annotated[str, Query(max_length=200)]
 
 
-def _pages(registry: RegistryDep, views: ViewsDep) -> Pages:
+async def get_pages(registry: RegistryDep, views: ViewsDep) -> Pages:
+    """The pages' data over the public view (a Pages per request: it holds nothing between requests)."""
     return Pages(registry, views)
 
 
+PagesDep = Annotated[Pages, Depends(get_pages)]
+
+
+# the pages read the store and render templates: plain functions, run in the thread pool
 @router.get("/", response_class=HTMLResponse)
-async def home(registry: RegistryDep, views: ViewsDep) -> Response:
-    counts = await run_in_threadpool(_pages(registry, views).counts)
+def home(pages: PagesDep) -> Response:
+    counts = pages.counts()
     return render("home.html", title="Government data-sharing registry", counts=counts)
 
 
 @router.get("/search", response_class=HTMLResponse)
-async def search(registry: RegistryDep, views: ViewsDep, q: Text = "") -> Response:
-    results = await run_in_threadpool(_pages(registry, views).search, q)
+def search(pages: PagesDep, q: Text = "") -> Response:
+    results = pages.search(q)
     return render("search.html", title=f"Search: {q}" if q else "Search", q=q, results=results)
 
 
 @router.get("/transparency", response_class=HTMLResponse)
-async def transparency(registry: RegistryDep, views: ViewsDep,
-                       on: Annotated[dt.date | None, Query()] = None) -> Response:
-    data = await run_in_threadpool(_pages(registry, views).transparency, on)
+def transparency(pages: PagesDep, on: Annotated[dt.date | None, Query()] = None) -> Response:
+    data = pages.transparency(on)
     return render("transparency.html", title="Transparency register", **data)
 
 
@@ -99,8 +102,8 @@ def static(path: str) -> Response:
 def _record_page(collection: str, label: str, template: str, title_field: str) -> None:
     """One record's page: /{collection}/{rid}, rendered from the public view."""
 
-    async def page(rid: str, registry: RegistryDep, views: ViewsDep) -> Response:
-        data = await run_in_threadpool(getattr(_pages(registry, views), template), rid)
+    def page(rid: str, pages: PagesDep) -> Response:
+        data = getattr(pages, template)(rid)
         if data is None:
             return not_found(f"{label} {rid!r}")
         return render(f"{template}.html", title=data["record"].get(title_field) or rid, **data)
@@ -118,8 +121,8 @@ def _list_route(kind_name: str, title: str) -> None:
     kind = {"dataset": DATASET, "organization": ORGANIZATION, "agreement": AGREEMENT}[kind_name]
 
     @pages_router.get(f"/{kind.collection}", name=f"{kind.collection}_page")
-    async def listing(registry: RegistryDep, views: ViewsDep, q: Text = "", offset: Offset = 0) -> Response:
-        data = await run_in_threadpool(_pages(registry, views).listing, kind, q, offset)
+    def listing(pages: PagesDep, q: Text = "", offset: Offset = 0) -> Response:
+        data = pages.listing(kind, q, offset)
         return render("list.html", title=title, kind=kind_name, collection=kind.collection, q=q, **data)
 
 

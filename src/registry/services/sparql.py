@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from registry.errors import RegistryError
+from registry.errors import BadInput, Forbidden, RegistryError, Unavailable
 from registry.projections.views import GraphView, Views
 from registry.services.auth import Caller
 from registry.services.registry import Registry
@@ -39,75 +39,59 @@ from registry.store.snapshots import Snapshots
 
 # --------------------------------------------------------------------------------------- errors
 class SparqlError(RegistryError):
-    """A SPARQL request that cannot be answered; `status` is its HTTP status."""
+    """A SPARQL request that cannot be answered; each is also one of the registry's errors (BadInput,
+    Forbidden, Unavailable), which gives its status."""
 
-    status = 400
     title = "SPARQL error"
     code = "sparql-error"
 
 
-class ProtocolViolation(SparqlError):
+class ProtocolViolation(SparqlError, BadInput):
     title = "Not a SPARQL protocol request"
     code = "sparql-protocol"
 
 
-class QuerySyntaxError(SparqlError):
+class QuerySyntaxError(SparqlError, BadInput):
     title = "Malformed query"
     code = "sparql-malformed-query"
 
 
-class UpdateRefused(SparqlError):
-    status = 403
+class UpdateRefused(SparqlError, Forbidden):
     title = "Updates are not accepted"
     code = "sparql-read-only"
 
 
-class ServiceRefused(SparqlError):
+class ServiceRefused(SparqlError, BadInput):
     title = "SERVICE is not allowed"
     code = "sparql-service-not-allowed"
 
 
-class MediaTypeNotSupported(SparqlError):
-    status = 415
-    title = "Unsupported media type"
-    code = "unsupported-media-type"
-
-
-class NotAcceptable(SparqlError):
-    status = 406
-    title = "Not acceptable"
-    code = "not-acceptable"
-
-
-class ResultTooLarge(SparqlError):
+class ResultTooLarge(SparqlError, BadInput):
     title = "Result too large"
     code = "sparql-result-too-large"
 
 
-class QueryTimeout(SparqlError):
-    status = 503
+class QueryTimeout(SparqlError, Unavailable):
     title = "Query timed out"
     code = "sparql-timeout"
 
 
-class EndpointBusy(SparqlError):
-    status = 503
+class EndpointBusy(SparqlError, Unavailable):
     title = "Too many queries running"
     code = "sparql-busy"
 
 
-class QueryFailed(SparqlError):
+class QueryFailed(SparqlError, BadInput):
     title = "Query failed"
     code = "sparql-query-failed"
 
 
-class EvaluatorDown(SparqlError):
-    status = 503
+class EvaluatorDown(SparqlError, Unavailable):
     title = "SPARQL evaluator unavailable"
     code = "sparql-unavailable"
 
 
-class QueryTooComplex(SparqlError):
+class QueryTooComplex(SparqlError, BadInput):
     """Nested too deeply, or too many patterns: Oxigraph parses and plans queries recursively, so a
     query nested a few hundred levels deep overflows its thread's stack and ends the whole process
     (a segmentation fault, not an exception), and long chains of paths or OPTIONALs take minutes to

@@ -42,6 +42,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
+from registry.errors import StoreUnavailable
 from registry.store.base import (
     SLICE_BYTES,
     BadQuads,
@@ -77,7 +78,7 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 _XSD_STRING = XSD + "string"
 
 
-class SparqlStoreError(OSError):
+class SparqlStoreError(StoreUnavailable):
     """The SPARQL server could not be reached, or refused a request (its status and message kept)."""
 
     def __init__(self, message: str, *, status: int | None = None, body: str = "") -> None:

@@ -205,4 +205,6 @@ AGREEMENT = RecordKind(
         "legal_basis": (REG.legalBasis, AUTHORITY),
         "purpose": (REG.purpose, PURPOSE),
     },
+    owner_fields=("provider",),
+    approved_by_officers=True,
 )

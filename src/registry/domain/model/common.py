@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -101,6 +101,19 @@ class RecordKind:
     references: Callable[[Any], Iterable[tuple[str, str]]]
     #: the list filters this kind supports: query parameter -> (predicate, namespace of codes or None)
     filters: dict[str, tuple[URIRef, Any]] = field(default_factory=dict)
+    #: the fields naming the organisation a record belongs to (a steward's scope): the first one given
+    owner_fields: tuple[str, ...] = ()
+    #: its records are nodes of the lineage graph: derived from one another, personal information flows
+    #: along (effective status, cycles refused on write)
+    in_lineage: bool = False
+    #: its records carry legal status, which only privacy officers and admins set or change
+    legal_status: bool = False
+    #: a steward writes its records only as drafts: approving one is a privacy officer's act
+    approved_by_officers: bool = False
+
+    def owner(self, data: Mapping[str, Any]) -> str | None:
+        """The organisation a record (its JSON form) belongs to."""
+        return next((str(data[f]) for f in self.owner_fields if data.get(f)), None)
 
 
 class Triples:

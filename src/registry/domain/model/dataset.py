@@ -285,4 +285,6 @@ DATASET = RecordKind(
         "keyword": (DCAT.keyword, None),
         "sensitivity": (REG.sensitivity, SENSITIVITY),
     },
+    in_lineage=True,
+    owner_fields=("publisher",),
 )

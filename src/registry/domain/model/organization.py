@@ -106,4 +106,6 @@ ORGANIZATION = RecordKind(
     },
     references=references,
     filters={"kind": (REG.orgKind, ORG_KIND), "parent": (ORG.subOrganizationOf, None)},
+    owner_fields=("parent", "id"),
+    legal_status=True,
 )

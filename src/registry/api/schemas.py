@@ -1,0 +1,376 @@
+"""The JSON shapes of the API's answers, as pydantic models: the routes' `response_model`s, so the OpenAPI
+document describes what each route answers (and the schemathesis suite checks every answer against it)."""
+
+from __future__ import annotations
+
+import types
+from functools import cache
+from typing import Any, Generic, Literal, TypeVar, Union, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from registry.domain.model import RecordKind
+
+T = TypeVar("T")
+
+
+class Answer(BaseModel):
+    """Base of the answers: the fields each documents, and no promise that no field is ever added."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+# ----------------------------------------------------------------------------------- lists
+class Page(Answer, Generic[T]):
+    """A page of a longer list: `total` items in all, `limit` from `offset`."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class Listing(Answer, Generic[T]):
+    """A whole list and its length."""
+
+    items: list[T]
+    total: int
+
+
+# ----------------------------------------------------------------------------------- meta
+class Health(Answer):
+    status: Literal["ok"]
+    version: str
+    #: the indexes and the public view are built (a server warms them in the background)
+    ready: bool
+
+
+class KindCounts(Answer):
+    total: int
+    #: facet -> value -> how many live records have it
+    by: dict[str, dict[str, int]]
+
+
+# ----------------------------------------------------------------------------- reference
+class Requirements(Answer):
+    purposes: list[str]
+    recipient_kinds: list[str]
+    designation: bool
+    same_institution: bool
+    deidentification: bool
+    consent: bool
+    ethics_approval: bool
+    prohibits_onward_disclosure: bool
+
+
+class Authority(Answer):
+    id: str
+    iri: str
+    label: str | None
+    statute: str | None
+    statute_abbreviation: str | None
+    section: str | None
+    citation: str | None
+    summary: str | None
+    purpose_note: str | None
+    source: str | None
+    applies_to: list[str]
+    requirements: Requirements
+
+
+class Purpose(Answer):
+    id: str
+    iri: str
+    label: str | None
+    definition: str | None
+    broader: str | None
+
+
+# ------------------------------------------------------------------------------ records
+class Violation(Answer):
+    """One SHACL result (or a check of the same shape): of a refused write (422), or a warning of one that
+    was written all the same."""
+
+    focusNode: str  # noqa: N815 - the JSON field
+    path: str | None
+    field: str | None
+    message: str
+    severity: str
+    sourceShape: str | None  # noqa: N815
+    value: str | None
+
+
+class Problem(Answer):
+    """An error, as RFC 9457 problem details (application/problem+json), with the error's own data."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    #: of a refused write or of invalid parameters: what is wrong, field by field
+    violations: list[Violation] | None = None
+
+
+class Record(Answer):
+    """The JSON form of a stored record: the fields of its input model, each only when the caller's view
+    holds it, and those the registry adds."""
+
+    id: str
+    #: when it was retired (a retired record is listed with include_retired=true)
+    retired: str | None = None
+    #: on the answer of a write: the warnings of the record's validation
+    warnings: list[Violation] | None = None
+
+
+class LineageFacts(Answer):
+    """What lineage adds to a dataset its caller reads the restricted fields of."""
+
+    effective_personal_information: bool | None = None
+    #: the chain of datasets its personal information comes from, when it is inherited
+    personal_information_path: list[str] | None = None
+
+
+def inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """A JSON schema of pydantic's with its `$defs` written in place, for the OpenAPI document's
+    hand-declared bodies (its components hold only what FastAPI registers itself)."""
+    defs = schema.get("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return walk(defs[ref.removeprefix("#/$defs/")])
+            return {k: walk(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    out: dict[str, Any] = walk(schema)
+    return out
+
+
+def body_of(model: type[BaseModel], media_type: str = "application/json") -> dict[str, Any]:
+    """`openapi_extra` declaring a required request body of `model`'s schema."""
+    return {"requestBody": {"required": True, "content": {media_type: {"schema": inline(model.model_json_schema())}}}}
+
+
+#: the error answers of every route, as one OpenAPI response (FastAPI adds none of its own then)
+PROBLEMS: dict[int | str, dict[str, Any]] = {"4XX": {
+    "description": "An error (RFC 9457 problem details)",
+    "content": {"application/problem+json": {"schema": inline(Problem.model_json_schema())}}}}
+
+
+def _out(tp: Any) -> Any:
+    """The output form of an input type: input models become their (optional-field) output models."""
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return _output_model(tp, Answer)
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        return Union[tuple(_out(a) for a in get_args(tp))]  # noqa: UP007 - built at run time
+    if origin is list:
+        return list[_out(get_args(tp)[0])]  # type: ignore[misc]
+    return tp
+
+
+@cache
+def _output_model(model: type[BaseModel], base: type[BaseModel]) -> type[BaseModel]:
+    fields: dict[str, Any] = {name: (_out(f.annotation) | None, None) for name, f in model.model_fields.items()
+                              if name not in base.model_fields}
+    name = model.__name__.removesuffix("In")
+    return create_model(name if base is Answer else name + "Record", __base__=base, **fields)
+
+
+def record_model(kind: RecordKind) -> type[BaseModel]:
+    """The JSON form of a record of `kind`."""
+    return _output_model(kind.model, _RecordWithLineage if kind.in_lineage else Record)
+
+
+class _RecordWithLineage(Record, LineageFacts):
+    pass
+
+
+# --------------------------------------------------------------------------------- lineage
+class LineageNode(Answer):
+    id: str
+    title: str | None
+    publisher: str | None
+    access: str | None
+    retired: bool
+    #: effective personal information, for callers who read the dataset's restricted fields
+    personal_information: bool | None = None
+    personal_information_path: list[str] | None = None
+
+
+class LineageEdge(Answer):
+    source: str = Field(alias="from")
+    to: str
+    activity: str | None
+    by: str | None
+    date: str | None
+
+
+class Lineage(Answer):
+    dataset: str
+    direction: Literal["upstream", "downstream", "both"]
+    depth: int | None
+    as_of: str | None
+    nodes: list[LineageNode]
+    edges: list[LineageEdge]
+
+
+class CoveringAgreement(Answer):
+    id: str
+    title: str | None
+    provider: str
+    recipient: str
+    status: str | None
+    valid_until: str | None
+    retired: bool
+    #: the datasets of the impact it covers
+    datasets: list[str]
+
+
+class Impact(Answer):
+    dataset: str
+    downstream: list[LineageNode]
+    agreements: list[CoveringAgreement]
+
+
+# ---------------------------------------------------------------------------- share checks
+class Reason(Answer):
+    """A reason or condition of the decision; one that quotes restricted fields the caller cannot read is
+    `withheld` (its code, ids and remedy stay)."""
+
+    code: str
+    message: str
+    dataset: str | None = None
+    agreement: str | None = None
+    authority: str | None = None
+    path: list[str] | None = None
+    remedy: str | None = None
+    withheld: bool | None = None
+
+
+class Basis(Answer):
+    agreement: str
+    authority: str | None
+    clause: str | None
+    statute: str | None
+    citation: str | None
+    source: str | None
+
+
+class CheckedDataset(Answer):
+    id: str
+    title: str | None = None
+    access: str | None = None
+    personal_information: bool | None = None
+    inherited_from: list[str] | None = None
+    withheld: bool | None = None
+
+
+class ShareCheck(Answer):
+    id: str
+    decision: Literal["permitted", "conditional", "not_permitted"]
+    reasons: list[Reason]
+    conditions: list[Reason]
+    basis: list[Basis]
+    datasets: list[CheckedDataset]
+    #: the proposal as it was checked (its date filled in)
+    proposal: dict[str, Any]
+    requested_by: str
+    requested_at: str
+
+
+# ---------------------------------------------------------------------------------- tokens
+class Token(Answer):
+    id: str
+    role: Literal["admin", "privacy-officer", "steward"]
+    org: str | None
+    created: str
+    expires: str | None
+    revoked: str | None
+
+
+class NewTokenAnswer(Answer):
+    id: str
+    role: Literal["admin", "privacy-officer", "steward"]
+    org: str | None
+    expires: str | None
+    #: the bearer token itself: shown once, never stored
+    token: str
+
+
+# ----------------------------------------------------------------------------------- audit
+class AuditEntry(Answer):
+    seq: int
+    time: str
+    agent: str
+    action: str
+    record: str
+    before_hash: str
+    after_hash: str
+    previous_hash: str
+    entry_hash: str
+    #: of an entry about a token: the token's role and organisation
+    role: str | None = None
+    org: str | None = None
+
+
+class AuditVerification(Answer):
+    ok: bool
+    entries_checked: int
+    records_checked: int
+    #: the first entry or record that does not match, and why
+    first_broken: dict[str, Any] | None
+
+
+# ------------------------------------------------------------------------------ OpenLineage
+class IngestedRun(Answer):
+    id: str
+    event_type: str
+    event_time: str
+    job: dict[str, str]
+    recorded: bool
+    activity: str | None
+    activity_from: str | None
+
+
+class IngestedDataset(Answer):
+    id: str | None
+    namespace: str
+    name: str
+    role: str
+    action: str
+    matched_by: str | None
+    needs_steward_review: bool
+
+
+class Ingested(Answer):
+    run: IngestedRun
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+    datasets: list[IngestedDataset]
+    warnings: list[dict[str, Any]]
+
+
+# ---------------------------------------------------------------------------------- reports
+class UnmatchedFlows(Answer):
+    source: str
+    total: int
+    by_pair: list[dict[str, Any]]
+
+
+class FlowsReport(Answer):
+    """The transparency register as data."""
+
+    as_of: str
+    total: int
+    agreements: list[dict[str, Any]]
+    by_authority: list[dict[str, Any]]
+    by_pair: list[dict[str, Any]]
+    expiring_within_90_days: list[dict[str, Any]]
+    personal_information_flows_without_agreement: UnmatchedFlows
+    sankey: dict[str, Any]
