@@ -22,7 +22,7 @@ from starlette.types import Scope
 from registry.api.deps import RegistryDep
 from registry.api.negotiation import JSON, RDF_FORMATS, choose
 from registry.api.public_deps import ViewsDep
-from registry.domain.model import AGREEMENT, DATASET, ORGANIZATION
+from registry.domain.model import KINDS
 from registry.web.pages import STATIC, Pages, not_found, render
 
 HTML = "text/html"
@@ -118,7 +118,7 @@ _record_page("agreements", "agreement", "agreement", "title")
 
 
 def _list_route(kind_name: str, title: str) -> None:
-    kind = {"dataset": DATASET, "organization": ORGANIZATION, "agreement": AGREEMENT}[kind_name]
+    kind = KINDS[kind_name]
 
     @pages_router.get(f"/{kind.collection}", name=f"{kind.collection}_page")
     def listing(pages: PagesDep, q: Text = "", offset: Offset = 0) -> Response:

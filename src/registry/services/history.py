@@ -22,10 +22,15 @@ from registry.store.base import Store, Triple
 from registry.store.formats import parse_ntriples
 
 
+def moment(when: dt.datetime) -> dt.datetime:
+    """`when` with its time zone: a time given without one is read as UTC, the audit log's clock."""
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+
+
 def view_as_of(store: Store, iris: Iris, resources: Resources, when: dt.datetime) -> Store:
     view = store.scratch()
     load_reference_graphs(view, iris, resources)
-    stamp = Literal(when.astimezone(dt.UTC).isoformat(), datatype=XSD.dateTime)
+    stamp = Literal(moment(when).astimezone(dt.UTC).isoformat(), datatype=XSD.dateTime)
     graphs: dict[str, list[Triple]] = {}
     rows = store.select(resources.query("history-as-of"), {"asOf": stamp})
     seen = {str(r["record"]) for r in rows}

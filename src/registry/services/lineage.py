@@ -16,7 +16,7 @@ from registry.errors import BadInput, NotFound
 from registry.iris import is_slug
 from registry.namespaces import AGREEMENT_STATUS, DCTERMS, PROV
 from registry.projections.lineage import Lineage
-from registry.services.history import lineage_as_of
+from registry.services.history import lineage_as_of, moment
 from registry.services.registry import Registry
 from registry.store.base import Store
 
@@ -36,8 +36,7 @@ class View:
 def view(registry: Registry, as_of: dt.datetime | None) -> View:
     if as_of is None:
         return View(registry.store, registry.lineage, None)
-    if as_of.tzinfo is None:
-        as_of = as_of.replace(tzinfo=dt.UTC)
+    as_of = moment(as_of)
     store, lineage = lineage_as_of(registry.store, registry.iris, registry.resources, as_of)
     return View(store, lineage, as_of)
 

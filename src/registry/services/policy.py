@@ -55,13 +55,6 @@ class Policy:
     def __init__(self, store: Store, iris: Iris, resources: Resources) -> None:
         self.store, self.iris, self.res = store, iris, resources
 
-    @staticmethod
-    def owner(kind: RecordKind, data: dict[str, Any]) -> str | None:
-        """The organisation a record belongs to, for a steward's scope."""
-        if kind.name == "organization":
-            return data.get("parent") or data.get("id")
-        return data.get({"dataset": "publisher", "agreement": "provider"}[kind.name])
-
     def within(self, org: str, ancestor: str | None) -> bool:
         """Whether `org` is `ancestor` or one of its units (at any depth)."""
         if ancestor is None:
@@ -79,7 +72,7 @@ class Policy:
         organisation's legal status is set or changed only by privacy officers and admins."""
         if caller.role not in WRITER_ROLES:
             raise Forbidden("writing records needs a steward, privacy-officer or admin token")
-        if kind.name == "organization" and new is not None and not may_change_legal_status(caller.role):
+        if kind.legal_status and new is not None and not may_change_legal_status(caller.role):
             changed = legal_status_changes(new, current)
             if changed:
                 raise Forbidden(f"only a privacy officer or an admin sets or changes an organisation's legal "
@@ -89,11 +82,11 @@ class Policy:
         for state in (current, new):
             if state is None:
                 continue
-            owner = self.owner(kind, state)
+            owner = kind.owner(state)
             if owner is None or not self.within(owner, caller.org):
                 raise Forbidden(f"a steward of {caller.org!r} writes only records of that organisation "
                                 f"and its units", organization=caller.org)
-        if kind.name == "agreement":
+        if kind.approved_by_officers:
             for state in (current, new):
                 if state is not None and state.get("status") not in (None, "draft"):
                     raise Forbidden("only a privacy officer approves or changes an agreement that is not a "
@@ -118,7 +111,7 @@ class Policy:
             g = Graph()
             for t in public:
                 g.add(t)
-            owner = self.owner(kind, kind.from_rdf(g, self.iris.record(kind.name, rid), self.iris))
+            owner = kind.owner(kind.from_rdf(g, self.iris.record(kind.name, rid), self.iris))
             return owner is not None and self.within(owner, org)
 
         return own

@@ -173,7 +173,7 @@ class Records:
         tag = view_etag(public, restricted, full=full) if etag else ""
         triples = Triples(public + restricted if full else public)
         out = kind.from_rdf(triples, self.iris.record(kind.name, rid), self.iris)  # type: ignore[arg-type]
-        if full and kind.name == "dataset":
+        if full and kind.in_lineage:
             effective, path = self.lineage.effective_pi(rid)
             out["effective_personal_information"] = effective
             out["personal_information_path"] = path
@@ -258,7 +258,7 @@ class Records:
 
     def check(self, kind: RecordKind, rec: Input, rg: RecordGraphs) -> builtins.list[Violation]:
         found = self.validator.check([*rg.public, *rg.restricted, *self.context(kind, rec)], [rg.iri], kind.fields)
-        if kind.name == "dataset":
+        if kind.in_lineage:
             found += self._cycles(rec, rg.iri)
         return found
 

@@ -112,8 +112,7 @@ class ShareChecks:
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         engine = self.engine
         if proposal.as_of is not None:
-            when = proposal.as_of if proposal.as_of.tzinfo else proposal.as_of.replace(tzinfo=dt.UTC)
-            view, lineage = lineage_as_of(self.store, self.iris, self.res, when)
+            view, lineage = lineage_as_of(self.store, self.iris, self.res, proposal.as_of)
             engine = LegalEngine(view, self.iris, self.res, lineage)
         answer = engine.check(proposal, today=now.date())
         check_id = f"sc-{now.strftime('%Y%m%dt%H%M%S')}-{secrets.token_hex(4)}"

@@ -25,6 +25,7 @@ from registry.domain.model.dataset import DATASET, lineage_key
 from registry.errors import Forbidden, RegistryError, ValidationFailed, Violation
 from registry.namespaces import ACTIVITY_KIND, DCTERMS, PROV, RDF, RDFS, REG, SKOS, XSD
 from registry.services.auth import Caller
+from registry.services.history import moment
 from registry.services.records import READ_ONLY
 from registry.services.registry import Registry
 from registry.store import audit
@@ -144,7 +145,7 @@ def _event_time(value: str) -> dt.datetime:
         raise ValidationFailed([Violation(focus_node="event", path="/eventTime", field="eventTime", value=value,
                                           message="eventTime is not a date and time")],
                                "The OpenLineage event is not valid; nothing was written.") from None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    return moment(when)
 
 
 def _dict(v: Any) -> dict[str, Any]:
