@@ -18,7 +18,7 @@ from registry.services.registry import Registry, open_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
-CASEBOOK = SHARED / "casebook"
+CASEBOOK = SHARED / "casebook" / "v2"
 EXTERNAL = SHARED / "external"
 DATA = Path(__file__).parent / "data"
 

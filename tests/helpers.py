@@ -13,7 +13,7 @@ from typing import Any
 from registry.services.registry import Registry
 
 ROOT = Path(__file__).resolve().parents[1]
-WORLD_FILE = ROOT.parent / "shared" / "casebook" / "world.json"
+WORLD_FILE = ROOT.parent / "shared" / "casebook" / "v2" / "world.json"
 DEMO_FILE = ROOT / "src" / "registry" / "data" / "demo-ontario.json"
 DATA = Path(__file__).parent / "data"
 PROBLEM = "application/problem+json"

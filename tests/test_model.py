@@ -161,7 +161,7 @@ def test_agreement_conditions_are_restricted(kind: RecordKind, data: dict[str, A
     cond = data["conditions"]
     assert (s, ns.REG.deidentifyBeforeUse, None) in rg.restricted
     assert (s, ns.REG.onwardDisclosure, None) in rg.restricted
-    assert (s, ns.REG.retentionPeriod, None) in rg.restricted
+    assert ((s, ns.REG.retentionPeriod, None) in rg.restricted) == (cond["retention"] is not None)
     has_prohibition = (s, ns.ODRL2.prohibition, None) in rg.restricted
     assert has_prohibition == (cond["onward_disclosure"] is False)
     # the public graph still says who shares what, for which purpose and when

@@ -28,6 +28,8 @@ class REG(DefinedNamespace):
     unitKind: URIRef
     designatedUnder: URIRef
     jurisdiction: URIRef
+    governedBy: URIRef
+    designationReference: URIRef
     # datasets
     steward: URIRef
     sensitivity: URIRef
@@ -45,6 +47,10 @@ class REG(DefinedNamespace):
     deidentifyBeforeUse: URIRef
     onwardDisclosure: URIRef
     deidentify: URIRef
+    noticeUrl: URIRef
+    noticePublished: URIRef
+    enablingAct: URIRef
+    consistentPurposeFinding: URIRef
     # authorities
     statute: URIRef
     statuteAbbreviation: URIRef
@@ -61,6 +67,11 @@ class REG(DefinedNamespace):
     requiresEthicsApproval: URIRef
     prohibitsOnwardDisclosure: URIRef
     appliesToInformation: URIRef
+    underStatute: URIRef
+    requiresFinding: URIRef
+    requiresPublishedNotice: URIRef
+    requiresNoticeToIndividual: URIRef
+    confinesIdentifiableData: URIRef
     # share checks
     decision: URIRef
     proposal: URIRef
@@ -119,6 +130,7 @@ ACTIVITY_KIND = Namespace(NS_ROOT + "vocab/activity-kind/")
 AGREEMENT_STATUS = Namespace(NS_ROOT + "vocab/agreement-status/")
 PD_CATEGORY = Namespace(NS_ROOT + "vocab/pd-category/")
 INFO_KIND = Namespace(NS_ROOT + "vocab/information-kind/")
+STATUTE = Namespace(NS_ROOT + "vocab/statute/")
 ACCESS_RIGHT = Namespace("http://publications.europa.eu/resource/authority/access-right/")
 DPV = Namespace("https://w3id.org/dpv#")
 ADMS = Namespace("http://www.w3.org/ns/adms#")
@@ -145,5 +157,5 @@ PREFIXES: dict[str, Namespace] = {
 __all__ = [
     "ACCESS_RIGHT", "ADMS", "ACTIVITY_KIND", "AGREEMENT_STATUS", "AUTHORITY", "DCAT", "DCTERMS", "DPV", "FOAF",
     "INFO_KIND", "NS_ROOT", "ODRL2", "ORG", "ORG_KIND", "PD_CATEGORY", "PREFIXES", "PROV", "PURPOSE", "RDF",
-    "RDFS", "REG", "SENSITIVITY", "SKOS", "UNIT_KIND", "VCARD", "VOCAB", "XSD",
+    "RDFS", "REG", "SENSITIVITY", "SKOS", "STATUTE", "UNIT_KIND", "VCARD", "VOCAB", "XSD",
 ]

@@ -187,7 +187,8 @@ def test_list_pages(wapi: Api) -> None:
         ({"keyword": "health"}, ["ohip-claims"]),
         ({"keyword": "social assistance"}, ["ow-caseload", "ow-extract"]),
         ({"publisher": "mccss", "access": "restricted"}, ["ow-extract"]),
-        ({"sensitivity": "high"}, ["linked-health-social", "ohip-claims", "ow-caseload"]),
+        ({"sensitivity": "high"}, ["driver-licences", "linked-health-social", "ohip-claims", "ow-caseload",
+                                   "shelter-usage"]),
         ({"q": "collision"}, ["collision-summary", "road-collisions"]),
         ({"q": "OHIP"}, ["linked-health-social", "ohip-claims"]),  # title or description, any case
         ({"q": "aggregated from"}, ["collision-summary"]),
@@ -211,13 +212,13 @@ def test_search_ranks_by_relevance_and_matches_word_prefixes(wapi: Api) -> None:
 
 def test_stats_count_live_records_per_facet(wapi: Api) -> None:
     stats = wapi.client.get("/stats").json()
-    assert stats["dataset"]["total"] == 8
-    assert stats["dataset"]["by"]["publisher"]["mto"] == 2
-    assert stats["agreement"]["by"]["legal_basis"]["fippa-part-3.1"] == 3
+    assert stats["dataset"]["total"] == 10
+    assert stats["dataset"]["by"]["publisher"]["mto"] == 3
+    assert stats["agreement"]["by"]["legal_basis"]["fippa-part-3.1"] == 6
     assert wapi.client.delete("/datasets/road-collisions", headers=wapi.auth()).status_code == 204
     after = wapi.client.get("/stats").json()
-    assert after["dataset"]["total"] == 7
-    assert after["dataset"]["by"]["publisher"]["mto"] == 1
+    assert after["dataset"]["total"] == 9
+    assert after["dataset"]["by"]["publisher"]["mto"] == 2
     assert "steward" not in str(after) and "example.org" not in str(after)
 
 
@@ -226,10 +227,12 @@ def test_stats_count_live_records_per_facet(wapi: Api) -> None:
     [
         ("organizations", {"kind": "ministry"}, ["mccss", "mcu", "mof", "moh", "mto"]),
         ("organizations", {"parent": "moh"}, ["moh-idiu"]),
-        ("agreements", {"status": "active"}, ["dsa-mccss-idiu-2024", "dsa-moh-idiu-2024", "dsa-moh-mto-2024"]),
+        ("agreements", {"status": "active"}, ["dsa-idiu-mof-2025", "dsa-mccss-idiu-2024", "dsa-mccss-univ-42g",
+                                              "dsa-mcu-idiu-2025", "dsa-moh-idiu-2024", "dsa-moh-mto-2024",
+                                              "dsa-mto-idiu-2025", "dsa-mto-mof-audit", "dsa-toronto-mof-2025"]),
         ("agreements", {"provider": "moh"}, ["dsa-moh-idiu-2024", "dsa-moh-mto-2024"]),
         ("agreements", {"recipient": "moh-idiu", "dataset": "ow-caseload"}, ["dsa-mccss-idiu-2024"]),
-        ("agreements", {"purpose": "audit"}, ["dsa-mcu-mof-2024"]),
+        ("agreements", {"purpose": "audit"}, ["dsa-mcu-mof-2024", "dsa-mto-mof-audit"]),
     ],
 )
 def test_other_collection_filters(wapi: Api, collection: str, params: dict[str, str], expected: list[str]) -> None:
@@ -509,7 +512,12 @@ def test_authorities(wapi: Api) -> None:
     part31 = by_id["fippa-part-3.1"]
     assert part31["requirements"]["purposes"] == ["program-evaluation", "program-planning", "resource-management"]
     assert part31["requirements"]["designation"] is True
-    assert part31["requirements"]["deidentification"] is True
+    # the unit collects identifiable information (no de-identification on the way in), after a public
+    # notice, and only de-identified datasets leave it
+    assert part31["requirements"]["deidentification"] is False
+    assert part31["requirements"]["published_notice"] is True
+    assert part31["requirements"]["confines_identifiable_data"] is True
+    assert part31["under_statute"] == "fippa"
 
 
 def test_one_authority(wapi: Api) -> None:

@@ -62,10 +62,11 @@ def api() -> Iterator[Api]:
         ):
             r = a.client.post("/datasets", json=body, headers=admin)
             assert r.status_code == 201, r.text
-        # no de-identification duty of its own: the authority's (Part III.1) is the one that attaches
+        # no finding of its own: the authority's condition (s. 42(1)(c): record the finding) is the one that
+        # attaches
         r = a.client.post("/agreements", headers=admin, json={
             "id": "dsa-leak", "title": "Leak claims to the unit", "provider": "moh", "recipient": "moh-idiu",
-            "datasets": ["leak-claims"], "purposes": ["program-evaluation"], "legal_basis": ["fippa-part-3.1"],
+            "datasets": ["leak-claims"], "purposes": ["program-evaluation"], "legal_basis": ["fippa-42-1-c"],
             "valid_from": "2024-01-01", "valid_until": "2026-12-31", "status": "active",
             "conditions": {"deidentify_before_use": False, "onward_disclosure": False, "retention": RETENTION}})
         assert r.status_code == 201, r.text

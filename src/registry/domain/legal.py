@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import StrictBool, field_validator
 
 from registry.domain.model.common import Input, Slug
+from registry.domain.model.organization import governed_by
 
 PERMITTED, CONDITIONAL, NOT_PERMITTED = "permitted", "conditional", "not_permitted"
 
@@ -66,6 +67,17 @@ REMEDIES = {
                       "(consent, ethics approval, de-identification) before sharing.",
     "INHERITED_PERSONAL_INFORMATION": "Treat the dataset as personal information, or de-identify it (record a "
                                       "de-identification activity in its lineage) before sharing it as non-personal.",
+    "STATUTE_NOT_APPLICABLE": "Cite an authority of a statute that governs the provider (FIPPA for a provincial "
+                              "institution, MFIPPA for a municipal one, PHIPA for a health information custodian), "
+                              "or correct the provider's governed_by if it is wrong.",
+    "FINDING_REQUIRED": "Record in the agreement the finding the authority rests on (consistent_purpose_finding: why "
+                        "the purpose is the purpose of collection or consistent with it; enabling_act: the Act, "
+                        "agreement or treaty the disclosure complies with).",
+    "NOTICE_NOT_PUBLISHED": "Publish the public notice of the data integration unit's collection and record it in "
+                            "the agreement (notice: url and date published) before the unit collects.",
+    "IDENTIFIABLE_DATA_LEAVING_UNIT": "Disclose a de-identified dataset instead: register it with a "
+                                      "de-identification activity in its lineage. Identifiable or linked "
+                                      "information stays in the data integration unit.",
 }
 
 
@@ -75,10 +87,12 @@ REMEDIES = {
 #: the agreement it names. A caller who cannot read those fields of that record gets the code, the ids and
 #: the remedy, and "withheld" for the rest (`share_checks.withhold`). A new code must be declared here.
 QUOTES: dict[str, frozenset[str]] = {
+    # a provider's governed_by, an agreement's notice and findings are public
     **dict.fromkeys(("AGREEMENT_IN_FORCE", "AGREEMENT_NOT_IN_FORCE", "AGREEMENT_NOT_APPROVED", "DATASET_NOT_COVERED",
-                     "PURPOSE_NOT_COVERED", "RECIPIENT_NOT_ELIGIBLE"), frozenset()),
-    **dict.fromkeys(("OPEN_DATA", "NO_AGREEMENT", "INHERITED_PERSONAL_INFORMATION", "NO_LEGAL_BASIS"),
-                    frozenset({"dataset"})),
+                     "PURPOSE_NOT_COVERED", "RECIPIENT_NOT_ELIGIBLE", "STATUTE_NOT_APPLICABLE", "FINDING_REQUIRED",
+                     "NOTICE_NOT_PUBLISHED", "RECORD_FINDING", "NOTIFY_INDIVIDUAL"), frozenset()),
+    **dict.fromkeys(("OPEN_DATA", "NO_AGREEMENT", "INHERITED_PERSONAL_INFORMATION", "NO_LEGAL_BASIS",
+                     "IDENTIFIABLE_DATA_LEAVING_UNIT"), frozenset({"dataset"})),
     # the presence of an agreement's variant of these (beside the authority's) tells its terms
     **dict.fromkeys(("ONWARD_DISCLOSURE_PROHIBITED", "DEIDENTIFY_BEFORE_USE", "RETENTION_LIMIT",
                      "NO_ONWARD_DISCLOSURE"), frozenset({"agreement"})),
@@ -175,6 +189,13 @@ class OrgFacts:
     kind: str | None
     designations: set[str]
     ancestors: set[str]
+    #: the statutes its record states (None: the default of its kind)
+    stated_statutes: frozenset[str] | None = None
+
+    @property
+    def statutes(self) -> list[str]:
+        """The statutes that govern it as a discloser."""
+        return governed_by(self.kind, self.stated_statutes)
 
 
 @dataclass
@@ -191,6 +212,9 @@ class AgreementFacts:
     onward: bool | None
     retention: str | None
     retired: bool
+    notice_published: dt.date | None = None
+    #: the findings it records, by field (enabling_act, consistent_purpose_finding)
+    findings: Mapping[str, str] = field(default_factory=dict)
 
     def in_force(self, on: dt.date) -> bool:
         return (self.valid_from is None or self.valid_from <= on) and (self.valid_until is None or on <= self.valid_until)
@@ -213,6 +237,14 @@ class Requirements:
     consent: bool = False
     ethics_approval: bool = False
     prohibits_onward_disclosure: bool = False
+    #: the agreement field that must record the finding an open-ended clause rests on
+    finding: str | None = None
+    #: a public notice of the collection published on or before the date of the share
+    published_notice: bool = False
+    #: the individual is notified of the disclosure
+    notify_individual: bool = False
+    #: an organisation designated under it discloses only de-identified data
+    confines_identifiable_data: bool = False
 
 
 @dataclass(frozen=True)
@@ -226,6 +258,8 @@ class AuthorityFacts:
     citation: str | None = None
     source: str | None = None
     requirements: Requirements = Requirements()
+    #: the statute it belongs to, which must govern the provider (fippa, mfippa, phipa)
+    under_statute: str | None = None
 
 
 @dataclass(frozen=True)
@@ -328,6 +362,9 @@ def _dataset_outcome(p: ShareProposal, on: dt.date, provider: OrgFacts, recipien
     out = _Outcome()
     parties = f"{provider.name} to {recipient.name}"
     covering = [a for a in agreements if d.id in a.datasets]
+    leaving = _leaving_unit(provider, recipient, d, ref)
+    if leaving is not None and not covering:
+        out.reasons.append(leaving)
     if not covering:
         if not between:
             out.reasons.append(Reason(
@@ -365,20 +402,41 @@ def _dataset_outcome(p: ShareProposal, on: dt.date, provider: OrgFacts, recipien
                 dataset=d.id, agreement=a.id))
         if not fails:
             conditions: list[Condition] = []
-            fails = _terms(p, recipient, provider, d, a, ref, conditions)
+            notes: list[Reason] = []
+            fails = _terms(p, on, recipient, provider, d, a, ref, conditions, notes)
+            if leaving is not None:
+                fails.insert(0, Reason(leaving.code, leaving.message, dataset=d.id, agreement=a.id))
             if not fails:
-                return _granted(on, parties, label(p.purpose), d, a, label(covered_by[0]), ref, conditions)
+                return _granted(on, parties, label(p.purpose), d, a, label(covered_by[0]), ref, conditions, notes)
         candidates.append(fails)
     # No agreement works: report what fails for each candidate.
+    if leaving is not None and not any(r.code == leaving.code for fails in candidates for r in fails):
+        out.reasons.append(leaving)
     for fails in candidates:
         out.reasons += fails
     return out
 
 
-def _terms(p: ShareProposal, recipient: OrgFacts, provider: OrgFacts, d: DatasetFacts, a: AgreementFacts,
-           ref: Reference, conditions: list[Condition]) -> list[Reason]:
+def _leaving_unit(provider: OrgFacts, recipient: OrgFacts, d: DatasetFacts, ref: Reference) -> Reason | None:
+    """The reason a data integration unit may not disclose `d`: an organisation designated under an
+    authority that confines identifiable data (Part III.1) discloses only de-identified datasets."""
+    if not d.effective_pi or recipient.id == provider.id or provider.id in recipient.ancestors:
+        return None
+    confining = [x for x in sorted(provider.designations)
+                 if (e := ref.authorities.get(x)) is not None and e.requirements.confines_identifiable_data]
+    if not confining:
+        return None
+    entry = ref.authorities[confining[0]]
+    return Reason(
+        "IDENTIFIABLE_DATA_LEAVING_UNIT", f"{provider.name} is designated under {entry.label or entry.id}: "
+        f"identifiable or linked personal information stays in the unit, and “{d.title}” carries personal "
+        "information (it is not a de-identified dataset).", dataset=d.id, authority=entry.id)
+
+
+def _terms(p: ShareProposal, on: dt.date, recipient: OrgFacts, provider: OrgFacts, d: DatasetFacts,
+           a: AgreementFacts, ref: Reference, conditions: list[Condition], notes: list[Reason]) -> list[Reason]:
     """Failures of the agreement's own terms and, for personal information, its legal basis.
-    Conditions that attach are appended to `conditions`."""
+    Conditions that attach are appended to `conditions`, reasons that do not fail it to `notes`."""
     fails: list[Reason] = []
     if p.onward_disclosure and a.onward is not True:
         fails.append(Reason(
@@ -386,10 +444,11 @@ def _terms(p: ShareProposal, recipient: OrgFacts, provider: OrgFacts, d: Dataset
             f"{'forbids' if a.onward is False else 'does not allow'} disclosing “{d.title}” further.",
             dataset=d.id, agreement=a.id))
     if d.effective_pi:
-        authority_fails, satisfied = _authorities(p, recipient, provider, d, a, ref)
+        authority_fails, satisfied = _authorities(p, on, recipient, provider, d, a, ref)
         if satisfied is None:
             fails += authority_fails
         else:
+            _duties(satisfied, d, a, conditions, notes)
             if p.onward_disclosure and satisfied.requirements.prohibits_onward_disclosure:
                 fails.append(Reason(
                     "ONWARD_DISCLOSURE_PROHIBITED", f"Onward disclosure is proposed, but {satisfied.label} "
@@ -414,8 +473,28 @@ def _terms(p: ShareProposal, recipient: OrgFacts, provider: OrgFacts, d: Dataset
     return fails
 
 
-def _authorities(p: ShareProposal, recipient: OrgFacts, provider: OrgFacts, d: DatasetFacts, a: AgreementFacts,
-                 ref: Reference) -> tuple[list[Reason], AuthorityFacts | None]:
+def _duties(entry: AuthorityFacts, d: DatasetFacts, a: AgreementFacts, conditions: list[Condition],
+            notes: list[Reason]) -> None:
+    """What the authority the share rests on still asks: a recorded finding for an open-ended clause
+    (at most conditional until it is recorded), notice to the individual."""
+    req, name = entry.requirements, entry.label or entry.id
+    if req.finding and not a.findings.get(req.finding):
+        what = ("the Act, agreement or treaty the disclosure complies with" if req.finding == "enabling_act"
+                else "why the purpose is the purpose of collection or consistent with it")
+        notes.append(Reason(
+            "FINDING_REQUIRED", f"{name} is open-ended: agreement {a.id} must record {what} ({req.finding}), "
+            "and it records none.", dataset=d.id, agreement=a.id, authority=entry.id))
+        conditions.append(Condition(
+            "RECORD_FINDING", f"Record in agreement {a.id} {what} ({req.finding}) before sharing under {name}.",
+            agreement=a.id, authority=entry.id))
+    if req.notify_individual:
+        conditions.append(Condition(
+            "NOTIFY_INDIVIDUAL", f"{name} requires notice of the disclosure to be sent to the individual the "
+            "information is about, at their last known address.", agreement=a.id, authority=entry.id))
+
+
+def _authorities(p: ShareProposal, on: dt.date, recipient: OrgFacts, provider: OrgFacts, d: DatasetFacts,
+                 a: AgreementFacts, ref: Reference) -> tuple[list[Reason], AuthorityFacts | None]:
     """(failures, the first cited authority whose requirements the proposal meets, if any)."""
     fails: list[Reason] = []
     if not a.authorities:
@@ -431,6 +510,12 @@ def _authorities(p: ShareProposal, recipient: OrgFacts, provider: OrgFacts, d: D
             continue
         req, name = entry.requirements, entry.label
         mine: list[Reason] = []
+        if entry.under_statute and entry.under_statute not in provider.statutes:
+            governing = ", ".join(x.upper() for x in provider.statutes) or "no privacy statute on record"
+            mine.append(Reason(
+                "STATUTE_NOT_APPLICABLE", f"{name} is a provision of {entry.under_statute.upper()}, which does "
+                f"not govern {provider.name} as a discloser (governed by: {governing}).",
+                dataset=d.id, agreement=a.id, authority=aid))
         if req.recipient_kinds and recipient.kind not in req.recipient_kinds:
             mine.append(Reason(
                 "RECIPIENT_NOT_ELIGIBLE", f"{name} allows disclosure only to a "
@@ -451,6 +536,14 @@ def _authorities(p: ShareProposal, recipient: OrgFacts, provider: OrgFacts, d: D
                 "NO_LEGAL_BASIS", f"{name} permits disclosure only for "
                 f"{', '.join(label(x) for x in req.purposes)}, not for {label(p.purpose)}.",
                 dataset=d.id, agreement=a.id, authority=aid))
+        eligible = not any(r.code == "RECIPIENT_NOT_ELIGIBLE" for r in mine)
+        if req.published_notice and eligible and (a.notice_published is None or on < a.notice_published):
+            when = (f"was published only on {a.notice_published.isoformat()}" if a.notice_published
+                    else "is not recorded in the agreement")
+            mine.append(Reason(
+                "NOTICE_NOT_PUBLISHED", f"{name} requires a public notice of the collection published on or "
+                f"before the date of the share ({on.isoformat()}); the notice of agreement {a.id} {when}.",
+                dataset=d.id, agreement=a.id, authority=aid))
         if req.consent and not p.consent:
             mine.append(Reason(
                 "NO_LEGAL_BASIS", f"{name} rests on the consent of the individuals, and the proposal does "
@@ -466,7 +559,7 @@ def _authorities(p: ShareProposal, recipient: OrgFacts, provider: OrgFacts, d: D
 
 
 def _granted(on: dt.date, parties: str, purpose: str, d: DatasetFacts, a: AgreementFacts, via: str,
-             ref: Reference, conditions: list[Condition]) -> _Outcome:
+             ref: Reference, conditions: list[Condition], notes: Sequence[Reason] = ()) -> _Outcome:
     out = _Outcome(ok=True, conditions=conditions)
     cited = [c for c in (ref.authorities.get(x) for x in a.authorities) if c is not None]
     under = (" under " + "; ".join(f"{c.label} ({c.citation})" for c in cited)) if cited else ""
@@ -475,6 +568,7 @@ def _granted(on: dt.date, parties: str, purpose: str, d: DatasetFacts, a: Agreem
         "AGREEMENT_IN_FORCE", f"Agreement {a.id} (“{a.title}”) is active and in force on {on.isoformat()} "
         f"({a.dates()}); it covers the disclosure of “{d.title}” from {parties} for {purpose_note}{under}.",
         dataset=d.id, agreement=a.id, authority=a.authorities[0] if len(a.authorities) == 1 else None))
+    out.reasons += notes
     for c in cited:
         out.basis.append({"agreement": a.id, "authority": c.id, "clause": c.section,
                           "statute": c.statute, "citation": c.citation, "source": c.source})

@@ -23,11 +23,12 @@ from registry.domain.legal import (
     needing_agreement,
     uncovered,
 )
+from registry.domain.model.agreement import AGREEMENT
 from registry.domain.model.common import code_of
 from registry.domain.model.dataset import ACCESS_BY_IRI
 from registry.errors import ValidationFailed, Violation
 from registry.iris import Iris
-from registry.namespaces import AGREEMENT_STATUS, AUTHORITY, DCTERMS, ODRL2, ORG_KIND, PURPOSE, REG
+from registry.namespaces import AGREEMENT_STATUS, AUTHORITY, DCTERMS, ODRL2, ORG_KIND, PURPOSE, REG, STATUTE
 from registry.projections.lineage import Lineage
 from registry.resources import Resources
 from registry.services.reference import authorities, purposes
@@ -35,6 +36,9 @@ from registry.store.base import Store, inline_rows
 from registry.store.terms import nt
 
 __all__ = ["LegalEngine", "ShareProposal", "reference"]  # ShareProposal: the engine's input, for its callers
+
+#: the agreement properties that record a finding an open-ended authority rests on
+_FINDINGS = (REG.enablingAct, REG.consistentPurposeFinding)
 
 
 @functools.cache
@@ -50,7 +54,10 @@ def reference(res: Resources) -> Reference:
                 designation=req["designation"], same_institution=req["same_institution"],
                 deidentification=req["deidentification"], consent=req["consent"],
                 ethics_approval=req["ethics_approval"],
-                prohibits_onward_disclosure=req["prohibits_onward_disclosure"])))
+                prohibits_onward_disclosure=req["prohibits_onward_disclosure"], finding=req["finding"],
+                published_notice=req["published_notice"], notify_individual=req["notify_individual"],
+                confines_identifiable_data=req["confines_identifiable_data"]),
+            under_statute=a["under_statute"]))
     vocabulary = purposes(res)
     return Reference(catalogue, Purposes(labels={p["id"]: p["label"] or p["id"] for p in vocabulary},
                                          broader={p["id"]: p["broader"] for p in vocabulary}))
@@ -116,6 +123,7 @@ class LegalEngine:
             kind=kind,
             designations={code_of(AUTHORITY, r["designation"]) for r in rows if "designation" in r},
             ancestors={self.iris.id_of(r["ancestor"]) for r in rows if "ancestor" in r},
+            stated_statutes=frozenset(code_of(STATUTE, r["statute"]) for r in rows if "statute" in r) or None,
         )
 
     def _agreements(self, provider: str, recipient: str, datasets: list[str]) -> list[AgreementFacts]:
@@ -148,6 +156,8 @@ class LegalEngine:
                 onward=_bool(first(REG.onwardDisclosure)),
                 retention=str(first(REG.retentionPeriod)) if first(REG.retentionPeriod) is not None else None,
                 retired=first(REG.retired) is not None,
+                notice_published=_date(first(REG.noticePublished)),
+                findings={AGREEMENT.fields[p]: str(v) for p in _FINDINGS if (v := first(p)) is not None},
             ))
         return sorted(out, key=lambda a: a.id)
 

@@ -10,15 +10,15 @@ from typing import Any
 from rdflib import Graph
 
 from registry.domain.model import RecordKind
+from registry.domain.model.organization import governed_by
 from registry.errors import Forbidden
 from registry.iris import Iris, is_slug
 from registry.resources import Resources
 from registry.services.auth import Caller
 from registry.store.base import Store
 
-#: the legal-status fields of an organisation; a field the model gains (governed_by, designation_reference)
-#: is one more name here
-LEGAL_STATUS_FIELDS: tuple[str, ...] = ("kind", "designated_under")
+#: the legal-status fields of an organisation; a field the model gains is one more name here
+LEGAL_STATUS_FIELDS: tuple[str, ...] = ("kind", "designated_under", "governed_by", "designation_reference")
 #: the values of `kind` that are a legal status; the other kinds (ministry, agency, ...) are not
 LEGAL_KINDS = frozenset({"data-integration-unit", "prescribed-entity"})
 #: the roles that set or change legal status
@@ -34,6 +34,10 @@ def _value(name: str, org: dict[str, Any] | None) -> Any:
     value = (org or {}).get(name)
     if name == "kind":
         return value if value in LEGAL_KINDS else None
+    if name == "governed_by":  # the default of the kind is no legal status of its own
+        kind = (org or {}).get("kind")
+        stated = governed_by(kind, value)
+        return tuple(stated) if stated != governed_by(kind) else None
     if isinstance(value, list | tuple | set):
         return tuple(sorted({str(v) for v in value})) or None
     return value if value not in ("", {}) else None

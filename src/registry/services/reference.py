@@ -8,9 +8,10 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
+from registry.domain.model.agreement import AGREEMENT
 from registry.domain.model.common import code_of
 from registry.iris import Iris
-from registry.namespaces import AUTHORITY, DCTERMS, INFO_KIND, ORG_KIND, PURPOSE, RDF, REG, SKOS
+from registry.namespaces import AUTHORITY, DCTERMS, INFO_KIND, ORG_KIND, PURPOSE, RDF, REG, SKOS, STATUTE
 from registry.resources import Resources
 from registry.store.base import Store
 
@@ -21,6 +22,9 @@ _FLAGS = {
     "consent": REG.requiresConsent,
     "ethics_approval": REG.requiresEthicsApproval,
     "prohibits_onward_disclosure": REG.prohibitsOnwardDisclosure,
+    "published_notice": REG.requiresPublishedNotice,
+    "notify_individual": REG.requiresNoticeToIndividual,
+    "confines_identifiable_data": REG.confinesIdentifiableData,
 }
 
 
@@ -47,7 +51,10 @@ def authority_json(g: Graph, s: URIRef) -> dict[str, Any]:
         "purpose_note": _str(g, s, REG.purposeNote),
         "source": _str(g, s, DCTERMS.source),
         "applies_to": sorted(code_of(INFO_KIND, o) for o in g.objects(s, REG.appliesToInformation)),
+        "under_statute": code_of(STATUTE, u) if (u := g.value(s, REG.underStatute)) is not None else None,
         "requirements": {
+            # the agreement field that must record the finding (AGREEMENT.fields names it)
+            "finding": AGREEMENT.fields.get(f) if isinstance(f := g.value(s, REG.requiresFinding), URIRef) else None,
             "purposes": sorted(code_of(PURPOSE, o) for o in g.objects(s, REG.permitsPurpose)),
             "recipient_kinds": sorted(code_of(ORG_KIND, o) for o in g.objects(s, REG.requiresRecipientKind)),
             **{name: _flag(g, s, p) for name, p in _FLAGS.items()},

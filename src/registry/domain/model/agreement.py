@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import StrictBool
+from pydantic import AnyHttpUrl, StrictBool
 from rdflib import Graph, Literal, URIRef
 
 from registry.domain.model.common import (
@@ -27,13 +27,20 @@ from registry.domain.model.common import (
     text,
 )
 from registry.iris import Iris
-from registry.namespaces import AGREEMENT_STATUS, AUTHORITY, DCTERMS, ODRL2, PURPOSE, RDF, REG
+from registry.namespaces import AGREEMENT_STATUS, AUTHORITY, DCTERMS, ODRL2, PURPOSE, RDF, REG, XSD
 
 
 class ConditionsIn(Input):
     deidentify_before_use: StrictBool | None = None
     onward_disclosure: StrictBool | None = None
     retention: Duration | None = None
+
+
+class NoticeIn(Input):
+    """The public notice of a data integration unit's indirect collection (FIPPA Part III.1)."""
+
+    url: AnyHttpUrl
+    published: dt.date
 
 
 class AgreementIn(Input):
@@ -49,6 +56,9 @@ class AgreementIn(Input):
     status: Slug | None = None
     issued: dt.date | None = None
     conditions: ConditionsIn | None = None
+    notice: NoticeIn | None = None
+    enabling_act: ShortText | None = None
+    consistent_purpose_finding: ShortText | None = None
 
 
 def to_rdf(a: AgreementIn, iris: Iris) -> RecordGraphs:
@@ -82,6 +92,13 @@ def to_rdf(a: AgreementIn, iris: Iris) -> RecordGraphs:
         pub.add((s, REG.status, code_iri(AGREEMENT_STATUS, a.status)))
     if a.issued is not None:
         pub.add((s, DCTERMS.issued, lit_date(a.issued)))
+    if a.notice is not None:
+        pub.add((s, REG.noticeUrl, Literal(str(a.notice.url), datatype=XSD.anyURI)))
+        pub.add((s, REG.noticePublished, lit_date(a.notice.published)))
+    if a.enabling_act is not None:
+        pub.add((s, REG.enablingAct, Literal(a.enabling_act)))
+    if a.consistent_purpose_finding is not None:
+        pub.add((s, REG.consistentPurposeFinding, Literal(a.consistent_purpose_finding)))
     # The same terms as an ODRL permission, for tools that read ODRL: use of the targets, for the
     # purposes, between the dates.
     perm = URIRef(f"{s}/permission")
@@ -156,6 +173,12 @@ def from_rdf(g: Graph, s: URIRef, iris: Iris) -> dict[str, Any]:
     }
     if (i := text(g, s, DCTERMS.issued)) is not None:
         out["issued"] = i
+    url, published = text(g, s, REG.noticeUrl), text(g, s, REG.noticePublished)
+    if url is not None or published is not None:
+        out["notice"] = {"url": url, "published": published}
+    for name, p in (("enabling_act", REG.enablingAct), ("consistent_purpose_finding", REG.consistentPurposeFinding)):
+        if (v := text(g, s, p)) is not None:
+            out[name] = v
     deid = boolean(g, s, REG.deidentifyBeforeUse)
     onward = boolean(g, s, REG.onwardDisclosure)
     retention = text(g, s, REG.retentionPeriod)
@@ -195,6 +218,10 @@ AGREEMENT = RecordKind(
         REG.deidentifyBeforeUse: "conditions.deidentify_before_use",
         REG.onwardDisclosure: "conditions.onward_disclosure",
         REG.retentionPeriod: "conditions.retention",
+        REG.noticeUrl: "notice.url",
+        REG.noticePublished: "notice.published",
+        REG.enablingAct: "enabling_act",
+        REG.consistentPurposeFinding: "consistent_purpose_finding",
     },
     references=references,
     filters={

@@ -9,10 +9,19 @@ from rdflib import Graph, Literal, URIRef
 
 from registry.domain.model.common import Input, RecordGraphs, RecordKind, ShortText, Slug, code_iri, code_of, one, text
 from registry.iris import Iris
-from registry.namespaces import AUTHORITY, DCTERMS, ORG, ORG_KIND, RDF, REG, SKOS, UNIT_KIND
+from registry.namespaces import AUTHORITY, DCTERMS, ORG, ORG_KIND, RDF, REG, SKOS, STATUTE, UNIT_KIND
 
 #: the kind of a data integration unit
 UNIT = "data-integration-unit"
+#: the statutes that govern an organisation of each kind as a discloser when its record names none
+GOVERNED_BY_KIND: dict[str, tuple[str, ...]] = {
+    "ministry": ("fippa",), "agency": ("fippa",), UNIT: ("fippa",), "municipality": ("mfippa",)}
+
+
+def governed_by(kind: str | None, stated: Iterable[str] | None = None) -> list[str]:
+    """The statutes that govern an organisation: those its record states, else the default of its kind."""
+    chosen = list(stated) if stated is not None else list(GOVERNED_BY_KIND.get(kind or "", ()))
+    return sorted(set(chosen))
 
 
 class OrganizationIn(Input):
@@ -23,6 +32,9 @@ class OrganizationIn(Input):
     unit_kind: Slug | None = None
     designated_under: list[Slug] = []
     jurisdiction: ShortText | None = "Ontario"
+    #: None: the default of the kind (`governed_by`)
+    governed_by: list[Slug] | None = None
+    designation_reference: ShortText | None = None
 
 
 def to_rdf(o: OrganizationIn, iris: Iris) -> RecordGraphs:
@@ -51,6 +63,10 @@ def to_rdf(o: OrganizationIn, iris: Iris) -> RecordGraphs:
         g.add((s, REG.unitKind, code_iri(UNIT_KIND, o.unit_kind)))
     for a in o.designated_under:
         g.add((s, REG.designatedUnder, code_iri(AUTHORITY, a)))
+    for statute in governed_by(o.kind, o.governed_by):
+        g.add((s, REG.governedBy, code_iri(STATUTE, statute)))
+    if o.designation_reference is not None:
+        g.add((s, REG.designationReference, Literal(o.designation_reference)))
     return rg
 
 
@@ -76,6 +92,10 @@ def from_rdf(g: Graph, s: URIRef, iris: Iris) -> dict[str, Any]:
         out["unit_kind"] = code_of(UNIT_KIND, uk) if uk is not None else None
     if unit or designations:
         out["designated_under"] = designations
+    stated = [code_of(STATUTE, x) for x in g.objects(s, REG.governedBy)]
+    out["governed_by"] = governed_by(out["kind"], stated or None)
+    if (ref := text(g, s, REG.designationReference)) is not None:
+        out["designation_reference"] = ref
     if (j := text(g, s, REG.jurisdiction)) is not None:
         out["jurisdiction"] = j
     if (ret := text(g, s, REG.retired)) is not None:
@@ -103,6 +123,8 @@ ORGANIZATION = RecordKind(
         ORG.unitOf: "parent",
         REG.unitKind: "unit_kind",
         REG.designatedUnder: "designated_under",
+        REG.governedBy: "governed_by",
+        REG.designationReference: "designation_reference",
     },
     references=references,
     filters={"kind": (REG.orgKind, ORG_KIND), "parent": (ORG.subOrganizationOf, None)},
