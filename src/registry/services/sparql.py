@@ -1,20 +1,7 @@
-"""The read-only SPARQL service behind `/sparql`: which view a caller queries, bounded execution and
-result serialisation. The HTTP protocol itself (parameters, media types) is in api/sparql.py.
-
-Each caller queries one store and nothing else (projections/views.py): anonymous callers and stewards
-the public view, privacy officers the officer view (public and restricted record graphs), admins the
-whole store (a remote store too: through a local copy, `Store.snapshot`, made when the audit chain moved).
-Without FROM, FROM NAMED or protocol graphs, the default graph is the union of the graphs the caller
-may see; with them, the named graphs are looked up in the caller's store only, so a graph outside
-the view is an empty graph.
-
-Queries are evaluated outside the server process (store/evaluator.py), against a read-only snapshot of
-the caller's view: in processes with no network (SERVICE cannot call out, however it is spelt), a memory
-cap, a large stack, and a hard time limit that kills the process (503). A crashed or killed evaluator
-costs only its own query. Anonymous callers have their own processes, so their load never takes the
-capacity of signed-in callers. Before a query is sent, its text is bounded (`raw_counts`) and scanned
-(`scan`) for clear refusals: updates, SERVICE, deep nesting.
-"""
+"""The read-only SPARQL service behind `/sparql`: which view a caller queries (anonymous callers and
+stewards the public view, privacy officers the officer view, admins the whole store), checks on the query
+text, and evaluation in the sandboxed evaluator processes against a snapshot of that view (store/
+evaluator*.py). The HTTP protocol itself is in api/sparql.py."""
 
 from __future__ import annotations
 

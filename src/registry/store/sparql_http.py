@@ -1,32 +1,7 @@
-"""A remote SPARQL 1.1 server as the store: the Query and Update protocols over HTTP (httpx).
-
-Selected by a location of the form ``sparql+http://host:port/path`` (or ``sparql+https://``) in
-``REGISTRY_DATA`` or ``--data``; ``path`` is the server's SPARQL endpoint. The README's "Remote SPARQL
-store" section documents the options and the deployment. What this backend keeps of `Store`'s
-promises, and how:
-
-- ``replace_graphs`` is one update request: ``DROP SILENT GRAPH`` for each graph, then the new
-  triples as ``INSERT DATA`` operations (split so that no operation is too large for the server's
-  parser). Every term is checked on this side before anything is sent, so the server has nothing to
-  refuse; a server that applies operations one by one (Virtuoso does, even within one request) can
-  still be left half-way by a crash or a time-out mid-request, which the audit log's ``verify``
-  reports and a rewrite of the record repairs.
-- Values are bound by the shared `inline_bindings` (a ``VALUES`` block), never pasted.
-- ``graphs=`` is passed as the protocol's ``default-graph-uri`` and ``named-graph-uri`` parameters.
-- ``bulk_load`` parses the whole file here first (a bad line fails before anything is sent), then
-  sends it in chunks of ``INSERT DATA``; ``dump`` and
-  ``quads`` read graph by graph in pages (a server's row limit is detected and followed); so do
-  ``copy_graphs`` and ``snapshot`` (which writes the whole store into a local Oxigraph folder, for the
-  SPARQL evaluators: queries never go to the server). ``scratch`` stores are Oxigraph, in memory.
-- Blank nodes are kept as they are, as Oxigraph keeps them: each is stored as an IRI
-  ``urn:x-registry:bnode:{label}`` and read back as that blank node (Virtuoso refuses blank nodes in
-  ``INSERT DATA``, and a server would otherwise rename them on every request).
-- Literals come back exactly as they were written. Some servers keep only the *value* of a typed
-  literal, not its lexical form (Virtuoso returns ``"true"^^xsd:boolean`` as ``"1"``, drops
-  ``+00:00`` for ``Z``, cannot store ``xsd:duration`` at all); for such a server the literals it
-  would change are stored under the datatype ``urn:x-registry:literal:{datatype}`` and decoded on
-  reading. See `VirtuosoCodec` for which ones, and the README for what that means for queries.
-"""
+"""A remote SPARQL 1.1 server as the store (`sparql+http://host:port/path`): the Query and Update protocols
+over HTTP. A record's graphs are replaced in one update request; values are bound, never pasted; reads go
+graph by graph in pages; blank nodes and literals a server would change (Virtuoso: `VirtuosoCodec`) are
+encoded so they come back as written. The README's "Remote SPARQL store" says what that means."""
 
 from __future__ import annotations
 
