@@ -434,3 +434,61 @@ def test_cli_check_share(tmp_path: Any) -> None:
                               "--recipient", "mof", "--purpose", "audit"])
     assert bad.exit_code == 1
     assert "nope" in bad.output
+
+
+# ---------------------------------------------------------------- issue 16, over the real catalogue
+
+
+def test_organisations_show_the_statutes_that_govern_them(world_api: Api) -> None:
+    got = {o: world_api.client.get(f"/organizations/{o}").json()["governed_by"]
+           for o in ("moh", "mof", "toronto", "tps", "moh-idiu")}
+    assert got == {"moh": ["fippa", "phipa"], "mof": ["fippa"], "toronto": ["mfippa"], "tps": [],
+                   "moh-idiu": ["fippa"]}
+
+
+def test_phipa_cited_by_a_ministry_that_is_no_custodian(world_api: Api) -> None:
+    put(world_api, "agreements", agreement("mto-ices", "mto", "ices", ["driver-licences"], legal_basis=["phipa-45"],
+                                           purposes=["program-planning"]))
+    a = check(world_api, datasets=["driver-licences"], provider="mto", recipient="ices", purpose="program-planning")
+    assert a["decision"] == "not_permitted" and codes(a) == {"STATUTE_NOT_APPLICABLE"}
+    assert a["reasons"][0]["authority"] == "phipa-45" and a["reasons"][0]["remedy"]
+
+
+def test_a_municipality_cites_its_own_statute(world_api: Api) -> None:
+    put(world_api, "agreements", agreement("toronto-mof-32c", "toronto", "mof", ["shelter-usage"],
+                                           legal_basis=["mfippa-32-c"], purposes=["program-planning"],
+                                           consistent_purpose_finding="Housing planning is the purpose of "
+                                                                      "collection."))
+    a = check(world_api, datasets=["shelter-usage"], provider="toronto", recipient="mof", purpose="program-planning")
+    assert a["decision"] in ("permitted", "conditional")
+    assert "AGREEMENT_IN_FORCE" in codes(a) and "STATUTE_NOT_APPLICABLE" not in codes(a)
+    assert "FINDING_REQUIRED" not in codes(a) and "RECORD_FINDING" not in conditions(a)
+
+
+def test_the_notice_counts_from_the_day_it_is_published(world_api: Api) -> None:
+    put(world_api, "datasets", dataset("plates", "mto"))
+    put(world_api, "agreements", agreement("notice-plates", "mto", "moh-idiu", ["plates"], legal_basis=[
+        "fippa-part-3.1"], purposes=["program-planning"], notice={"url": "https://www.ontario.ca/page/notice",
+                                                                  "published": "2025-03-01"}))
+    on = check(world_api, datasets=["plates"], provider="mto", recipient="moh-idiu", purpose="program-planning",
+               date="2025-03-01")
+    assert "AGREEMENT_IN_FORCE" in codes(on) and on["decision"] != "not_permitted"
+    before = check(world_api, datasets=["plates"], provider="mto", recipient="moh-idiu", purpose="program-planning",
+                   date="2025-02-28")
+    assert before["decision"] == "not_permitted" and codes(before) == {"NOTICE_NOT_PUBLISHED"}
+    stored = world_api.client.get("/agreements/notice-plates", headers=world_api.auth("admin")).json()
+    assert stored["notice"] == {"url": "https://www.ontario.ca/page/notice", "published": "2025-03-01"}
+
+
+def test_investigation_disclosures_to_the_police(world_api: Api) -> None:
+    put(world_api, "agreements", agreement("mccss-tps", "mccss", "tps", ["ow-caseload"], legal_basis=["fippa-42-1-g"],
+                                           purposes=["law-enforcement"]))
+    a = check(world_api, datasets=["ow-caseload"], provider="mccss", recipient="tps", purpose="law-enforcement")
+    assert a["decision"] in ("permitted", "conditional") and "AGREEMENT_IN_FORCE" in codes(a)
+
+
+def test_compelling_health_or_safety_notifies_the_individual(world_api: Api) -> None:
+    put(world_api, "agreements", agreement("mccss-moh-h", "mccss", "moh", ["ow-caseload"], legal_basis=["fippa-42-1-h"],
+                                           purposes=["health-and-safety"]))
+    a = check(world_api, datasets=["ow-caseload"], provider="mccss", recipient="moh", purpose="health-and-safety")
+    assert a["decision"] == "conditional" and "NOTIFY_INDIVIDUAL" in conditions(a)

@@ -357,3 +357,120 @@ def test_conditions_and_reasons_are_listed_once() -> None:
 def test_every_code_declares_what_it_quotes() -> None:
     with pytest.raises(ValueError, match="QUOTES"):
         Reason("SOMETHING_NEW", "not declared")
+
+
+# ---------------------------------------------------------------- issue 16: statutes, findings, Part III.1
+
+#: Part III.1 as the catalogue states it now: the unit collects identifiable data after a public notice,
+#: and only de-identified datasets leave it
+PART31 = replace(DIU, under_statute="fippa", requirements=replace(
+    DIU.requirements, deidentification=False, published_notice=True, confines_identifiable_data=True))
+CONSISTENT = AuthorityFacts("fippa-42-1-c", "FIPPA s. 42(1)(c)", citation="FIPPA, s. 42(1)(c)", under_statute="fippa",
+                            requirements=Requirements(finding="consistent_purpose_finding"))
+COMPLY = AuthorityFacts("fippa-42-1-e", "FIPPA s. 42(1)(e)", citation="FIPPA, s. 42(1)(e)", under_statute="fippa",
+                        requirements=Requirements(finding="enabling_act"))
+INVESTIGATION = AuthorityFacts("fippa-42-1-g", "FIPPA s. 42(1)(g)", citation="FIPPA, s. 42(1)(g)",
+                               under_statute="fippa", requirements=Requirements(
+                                   recipient_kinds=("ministry", "agency", "law-enforcement-agency")))
+SAFETY = AuthorityFacts("fippa-42-1-h", "FIPPA s. 42(1)(h)", citation="FIPPA, s. 42(1)(h)", under_statute="fippa",
+                        requirements=Requirements(notify_individual=True))
+PRESCRIBED = AuthorityFacts("phipa-45", "PHIPA s. 45(1)", citation="PHIPA, s. 45(1)", under_statute="phipa")
+REF16 = Reference({a.id: a for a in (PART31, CONSISTENT, COMPLY, INVESTIGATION, SAFETY, PRESCRIBED)}, PURPOSES)
+IDIU16 = OrgFacts("moh-idiu", "MOH Integration Unit", "data-integration-unit", {"fippa-part-3.1"}, {"moh"})
+TORONTO = OrgFacts("toronto", "City of Toronto", "municipality", set(), set())
+POLICE = OrgFacts("tps", "Toronto Police Service", "law-enforcement-agency", set(), set())
+UNIVERSITY = OrgFacts("univ", "A university", "external", set(), set())
+NOTICE = dt.date(2024, 12, 1)
+
+
+def ask16(authority: str, *, provider: OrgFacts = MOH, recipient: OrgFacts = MTO, on: dt.date = ON,
+          datasets: Sequence[DatasetFacts] | None = None, agreements: Sequence[AgreementFacts] | None = None,
+          between: Sequence[str] | None = None, **over: Any) -> Answer:
+    a = agreement(authorities=[authority], **{"onward": True, **over})  # onward: no condition of its own
+    return decide(proposal(provider=provider.id, recipient=recipient.id), on, provider, recipient,
+                  [dataset()] if datasets is None else datasets, [a] if agreements is None else agreements,
+                  REF16, between)
+
+
+def test_the_statute_of_the_authority_must_govern_the_provider() -> None:
+    assert ask16("fippa-42-1-c", findings={"consistent_purpose_finding": "why"}).decision == PERMITTED
+    municipal = ask16("fippa-42-1-c", provider=TORONTO, findings={"consistent_purpose_finding": "why"})
+    assert municipal.decision == NOT_PERMITTED
+    assert codes(municipal) == ["STATUTE_NOT_APPLICABLE"]
+    assert municipal.reasons[0].authority == "fippa-42-1-c" and "MFIPPA" in municipal.reasons[0].message
+
+
+def test_phipa_needs_a_custodian_as_provider() -> None:
+    not_custodian = ask16("phipa-45")  # a ministry: FIPPA by default
+    assert codes(not_custodian) == ["STATUTE_NOT_APPLICABLE"]
+    custodian = replace(MOH, stated_statutes=frozenset({"fippa", "phipa"}))
+    assert ask16("phipa-45", provider=custodian).decision == PERMITTED
+    assert custodian.statutes == ["fippa", "phipa"] and MOH.statutes == ["fippa"] and TORONTO.statutes == ["mfippa"]
+    assert UNIVERSITY.statutes == []
+
+
+@pytest.mark.parametrize(("authority", "finding"), [("fippa-42-1-c", "consistent_purpose_finding"),
+                                                    ("fippa-42-1-e", "enabling_act")])
+def test_an_open_ended_authority_needs_a_recorded_finding(authority: str, finding: str) -> None:
+    missing = ask16(authority)
+    assert missing.decision == CONDITIONAL
+    assert codes(missing) == ["AGREEMENT_IN_FORCE", "FINDING_REQUIRED"]
+    assert "RECORD_FINDING" in conditions(missing)
+    assert finding in missing.reasons[1].message
+    other = "enabling_act" if finding != "enabling_act" else "consistent_purpose_finding"
+    assert "FINDING_REQUIRED" in codes(ask16(authority, findings={other: "not the one asked"}))
+    recorded = ask16(authority, findings={finding: "Highway Traffic Act, R.S.O. 1990, c. H.8"})
+    assert recorded.decision == PERMITTED and codes(recorded) == ["AGREEMENT_IN_FORCE"]
+
+
+def test_a_part_31_collection_needs_a_notice_published_on_or_before_the_date() -> None:
+    def collect(published: dt.date | None, on: dt.date = ON) -> Answer:
+        return ask16("fippa-part-3.1", recipient=IDIU16, on=on, notice_published=published)
+
+    assert collect(NOTICE, on=NOTICE).decision == PERMITTED  # published on the date counts
+    day_before = collect(NOTICE + dt.timedelta(days=1), on=NOTICE)
+    assert day_before.decision == NOT_PERMITTED and codes(day_before) == ["NOTICE_NOT_PUBLISHED"]
+    assert "2024-12-02" in day_before.reasons[0].message
+    none = collect(None)
+    assert none.decision == NOT_PERMITTED and codes(none) == ["NOTICE_NOT_PUBLISHED"]
+
+
+def test_the_notice_is_not_asked_of_a_share_the_authority_does_not_cover_anyway() -> None:
+    answer = ask16("fippa-part-3.1", recipient=MTO, notice_published=None)
+    assert set(codes(answer)) == {"RECIPIENT_NOT_ELIGIBLE"}
+
+
+def test_part_31_attaches_no_de_identification_of_its_own_on_the_way_in() -> None:
+    answer = ask16("fippa-part-3.1", recipient=IDIU16, notice_published=NOTICE)
+    assert answer.decision == PERMITTED and "DEIDENTIFY_BEFORE_USE" not in conditions(answer)
+    # the agreement's own duty still attaches
+    assert "DEIDENTIFY_BEFORE_USE" in conditions(ask16("fippa-part-3.1", recipient=IDIU16, notice_published=NOTICE,
+                                                       deidentify=True))
+
+
+def test_identifiable_data_stays_in_the_unit() -> None:
+    answer = ask16("fippa-42-1-e", provider=IDIU16, recipient=MTO, findings={"enabling_act": "An Act"})
+    assert answer.decision == NOT_PERMITTED
+    assert codes(answer) == ["IDENTIFIABLE_DATA_LEAVING_UNIT"]
+    assert answer.reasons[0].dataset == "claims" and answer.reasons[0].agreement == "dsa-1"
+    # also where no agreement covers the dataset: both reasons
+    none = ask16("fippa-42-1-e", provider=IDIU16, recipient=MTO, agreements=[], between=[])
+    assert codes(none) == ["IDENTIFIABLE_DATA_LEAVING_UNIT", "NO_AGREEMENT"]
+    # a de-identified dataset leaves it
+    deid = ask16("fippa-42-1-e", provider=IDIU16, recipient=MTO, datasets=[dataset(pi=False)])
+    assert deid.decision == PERMITTED and "IDENTIFIABLE_DATA_LEAVING_UNIT" not in codes(deid)
+    # an organisation designated under no confining authority is not held to it
+    assert "IDENTIFIABLE_DATA_LEAVING_UNIT" not in codes(ask16("fippa-42-1-e", findings={"enabling_act": "An Act"}))
+
+
+def test_investigation_disclosures_go_to_institutions_or_law_enforcement_only() -> None:
+    assert ask16("fippa-42-1-g", recipient=POLICE).decision == PERMITTED
+    assert ask16("fippa-42-1-g", recipient=MTO).decision == PERMITTED
+    university = ask16("fippa-42-1-g", recipient=UNIVERSITY)
+    assert university.decision == NOT_PERMITTED and codes(university) == ["RECIPIENT_NOT_ELIGIBLE"]
+
+
+def test_compelling_health_or_safety_requires_notice_to_the_individual() -> None:
+    answer = ask16("fippa-42-1-h")
+    assert answer.decision == CONDITIONAL and conditions(answer) == {"NOTIFY_INDIVIDUAL"}
+    assert answer.conditions[0].authority == "fippa-42-1-h"

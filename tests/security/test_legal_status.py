@@ -52,6 +52,10 @@ def as_jsonld(org: dict[str, Any], claim_unit: bool = False) -> tuple[str, str]:
         doc["reg:unitKind"] = {"@id": f"{NS}vocab/unit-kind/{org['unit_kind']}"}
     if org.get("designated_under"):
         doc["reg:designatedUnder"] = [{"@id": f"{NS}authority/{a}"} for a in org["designated_under"]]
+    if org.get("governed_by"):
+        doc["reg:governedBy"] = [{"@id": f"{NS}vocab/statute/{x}"} for x in org["governed_by"]]
+    if org.get("designation_reference"):
+        doc["reg:designationReference"] = org["designation_reference"]
     return json.dumps(doc), "application/ld+json"
 
 
@@ -74,6 +78,10 @@ def as_turtle(org: dict[str, Any], claim_unit: bool = False) -> tuple[str, str]:
         lines.append(f"    reg:unitKind <{NS}vocab/unit-kind/{org['unit_kind']}> ;")
     for a in org.get("designated_under", []):
         lines.append(f"    reg:designatedUnder <{NS}authority/{a}> ;")
+    for x in org.get("governed_by") or []:
+        lines.append(f"    reg:governedBy <{NS}vocab/statute/{x}> ;")
+    if org.get("designation_reference"):
+        lines.append(f"    reg:designationReference \"{org['designation_reference']}\" ;")
     lines[-1] = lines[-1].rstrip(" ;") + " ."
     return "\n".join(lines), "text/turtle"
 
@@ -126,6 +134,10 @@ CREATES = [
     pytest.param(NEW_DIU, {"kind", "designated_under"}, id="diu"),
     pytest.param(NEW_PE, {"kind"}, id="prescribed-entity"),
     pytest.param(NEW_DESIGNATED_AGENCY, {"designated_under"}, id="designated-agency"),
+    pytest.param({**PLAIN, "id": "moh-own-custodian", "governed_by": ["fippa", "phipa"]}, {"governed_by"},
+                 id="custodian"),
+    pytest.param({**PLAIN, "id": "moh-own-reference", "designation_reference": "O. Reg. 329/04, s. 18(1)"},
+                 {"designation_reference"}, id="designation-reference"),
 ]
 
 
@@ -181,6 +193,7 @@ UPDATES = [
     pytest.param({**DIU, "kind": "prescribed-entity", "unit_kind": None}, {"kind"}, id="diu-to-prescribed-entity"),
     pytest.param({**DIU, "kind": "agency", "unit_kind": None, "designated_under": []},
                  {"kind", "designated_under"}, id="drop-legal-status"),
+    pytest.param({**MOH, "governed_by": ["fippa"]}, {"governed_by"}, id="no-longer-a-custodian"),
 ]
 
 
@@ -218,6 +231,14 @@ def test_a_steward_updates_other_fields_of_a_unit_leaving_its_legal_status(world
     got = stored(world_api, "moh-idiu")
     assert got is not None and got["name"] == renamed["name"] and got["unit_kind"] == "ministry"
     assert facts(world_api, "moh-idiu") == ("data-integration-unit", {"fippa-part-3.1"})
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_the_default_statute_of_a_kind_is_no_legal_status(world_api: Api, form: str) -> None:
+    """A steward may state what the kind implies anyway (an agency is governed by FIPPA)."""
+    r = send(world_api, "POST", {**PLAIN, "governed_by": ["fippa"]}, form, STEWARD)
+    assert r.status_code == 201, r.text
+    assert stored(world_api, PLAIN["id"])["governed_by"] == ["fippa"]  # type: ignore[index]
 
 
 def test_a_steward_changes_a_plain_kind_of_its_own(world_api: Api) -> None:
