@@ -203,9 +203,3 @@ def role(*roles: str) -> Any:
         return require(caller, *roles)
 
     return Depends(check)
-
-
-def sees_restricted(caller: Caller) -> bool:
-    """Whether the caller sees every record's restricted fields: privacy officers and admins. A steward
-    sees those of its own organisation's records only (`Policy.reads_restricted`); anonymous callers none."""
-    return caller.role in ("privacy-officer", "admin")

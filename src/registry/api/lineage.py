@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from registry.api.deps import CallerDep, PolicyDep, RegistryDep
 from registry.api.negotiation import JSON, RDF_FORMATS, choose, serialize
-from registry.api.schemas import Impact, Lineage
+from registry.api.schemas import Impact, Lineage, representations
 from registry.domain.model import DATASET
 from registry.services.lineage import impact_json, lineage_graph, lineage_json
 
 router = APIRouter(prefix="/datasets", tags=["lineage"])
 
-_RDF: dict[str, Any] = {m: {"schema": {"type": "string"}} for m in RDF_FORMATS}
-
-
 @router.get("/{rid}/lineage", summary="A dataset's lineage: upstream, downstream or both, as of a moment",
-            response_model=Lineage, responses={200: {"content": _RDF}})
+            response_model=Lineage, responses={200: {"content": representations(*RDF_FORMATS)}})
 def get_lineage(
     rid: str,
     request: Request,

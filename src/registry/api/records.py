@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from registry.api.deps import BodyDep, CallerDep, PolicyDep, RecordsDep, SettingsDep, role, short_read
 from registry.api.negotiation import JSON, RDF_FORMATS, choose, read_record_input, serialize
-from registry.api.schemas import Page, inline, record_model
+from registry.api.schemas import Page, inline, record_model, representations
 from registry.domain.model import RecordKind
 from registry.errors import BadInput, NotFound
 from registry.services.auth import Caller
@@ -71,7 +71,7 @@ def record_router(kind: RecordKind) -> APIRouter:
         "text/turtle": {"schema": {"type": "string"}},
     }}}
     record = record_model(kind)
-    rdf: dict[str, Any] = {m: {"schema": {"type": "string"}} for m in RDF_FORMATS}
+    rdf = representations(*RDF_FORMATS)
 
     def answer(status: int) -> dict[int | str, dict[str, Any]]:
         """The record in the answer: its JSON form (`record`) or RDF."""

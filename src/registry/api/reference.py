@@ -9,13 +9,13 @@ from fastapi.responses import JSONResponse
 
 from registry.api.deps import ResourcesDep
 from registry.api.negotiation import JSON, RDF_FORMATS, choose, serialize
-from registry.api.schemas import Authority, Listing, Purpose
+from registry.api.schemas import Authority, Listing, Purpose, representations
 from registry.errors import NotFound
 from registry.services.reference import authorities, authority_graph, purposes
 
 router = APIRouter(tags=["reference"])
 
-_RDF: dict[int | str, dict[str, Any]] = {200: {"content": {m: {"schema": {"type": "string"}} for m in RDF_FORMATS}}}
+_RDF: dict[int | str, dict[str, Any]] = {200: {"content": representations(*RDF_FORMATS)}}
 
 
 @router.get("/authorities", summary="The catalogue of legal authorities", response_model=Listing[Authority],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from registry.api.deps import RegistryDep
 from registry.api.negotiation import JSON, RDF_FORMATS, choose, serialize
 from registry.api.public_deps import ViewsDep
-from registry.api.schemas import FlowsReport
+from registry.api.schemas import FlowsReport, representations
 from registry.services.reports.catalog import catalog_graph
 from registry.services.reports.transparency import Transparency
 
@@ -26,14 +26,10 @@ def site_of(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def _text(types: list[str]) -> dict[str, Any]:
-    return {m: {"schema": {"type": "string"}} for m in types}
-
-
 # the reports read every agreement and build graphs: plain functions, run in the thread pool
 @router.get("/reports/flows", summary="The transparency register: active agreements, counts, expiring, "
                                       "unmatched personal-information flows",
-            response_model=FlowsReport, responses={200: {"content": _text(FLOWS_TYPES[1:])}})
+            response_model=FlowsReport, responses={200: {"content": representations(*FLOWS_TYPES[1:])}})
 def flows(request: Request, registry: RegistryDep, views: ViewsDep, on: OnDate = None) -> Response:
     t = Transparency(registry, views.public)
     report = t.report(on)
@@ -48,7 +44,7 @@ def flows(request: Request, registry: RegistryDep, views: ViewsDep, on: OnDate =
 
 
 @router.get("/catalog", summary="The public catalogue as DCAT 3 (DCAT-AP 3.0.0): Turtle, JSON-LD, RDF/XML",
-            response_class=Response, responses={200: {"content": _text(CATALOG_TYPES)}})
+            response_class=Response, responses={200: {"content": representations(*CATALOG_TYPES)}})
 def catalog(request: Request, registry: RegistryDep, views: ViewsDep) -> Response:
     offered = list(CATALOG_TYPES)
     if "application/json" in request.headers.get("accept", ""):

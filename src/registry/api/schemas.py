@@ -155,6 +155,13 @@ def body_of(model: type[BaseModel], media_type: str = "application/json") -> dic
     return {"requestBody": {"required": True, "content": {media_type: {"schema": inline(model.model_json_schema())}}}}
 
 
+def representations(*media_types: str) -> dict[str, Any]:
+    """The OpenAPI `content` of answers in these media types other than the route's JSON: a JSON document
+    for JSON-LD (an object, or a list of them), text for the rest (Turtle, N-Triples, RDF/XML, CSV)."""
+    return {m: {"schema": {"type": ["object", "array"]} if m.endswith("+json") else {"type": "string"}}
+            for m in media_types}
+
+
 #: the error answers of every route, as one OpenAPI response (FastAPI adds none of its own then)
 PROBLEMS: dict[int | str, dict[str, Any]] = {"4XX": {
     "description": "An error (RFC 9457 problem details)",
