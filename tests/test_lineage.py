@@ -229,7 +229,8 @@ def test_impact_lists_everything_downstream_and_the_agreements_covering_it(api: 
     body = r.json()
     assert [d["id"] for d in body["downstream"]] == ["health-social-deid", "linked-health-social"]
     assert {a["id"]: a["datasets"] for a in body["agreements"]} == {
-        "dsa-moh-idiu-2024": ["ohip-claims"], "dsa-moh-mto-2024": ["ohip-claims"]}
+        "dsa-moh-idiu-2024": ["ohip-claims"], "dsa-moh-mto-2024": ["ohip-claims"],
+        "dsa-idiu-mof-2025": ["health-social-deid", "linked-health-social"]}
     # an agreement that covers only a downstream dataset is part of the impact too
     agreement = {"id": "dsa-idiu-univ", "title": "De-identified data for research", "provider": "moh-idiu",
                  "recipient": "univ-research", "datasets": ["health-social-deid"], "purposes": ["research"],
@@ -241,7 +242,7 @@ def test_impact_lists_everything_downstream_and_the_agreements_covering_it(api: 
     assert covering["dsa-idiu-univ"]["datasets"] == ["health-social-deid"]
     assert covering["dsa-idiu-univ"]["status"] == "draft"
     leaf = api.client.get("/datasets/health-social-deid/impact").json()
-    assert leaf["downstream"] == [] and [a["id"] for a in leaf["agreements"]] == ["dsa-idiu-univ"]
+    assert leaf["downstream"] == [] and [a["id"] for a in leaf["agreements"]] == ["dsa-idiu-mof-2025", "dsa-idiu-univ"]
 
 
 def test_impact_shows_personal_information_to_token_holders_only(api: Api) -> None:

@@ -47,7 +47,9 @@ def test_only_active_agreements_in_force_or_ahead_are_listed(reg: Registry) -> N
     report = register(reg).report(dt.date(2025, 2, 1))
     ids = [e.id for e in report.agreements]
     # dsa-mcu-mof-2024 is a draft; the others are active and not yet ended
-    assert ids == ["dsa-mccss-idiu-2024", "dsa-moh-idiu-2024", "dsa-moh-mto-2024"]
+    assert ids == ["dsa-idiu-mof-2025", "dsa-mccss-idiu-2024", "dsa-mccss-univ-42g", "dsa-mcu-idiu-2025",
+                   "dsa-moh-idiu-2024", "dsa-moh-mto-2024", "dsa-mto-idiu-2025", "dsa-mto-mof-audit",
+                   "dsa-toronto-mof-2025"]
     later = register(reg).report(dt.date(2025, 6, 1))
     assert "dsa-mccss-idiu-2024" not in [e.id for e in later.agreements]  # ended 2025-03-31
 
@@ -67,12 +69,16 @@ def test_entries_carry_the_register_fields(reg: Registry) -> None:
 
 def test_counts_and_expiring(reg: Registry) -> None:
     report = register(reg).report(dt.date(2025, 2, 1))
-    assert report.by_authority[0]["id"] == "fippa-part-3.1" and report.by_authority[0]["count"] == 3
+    assert report.by_authority[0]["id"] == "fippa-part-3.1" and report.by_authority[0]["count"] == 6
+    assert [(a["id"], a["count"]) for a in report.by_authority[1:]] == [
+        ("fippa-42-1-c", 1), ("fippa-42-1-e", 1), ("fippa-42-1-g", 1)]
     pairs = {(p["provider"], p["recipient"]): p["count"] for p in report.by_pair}
-    assert pairs == {("mccss", "moh-idiu"): 1, ("moh", "moh-idiu"): 1, ("moh", "mto"): 1}
+    assert pairs == {("mccss", "moh-idiu"): 1, ("mccss", "univ-research"): 1, ("mcu", "moh-idiu"): 1,
+                     ("moh", "moh-idiu"): 1, ("moh", "mto"): 1, ("moh-idiu", "mof"): 1, ("mto", "mof"): 1,
+                     ("mto", "moh-idiu"): 1, ("toronto", "mof"): 1}
     assert [(x["id"], x["days_left"]) for x in report.expiring] == [("dsa-mccss-idiu-2024", 58)]
     sankey = report.sankey
-    assert len(sankey["nodes"]) == 4 and sum(link["value"] for link in sankey["links"]) == 3
+    assert len(sankey["nodes"]) == 8 and sum(link["value"] for link in sankey["links"]) == 9
 
 
 def test_unmatched_personal_information_flows(reg: Registry) -> None:

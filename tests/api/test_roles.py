@@ -281,7 +281,7 @@ def test_each_role_gets_what_it_should(wapi: Api, route: tuple[str, str, str]) -
 #: linked-health-social (moh-idiu, a unit of moh); mto's steward owns road-collisions
 VISIBLE = {
     "anonymous": set(),
-    "other-steward": {"road-collisions", "collision-summary"},
+    "other-steward": {"road-collisions", "collision-summary", "driver-licences"},
     "steward": {"ohip-claims", "linked-health-social", "health-social-deid"},
     "privacy-officer": {d["id"] for d in WORLD["datasets"]},
     "admin": {d["id"] for d in WORLD["datasets"]},
