@@ -77,8 +77,11 @@ def test_load_world(store_dir: str) -> None:
     result = run("load", WORLD_FILE, "--data", store_dir)
     report = summary(result)
     assert report["created"] == WORLD_COUNT and report["updated"] == 0
-    assert report["warnings"] == 2  # dsa-moh-mto-2024: recipient not designated, not of the required kind
-    assert "dsa-moh-mto-2024" in result.stderr
+    # dsa-moh-mto-2024: recipient not designated, not of the required kind (2); dsa-idiu-mof-2025 the same (2);
+    # dsa-mccss-univ-42g: recipient not of the kind s. 42(1)(g) requires (1)
+    assert report["warnings"] == 5
+    for agreement in ("dsa-moh-mto-2024", "dsa-idiu-mof-2025", "dsa-mccss-univ-42g"):
+        assert agreement in result.stderr
     pairs = [(collection[:-1], r["id"]) for collection, items in WORLD.items() for r in items]
     assert existing(store_dir, pairs) == pairs
     again = summary(run("load", WORLD_FILE, "--data", store_dir))
@@ -152,7 +155,8 @@ def test_validate_the_world(store_dir: str) -> None:
     assert result.exit_code == 0, result.stdout
     report = json.loads(result.stdout)
     assert report["conforms"] is True and report["violations"] == []
-    assert {w["focusNode"] for w in report["warnings"]} == {f"{BASE}/agreement/dsa-moh-mto-2024"}
+    assert {w["focusNode"] for w in report["warnings"]} == {
+        f"{BASE}/agreement/{a}" for a in ("dsa-moh-mto-2024", "dsa-idiu-mof-2025", "dsa-mccss-univ-42g")}
 
 
 def test_validate_finds_a_broken_bulk_loaded_record(store_dir: str) -> None:

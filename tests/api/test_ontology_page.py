@@ -78,7 +78,8 @@ def test_every_authority_shows_citation_summary_requirements_and_source(api: Api
         assert " ".join(a["summary"].split()) in text
         assert a["source"] in p.hrefs
     part31 = text[text.index("FIPPA Part III.1") if "FIPPA Part III.1" in text else text.index("fippa-part-3.1"):]
-    assert "the data must be de-identified before use" in part31[:3000]
+    assert "a public notice of the collection must be published" in part31[:3000]
+    assert "only de-identified datasets leave it" in part31[:3000]
     assert "program-evaluation" in part31[:3000]
 
 

@@ -49,7 +49,7 @@ def test_select_in_every_result_format(wapi: Api) -> None:
     r = c.get("/sparql", params={"query": COUNT_DATASETS})
     assert r.headers["content-type"] == "application/sparql-results+json"
     n = r.json()["results"]["bindings"][0]["n"]["value"]
-    assert int(n) == 8
+    assert int(n) == 10
     r = c.get("/sparql", params={"query": COUNT_DATASETS}, headers={"Accept": "application/sparql-results+xml"})
     assert r.headers["content-type"] == "application/sparql-results+xml"
     assert "<sparql" in r.text and f">{n}<" in r.text
@@ -72,7 +72,7 @@ def test_construct_in_every_rdf_format(wapi: Api) -> None:
         if fmt == "xml":
             assert_xml(r.content, "CONSTRUCT as RDF/XML")
         graphs[accept] = Graph().parse(data=r.text, format=fmt)
-    assert len(graphs["text/turtle"]) == 8
+    assert len(graphs["text/turtle"]) == 10
     assert all(isomorphic(g, graphs["text/turtle"]) for g in graphs.values())
 
 
@@ -91,7 +91,7 @@ def test_the_default_graph_is_the_union_and_from_narrows_it(wapi: Api) -> None:
     whole = wapi.client.get("/sparql", params={"query": q.replace("{FROM}", "")}).json()
     one = wapi.client.get("/sparql", params={"query": q.replace(
         "{FROM}", "FROM <https://registry.example.org/graph/dataset/ohip-claims>")}).json()
-    assert whole["results"]["bindings"][0]["n"]["value"] == "8"
+    assert whole["results"]["bindings"][0]["n"]["value"] == "10"
     assert one["results"]["bindings"][0]["n"]["value"] == "1"
 
 

@@ -26,6 +26,12 @@ FLAG_LABELS = {
     "consent": "the individuals must have consented",
     "ethics_approval": "a research ethics board must have approved the use",
     "prohibits_onward_disclosure": "onward disclosure is prohibited",
+    "finding": "the agreement must record the finding the disclosure rests on (the consistent purpose, or the Act "
+               "it complies with)",
+    "published_notice": "a public notice of the collection must be published on or before the date of the share",
+    "notify_individual": "the individual must be notified of the disclosure at their last known address",
+    "confines_identifiable_data": "identifiable or linked information stays in the designated unit: only "
+                                  "de-identified datasets leave it",
 }
 _KINDS: list[tuple[str, str, tuple[URIRef, ...]]] = [
     ("classes", "Classes", (OWL.Class, RDFS.Class)),
