@@ -24,6 +24,7 @@ from pathlib import Path
 from queue import Queue
 from typing import Any
 
+from registry.domain.model.organization import governed_by
 from registry.namespaces import (
     ACCESS_RIGHT,
     ACTIVITY_KIND,
@@ -42,6 +43,7 @@ from registry.namespaces import (
     REG,
     SENSITIVITY,
     SKOS,
+    STATUTE,
     UNIT_KIND,
     VCARD,
     XSD,
@@ -71,6 +73,7 @@ P_ASSOCIATED, P_ACT_KIND, P_ACT_DATE = _i(PROV.wasAssociatedWith), _i(REG.activi
 P_LABEL, P_ORG_KIND, P_JURISDICTION = _i(SKOS.prefLabel), _i(REG.orgKind), _i(REG.jurisdiction)
 P_SUBORG, P_UNIT_OF, P_UNIT_KIND, P_DESIGNATED = (_i(ORG.subOrganizationOf), _i(ORG.unitOf), _i(REG.unitKind),
                                                  _i(REG.designatedUnder))
+P_GOVERNED = _i(REG.governedBy)
 P_ASSIGNER, P_ASSIGNEE, P_TARGET = _i(ODRL2.assigner), _i(ODRL2.assignee), _i(ODRL2.target)
 P_PURPOSE, P_LEGAL_BASIS, P_STATUS = _i(REG.purpose), _i(REG.legalBasis), _i(REG.status)
 P_VALID_FROM, P_VALID_UNTIL = _i(REG.validFrom), _i(REG.validUntil)
@@ -561,6 +564,7 @@ class Synth:
         g = f" <{self.base_iri}/graph/organization/{o.id}> .\n"
         out = [f"{s} {A} {T_ORG}{g}{s} {P_ID} {_lit(o.id)}{g}{s} {P_LABEL} {_lit(o.name)}{g}"
                f"{s} {P_ORG_KIND} {_code(ORG_KIND, o.kind)}{g}{s} {P_JURISDICTION} {_lit(o.jurisdiction)}{g}"]
+        out += [f"{s} {P_GOVERNED} {_code(STATUTE, x)}{g}" for x in governed_by(o.kind)]
         parent = self.iri("organization", self.orgs[o.parent].id) if o.parent is not None else None
         if parent is not None:
             out.append(f"{s} {P_SUBORG} {parent}{g}")
