@@ -386,7 +386,7 @@ NOTICE = dt.date(2024, 12, 1)
 def ask16(authority: str, *, provider: OrgFacts = MOH, recipient: OrgFacts = MTO, on: dt.date = ON,
           datasets: Sequence[DatasetFacts] | None = None, agreements: Sequence[AgreementFacts] | None = None,
           between: Sequence[str] | None = None, **over: Any) -> Answer:
-    a = agreement(authorities=[authority], **{"onward": True, **over})  # onward: no condition of its own
+    a = agreement(**{"authorities": [authority], "onward": True, **over})  # onward: no condition of its own
     return decide(proposal(provider=provider.id, recipient=recipient.id), on, provider, recipient,
                   [dataset()] if datasets is None else datasets, [a] if agreements is None else agreements,
                   REF16, between)
@@ -474,3 +474,10 @@ def test_compelling_health_or_safety_requires_notice_to_the_individual() -> None
     answer = ask16("fippa-42-1-h")
     assert answer.decision == CONDITIONAL and conditions(answer) == {"NOTIFY_INDIVIDUAL"}
     assert answer.conditions[0].authority == "fippa-42-1-h"
+
+
+def test_a_cited_authority_with_its_finding_recorded_carries_the_share_before_one_without() -> None:
+    both = ask16("fippa-42-1-c", authorities=["fippa-42-1-c", "fippa-42-1-e"], findings={"enabling_act": "An Act"})
+    assert both.decision == PERMITTED and "FINDING_REQUIRED" not in codes(both)
+    neither = ask16("fippa-42-1-c", authorities=["fippa-42-1-c", "fippa-42-1-e"])
+    assert neither.decision == CONDITIONAL and neither.reasons[1].authority == "fippa-42-1-c"

@@ -495,8 +495,10 @@ def _duties(entry: AuthorityFacts, d: DatasetFacts, a: AgreementFacts, condition
 
 def _authorities(p: ShareProposal, on: dt.date, recipient: OrgFacts, provider: OrgFacts, d: DatasetFacts,
                  a: AgreementFacts, ref: Reference) -> tuple[list[Reason], AuthorityFacts | None]:
-    """(failures, the first cited authority whose requirements the proposal meets, if any)."""
+    """(failures, the first cited authority whose requirements the proposal meets, if any; one whose finding
+    is recorded, or that needs none, before one whose finding is still to record)."""
     fails: list[Reason] = []
+    pending: AuthorityFacts | None = None
     if not a.authorities:
         return [Reason("NO_LEGAL_BASIS", f"Agreement {a.id} cites no legal authority, and “{d.title}” is "
                        "personal information.", dataset=d.id, agreement=a.id)], None
@@ -553,9 +555,11 @@ def _authorities(p: ShareProposal, on: dt.date, recipient: OrgFacts, provider: O
                 "NO_LEGAL_BASIS", f"{name} requires approval by a research ethics board, and the proposal "
                 "does not record one.", dataset=d.id, agreement=a.id, authority=aid))
         if not mine:
-            return [], entry
+            if not entry.requirements.finding or a.findings.get(entry.requirements.finding):
+                return [], entry
+            pending = pending or entry  # met, but its finding is not recorded: another may need none
         fails += mine
-    return fails, None
+    return ([], pending) if pending is not None else (fails, None)
 
 
 def _granted(on: dt.date, parties: str, purpose: str, d: DatasetFacts, a: AgreementFacts, via: str,
