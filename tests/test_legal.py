@@ -492,3 +492,15 @@ def test_compelling_health_or_safety_notifies_the_individual(world_api: Api) -> 
                                            purposes=["health-and-safety"]))
     a = check(world_api, datasets=["ow-caseload"], provider="mccss", recipient="moh", purpose="health-and-safety")
     assert a["decision"] == "conditional" and "NOTIFY_INDIVIDUAL" in conditions(a)
+
+
+def test_a_prescribed_entity_must_be_designated_under_phipa_45(world_api: Api) -> None:
+    put(world_api, "organizations", {"id": "not-yet", "name": "An entity not yet prescribed",
+                                     "kind": "prescribed-entity", "parent": None})
+    for recipient in ("ices", "not-yet"):
+        put(world_api, "agreements", agreement(f"moh-{recipient}", "moh", recipient, ["ohip-claims"],
+                                               legal_basis=["phipa-45"], purposes=["statistics"]))
+    designated = check(world_api, datasets=["ohip-claims"], provider="moh", recipient="ices", purpose="statistics")
+    assert "AGREEMENT_IN_FORCE" in codes(designated)
+    missing = check(world_api, datasets=["ohip-claims"], provider="moh", recipient="not-yet", purpose="statistics")
+    assert missing["decision"] == "not_permitted" and codes(missing) == {"RECIPIENT_NOT_ELIGIBLE"}
