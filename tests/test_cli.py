@@ -78,9 +78,10 @@ def test_load_world(store_dir: str) -> None:
     report = summary(result)
     assert report["created"] == WORLD_COUNT and report["updated"] == 0
     # dsa-moh-mto-2024: recipient not designated, not of the required kind (2); dsa-idiu-mof-2025 the same (2);
-    # dsa-mccss-univ-42g: recipient not of the kind s. 42(1)(g) requires (1)
-    assert report["warnings"] == 5
-    for agreement in ("dsa-moh-mto-2024", "dsa-idiu-mof-2025", "dsa-mccss-univ-42g"):
+    # dsa-mccss-univ-42g: recipient not of the kind s. 42(1)(g) requires (1); dsa-toronto-mof-2025: FIPPA does not
+    # govern a municipality (1)
+    assert report["warnings"] == 6
+    for agreement in ("dsa-moh-mto-2024", "dsa-idiu-mof-2025", "dsa-mccss-univ-42g", "dsa-toronto-mof-2025"):
         assert agreement in result.stderr
     pairs = [(collection[:-1], r["id"]) for collection, items in WORLD.items() for r in items]
     assert existing(store_dir, pairs) == pairs
@@ -156,7 +157,8 @@ def test_validate_the_world(store_dir: str) -> None:
     report = json.loads(result.stdout)
     assert report["conforms"] is True and report["violations"] == []
     assert {w["focusNode"] for w in report["warnings"]} == {
-        f"{BASE}/agreement/{a}" for a in ("dsa-moh-mto-2024", "dsa-idiu-mof-2025", "dsa-mccss-univ-42g")}
+        f"{BASE}/agreement/{a}" for a in ("dsa-moh-mto-2024", "dsa-idiu-mof-2025", "dsa-mccss-univ-42g",
+                                          "dsa-toronto-mof-2025")}
 
 
 def test_validate_finds_a_broken_bulk_loaded_record(store_dir: str) -> None:

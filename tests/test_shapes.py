@@ -199,9 +199,9 @@ def test_lineage_cycle_is_a_violation(world_reg: Registry) -> None:
 
 
 # --------------------------------------------------------------------------------- agreements
-#: the casebook's agreements signed although the recipient is not of the kind the cited authority requires
-#: (stored with a warning; the share check flags them)
-WARNED = {"dsa-moh-mto-2024", "dsa-idiu-mof-2025", "dsa-mccss-univ-42g"}
+#: the casebook's agreements signed although the recipient is not of the kind the cited authority requires, or
+#: its statute does not govern the provider (stored with a warning; the share check flags them)
+WARNED = {"dsa-moh-mto-2024", "dsa-idiu-mof-2025", "dsa-mccss-univ-42g", "dsa-toronto-mof-2025"}
 
 
 def agreement(**changes: Any) -> dict[str, Any]:
@@ -261,9 +261,10 @@ def test_non_conforming_agreements(world_reg: Registry, data: dict[str, Any], ex
         (agreement(conditions={"deidentify_before_use": False, "onward_disclosure": True, "retention": "P3Y"}),
          {"conditions.onward_disclosure"}),
         (agreement(datasets=["ow-caseload"]), {"datasets"}),  # not published by the provider
+        (agreement(provider="toronto", recipient="moh-idiu", datasets=["shelter-usage"]), {"provider"}),  # MFIPPA
     ],
     ids=["recipient-not-designated", "same-parties", "purpose-not-permitted", "onward-disclosure-barred",
-         "dataset-of-another-publisher"],
+         "dataset-of-another-publisher", "statute-not-governing-the-provider"],
 )
 def test_agreement_warnings(world_reg: Registry, data: dict[str, Any], expected: set[str]) -> None:
     found = check(world_reg, "agreement", data)
