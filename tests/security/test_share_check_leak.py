@@ -40,6 +40,11 @@ PROPOSALS = [
                                   "purpose": "service-delivery"}, "mccss"),
     ("no-agreement", {"datasets": ["ohip-claims", "leak-claims"], "provider": "moh", "recipient": "mof",
                       "purpose": "program-evaluation"}, "moh"),
+    ("leaving-unit", {"datasets": ["linked-health-social"], "provider": "moh-idiu", "recipient": "mof",
+                      "purpose": "program-evaluation"}, "moh"),
+    ("statute", {"datasets": ["shelter-usage"], "provider": "toronto",
+                 "recipient": "mof", "purpose": "program-planning"}, "toronto"),
+    ("finding", {"datasets": ["driver-licences"], "provider": "mto", "recipient": "mof", "purpose": "audit"}, "mto"),
     ("as-of", {"datasets": ["ohip-claims"], "provider": "moh", "recipient": "moh-idiu",
                "purpose": "program-evaluation", "as_of": "2100-01-01T00:00:00Z"}, "moh"),
 ]
