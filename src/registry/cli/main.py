@@ -337,8 +337,9 @@ app.add_typer(ontology_app, name="ontology")
 
 @ontology_app.command("check")
 def ontology_check_cmd(
-    resources: Annotated[Path | None, typer.Option("--resources", help="folder holding ontology/ "
-                                                   "(default: REGISTRY_RESOURCES_DIR or the checkout)")] = None,
+    resources: Annotated[Path | None, typer.Option("--resources", help="folder holding ontology/ (default: "
+                                                   "REGISTRY_RESOURCES_DIR, else the installed package or the "
+                                                   "checkout)")] = None,
     individuals: Annotated[bool, typer.Option(help="also load the authority catalogue and the vocabularies "
                                                    "as individuals")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
