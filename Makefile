@@ -35,7 +35,7 @@ lint: install-test
 	$(BIN)/mypy
 
 test: install-test lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=20
 
 # the inner loop: everything but the tests marked slow (servers, browsers, Virtuoso, Java, the bench)
 test-fast: install-test lint
