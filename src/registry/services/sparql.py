@@ -298,8 +298,11 @@ class SparqlService:
         view = self.view_for(caller)
         pool = self.pool_for(caller)
 
+        leased: list[str] = []  # the snapshot the job names: no sweep removes it before its query is done
+
         def job() -> Job:
             path = self._whole_store() if view is None else view.snapshot(self.snapshots)
+            leased.append(path)
             named = dataset.given or None
             return Job(path=path, query=query, base_iri=base_iri, union=not s.has_dataset,
                        default_graphs=dataset.default if named else None,
@@ -317,6 +320,8 @@ class SparqlService:
         except EvaluatorUnavailable as exc:
             raise EvaluatorDown(f"the SPARQL evaluator is unavailable: {exc}") from None
         finally:
+            for path in leased:
+                self.snapshots.release(path)
             self.snapshots.sweep(set().union(*(p.paths_in_use() for p in self.pools.values())))
         name = "all" if view is None else view.name
         message = outcome.payload.decode("utf-8", "replace")

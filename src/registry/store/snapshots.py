@@ -31,19 +31,21 @@ class Snapshots:
         self._making: dict[str, threading.Lock] = {}  # one per name: a slow copy holds up only its own store
         self._current: dict[str, tuple[Hashable, Path]] = {}
         self._retired: list[Path] = []
+        self._leases: dict[str, int] = {}  # path -> queries given it and not yet done
         #: how many snapshots were made (tests, logs)
         self.made = 0
 
     def path(self, name: str, key: Hashable, store: Store) -> str:
         """The snapshot of `store` (known as `name`) at `key`, made now unless the newest one is at `key`.
-        The caller holds whatever keeps `store` at `key` meanwhile."""
+        The caller holds whatever keeps `store` at `key` meanwhile, and `release`s the path when its query
+        is done: until then no `sweep` removes it."""
         with self._lock:
             making = self._making.setdefault(name, threading.Lock())
         with making:
             with self._lock:
                 current = self._current.get(name)
                 if current is not None and current[0] == key:
-                    return str(current[1])
+                    return self._lease(current[1])
                 self.folder.mkdir(parents=True, exist_ok=True)
             target = self.folder / f"{name}-{uuid.uuid4().hex[:12]}"
             store.snapshot(target)
@@ -53,14 +55,27 @@ class Snapshots:
                     self._retired.append(current[1])
                 self._current[name] = (key, target)
                 self.made += 1
-            return str(target)
+                return self._lease(target)
+
+    def _lease(self, path: Path) -> str:
+        self._leases[str(path)] = self._leases.get(str(path), 0) + 1
+        return str(path)
+
+    def release(self, path: str) -> None:
+        """The query given `path` is done with it."""
+        with self._lock:
+            left = self._leases.get(path, 0) - 1
+            if left > 0:
+                self._leases[path] = left
+            else:
+                self._leases.pop(path, None)
 
     def sweep(self, in_use: set[str]) -> None:
-        """Remove the retired snapshots no process has open."""
+        """Remove the retired snapshots no process has open and no query still holds."""
         with self._lock:
             keep = []
             for p in self._retired:
-                if str(p) in in_use:
+                if str(p) in in_use or str(p) in self._leases:
                     keep.append(p)
                 else:
                     shutil.rmtree(p, ignore_errors=True)
@@ -71,3 +86,4 @@ class Snapshots:
             shutil.rmtree(self.folder, ignore_errors=True)
             self._current.clear()
             self._retired.clear()
+            self._leases.clear()
