@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from helpers import bulk_load_world, world_nquads
+from helpers import WORLD_FILE, bulk_load_world, world_nquads
 from registry.api import create_app
 from registry.config import Settings
 from registry.services.ingest.loader import SYSTEM, world_records, write_all
@@ -18,13 +18,12 @@ from registry.services.registry import Registry, open_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
-CASEBOOK = SHARED / "casebook" / "v2"
 EXTERNAL = SHARED / "external"
 DATA = Path(__file__).parent / "data"
 
 
 def world() -> dict[str, Any]:
-    return json.loads((CASEBOOK / "world.json").read_text())
+    return json.loads(WORLD_FILE.read_text())
 
 
 def write_world(registry: Registry, data: dict[str, Any] | None = None) -> None:

@@ -13,7 +13,9 @@ from typing import Any
 from registry.services.registry import Registry
 
 ROOT = Path(__file__).resolve().parents[1]
-WORLD_FILE = ROOT.parent / "shared" / "casebook" / "v2" / "world.json"
+#: the worked share-check cases and their world (version 2 replaces ../shared/casebook/)
+CASEBOOK = ROOT.parent / "shared" / "casebook" / "v2"
+WORLD_FILE = CASEBOOK / "world.json"
 DEMO_FILE = ROOT / "src" / "registry" / "data" / "demo-ontario.json"
 DATA = Path(__file__).parent / "data"
 PROBLEM = "application/problem+json"

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from conftest import CASEBOOK, Api
+from conftest import Api
+from helpers import CASEBOOK
 
 CASES = json.loads((CASEBOOK / "cases.json").read_text())
 
