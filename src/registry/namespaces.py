@@ -51,6 +51,7 @@ class REG(DefinedNamespace):
     noticePublished: URIRef
     enablingAct: URIRef
     consistentPurposeFinding: URIRef
+    researchAgreement: URIRef
     # authorities
     statute: URIRef
     statuteAbbreviation: URIRef
@@ -72,6 +73,12 @@ class REG(DefinedNamespace):
     requiresPublishedNotice: URIRef
     requiresNoticeToIndividual: URIRef
     confinesIdentifiableData: URIRef
+    indicatesInformation: URIRef
+    verificationStatus: URIRef
+    statuteExcerpt: URIRef
+    verifiedAgainst: URIRef
+    verifiedOn: URIRef
+    verificationNote: URIRef
     # share checks
     decision: URIRef
     proposal: URIRef
