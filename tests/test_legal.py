@@ -505,3 +505,37 @@ def test_a_prescribed_entity_must_be_designated_under_phipa_45(world_api: Api) -
     assert "AGREEMENT_IN_FORCE" in codes(designated)
     missing = check(world_api, datasets=["ohip-claims"], provider="moh", recipient="not-yet", purpose="statistics")
     assert missing["decision"] == "not_permitted" and codes(missing) == {"RECIPIENT_NOT_ELIGIBLE"}
+
+
+def test_a_phipa_provision_applies_only_to_personal_health_information(world_api: Api) -> None:
+    """PHIPA governs personal health information: a custodian citing it for other personal information has
+    no basis under it, while data derived from health records (no de-identification between) carries the
+    health information of its source whatever its own categories say."""
+    put(world_api, "datasets", dataset("moh-staff", "moh", personal_data_categories=["employment"]))
+    put(world_api, "datasets", dataset("claims-extract", "moh", personal_information=False,
+                                       personal_data_categories=[], derived_from=["ohip-claims"]))
+    put(world_api, "agreements", agreement("moh-mof-40", "moh", "mof", ["moh-staff", "claims-extract", "ohip-claims"],
+                                           legal_basis=["phipa-40-1"], purposes=["health-and-safety"]))
+    staff = check(world_api, datasets=["moh-staff"], provider="moh", recipient="mof", purpose="health-and-safety")
+    assert staff["decision"] == "not_permitted" and codes(staff) == {"STATUTE_NOT_APPLICABLE"}
+    assert "personal health information" in staff["reasons"][0]["message"]
+    for health in ("ohip-claims", "claims-extract"):
+        a = check(world_api, datasets=[health], provider="moh", recipient="mof", purpose="health-and-safety")
+        assert a["decision"] in ("permitted", "conditional") and "STATUTE_NOT_APPLICABLE" not in codes(a), a
+
+
+def test_the_kind_of_information_is_withheld_from_a_steward_of_neither_party(world_api: Api) -> None:
+    """Which kinds of information a dataset carries follows its restricted categories: a steward who may not
+    read them gets the code, not the message."""
+    put(world_api, "datasets", dataset("moh-staff", "moh", personal_data_categories=["employment"]))
+    put(world_api, "agreements", agreement("moh-mof-40", "moh", "mof", ["moh-staff"], legal_basis=["phipa-40-1"],
+                                           purposes=["health-and-safety"]))
+    proposal = {"datasets": ["moh-staff"], "provider": "moh", "recipient": "mof", "purpose": "health-and-safety"}
+    officer = check(world_api, **proposal)
+    assert "personal health information" in officer["reasons"][0]["message"]
+    resp = world_api.client.post("/share-checks", json={"date": "2025-06-01", **proposal},
+                                 headers=world_api.auth("steward", "mto"))  # a steward of neither party
+    assert resp.status_code == 201, resp.text
+    steward = resp.json()
+    assert {r["code"] for r in steward["reasons"]} == {"STATUTE_NOT_APPLICABLE"}
+    assert all(r.get("withheld") and "health" not in r["message"] for r in steward["reasons"]), steward

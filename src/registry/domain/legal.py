@@ -69,10 +69,12 @@ REMEDIES = {
                                       "de-identification activity in its lineage) before sharing it as non-personal.",
     "STATUTE_NOT_APPLICABLE": "Cite an authority of a statute that governs the provider (FIPPA for a provincial "
                               "institution, MFIPPA for a municipal one, PHIPA for a health information custodian), "
-                              "or correct the provider's governed_by if it is wrong.",
+                              "or correct the provider's governed_by if it is wrong; a PHIPA provision applies "
+                              "only to personal health information (a dataset with the health category).",
     "FINDING_REQUIRED": "Record in the agreement the finding the authority rests on (consistent_purpose_finding: why "
                         "the purpose is the purpose of collection or consistent with it; enabling_act: the Act, "
-                        "agreement or treaty the disclosure complies with).",
+                        "agreement or treaty the disclosure complies with; research_agreement: the agreement the "
+                        "researcher signed).",
     "NOTICE_NOT_PUBLISHED": "Publish the public notice of the data integration unit's collection and record it in "
                             "the agreement (notice: url and date published) before the unit collects.",
     "IDENTIFIABLE_DATA_LEAVING_UNIT": "Disclose a de-identified dataset instead: register it with a "
@@ -89,10 +91,11 @@ REMEDIES = {
 QUOTES: dict[str, frozenset[str]] = {
     # a provider's governed_by, an agreement's notice and findings are public
     **dict.fromkeys(("AGREEMENT_IN_FORCE", "AGREEMENT_NOT_IN_FORCE", "AGREEMENT_NOT_APPROVED", "DATASET_NOT_COVERED",
-                     "PURPOSE_NOT_COVERED", "RECIPIENT_NOT_ELIGIBLE", "STATUTE_NOT_APPLICABLE", "FINDING_REQUIRED",
+                     "PURPOSE_NOT_COVERED", "RECIPIENT_NOT_ELIGIBLE", "FINDING_REQUIRED",
                      "NOTICE_NOT_PUBLISHED", "RECORD_FINDING", "NOTIFY_INDIVIDUAL"), frozenset()),
+    # STATUTE_NOT_APPLICABLE: the kinds of information a dataset carries follow its restricted categories
     **dict.fromkeys(("OPEN_DATA", "NO_AGREEMENT", "INHERITED_PERSONAL_INFORMATION", "NO_LEGAL_BASIS",
-                     "IDENTIFIABLE_DATA_LEAVING_UNIT"), frozenset({"dataset"})),
+                     "IDENTIFIABLE_DATA_LEAVING_UNIT", "STATUTE_NOT_APPLICABLE"), frozenset({"dataset"})),
     # the presence of an agreement's variant of these (beside the authority's) tells its terms
     **dict.fromkeys(("ONWARD_DISCLOSURE_PROHIBITED", "DEIDENTIFY_BEFORE_USE", "RETENTION_LIMIT",
                      "NO_ONWARD_DISCLOSURE"), frozenset({"agreement"})),
@@ -176,6 +179,8 @@ class DatasetFacts:
     declared_pi: bool
     effective_pi: bool
     inherited_from: list[str] | None  # the lineage path that carries personal information, if inherited
+    #: the kinds of regulated information it carries (personal-information, personal-health-information)
+    information: frozenset[str] = frozenset()
 
     @property
     def open(self) -> bool:
@@ -260,6 +265,8 @@ class AuthorityFacts:
     requirements: Requirements = Requirements()
     #: the statute it belongs to, which must govern the provider (fippa, mfippa, phipa)
     under_statute: str | None = None
+    #: the kinds of information it governs (empty: any)
+    applies_to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -289,6 +296,10 @@ class Reference:
 
     authorities: Mapping[str, AuthorityFacts]
     purposes: Purposes
+    #: the label of each kind of regulated information
+    information: Mapping[str, str] = field(default_factory=dict)
+    #: what each finding field of an agreement records (from the ontology), by field
+    findings: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -448,7 +459,7 @@ def _terms(p: ShareProposal, on: dt.date, recipient: OrgFacts, provider: OrgFact
         if satisfied is None:
             fails += authority_fails
         else:
-            _duties(satisfied, d, a, conditions, notes)
+            _duties(satisfied, d, a, ref, conditions, notes)
             if p.onward_disclosure and satisfied.requirements.prohibits_onward_disclosure:
                 fails.append(Reason(
                     "ONWARD_DISCLOSURE_PROHIBITED", f"Onward disclosure is proposed, but {satisfied.label} "
@@ -473,17 +484,16 @@ def _terms(p: ShareProposal, on: dt.date, recipient: OrgFacts, provider: OrgFact
     return fails
 
 
-def _duties(entry: AuthorityFacts, d: DatasetFacts, a: AgreementFacts, conditions: list[Condition],
+def _duties(entry: AuthorityFacts, d: DatasetFacts, a: AgreementFacts, ref: Reference, conditions: list[Condition],
             notes: list[Reason]) -> None:
     """What the authority the share rests on still asks: a recorded finding for an open-ended clause
     (at most conditional until it is recorded), notice to the individual."""
     req, name = entry.requirements, entry.label or entry.id
     if req.finding and not a.findings.get(req.finding):
-        what = ("the Act, agreement or treaty the disclosure complies with" if req.finding == "enabling_act"
-                else "why the purpose is the purpose of collection or consistent with it")
+        what = ref.findings.get(req.finding) or req.finding.replace("_", " ")
         notes.append(Reason(
-            "FINDING_REQUIRED", f"{name} is open-ended: agreement {a.id} must record {what} ({req.finding}), "
-            "and it records none.", dataset=d.id, agreement=a.id, authority=entry.id))
+            "FINDING_REQUIRED", f"{name} rests on a finding the agreement must record: {what} ({req.finding}); "
+            f"agreement {a.id} records none.", dataset=d.id, agreement=a.id, authority=entry.id))
         conditions.append(Condition(
             "RECORD_FINDING", f"Record in agreement {a.id} {what} ({req.finding}) before sharing under {name}.",
             agreement=a.id, authority=entry.id))
@@ -518,6 +528,12 @@ def _authorities(p: ShareProposal, on: dt.date, recipient: OrgFacts, provider: O
                 "STATUTE_NOT_APPLICABLE", f"{name} is a provision of {entry.under_statute.upper()}, which does "
                 f"not govern {provider.name} as a discloser (governed by: {governing}).",
                 dataset=d.id, agreement=a.id, authority=aid))
+        if entry.applies_to and not d.information & set(entry.applies_to):
+            governs = " or ".join(ref.information.get(k, k) for k in entry.applies_to)
+            carried = " and ".join(ref.information.get(k, k) for k in sorted(d.information)) or "none"
+            mine.append(Reason(
+                "STATUTE_NOT_APPLICABLE", f"{name} applies only to {governs}; “{d.title}” carries {carried}, "
+                f"not {governs}.", dataset=d.id, agreement=a.id, authority=aid))
         if req.recipient_kinds and recipient.kind not in req.recipient_kinds:
             mine.append(Reason(
                 "RECIPIENT_NOT_ELIGIBLE", f"{name} allows disclosure only to a "

@@ -23,23 +23,25 @@ from registry.domain.legal import (
     needing_agreement,
     uncovered,
 )
-from registry.domain.model.agreement import AGREEMENT
+from registry.domain.model.agreement import FINDINGS
 from registry.domain.model.common import code_of
 from registry.domain.model.dataset import ACCESS_BY_IRI
 from registry.errors import ValidationFailed, Violation
 from registry.iris import Iris
-from registry.namespaces import AGREEMENT_STATUS, AUTHORITY, DCTERMS, ODRL2, ORG_KIND, PURPOSE, REG, STATUTE
+from registry.namespaces import AGREEMENT_STATUS, AUTHORITY, DCTERMS, ODRL2, ORG_KIND, PD_CATEGORY, PURPOSE, REG, STATUTE
 from registry.projections.lineage import Lineage
 from registry.resources import Resources
-from registry.services.reference import authorities, purposes
+from registry.services.reference import (
+    authorities,
+    carried_information,
+    finding_descriptions,
+    information_kinds,
+    purposes,
+)
 from registry.store.base import Store, inline_rows
 from registry.store.terms import nt
 
 __all__ = ["LegalEngine", "ShareProposal", "reference"]  # ShareProposal: the engine's input, for its callers
-
-#: the agreement properties that record a finding an open-ended authority rests on
-_FINDINGS = (REG.enablingAct, REG.consistentPurposeFinding)
-
 
 @functools.cache
 def reference(res: Resources) -> Reference:
@@ -57,10 +59,11 @@ def reference(res: Resources) -> Reference:
                 prohibits_onward_disclosure=req["prohibits_onward_disclosure"], finding=req["finding"],
                 published_notice=req["published_notice"], notify_individual=req["notify_individual"],
                 confines_identifiable_data=req["confines_identifiable_data"]),
-            under_statute=a["under_statute"]))
+            under_statute=a["under_statute"], applies_to=tuple(a["applies_to"])))
     vocabulary = purposes(res)
     return Reference(catalogue, Purposes(labels={p["id"]: p["label"] or p["id"] for p in vocabulary},
-                                         broader={p["id"]: p["broader"] for p in vocabulary}))
+                                         broader={p["id"]: p["broader"] for p in vocabulary}),
+                     information=information_kinds(res), findings=finding_descriptions(res))
 
 
 def _date(v: Node | None) -> dt.date | None:
@@ -99,6 +102,7 @@ class LegalEngine:
         row = rows[0]
         declared = _bool(row.get("pi")) is True
         effective, path = self.lineage.effective_pi(rid)
+        pi = declared or effective
         publisher = row.get("publisher")
         access = row.get("access")
         return DatasetFacts(
@@ -107,9 +111,17 @@ class LegalEngine:
             publisher=self.iris.id_of(publisher) if publisher is not None else None,
             access=ACCESS_BY_IRI.get(str(access)) if access is not None else None,
             declared_pi=declared,
-            effective_pi=declared or effective,
+            effective_pi=pi,
             inherited_from=path,
+            information=self._information(rid, path) if pi else frozenset(),
         )
+
+    def _information(self, rid: str, path: list[str] | None) -> frozenset[str]:
+        """The kinds of regulated information a dataset with personal information carries: personal
+        information, and whatever its categories (or those of the datasets it inherits it from) indicate."""
+        rows = self.store.select(inline_rows(self.res.query("dataset-categories"), ["dataset"],
+                                             [[self.iris.record("dataset", x)] for x in [rid, *(path or [])]], nt))
+        return carried_information(self.res, [code_of(PD_CATEGORY, r["category"]) for r in rows])
 
     def _org(self, rid: str) -> OrgFacts | None:
         rows = self.store.select(self.res.query("organization-facts"), {"org": self.iris.record("organization", rid)})
@@ -157,7 +169,7 @@ class LegalEngine:
                 retention=str(first(REG.retentionPeriod)) if first(REG.retentionPeriod) is not None else None,
                 retired=first(REG.retired) is not None,
                 notice_published=_date(first(REG.noticePublished)),
-                findings={AGREEMENT.fields[p]: str(v) for p in _FINDINGS if (v := first(p)) is not None},
+                findings={name: str(v) for p, name in FINDINGS.items() if (v := first(p)) is not None},
             ))
         return sorted(out, key=lambda a: a.id)
 

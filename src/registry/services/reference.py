@@ -8,10 +8,10 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from registry.domain.model.agreement import AGREEMENT
+from registry.domain.model.agreement import AGREEMENT, FINDINGS
 from registry.domain.model.common import code_of
 from registry.iris import Iris
-from registry.namespaces import AUTHORITY, DCTERMS, INFO_KIND, ORG_KIND, PURPOSE, RDF, REG, SKOS, STATUTE
+from registry.namespaces import AUTHORITY, DCTERMS, INFO_KIND, ORG_KIND, PD_CATEGORY, PURPOSE, RDF, RDFS, REG, SKOS, STATUTE
 from registry.resources import Resources
 from registry.store.base import Store
 
@@ -52,6 +52,7 @@ def authority_json(g: Graph, s: URIRef) -> dict[str, Any]:
         "source": _str(g, s, DCTERMS.source),
         "applies_to": sorted(code_of(INFO_KIND, o) for o in g.objects(s, REG.appliesToInformation)),
         "under_statute": code_of(STATUTE, u) if (u := g.value(s, REG.underStatute)) is not None else None,
+        "verification": verification(g, s),
         "requirements": {
             # the agreement field that must record the finding (AGREEMENT.fields names it)
             "finding": AGREEMENT.fields.get(f) if isinstance(f := g.value(s, REG.requiresFinding), URIRef) else None,
@@ -59,6 +60,19 @@ def authority_json(g: Graph, s: URIRef) -> dict[str, Any]:
             "recipient_kinds": sorted(code_of(ORG_KIND, o) for o in g.objects(s, REG.requiresRecipientKind)),
             **{name: _flag(g, s, p) for name, p in _FLAGS.items()},
         },
+    }
+
+
+def verification(g: Graph, s: Node) -> dict[str, Any]:
+    """How the entry was checked against the statute text: "verified" (a quotation read on an ontario.ca/laws
+    page on a date) or "unverified" (with why); an entry that says neither is "unverified"."""
+    status = _str(g, s, REG.verificationStatus)
+    return {
+        "status": "verified" if status == "verified" else "unverified",
+        "excerpt": _str(g, s, REG.statuteExcerpt),
+        "source": _str(g, s, REG.verifiedAgainst),
+        "checked": _str(g, s, REG.verifiedOn),
+        "note": _str(g, s, REG.verificationNote),
     }
 
 
@@ -103,6 +117,41 @@ def _purposes(res: Resources) -> tuple[dict[str, Any], ...]:
 
 def purposes(res: Resources) -> list[dict[str, Any]]:
     return [dict(p) for p in _purposes(res)]
+
+
+@cache
+def information_kinds(res: Resources) -> dict[str, str]:
+    """The label of each kind of regulated information (personal information, personal health information)."""
+    g = res.vocabularies()
+    scheme = URIRef(str(INFO_KIND).rstrip("/"))
+    return {code_of(INFO_KIND, k): _str(g, k, SKOS.prefLabel) or code_of(INFO_KIND, k)
+            for k in g.subjects(SKOS.inScheme, scheme)}
+
+
+def carried_information(res: Resources, categories: list[str]) -> frozenset[str]:
+    """The kinds of regulated information a dataset with personal information carries: personal information,
+    the kinds its categories of personal information indicate (reg:indicatesInformation), and every broader
+    kind of those (personal health information is personal information too)."""
+    g = res.vocabularies()
+    kinds = {INFO_KIND["personal-information"]}
+    for c in categories:
+        kinds.update(o for o in g.objects(PD_CATEGORY[c], REG.indicatesInformation) if isinstance(o, URIRef))
+    closed = set(kinds)
+    for k in kinds:
+        closed.update(o for o in g.transitive_objects(k, SKOS.broader) if isinstance(o, URIRef))
+    return frozenset(code_of(INFO_KIND, k) for k in closed)
+
+
+@cache
+def finding_descriptions(res: Resources) -> dict[str, str]:
+    """What each agreement field that records a finding holds, in words (the property's rdfs:comment, its
+    first letter lowered and its last full stop dropped), by field name."""
+    g = res.ontology()
+    out = {}
+    for p, name in FINDINGS.items():
+        text = _str(g, p, RDFS.comment) or name.replace("_", " ")
+        out[name] = (text[:1].lower() + text[1:]).rstrip(".")
+    return out
 
 
 def purpose_ancestors(res: Resources, pid: str) -> list[str]:

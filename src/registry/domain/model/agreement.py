@@ -59,6 +59,16 @@ class AgreementIn(Input):
     notice: NoticeIn | None = None
     enabling_act: ShortText | None = None
     consistent_purpose_finding: ShortText | None = None
+    #: the researcher agreement a research disclosure rests on (FIPPA s. 21(1)(e), PHIPA s. 44)
+    research_agreement: ShortText | None = None
+
+
+#: the agreement fields that record a finding an authority may rest on (reg:requiresFinding), public text
+FINDINGS = {
+    REG.enablingAct: "enabling_act",
+    REG.consistentPurposeFinding: "consistent_purpose_finding",
+    REG.researchAgreement: "research_agreement",
+}
 
 
 def to_rdf(a: AgreementIn, iris: Iris) -> RecordGraphs:
@@ -95,10 +105,9 @@ def to_rdf(a: AgreementIn, iris: Iris) -> RecordGraphs:
     if a.notice is not None:
         pub.add((s, REG.noticeUrl, Literal(str(a.notice.url), datatype=XSD.anyURI)))
         pub.add((s, REG.noticePublished, lit_date(a.notice.published)))
-    if a.enabling_act is not None:
-        pub.add((s, REG.enablingAct, Literal(a.enabling_act)))
-    if a.consistent_purpose_finding is not None:
-        pub.add((s, REG.consistentPurposeFinding, Literal(a.consistent_purpose_finding)))
+    for p, v in FINDINGS.items():
+        if (text_value := getattr(a, v)) is not None:
+            pub.add((s, p, Literal(text_value)))
     # The same terms as an ODRL permission, for tools that read ODRL: use of the targets, for the
     # purposes, between the dates.
     perm = URIRef(f"{s}/permission")
@@ -176,7 +185,7 @@ def from_rdf(g: Graph, s: URIRef, iris: Iris) -> dict[str, Any]:
     url, published = text(g, s, REG.noticeUrl), text(g, s, REG.noticePublished)
     if url is not None or published is not None:
         out["notice"] = {"url": url, "published": published}
-    for name, p in (("enabling_act", REG.enablingAct), ("consistent_purpose_finding", REG.consistentPurposeFinding)):
+    for p, name in FINDINGS.items():
         if (v := text(g, s, p)) is not None:
             out[name] = v
     deid = boolean(g, s, REG.deidentifyBeforeUse)
@@ -220,8 +229,7 @@ AGREEMENT = RecordKind(
         REG.retentionPeriod: "conditions.retention",
         REG.noticeUrl: "notice.url",
         REG.noticePublished: "notice.published",
-        REG.enablingAct: "enabling_act",
-        REG.consistentPurposeFinding: "consistent_purpose_finding",
+        **FINDINGS,
     },
     references=references,
     filters={
