@@ -76,6 +76,8 @@ EXPECTED: dict[tuple[str, str, str], dict[str, tuple[int, ...]]] = {
     ("GET", "/", "html"): PUBLIC,
     ("GET", "/search", "html"): PUBLIC,
     ("GET", "/transparency", "html"): PUBLIC,
+    ("GET", "/authorities", "html"): PUBLIC,
+    ("GET", "/authorities/{rid}", "html"): PUBLIC,
     ("GET", "/static/{path}", "html"): PUBLIC,
 }
 for _c in ("datasets", "organizations", "agreements"):
@@ -200,7 +202,7 @@ def call_for(api: Api, route: tuple[str, str, str], who: str) -> Call:
         if method == "GET":
             return Call(method, "/sparql?query=ASK%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D", {})
         return Call(method, "/sparql", {"Content-Type": "application/x-www-form-urlencoded"}, b"query=ASK+%7B%7D")
-    if path == "/authorities/{aid}":
+    if path in ("/authorities/{aid}", "/authorities/{rid}"):
         return Call(method, "/authorities/fippa-part-3.1", headers)
     if path.endswith(("/lineage", "/impact")) and method == "GET":
         return Call(method, path.replace("{rid}", "linked-health-social"), headers)

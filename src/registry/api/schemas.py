@@ -61,6 +61,24 @@ class Requirements(Answer):
     consent: bool
     ethics_approval: bool
     prohibits_onward_disclosure: bool
+    #: the agreement field that must record the finding the authority rests on
+    finding: str | None
+    published_notice: bool
+    notify_individual: bool
+    confines_identifiable_data: bool
+
+
+class Verification(Answer):
+    """How the entry was checked against the statute text."""
+
+    status: Literal["verified", "unverified"]
+    #: a short quotation of the provision's own words
+    excerpt: str | None
+    #: the ontario.ca/laws page it was read on
+    source: str | None
+    #: the date it was checked (YYYY-MM-DD)
+    checked: str | None
+    note: str | None
 
 
 class Authority(Answer):
@@ -75,7 +93,9 @@ class Authority(Answer):
     purpose_note: str | None
     source: str | None
     applies_to: list[str]
+    under_statute: str | None
     requirements: Requirements
+    verification: Verification
 
 
 class Purpose(Answer):

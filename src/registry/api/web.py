@@ -112,6 +112,12 @@ def _record_page(collection: str, label: str, template: str, title_field: str) -
     pages_router.add_api_route(f"/{collection}/{{rid}}", page, methods=["GET"])
 
 
+@pages_router.get("/authorities", name="authorities_page")
+def authority_list(pages: PagesDep) -> Response:
+    return render("authorities.html", title="Legal authorities", **pages.authority_list())
+
+
+_record_page("authorities", "authority", "authority", "label")
 _record_page("datasets", "dataset", "dataset", "title")
 _record_page("organizations", "organisation", "organization", "name")
 _record_page("agreements", "agreement", "agreement", "title")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
 from registry.domain.model.agreement import AGREEMENT, FINDINGS
@@ -120,12 +120,52 @@ def purposes(res: Resources) -> list[dict[str, Any]]:
 
 
 @cache
+def concept_labels(res: Resources, scheme: Namespace) -> dict[str, str]:
+    """The label of each concept of one of the vocabularies (org kinds, statutes, ...), by code."""
+    g = res.vocabularies()
+    return {code_of(scheme, k): _str(g, k, SKOS.prefLabel) or code_of(scheme, k)
+            for k in g.subjects(SKOS.inScheme, URIRef(str(scheme).rstrip("/")))}
+
+
 def information_kinds(res: Resources) -> dict[str, str]:
     """The label of each kind of regulated information (personal information, personal health information)."""
-    g = res.vocabularies()
-    scheme = URIRef(str(INFO_KIND).rstrip("/"))
-    return {code_of(INFO_KIND, k): _str(g, k, SKOS.prefLabel) or code_of(INFO_KIND, k)
-            for k in g.subjects(SKOS.inScheme, scheme)}
+    return concept_labels(res, INFO_KIND)
+
+
+def plain_requirements(res: Resources, a: dict[str, Any]) -> list[str]:
+    """What an authority asks of a share, in plain sentences built from its catalogue entry (`authority_json`),
+    in the order a privacy officer checks them."""
+    req, out = a["requirements"], []
+
+    def label(scheme: Namespace, codes: list[str]) -> str:
+        return ", ".join(concept_labels(res, scheme).get(c, c) for c in codes)
+
+    if a["under_statute"]:
+        statute = concept_labels(res, STATUTE).get(a["under_statute"], a["under_statute"])
+        out.append(f"The provider must be governed by {statute}.")
+    if a["applies_to"]:
+        out.append(f"It applies to {label(INFO_KIND, a['applies_to'])} only.")
+    if req["purposes"]:
+        out.append(f"Permitted purposes: {label(PURPOSE, req['purposes'])} (and their narrower purposes).")
+    if req["recipient_kinds"]:
+        out.append(f"The recipient must be one of: {label(ORG_KIND, req['recipient_kinds'])}.")
+    sentences = {
+        "designation": "The recipient must be designated under this provision.",
+        "same_institution": "The recipient must be part of the providing institution.",
+        "consent": "The individuals the information is about must have consented.",
+        "ethics_approval": "A research ethics board must have approved the research.",
+        "published_notice": "A public notice of the collection must be published on or before the date of the share.",
+        "notify_individual": "The individual must be sent notice of the disclosure.",
+        "deidentification": "The information must be de-identified before it is used.",
+        "prohibits_onward_disclosure": "The recipient may not disclose the information further.",
+        "confines_identifiable_data": "An organisation designated under it discloses only de-identified datasets: "
+                                      "identifiable or linked information stays with it.",
+    }
+    out += [text for key, text in sentences.items() if req.get(key)]
+    if req["finding"]:
+        out.append(f"The agreement must record {finding_descriptions(res).get(req['finding'], req['finding'])} "
+                   f"({req['finding']}).")
+    return out
 
 
 def carried_information(res: Resources, categories: list[str]) -> frozenset[str]:

@@ -22,7 +22,7 @@ from registry.domain.model import AGREEMENT, DATASET, ORGANIZATION
 from registry.errors import NotFound
 from registry.projections.views import Views
 from registry.services.auth import Caller
-from registry.services.reference import authorities, purposes
+from registry.services.reference import authorities, plain_requirements, purposes
 from registry.services.registry import Registry
 from registry.services.reports.transparency import Transparency, duration
 
@@ -159,6 +159,25 @@ class Pages:
             "authorities": [self._authority(x) for x in a.get("legal_basis") or []],
             "duration": duration(start, end)[0],
         }
+
+    def authority(self, aid: str) -> dict[str, Any] | None:
+        """An authority's page: its summary, what it asks in plain language, the statute's words and how they
+        were verified, and the agreements that cite it."""
+        a = self.authorities.get(aid)
+        if a is None:
+            return None
+        return {
+            "record": a,
+            "requirements": plain_requirements(self.registry.resources, a),
+            "citing": self._summaries(self._list(AGREEMENT, legal_basis=aid)),
+        }
+
+    def authority_list(self) -> dict[str, Any]:
+        """The catalogue, grouped by statute."""
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for a in self.authorities.values():
+            groups.setdefault(a.get("statute") or "Other", []).append(a)
+        return {"groups": sorted(groups.items())}
 
     def _authority(self, aid: str) -> dict[str, Any]:
         a = self.authorities.get(aid) or {}
