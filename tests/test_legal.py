@@ -118,7 +118,8 @@ def lab(world_api: Api) -> Api:
 
 
 def test_agreement_purpose_covers_narrower_purposes(lab: Api) -> None:
-    a = check(lab, datasets=["drug-claims"], provider="moh", recipient="ices", purpose="program-evaluation")
+    # the agreement is for program management; PHIPA s. 45 permits health-system analysis, a narrower purpose
+    a = check(lab, datasets=["drug-claims"], provider="moh", recipient="ices", purpose="health-system-analysis")
     assert a["decision"] == "conditional"
     assert codes(a) == {"AGREEMENT_IN_FORCE"}
     assert a["basis"][0]["authority"] == "phipa-45"
@@ -244,7 +245,7 @@ def test_deidentification_stops_propagation_across_hops(lab: Api) -> None:
 
 
 def test_personal_information_propagates_through_several_hops(lab: Api) -> None:
-    a = check(lab, datasets=["hop2"], provider="moh", recipient="ices", purpose="program-planning")
+    a = check(lab, datasets=["hop2"], provider="moh", recipient="ices", purpose="health-system-analysis")
     inherited = [r for r in a["reasons"] if r["code"] == "INHERITED_PERSONAL_INFORMATION"]
     assert inherited and inherited[0]["path"] == ["hop2", "hop1", "drug-claims"]
     # covered by the phipa-45 agreement as personal information
@@ -449,8 +450,8 @@ def test_organisations_show_the_statutes_that_govern_them(world_api: Api) -> Non
 
 def test_phipa_cited_by_a_ministry_that_is_no_custodian(world_api: Api) -> None:
     put(world_api, "agreements", agreement("mto-ices", "mto", "ices", ["driver-licences"], legal_basis=["phipa-45"],
-                                           purposes=["program-planning"]))
-    a = check(world_api, datasets=["driver-licences"], provider="mto", recipient="ices", purpose="program-planning")
+                                           purposes=["health-system-analysis"]))
+    a = check(world_api, datasets=["driver-licences"], provider="mto", recipient="ices", purpose="health-system-analysis")
     assert a["decision"] == "not_permitted" and codes(a) == {"STATUTE_NOT_APPLICABLE"}
     assert a["reasons"][0]["authority"] == "phipa-45" and a["reasons"][0]["remedy"]
 
@@ -500,10 +501,12 @@ def test_a_prescribed_entity_must_be_designated_under_phipa_45(world_api: Api) -
                                      "kind": "prescribed-entity", "parent": None})
     for recipient in ("ices", "not-yet"):
         put(world_api, "agreements", agreement(f"moh-{recipient}", "moh", recipient, ["ohip-claims"],
-                                               legal_basis=["phipa-45"], purposes=["statistics"]))
-    designated = check(world_api, datasets=["ohip-claims"], provider="moh", recipient="ices", purpose="statistics")
+                                               legal_basis=["phipa-45"], purposes=["health-system-analysis"]))
+    designated = check(world_api, datasets=["ohip-claims"], provider="moh", recipient="ices",
+                       purpose="health-system-analysis")
     assert "AGREEMENT_IN_FORCE" in codes(designated)
-    missing = check(world_api, datasets=["ohip-claims"], provider="moh", recipient="not-yet", purpose="statistics")
+    missing = check(world_api, datasets=["ohip-claims"], provider="moh", recipient="not-yet",
+                    purpose="health-system-analysis")
     assert missing["decision"] == "not_permitted" and codes(missing) == {"RECIPIENT_NOT_ELIGIBLE"}
 
 
@@ -539,3 +542,14 @@ def test_the_kind_of_information_is_withheld_from_a_steward_of_neither_party(wor
     steward = resp.json()
     assert {r["code"] for r in steward["reasons"]} == {"STATUTE_NOT_APPLICABLE"}
     assert all(r.get("withheld") and "health" not in r["message"] for r in steward["reasons"]), steward
+
+
+def test_phipa_45_permits_health_system_analysis_only(world_api: Api) -> None:
+    """Statistics outside the health system are no purpose of s. 45, even for a designated prescribed entity."""
+    put(world_api, "agreements", agreement("moh-ices-stats", "moh", "ices", ["ohip-claims"], legal_basis=["phipa-45"],
+                                           purposes=["statistics", "health-system-analysis"]))
+    general = check(world_api, datasets=["ohip-claims"], provider="moh", recipient="ices", purpose="statistics")
+    assert general["decision"] == "not_permitted" and codes(general) == {"NO_LEGAL_BASIS"}
+    assert general["reasons"][0]["authority"] == "phipa-45"
+    health = check(world_api, datasets=["ohip-claims"], provider="moh", recipient="ices", purpose="health-system-analysis")
+    assert "AGREEMENT_IN_FORCE" in codes(health)

@@ -538,6 +538,7 @@ def test_purposes(wapi: Api) -> None:
         "program-management": None, "resource-management": "program-management",
         "program-planning": "program-management", "program-evaluation": "program-management",
         "service-delivery": None, "research": None, "law-enforcement": None, "health-and-safety": None,
-        "audit": None, "statistics": None,
+        "audit": None, "statistics": None, "health-system-analysis": "program-management", "health-registry": None,
+        "access-request": None, "compassionate-contact": None, "inquiry-for-individual": None,
     }
-    assert body["total"] == 10
+    assert body["total"] == 15
