@@ -303,3 +303,58 @@ def test_the_index_is_rebuilt_at_start_up(tmp_path: Path) -> None:
         assert index_state(reopened.lineage) == kept
     finally:
         reopened.close()
+
+
+# -------------------------------------------------------------------------- a hub, page by page
+@pytest.fixture(scope="module")
+def hub() -> Iterator[Api]:
+    """`hub` with 23 datasets derived from it, two of them with a child of their own, and an agreement
+    covering one grandchild."""
+    with world_api() as api:
+        write(api, ds("hub"), *(ds(f"h{n:02d}", ["hub"]) for n in range(23)), ds("g1", ["h03"]), ds("g2", ["h17"]))
+        resp = api.client.post("/agreements", headers=api.auth("admin"), json={
+            "id": "dsa-g2", "title": "g2 out", "provider": "moh", "recipient": "mof", "datasets": ["g2"],
+            "purposes": ["statistics"], "legal_basis": ["fippa-42-1-c"], "valid_from": "2024-01-01",
+            "status": "active"})
+        assert resp.status_code == 201, resp.text
+        yield api
+
+
+def test_a_hubs_lineage_comes_in_pages_that_add_up_to_the_whole(hub: Api) -> None:
+    whole = lineage(hub, "hub", direction="downstream")
+    assert whole["total"] == 26 and len(whole["nodes"]) == 26 and whole["nodes"][0]["id"] == "hub"
+    seen_nodes: list[str] = []
+    seen_edges: list[tuple[str, str]] = []
+    for offset in range(0, 26, 7):
+        page = lineage(hub, "hub", direction="downstream", limit=7, offset=offset)
+        assert (page["total"], page["limit"], page["offset"]) == (26, 7, offset)
+        assert len(page["nodes"]) == min(7, 26 - offset)
+        shown = {n["id"] for n in page["nodes"]}
+        assert all(e["to"] in shown for e in page["edges"]), "a page lists the edges into its own nodes"
+        seen_nodes += [n["id"] for n in page["nodes"]]
+        seen_edges += [(e["from"], e["to"]) for e in page["edges"]]
+    assert seen_nodes[0] == "hub" and sorted(seen_nodes) == sorted(nodes(whole)) and len(set(seen_nodes)) == 26
+    assert sorted(seen_edges) == sorted(edges(whole)) and len(seen_edges) == 25, "every edge once"
+    assert lineage(hub, "hub", direction="downstream", offset=26)["nodes"] == []
+
+
+def test_a_hubs_impact_comes_in_pages_with_every_covering_agreement_on_each(hub: Api) -> None:
+    def impact(**params: Any) -> dict[str, Any]:
+        resp = hub.client.get("/datasets/hub/impact", params=params)
+        assert resp.status_code == 200, resp.text
+        return dict(resp.json())
+
+    whole = impact()
+    assert whole["total"] == 25 and len(whole["downstream"]) == 25
+    ids = []
+    for offset in (0, 10, 20):
+        page = impact(limit=10, offset=offset)
+        assert [a["id"] for a in page["agreements"]] == ["dsa-g2"] and page["agreements"][0]["datasets"] == ["g2"]
+        ids += [d["id"] for d in page["downstream"]]
+    assert ids == [d["id"] for d in whole["downstream"]] and len(set(ids)) == 25
+
+
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 5001}, {"offset": -1}, {"limit": "x"}])
+def test_bad_pages_are_problems(hub: Api, params: dict[str, Any]) -> None:
+    for path in ("/datasets/hub/lineage", "/datasets/hub/impact"):
+        assert_problem(hub.client.get(path, params=params), 422)

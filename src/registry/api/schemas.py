@@ -242,7 +242,12 @@ class Lineage(Answer):
     direction: Literal["upstream", "downstream", "both"]
     depth: int | None
     as_of: str | None
+    #: datasets in the whole answer; `nodes` holds `limit` of them from `offset` (the dataset itself first)
+    total: int
+    offset: int
+    limit: int
     nodes: list[LineageNode]
+    #: the edges into this page's nodes
     edges: list[LineageEdge]
 
 
@@ -260,7 +265,12 @@ class CoveringAgreement(Answer):
 
 class Impact(Answer):
     dataset: str
+    #: datasets downstream in all; `downstream` holds `limit` of them from `offset`
+    total: int
+    offset: int
+    limit: int
     downstream: list[LineageNode]
+    #: every agreement covering the dataset or anything downstream, whatever the page
     agreements: list[CoveringAgreement]
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rdflib import Graph, Literal
+from rdflib.term import Node
 
 from registry.domain.model.common import code_of
 from registry.domain.model.dataset import ACCESS_BY_IRI
@@ -18,10 +19,16 @@ from registry.namespaces import AGREEMENT_STATUS, DCTERMS, PROV
 from registry.projections.lineage import Lineage
 from registry.services.history import lineage_as_of, moment
 from registry.services.registry import Registry
-from registry.store.base import Store
+from registry.store.base import Row, Store, inline_rows
+from registry.store.terms import nt
 
 DIRECTIONS = ("upstream", "downstream", "both")
 MAX_DEPTH = 50
+#: nodes of a lineage or impact answer per page, unless the caller asks for another size (up to MAX_PAGE)
+DEFAULT_PAGE = 500
+MAX_PAGE = 5_000
+#: datasets read per query
+_BATCH = 500
 
 
 @dataclass
@@ -41,45 +48,80 @@ def view(registry: Registry, as_of: dt.datetime | None) -> View:
     return View(store, lineage, as_of)
 
 
-def _facts(registry: Registry, v: View, rid: str, full: bool | Callable[[str], bool]) -> dict[str, Any] | None:
-    if not is_slug(rid):
+def _title(titles: list[Node]) -> str | None:
+    """The title to show of several (one per language): English or untagged first."""
+    if not titles:
         return None
-    rows = v.store.select(registry.resources.query("dataset-facts"), {"dataset": registry.iris.record("dataset", rid)})
-    if not rows:
-        return None
-    r = rows[0]
-    out: dict[str, Any] = {
-        "id": rid,
-        "title": str(r["title"]) if "title" in r else None,
-        "publisher": registry.iris.id_of(r["publisher"]) if "publisher" in r else None,
-        "access": ACCESS_BY_IRI.get(str(r["access"])) if "access" in r else None,
-        "retired": "retired" in r,
-    }
-    if full(rid) if callable(full) else full:  # a steward sees its own organisation's datasets' flags only
-        effective, path = v.lineage.effective_pi(rid)
-        out["personal_information"] = effective
-        out["personal_information_path"] = path
+    ranked = sorted(titles, key=lambda t: (getattr(t, "language", None) not in (None, "en"), str(t)))
+    return str(ranked[0])
+
+
+def _facts_of(registry: Registry, v: View, ids: list[str],
+              full: bool | Callable[[str], bool]) -> dict[str, dict[str, Any]]:
+    """The public facts of each dataset of `ids` that exists, read with one query per few hundred ids (and the
+    effective personal information for the datasets `full` allows)."""
+    rows = _per_dataset(registry, v.store, "dataset-facts", [i for i in ids if is_slug(i)])
+    titles: dict[str, list[Node]] = {}
+    out: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        rid = registry.iris.id_of(r["dataset"])
+        if "title" in r:
+            titles.setdefault(rid, []).append(r["title"])
+        out.setdefault(rid, {
+            "id": rid,
+            "publisher": registry.iris.id_of(r["publisher"]) if "publisher" in r else None,
+            "access": ACCESS_BY_IRI.get(str(r["access"])) if "access" in r else None,
+            "retired": "retired" in r,
+        })
+    for rid, facts in out.items():
+        facts["title"] = _title(titles.get(rid, []))
+        if full(rid) if callable(full) else full:  # a steward sees its own organisation's datasets' flags only
+            effective, path = v.lineage.effective_pi(rid)
+            facts["personal_information"] = effective
+            facts["personal_information_path"] = path
     return out
 
 
+def _page(limit: int | None, offset: int) -> tuple[int, int]:
+    size = DEFAULT_PAGE if limit is None else limit
+    if not 1 <= size <= MAX_PAGE:
+        raise BadInput(f"limit must be between 1 and {MAX_PAGE}")
+    if offset < 0:
+        raise BadInput("offset must not be negative")
+    return size, offset
+
+
 def lineage_json(registry: Registry, rid: str, *, direction: str = "both", depth: int | None = None,
-                 as_of: dt.datetime | None = None, full: bool | Callable[[str], bool] = False) -> dict[str, Any]:
+                 as_of: dt.datetime | None = None, full: bool | Callable[[str], bool] = False,
+                 limit: int | None = None, offset: int = 0) -> dict[str, Any]:
+    """A dataset's lineage, a page of nodes at a time (the dataset itself, then the others by id); the
+    edges listed are those into the page's nodes, so that every edge comes once, with the page of the
+    dataset derived through it."""
     if direction not in DIRECTIONS:
         raise BadInput(f"direction must be one of {', '.join(DIRECTIONS)}", allowed=list(DIRECTIONS))
     if depth is not None and not 0 <= depth <= MAX_DEPTH:
         raise BadInput(f"depth must be between 0 and {MAX_DEPTH}")
+    size, offset = _page(limit, offset)
     v = view(registry, as_of)
-    if _facts(registry, v, rid, False) is None:
+    if rid not in _facts_of(registry, v, [rid], False):
         when = f" as of {as_of.isoformat()}" if as_of else ""
         raise NotFound(f"no dataset {rid!r}{when}", id=rid)
     ids, edges = v.lineage.closure(rid, direction, depth)
-    nodes = [n for n in (_facts(registry, v, i, full) for i in ids) if n is not None]
+    ordered = [rid, *(i for i in ids if i != rid)]
+    page = ordered[offset:offset + size]
+    facts = _facts_of(registry, v, page, full)
+    nodes = [facts[i] for i in page if i in facts]
+    shown = set(page)
+    edges = [e for e in edges if e.derived in shown]
     activities = _activities(registry, v.store, [e.derived for e in edges])
     return {
         "dataset": rid,
         "direction": direction,
         "depth": depth,
         "as_of": v.as_of.isoformat() if v.as_of else None,
+        "total": len(ordered),
+        "offset": offset,
+        "limit": size,
         "nodes": nodes,
         "edges": [{"from": e.source, "to": e.derived, "activity": e.kind,
                    "by": activities.get(e.derived, {}).get("by"), "date": activities.get(e.derived, {}).get("date")}
@@ -89,13 +131,21 @@ def lineage_json(registry: Registry, rid: str, *, direction: str = "both", depth
 
 def _activities(registry: Registry, store: Store, derived: list[str]) -> dict[str, dict[str, str | None]]:
     out: dict[str, dict[str, str | None]] = {}
-    for d in set(derived):
-        rows = store.select(registry.resources.query("dataset-activity"), {"dataset": registry.iris.record("dataset", d)})
-        if rows:
-            r = rows[0]
-            out[d] = {"by": registry.iris.id_of(r["by"]) if "by" in r else None,
-                      "date": str(r["date"]) if "date" in r else None}
+    for r in _per_dataset(registry, store, "dataset-activity", derived):
+        out.setdefault(registry.iris.id_of(r["dataset"]), {
+            "by": registry.iris.id_of(r["by"]) if "by" in r else None,
+            "date": str(r["date"]) if "date" in r else None})
     return out
+
+
+def _per_dataset(registry: Registry, store: Store, query: str, ids: list[str]) -> list[Row]:
+    """The rows of a named query for each dataset of `ids` (bound to ?dataset), a few hundred per query."""
+    wanted = list(dict.fromkeys(ids))
+    rows: list[Row] = []
+    for start in range(0, len(wanted), _BATCH):
+        chunk: list[list[Node]] = [[registry.iris.record("dataset", d)] for d in wanted[start:start + _BATCH]]
+        rows += store.select(inline_rows(registry.resources.query(query), ["dataset"], chunk, nt))
+    return rows
 
 
 def lineage_graph(registry: Registry, answer: dict[str, Any]) -> Graph:
@@ -113,28 +163,39 @@ def lineage_graph(registry: Registry, answer: dict[str, Any]) -> Graph:
     return g
 
 
-def impact_json(registry: Registry, rid: str, *, full: bool | Callable[[str], bool] = False) -> dict[str, Any]:
+def impact_json(registry: Registry, rid: str, *, full: bool | Callable[[str], bool] = False,
+                limit: int | None = None, offset: int = 0) -> dict[str, Any]:
+    """Everything downstream of a dataset, a page at a time (by id), and every agreement that covers the
+    dataset or anything downstream of it (all of them, whatever the page)."""
+    size, offset = _page(limit, offset)
     v = view(registry, None)
-    if _facts(registry, v, rid, False) is None:
+    if rid not in _facts_of(registry, v, [rid], False):
         raise NotFound(f"no dataset {rid!r}", id=rid)
     downstream = v.lineage.downstream(rid)
+    page = downstream[offset:offset + size]
     agreements: dict[str, dict[str, Any]] = {}
-    for d in [rid, *downstream]:
-        for r in registry.store.select(registry.resources.query("agreements-covering"),
-                                       {"dataset": registry.iris.record("dataset", d)}):
-            a = agreements.setdefault(str(r["id"]), {
-                "id": str(r["id"]),
-                "title": str(r["title"]) if "title" in r else None,
-                "provider": registry.iris.id_of(r["provider"]),
-                "recipient": registry.iris.id_of(r["recipient"]),
-                "status": code_of(AGREEMENT_STATUS, r["status"]) if "status" in r else None,
-                "valid_until": str(r["until"]) if "until" in r else None,
-                "retired": "retired" in r,
-                "datasets": [],
-            })
-            a["datasets"].append(d)
+    everything = [rid, *downstream]
+    for r in _per_dataset(registry, registry.store, "agreements-covering", everything):
+        a = agreements.setdefault(str(r["id"]), {
+            "id": str(r["id"]),
+            "title": str(r["title"]) if "title" in r else None,
+            "provider": registry.iris.id_of(r["provider"]),
+            "recipient": registry.iris.id_of(r["recipient"]),
+            "status": code_of(AGREEMENT_STATUS, r["status"]) if "status" in r else None,
+            "valid_until": str(r["until"]) if "until" in r else None,
+            "retired": "retired" in r,
+            "datasets": [],
+        })
+        a["datasets"].append(registry.iris.id_of(r["dataset"]))
+    position = {d: n for n, d in enumerate(everything)}
+    for a in agreements.values():
+        a["datasets"] = sorted(set(a["datasets"]), key=position.__getitem__)
+    facts = _facts_of(registry, v, page, full)
     return {
         "dataset": rid,
-        "downstream": [n for n in (_facts(registry, v, d, full) for d in downstream) if n is not None],
+        "total": len(downstream),
+        "offset": offset,
+        "limit": size,
+        "downstream": [facts[d] for d in page if d in facts],
         "agreements": sorted(agreements.values(), key=lambda a: a["id"]),
     }
