@@ -39,11 +39,12 @@ LOCAL_RULES = """
 @prefix dct:  <http://purl.org/dc/terms/> .
 @prefix prov: <http://www.w3.org/ns/prov#> .
 @prefix xsd:  <http://www.w3.org/2001/XMLSchema#> .
+@prefix theme: <https://w3id.org/gov-data-registry/vocab/theme/> .
 
 shp:LocalDatasetRules a sh:NodeShape ;
     sh:targetClass dcat:Dataset ;
     sh:property [ sh:path dct:title ; sh:minLength 3 ; sh:message "title must be three characters at least" ] ;
-    sh:property [ sh:path dcat:theme ; sh:in ( "health" "transport" "justice" ) ;
+    sh:property [ sh:path dcat:theme ; sh:in ( theme:health theme:transport theme:justice ) ;
         sh:message "themes must be one of: health, transport, justice" ] ;
     sh:property [ sh:path dct:license ;
         sh:or ( [ sh:nodeKind sh:IRI ] [ sh:datatype xsd:string ; sh:pattern "^(CC|OGL)-" ] ) ;

@@ -258,6 +258,8 @@ class Records:
 
     def check(self, kind: RecordKind, rec: Input, rg: RecordGraphs) -> builtins.list[Violation]:
         found = self.validator.check([*rg.public, *rg.restricted, *self.context(kind, rec)], [rg.iri], kind.fields)
+        if kind.locate is not None:
+            found = [kind.locate(v, rec, rg.iri) for v in found]
         if kind.in_lineage:
             found += self._cycles(rec, rg.iri)
         return found

@@ -12,6 +12,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from registry.domain.model import xmlchars
+from registry.errors import Violation
 from registry.iris import SLUG_MAX, SLUG_PATTERN, Iris
 from registry.namespaces import XSD
 
@@ -110,6 +111,9 @@ class RecordKind:
     legal_status: bool = False
     #: a steward writes its records only as drafts: approving one is a privacy officer's act
     approved_by_officers: bool = False
+    #: names a SHACL result by its place in the JSON record (a list index, a nested field), given the
+    #: result, the record's input and its IRI; None: `fields` names it
+    locate: Callable[[Violation, Any, URIRef], Violation] | None = None
 
     def owner(self, data: Mapping[str, Any]) -> str | None:
         """The organisation a record (its JSON form) belongs to."""
