@@ -111,6 +111,8 @@ def _words(record: dict[str, Any], fields: tuple[str, ...]) -> str:
     parts = []
     for f in fields:
         v = record.get(f)
+        if isinstance(v, dict):  # a text in several languages: each of them
+            v = [v[k] for k in sorted(v)]
         parts += [str(x) for x in v] if isinstance(v, list) else [str(v)] if v else []
     return "\n".join(parts)
 

@@ -294,13 +294,14 @@ def dcat_rdf(d: DatasetIn, s: URIRef, pub: Graph) -> None:
             pub.add((cp, VCARD.fn, Literal(d.contact_point.name)))
         if d.contact_point.email is not None:
             pub.add((cp, VCARD.hasEmail, mailto(d.contact_point.email)))
-    if d.source is not None:
+    if d.source is not None:  # the record's id in the catalogue it came from: an ADMS identifier
         src = URIRef(f"{s}/source")
-        pub.add((s, DCTERMS.source, src))
+        pub.add((s, ADMS.identifier, src))
+        pub.add((src, RDF.type, ADMS.Identifier))
         if d.source.catalogue is not None:
-            pub.add((src, DCTERMS.isPartOf, iri_or_text(d.source.catalogue)))
+            pub.add((src, ADMS.schemaAgency, Literal(d.source.catalogue)))
         if d.source.id is not None:
-            pub.add((src, DCTERMS.identifier, Literal(d.source.id)))
+            pub.add((src, SKOS.notation, Literal(d.source.id)))
         if d.source.url is not None:
             pub.add((src, FOAF.page, url_term(d.source.url)))
 
@@ -329,8 +330,9 @@ def dcat_json(g: Graph, s: URIRef) -> dict[str, Any]:
     contact = next((c for c in sorted(g.objects(s, DCAT.contactPoint), key=str) if c not in stewards), None)
     if contact is not None:
         out["contact_point"] = {"name": text(g, contact, VCARD.fn), "email": email_of(one(g, contact, VCARD.hasEmail))}
-    if (src := one(g, s, DCTERMS.source)) is not None:
-        out["source"] = {"catalogue": text(g, src, DCTERMS.isPartOf), "id": text(g, src, DCTERMS.identifier),
+    src = URIRef(f"{s}/source")
+    if (s, ADMS.identifier, src) in g:
+        out["source"] = {"catalogue": text(g, src, ADMS.schemaAgency), "id": text(g, src, SKOS.notation),
                          "url": text(g, src, FOAF.page)}
     return out
 
@@ -412,7 +414,7 @@ NODE_FIELDS: dict[str, dict[URIRef, str]] = {
     "checksum": {SPDX.algorithm: "algorithm", SPDX.checksumValue: "value"},
     "contact-point": {VCARD.fn: "name", VCARD.hasEmail: "email"},
     "temporal": {DCAT.startDate: "start", DCAT.endDate: "end"},
-    "source": {DCTERMS.isPartOf: "catalogue", DCTERMS.identifier: "id", FOAF.page: "url"},
+    "source": {ADMS.schemaAgency: "catalogue", SKOS.notation: "id", FOAF.page: "url"},
 }
 _NODE_PREFIX = {"contact-point": "contact_point", "temporal": "temporal", "source": "source"}
 
@@ -433,6 +435,8 @@ def _field_at(v: Violation, record: str) -> str | None:
     if focus == record:
         if v.value is not None and (i := index_of(record, v.value)) is not None:
             return f"distributions.{i}"
+        if v.value == f"{record}/source":
+            return "source"
         return v.field
     rest = focus[len(record) + 1:].split("/") if focus.startswith(record + "/") else []
     if len(rest) >= 2 and rest[0] == "distribution" and (i := index_of(record, focus)) is not None:
@@ -504,8 +508,7 @@ DATASET = RecordKind(
         DCAT.endDate: "temporal.end",
         DCAT_VERSION: "version",
         DCTERMS.conformsTo: "conforms_to",
-        DCTERMS.source: "source",
-        DCTERMS.isPartOf: "source.catalogue",
+        ADMS.schemaAgency: "source.catalogue",
         FOAF.page: "source.url",
         PROV.wasDerivedFrom: "derived_from",
         PROV.wasGeneratedBy: "generated_by",
