@@ -1,5 +1,6 @@
-"""As of a moment: share checks and lineage answer from the records as they stood then (history.py rebuilds
-them from the audit log's snapshots); records bulk-loaded without history count as always present."""
+"""As of a moment: share checks answer from the records as they stood then (history.py rebuilds them from
+the audit log's snapshots), lineage from the lineage index's history of logged versions; records
+bulk-loaded without history count as always present."""
 
 from __future__ import annotations
 
@@ -170,3 +171,49 @@ def test_a_bulk_loaded_record_keeps_its_loaded_state_before_its_first_write(bulk
     extend(bulk, "dsa-mccss-idiu-2024", "2026-03-31")
     then = check(bulk, as_of=t0)
     assert "AGREEMENT_NOT_IN_FORCE" in codes(then)  # as loaded: the agreement ended on 2025-03-31
+
+
+# ------------------------------------------------------------------ lineage as of, against a rebuild
+def test_lineage_as_of_agrees_with_the_registry_rebuilt_as_it_stood(api: Api) -> None:
+    """The lineage index answers as of a moment from the datasets' logged versions, without rebuilding the
+    registry; the registry rebuilt from the audit log's snapshots (services/history.py) is the oracle, at
+    every moment between writes: before the history is first asked for, and after it is kept in step."""
+    from registry.services.history import lineage_as_of
+    from registry.services.lineage import lineage_json
+
+    reg = api.registry
+    writes: list[tuple[str, dict[str, Any]]] = [
+        ("post", dataset("h-a", ["ohip-claims"])),
+        ("post", dataset("h-b", ["h-a"])),
+        ("put", dataset("h-a", ["ohip-claims", "ow-caseload"])),
+        ("post", {**dataset("h-c", ["h-b", "osap-loans"]), "generated_by": {"kind": "deidentification"}}),
+        ("put", dataset("h-b", ["ow-caseload"])),
+        ("delete", {"id": "h-c"}),
+        ("put", {**dataset("h-a", []), "generated_by": None, "personal_information": True}),
+    ]
+    moments = [moment()]
+    for n, (method, record) in enumerate(writes):
+        if n == 3:  # the history is first built here; the writes after are applied to it
+            lineage_json(reg, "h-a", as_of=dt.datetime.fromisoformat(moments[-1]))
+        url = "/datasets" if method == "post" else f"/datasets/{record['id']}"
+        resp = api.client.request(method.upper(), url, json=None if method == "delete" else record,
+                                  headers=api.auth())
+        assert resp.status_code in (200, 201, 204), resp.text
+        moments.append(moment())
+    for when in moments:
+        at = dt.datetime.fromisoformat(when)
+        _store, oracle = lineage_as_of(reg.store, reg.iris, reg.resources, at)
+        for rid in ("h-a", "h-b", "h-c", "ohip-claims", "ow-caseload", "linked-health-social"):
+            for direction in ("upstream", "downstream", "both"):
+                want_nodes, want_edges = oracle.closure(rid, direction, None)
+                if not want_nodes:
+                    assert_problem(api.client.get(f"/datasets/{rid}/lineage", params={"as_of": when}), 404)
+                    continue
+                got = lineage_json(reg, rid, direction=direction, as_of=at, full=True)
+                assert sorted(n["id"] for n in got["nodes"]) == want_nodes, (when, rid, direction)
+                assert sorted((e["from"], e["to"], e["activity"]) for e in got["edges"]) == sorted(
+                    (e.source, e.derived, e.kind) for e in want_edges), (when, rid, direction)
+                for node in got["nodes"]:
+                    assert (node["personal_information"], node["personal_information_path"]) == \
+                        oracle.effective_pi(node["id"]), (when, node["id"])
+                    assert node["retired"] == oracle.g.nodes[node["id"]]["retired"], (when, node["id"])

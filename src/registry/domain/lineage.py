@@ -3,9 +3,11 @@ impact, cycle and personal-information questions on one graph, built from rows o
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import networkx as nx
 from rdflib.term import Literal, Node
@@ -103,54 +105,206 @@ class LineageGraph:
     def effective_pi(self, d: str) -> tuple[bool, list[str] | None]:
         """(carries personal information, the path d <- ... <- source that makes it inherited).
         Declared: (True, None). A de-identification activity stops the propagation."""
-        if d not in self.g:
-            return False, None
-        if self.g.nodes[d]["pi"]:
-            return True, None
-        seen: set[str] = set()
-
-        def walk(node: str, trail: tuple[str, ...]) -> list[str] | None:
-            if self.g.nodes[node]["kind"] == DEIDENTIFICATION:
-                return None
-            for src in sorted(self.g.predecessors(node)):
-                if src in trail or src in seen:
-                    continue
-                if self.g.nodes[src]["pi"]:
-                    return [*trail, node, src]
-                seen.add(src)
-                found = walk(src, (*trail, node))
-                if found:
-                    return found
-            return None
-
-        path = walk(d, ())
-        return (path is not None), path
+        return effective_pi(self, d)
 
     def closure(self, d: str, direction: str, depth: int | None) -> tuple[list[str], list[Edge]]:
         """Nodes and edges within `depth` hops upstream, downstream or both (None: no limit)."""
-        if d not in self.g:
-            return [], []
-        nodes = {d}
-        edges: set[tuple[str, str]] = set()
-        for step in (["upstream", "downstream"] if direction == "both" else [direction]):
-            frontier: deque[tuple[str, int]] = deque([(d, 0)])
-            seen = {d}
-            while frontier:
-                node, dist = frontier.popleft()
-                if depth is not None and dist >= depth:
-                    continue
-                nxt = self.g.predecessors(node) if step == "upstream" else self.g.successors(node)
-                for other in nxt:
-                    edges.add((other, node) if step == "upstream" else (node, other))
-                    if other not in seen:
-                        seen.add(other)
-                        nodes.add(other)
-                        frontier.append((other, dist + 1))
-        out_edges = [Edge(s, t, self.g.nodes[t]["kind"]) for s, t in sorted(edges)]
-        return sorted(nodes), out_edges
+        return closure(self, d, direction, depth)
 
     def downstream(self, d: str) -> list[str]:
         return sorted(nx.descendants(self.g, d)) if d in self.g else []
+
+    # ------------------------------------------------------------ the adjacency the questions walk
+    def sources(self, d: str) -> Iterable[str]:
+        return self.g.predecessors(d)
+
+    def derived(self, d: str) -> Iterable[str]:
+        return self.g.successors(d)
+
+    def flags(self, d: str) -> Flags:
+        attrs = self.g.nodes[d]
+        return Flags(attrs["pi"], attrs["kind"], attrs["retired"])
+
+
+@dataclass(frozen=True)
+class Flags:
+    """What the questions read of a dataset beside its edges."""
+
+    pi: bool
+    kind: str | None
+    retired: bool
+
+
+class Adjacency(Protocol):
+    """A lineage graph as the questions walk it: the live graph, or the graph as it stood at a moment."""
+
+    def __contains__(self, d: str) -> bool: ...
+
+    def sources(self, d: str) -> Iterable[str]: ...
+
+    def derived(self, d: str) -> Iterable[str]: ...
+
+    def flags(self, d: str) -> Flags: ...
+
+
+def effective_pi(g: Adjacency, d: str) -> tuple[bool, list[str] | None]:
+    """(carries personal information, the path d <- ... <- source that makes it inherited)."""
+    if d not in g:
+        return False, None
+    if g.flags(d).pi:
+        return True, None
+    seen: set[str] = set()
+
+    def walk(node: str, trail: tuple[str, ...]) -> list[str] | None:
+        if g.flags(node).kind == DEIDENTIFICATION:
+            return None
+        for src in sorted(g.sources(node)):
+            if src in trail or src in seen or src not in g:
+                continue
+            if g.flags(src).pi:
+                return [*trail, node, src]
+            seen.add(src)
+            found = walk(src, (*trail, node))
+            if found:
+                return found
+        return None
+
+    path = walk(d, ())
+    return (path is not None), path
+
+
+def closure(g: Adjacency, d: str, direction: str, depth: int | None) -> tuple[list[str], list[Edge]]:
+    """Nodes and edges within `depth` hops upstream, downstream or both (None: no limit)."""
+    if d not in g:
+        return [], []
+    nodes = {d}
+    edges: set[tuple[str, str]] = set()
+    for step in (["upstream", "downstream"] if direction == "both" else [direction]):
+        frontier: deque[tuple[str, int]] = deque([(d, 0)])
+        seen = {d}
+        while frontier:
+            node, dist = frontier.popleft()
+            if depth is not None and dist >= depth:
+                continue
+            nxt = g.sources(node) if step == "upstream" else g.derived(node)
+            for other in nxt:
+                edges.add((other, node) if step == "upstream" else (node, other))
+                if other not in seen:
+                    seen.add(other)
+                    nodes.add(other)
+                    frontier.append((other, dist + 1))
+    out_edges = [Edge(s, t, g.flags(t).kind) for s, t in sorted(edges)]
+    return sorted(nodes), out_edges
+
+
+def downstream(g: Adjacency, d: str) -> list[str]:
+    """Every dataset derived from `d`, directly or not, by id."""
+    if d not in g:
+        return []
+    seen: set[str] = set()
+    frontier = [d]
+    while frontier:
+        for other in g.derived(frontier.pop()):
+            if other not in seen and other != d:
+                seen.add(other)
+                frontier.append(other)
+    return sorted(seen)
+
+
+# ---------------------------------------------------------------------------------------- history
+
+
+@dataclass(frozen=True)
+class Version:
+    """A dataset as one audit entry left it; `time` BEFORE_ANY for its bulk-loaded state before its first
+    logged write. `facts`: what a lineage answer shows of it (title, publisher, access, the activity's
+    organisation and date)."""
+
+    time: dt.datetime
+    sources: tuple[str, ...]
+    flags: Flags
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+
+class History:
+    """Every logged version of the datasets written through the write path, for answers as of a moment
+    (times with their time zone)."""
+
+    def __init__(self) -> None:
+        self.versions: dict[str, list[Version]] = {}
+        #: a source -> every dataset that ever named it (some version), to find what derived from it then
+        self.ever_derived: dict[str, set[str]] = {}
+
+    def add(self, d: str, version: Version) -> None:
+        kept = self.versions.setdefault(d, [])
+        kept.append(version)
+        if len(kept) > 1 and kept[-2].time > version.time:
+            kept.sort(key=lambda v: v.time)
+        for src in version.sources:
+            self.ever_derived.setdefault(src, set()).add(d)
+
+    def at(self, graph: LineageGraph, when: dt.datetime) -> LineageAt:
+        return LineageAt(graph, self, when)
+
+
+_NOW = object()  # a dataset with no logged history: as it is now
+#: the time of a bulk-loaded state, before any logged write
+BEFORE_ANY = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+class LineageAt:
+    """The lineage graph as it stood at `when`, read from the live graph and the history without copying
+    either: a dataset with logged versions is taken from the last at or before `when` (absent if its first
+    came later), one without from the live graph."""
+
+    def __init__(self, graph: LineageGraph, history: History, when: dt.datetime) -> None:
+        self.graph, self.history, self.when = graph, history, when
+
+    def version(self, d: str) -> Version | None | object:
+        """The dataset's version then; `_NOW` for one with no history; None if it did not exist yet."""
+        kept = self.history.versions.get(d)
+        if not kept:
+            return _NOW if d in self.graph else None
+        found = None
+        for v in kept:
+            if v.time > self.when:
+                break
+            found = v
+        return found
+
+    def __contains__(self, d: str) -> bool:
+        return self.version(d) is not None
+
+    def sources(self, d: str) -> Iterable[str]:
+        v = self.version(d)
+        if v is _NOW:
+            return self.graph.sources(d)
+        return v.sources if isinstance(v, Version) else ()
+
+    def derived(self, d: str) -> Iterable[str]:
+        candidates = set(self.graph.derived(d)) if d in self.graph else set()
+        candidates |= self.history.ever_derived.get(d, set())
+        return sorted(c for c in candidates if d in self.sources(c))
+
+    def flags(self, d: str) -> Flags:
+        v = self.version(d)
+        if isinstance(v, Version):
+            return v.flags
+        return self.graph.flags(d) if d in self.graph else Flags(False, None, False)
+
+    def facts(self, d: str) -> Mapping[str, Any] | None:
+        """What the answer shows of a dataset with history (None: read it from the store, as it is now)."""
+        v = self.version(d)
+        return v.facts if isinstance(v, Version) else None
+
+    def effective_pi(self, d: str) -> tuple[bool, list[str] | None]:
+        return effective_pi(self, d)
+
+    def closure(self, d: str, direction: str, depth: int | None) -> tuple[list[str], list[Edge]]:
+        return closure(self, d, direction, depth)
+
+    def downstream(self, d: str) -> list[str]:
+        return downstream(self, d)
 
 
 def _kind(v: Node | None) -> str | None:

@@ -4,15 +4,20 @@ such as the registry as it stood at a moment (services/history.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
-from registry.domain.lineage import Edge, LineageGraph
+from rdflib import Graph, Literal, URIRef
+
+from registry.domain.lineage import BEFORE_ANY, Edge, Flags, History, LineageAt, LineageGraph, Version
+from registry.domain.model import DATASET
 from registry.iris import Iris
 from registry.projections.base import Entry, Head
 from registry.projections.follower import Follower
 from registry.resources import Resources
-from registry.store.base import Store
+from registry.store.base import Row, Store
+from registry.store.formats import parse_ntriples
 
 
 class LineageIndex:
@@ -25,6 +30,8 @@ class LineageIndex:
         self.store, self.iris, self.res, self.follower = store, iris, resources, follower
         self._graph: LineageGraph | None = None  # built on first use: commands that never ask pay nothing
         self._position: Head | None = None
+        #: the datasets' logged versions, built at the first question as of a moment, then kept in step
+        self._history: History | None = None
 
     # ------------------------------------------------------------ the projection
     def position(self) -> Head | None:
@@ -36,6 +43,7 @@ class LineageIndex:
     def rebuild(self) -> None:
         head = self.follower.head() if self.follower is not None else None
         self._graph, self._position = lineage_from_store(self.store, self.iris, self.res), head
+        self._history = None
 
     def apply(self, entries: Sequence[Entry]) -> None:
         """Read again the datasets the entries name."""
@@ -48,11 +56,17 @@ class LineageIndex:
                 attrs = one.g.nodes[d]
                 graph.set_dataset(d, list(one.g.predecessors(d)), pi=attrs["pi"], kind=attrs["kind"],
                                   retired=attrs["retired"])
+        if self._history is not None:
+            for e in entries:
+                if e.kind == "dataset":
+                    add_versions(self._history, self.store.select(self.res.query("history-datasets"),
+                                                                  {"seq": Literal(e.seq)}), self.iris)
         self._position = entries[-1].position
 
     def invalidate(self) -> None:
         """Forget the graph (after a bulk load, which logs nothing): the next question rebuilds it."""
         self._graph = self._position = None
+        self._history = None
 
     def close(self) -> None:
         """Nothing to keep."""
@@ -94,8 +108,54 @@ class LineageIndex:
         with self._reading() as graph:
             return graph.downstream(d)
 
+    @contextmanager
+    def at(self, when: dt.datetime) -> Iterator[LineageAt]:
+        """The graph as it stood at `when`, held in step while the block reads it (the history of logged
+        versions is read from the audit log at the first such question, then kept in step by `apply`)."""
+        with self._reading() as graph:
+            if self._history is None:
+                self._history = History()
+                add_versions(self._history, self.store.select(self.res.query("history-datasets")), self.iris)
+            yield self._history.at(graph, when)
+
 
 Lineage = LineageGraph | LineageIndex
+
+
+def add_versions(history: History, rows: Iterable[Row], iris: Iris) -> None:
+    """Add to `history` the versions the rows of history-datasets.rq record."""
+    for r in rows:
+        record = r["record"]
+        if not isinstance(record, URIRef):
+            continue
+        rid = iris.id_of(record)
+        if "before" in r:
+            history.add(rid, version(BEFORE_ANY, str(r["before"]), record, iris))
+        if "snapshot" in r:
+            when = r["time"].toPython() if isinstance(r["time"], Literal) else None
+            if isinstance(when, dt.datetime):
+                history.add(rid, version(moment(when), str(r["snapshot"]), record, iris))
+
+
+def version(when: dt.datetime, snapshot: str, record: URIRef, iris: Iris) -> Version:
+    """A dataset's version from the N-Triples of its state, read the way the write path reads a record."""
+    g = Graph()
+    for t in parse_ntriples(snapshot):
+        g.add(t)
+    data = DATASET.from_rdf(g, record, iris)
+    generated = data.get("generated_by") or {}
+    return Version(
+        time=when,
+        sources=tuple(data.get("derived_from") or ()),
+        flags=Flags(data.get("personal_information") is True, generated.get("kind"), bool(data.get("retired"))),
+        facts={"title": data.get("title"), "publisher": data.get("publisher"), "access": data.get("access"),
+               "retired": bool(data.get("retired")), "by": generated.get("by"), "date": generated.get("date")},
+    )
+
+
+def moment(when: dt.datetime) -> dt.datetime:
+    """`when` with its time zone: a time given without one is read as UTC, the audit log's clock."""
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
 def lineage_from_store(store: Store, iris: Iris, resources: Resources) -> LineageGraph:

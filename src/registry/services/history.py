@@ -15,16 +15,11 @@ from registry.domain.lineage import LineageGraph
 from registry.domain.model import KINDS, RecordKind
 from registry.iris import Iris
 from registry.namespaces import XSD
-from registry.projections.lineage import lineage_from_store
+from registry.projections.lineage import lineage_from_store, moment
 from registry.resources import Resources
 from registry.services.reference import load_reference_graphs
 from registry.store.base import Store, Triple
 from registry.store.formats import parse_ntriples
-
-
-def moment(when: dt.datetime) -> dt.datetime:
-    """`when` with its time zone: a time given without one is read as UTC, the audit log's clock."""
-    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
 def view_as_of(store: Store, iris: Iris, resources: Resources, when: dt.datetime) -> Store:

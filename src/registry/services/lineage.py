@@ -4,20 +4,21 @@ impact (everything downstream, and every agreement that covers any of it)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from rdflib import Graph, Literal
 from rdflib.term import Node
 
+from registry.domain.lineage import LineageAt
 from registry.domain.model.common import code_of
 from registry.domain.model.dataset import ACCESS_BY_IRI
 from registry.errors import BadInput, NotFound
 from registry.iris import is_slug
 from registry.namespaces import AGREEMENT_STATUS, DCTERMS, PROV
-from registry.projections.lineage import Lineage
-from registry.services.history import lineage_as_of, moment
+from registry.projections.lineage import Lineage, moment
 from registry.services.registry import Registry
 from registry.store.base import Row, Store, inline_rows
 from registry.store.terms import nt
@@ -33,19 +34,22 @@ _BATCH = 500
 
 @dataclass
 class View:
-    """Where an answer reads from: the live store and index, or the registry as it stood then."""
+    """Where an answer reads from: the live store and lineage index, or the lineage graph as it stood then
+    (`LineageAt`: the facts of datasets with a logged history come from their version then, the others' from
+    the store as they are now)."""
 
     store: Store
-    lineage: Lineage
+    lineage: Lineage | LineageAt
     as_of: dt.datetime | None
 
 
-def view(registry: Registry, as_of: dt.datetime | None) -> View:
+@contextmanager
+def view(registry: Registry, as_of: dt.datetime | None) -> Iterator[View]:
     if as_of is None:
-        return View(registry.store, registry.lineage, None)
-    as_of = moment(as_of)
-    store, lineage = lineage_as_of(registry.store, registry.iris, registry.resources, as_of)
-    return View(store, lineage, as_of)
+        yield View(registry.store, registry.lineage, None)
+        return
+    with registry.lineage.at(moment(as_of)) as then:
+        yield View(registry.store, then, moment(as_of))
 
 
 def _title(titles: list[Node]) -> str | None:
@@ -56,13 +60,33 @@ def _title(titles: list[Node]) -> str | None:
     return str(ranked[0])
 
 
+def _text(value: Any) -> str | None:
+    """A title as a record's JSON gives it (a string, or a map of languages): English first."""
+    if isinstance(value, dict):
+        return str(value.get("en") or next(iter(value.values()), None) or "") or None
+    return None if value is None else str(value)
+
+
 def _facts_of(registry: Registry, v: View, ids: list[str],
               full: bool | Callable[[str], bool]) -> dict[str, dict[str, Any]]:
     """The public facts of each dataset of `ids` that exists, read with one query per few hundred ids (and the
     effective personal information for the datasets `full` allows)."""
-    rows = _per_dataset(registry, v.store, "dataset-facts", [i for i in ids if is_slug(i)])
-    titles: dict[str, list[Node]] = {}
+    then = v.lineage if isinstance(v.lineage, LineageAt) else None
     out: dict[str, dict[str, Any]] = {}
+    now = []
+    for i in (i for i in ids if is_slug(i)):
+        if then is None or i not in then:
+            if then is None:
+                now.append(i)
+            continue  # as of a moment: absent then
+        facts = then.facts(i)
+        if facts is None:
+            now.append(i)
+        else:
+            out[i] = {"id": i, "publisher": facts["publisher"], "access": facts["access"],
+                      "retired": facts["retired"], "title": _text(facts["title"])}
+    rows = _per_dataset(registry, v.store, "dataset-facts", now)
+    titles: dict[str, list[Node]] = {}
     for r in rows:
         rid = registry.iris.id_of(r["dataset"])
         if "title" in r:
@@ -74,7 +98,8 @@ def _facts_of(registry: Registry, v: View, ids: list[str],
             "retired": "retired" in r,
         })
     for rid, facts in out.items():
-        facts["title"] = _title(titles.get(rid, []))
+        if "title" not in facts:
+            facts["title"] = _title(titles.get(rid, []))
         if full(rid) if callable(full) else full:  # a steward sees its own organisation's datasets' flags only
             effective, path = v.lineage.effective_pi(rid)
             facts["personal_information"] = effective
@@ -102,36 +127,44 @@ def lineage_json(registry: Registry, rid: str, *, direction: str = "both", depth
     if depth is not None and not 0 <= depth <= MAX_DEPTH:
         raise BadInput(f"depth must be between 0 and {MAX_DEPTH}")
     size, offset = _page(limit, offset)
-    v = view(registry, as_of)
-    if rid not in _facts_of(registry, v, [rid], False):
-        when = f" as of {as_of.isoformat()}" if as_of else ""
-        raise NotFound(f"no dataset {rid!r}{when}", id=rid)
-    ids, edges = v.lineage.closure(rid, direction, depth)
-    ordered = [rid, *(i for i in ids if i != rid)]
-    page = ordered[offset:offset + size]
-    facts = _facts_of(registry, v, page, full)
-    nodes = [facts[i] for i in page if i in facts]
-    shown = set(page)
-    edges = [e for e in edges if e.derived in shown]
-    activities = _activities(registry, v.store, [e.derived for e in edges])
-    return {
-        "dataset": rid,
-        "direction": direction,
-        "depth": depth,
-        "as_of": v.as_of.isoformat() if v.as_of else None,
-        "total": len(ordered),
-        "offset": offset,
-        "limit": size,
-        "nodes": nodes,
-        "edges": [{"from": e.source, "to": e.derived, "activity": e.kind,
-                   "by": activities.get(e.derived, {}).get("by"), "date": activities.get(e.derived, {}).get("date")}
-                  for e in edges],
-    }
+    with view(registry, as_of) as v:
+        if rid not in _facts_of(registry, v, [rid], False):
+            when = f" as of {as_of.isoformat()}" if as_of else ""
+            raise NotFound(f"no dataset {rid!r}{when}", id=rid)
+        ids, edges = v.lineage.closure(rid, direction, depth)
+        ordered = [rid, *(i for i in ids if i != rid)]
+        page = ordered[offset:offset + size]
+        facts = _facts_of(registry, v, page, full)
+        nodes = [facts[i] for i in page if i in facts]
+        shown = set(page)
+        edges = [e for e in edges if e.derived in shown]
+        activities = _activities(registry, v, [e.derived for e in edges])
+        return {
+            "dataset": rid,
+            "direction": direction,
+            "depth": depth,
+            "as_of": v.as_of.isoformat() if v.as_of else None,
+            "total": len(ordered),
+            "offset": offset,
+            "limit": size,
+            "nodes": nodes,
+            "edges": [{"from": e.source, "to": e.derived, "activity": e.kind,
+                       "by": activities.get(e.derived, {}).get("by"), "date": activities.get(e.derived, {}).get("date")}
+                      for e in edges],
+        }
 
 
-def _activities(registry: Registry, store: Store, derived: list[str]) -> dict[str, dict[str, str | None]]:
+def _activities(registry: Registry, v: View, derived: list[str]) -> dict[str, dict[str, str | None]]:
+    """The organisation and date of the activity that generated each dataset (as of the view's moment)."""
     out: dict[str, dict[str, str | None]] = {}
-    for r in _per_dataset(registry, store, "dataset-activity", derived):
+    now = []
+    for d in derived:
+        facts = v.lineage.facts(d) if isinstance(v.lineage, LineageAt) else None
+        if facts is None:
+            now.append(d)
+        else:
+            out[d] = {"by": facts["by"], "date": facts["date"]}
+    for r in _per_dataset(registry, v.store, "dataset-activity", now):
         out.setdefault(registry.iris.id_of(r["dataset"]), {
             "by": registry.iris.id_of(r["by"]) if "by" in r else None,
             "date": str(r["date"]) if "date" in r else None})
@@ -168,7 +201,7 @@ def impact_json(registry: Registry, rid: str, *, full: bool | Callable[[str], bo
     """Everything downstream of a dataset, a page at a time (by id), and every agreement that covers the
     dataset or anything downstream of it (all of them, whatever the page)."""
     size, offset = _page(limit, offset)
-    v = view(registry, None)
+    v = View(registry.store, registry.lineage, None)
     if rid not in _facts_of(registry, v, [rid], False):
         raise NotFound(f"no dataset {rid!r}", id=rid)
     downstream = v.lineage.downstream(rid)

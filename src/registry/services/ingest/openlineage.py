@@ -24,8 +24,8 @@ from registry.domain.model import xmlchars
 from registry.domain.model.dataset import DATASET, lineage_key
 from registry.errors import Forbidden, RegistryError, ValidationFailed, Violation
 from registry.namespaces import ACTIVITY_KIND, DCTERMS, PROV, RDF, RDFS, REG, SKOS, XSD
+from registry.projections.lineage import moment
 from registry.services.auth import Caller
-from registry.services.history import moment
 from registry.services.records import READ_ONLY
 from registry.services.registry import Registry
 from registry.store import audit
