@@ -1,19 +1,23 @@
 """The public catalogue as DCAT 3, shaped to pass the DCAT-AP 3.0.0 shapes, built at read time from the
-public view only, with what DCAT-AP asks of an exchange document that is derived, not recorded."""
+public view only: each dataset's public graph (distributions, period, places, contact point, source
+identifier, activity) as recorded, with what DCAT-AP asks of an exchange document that is derived, not
+recorded (the classes of values, an access URL for a distribution that has only a download URL, the EU
+data theme of each registry theme, a publisher's contact when the record names none)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
 
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
 
 from registry.config import Settings
+from registry.domain.model.dcat import DATA_THEME, EU_LANGUAGE, SPDX, THEME, THEME_SCHEME, eu_theme, theme_value
 from registry.iris import Iris
-from registry.namespaces import DCAT, DCTERMS, FOAF, PREFIXES, PROV, RDF, RDFS, SKOS, VCARD
+from registry.namespaces import DCAT, DCTERMS, FOAF, PREFIXES, RDF, RDFS, SKOS, VCARD, XSD
 from registry.projections.views import GraphView
 from registry.resources import Resources
 
-EU_LANGUAGE = Namespace("http://publications.europa.eu/resource/authority/language/")
 NO_DESCRIPTION = "No description was registered."
 
 
@@ -24,6 +28,7 @@ def catalog_graph(public: GraphView, iris: Iris, resources: Resources, settings:
     for prefix, ns in PREFIXES.items():
         g.bind(prefix, ns)
     g.bind("vcard", VCARD)
+    g.bind("spdx", SPDX)
     cat = URIRef(f"{iris.base}/catalog")
     publisher = URIRef(f"{iris.base}/catalog#publisher")
     g.add((cat, RDF.type, DCAT.Catalog))
@@ -62,57 +67,108 @@ def catalog_graph(public: GraphView, iris: Iris, resources: Resources, settings:
     g.add((desk, VCARD.hasURL, home))
     g.add((protocol, RDF.type, DCTERMS.Standard))
 
-    datasets: dict[URIRef, dict[str, Any]] = {}
+    triples: dict[URIRef, list[tuple[Node, Node, Node]]] = {}
     for r in public.select(resources.query("catalog-datasets")):
         d = r["dataset"]
         assert isinstance(d, URIRef)
-        info = datasets.setdefault(d, {"row": r, "keywords": set(), "sources": set()})
-        if "keyword" in r:
-            info["keywords"].add(str(r["keyword"]))
-        if "source" in r:
-            info["sources"].add(r["source"])
-    modified: list[str] = []
-    for d, info in sorted(datasets.items()):
-        r = info["row"]
-        rid = str(r["id"])
+        triples.setdefault(d, []).append((r["s"], r["p"], r["o"]))
+    names = {r["publisher"]: str(r["name"]) for r in public.select(resources.query("catalog-publishers"))}
+    vocab = resources.vocabularies()
+    dates: list[str] = []
+    languages: set[Node] = {english}
+    for d, own in sorted(triples.items()):
         g.add((cat, DCAT.dataset, d))
-        g.add((d, RDF.type, DCAT.Dataset))
-        g.add((d, DCTERMS.identifier, Literal(rid)))
-        g.add((d, DCTERMS.title, Literal(str(r.get("title", rid)))))
-        g.add((d, DCTERMS.description, Literal(str(r["description"]) if "description" in r else NO_DESCRIPTION)))
-        for k in sorted(info["keywords"]):
-            g.add((d, DCAT.keyword, Literal(k)))
-        for name in ("issued", "modified"):
-            if name in r:
-                g.add((d, DCTERMS[name], r[name]))
-                modified.append(str(r[name]))
-        if "access" in r:
-            g.add((d, DCTERMS.accessRights, r["access"]))
-            g.add((r["access"], RDF.type, DCTERMS.RightsStatement))
-            g.add((r["access"], RDFS.label, Literal(str(r["access"]).rsplit("/", 1)[-1].replace("_", " ").lower(),
-                                                   lang="en")))
+        g.add((service, DCAT.servesDataset, d))
+        _dataset(g, d, own, vocab, names, iris, site)
+        dates += [str(o) for p in (DCTERMS.issued, DCTERMS.modified) for o in g.objects(d, p)]
+        languages |= set(g.objects(d, DCTERMS.language))
+    for lang in sorted(languages, key=str):
+        g.add((cat, DCTERMS.language, lang))
+        g.add((lang, RDF.type, DCTERMS.LinguisticSystem))
+    for scheme, title in ((THEME_SCHEME, "Themes of the registry"), (DATA_THEME_SCHEME, "Data theme")):
+        g.add((cat, DCAT.themeTaxonomy, scheme))
+        g.add((scheme, RDF.type, SKOS.ConceptScheme))
+        g.add((scheme, DCTERMS.title, Literal(title, lang="en")))
+    if dates:  # the catalogue's dates: its earliest and latest dataset dates
+        g.add((cat, DCTERMS.issued, Literal(min(dates)[:10], datatype=XSD.date)))
+        g.add((cat, DCTERMS.modified, Literal(max(dates)[:10], datatype=XSD.date)))
+    return g
+
+
+DATA_THEME_SCHEME = URIRef(str(DATA_THEME).rstrip("/"))
+#: the class DCAT-AP gives the values of a property (its shapes run without inference, so it is stated)
+RANGES: dict[Node, URIRef] = {
+    DCTERMS.language: DCTERMS.LinguisticSystem, DCTERMS.accrualPeriodicity: DCTERMS.Frequency,
+    DCTERMS.conformsTo: DCTERMS.Standard, DCTERMS.spatial: DCTERMS.Location, DCAT.mediaType: DCTERMS.MediaType,
+    DCTERMS.format: DCTERMS.MediaTypeOrExtent, DCAT.landingPage: FOAF.Document,
+    DCTERMS.accessRights: DCTERMS.RightsStatement, DCAT.accessURL: RDFS.Resource, DCAT.downloadURL: RDFS.Resource,
+}
+
+
+def _dataset(g: Graph, d: URIRef, own: Iterable[tuple[Node, Node, Node]], vocab: Graph, names: dict[Node, str],
+             iris: Iris, site: str) -> None:
+    """One dataset's public triples, with the classes, labels and derived values DCAT-AP asks for."""
+    for s, p, o in own:
+        if p == DCAT.theme:
+            _theme(g, d, o, vocab)
+        elif p == DCTERMS.license:
+            g.add((s, p, _licence(g, o)))
+        else:
+            g.add((s, p, o))
+            if p in RANGES and not isinstance(o, Literal):
+                g.add((o, RDF.type, RANGES[p]))
+    rid = str(g.value(d, DCTERMS.identifier))
+    if g.value(d, DCTERMS.description) is None:
+        g.add((d, DCTERMS.description, Literal(NO_DESCRIPTION, lang="en")))
+    if g.value(d, DCAT.landingPage) is None:  # the registry's page of the dataset
         page = URIRef(f"{site}/datasets/{rid}")
         g.add((d, DCAT.landingPage, page))
         g.add((page, RDF.type, FOAF.Document))
-        for src in sorted(info["sources"]):
-            g.add((d, PROV.wasDerivedFrom, src))
-        if "publisher" in r:
-            org = r["publisher"]
-            name = str(r.get("publisherName", iris.id_of(org)))
-            g.add((d, DCTERMS.publisher, org))
-            g.add((org, RDF.type, FOAF.Agent))
-            g.add((org, RDF.type, FOAF.Organization))
-            g.add((org, FOAF.name, Literal(name)))
-            g.add((org, SKOS.prefLabel, Literal(name)))
-            contact = BNode()
-            g.add((d, DCAT.contactPoint, contact))
-            g.add((contact, RDF.type, VCARD.Kind))
-            g.add((contact, RDF.type, VCARD.Organization))
-            g.add((contact, VCARD.fn, Literal(name)))
-            g.add((contact, VCARD.hasURL, URIRef(f"{site}/organizations/{iris.id_of(org)}")))
-        g.add((service, DCAT.servesDataset, d))
-    if modified:  # the catalogue's dates: its earliest and latest dataset dates
-        xsd_date = URIRef(str(PREFIXES["xsd"]) + "date")
-        g.add((cat, DCTERMS.issued, Literal(min(modified)[:10], datatype=xsd_date)))
-        g.add((cat, DCTERMS.modified, Literal(max(modified)[:10], datatype=xsd_date)))
-    return g
+    for dist in list(g.objects(d, DCAT.distribution)):
+        download = g.value(dist, DCAT.downloadURL)
+        if g.value(dist, DCAT.accessURL) is None and download is not None:  # DCAT-AP: an access URL always
+            g.add((dist, DCAT.accessURL, download))
+    for period in g.objects(d, DCTERMS.temporal):
+        g.add((period, RDF.type, DCTERMS.PeriodOfTime))
+    org = g.value(d, DCTERMS.publisher)
+    if org is None:
+        return
+    name = names.get(org) or iris.id_of(org)
+    g.add((org, RDF.type, FOAF.Agent))
+    g.add((org, RDF.type, FOAF.Organization))
+    g.add((org, FOAF.name, Literal(name)))
+    g.add((org, SKOS.prefLabel, Literal(name)))
+    if g.value(d, DCAT.contactPoint) is None:  # no public contact recorded: the publisher's
+        contact = BNode()
+        g.add((d, DCAT.contactPoint, contact))
+        g.add((contact, RDF.type, VCARD.Kind))
+        g.add((contact, RDF.type, VCARD.Organization))
+        g.add((contact, VCARD.fn, Literal(name)))
+        g.add((contact, VCARD.hasURL, URIRef(f"{site}/organizations/{iris.id_of(org)}")))
+
+
+def _theme(g: Graph, d: URIRef, theme: Node, vocab: Graph) -> None:
+    """A registry theme and the EU data theme it matches, as concepts; a theme that is only a text (a
+    catalogue's own label) is a keyword."""
+    code = theme_value(theme)
+    concept, eu = THEME[code], eu_theme(code)
+    if eu is None:
+        g.add((d, DCAT.keyword, Literal(code)))
+        return
+    for node, scheme in ((concept, THEME_SCHEME), (eu, DATA_THEME_SCHEME)):
+        g.add((d, DCAT.theme, node))
+        g.add((node, RDF.type, SKOS.Concept))
+        g.add((node, SKOS.inScheme, scheme))
+        for label in vocab.objects(concept, SKOS.prefLabel):
+            g.add((node, SKOS.prefLabel, label))
+    g.add((concept, SKOS.exactMatch, eu))
+
+
+def _licence(g: Graph, licence: Node) -> Node:
+    """A licence as a licence document: its IRI, or a node labelled with its name."""
+    node: Node = licence
+    if isinstance(licence, Literal):
+        node = BNode()
+        g.add((node, RDFS.label, licence))
+    g.add((node, RDF.type, DCTERMS.LicenseDocument))
+    return node
