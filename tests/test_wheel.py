@@ -33,6 +33,8 @@ def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path: Path) -> Non
     for folder, pattern in (("ontology", "**/*.ttl"), ("shapes", "*.ttl"), ("sparql", "*.rq")):
         files = {f"registry/_resources/{p.relative_to(ROOT).as_posix()}" for p in (ROOT / folder).glob(pattern)}
         assert files and files <= names, f"the wheel lacks {folder}/: {sorted(files - names)[:3]}"
+    catalogues = {f"registry/web/locale/{lang}/LC_MESSAGES/messages.po" for lang in ("en", "fr")}
+    assert catalogues <= names, "the wheel lacks the message catalogues"
 
     # a fresh venv, filled by this interpreter's pip (no ensurepip, no .pyc of plotly's thousands of modules)
     venv = tmp_path / "venv"
@@ -48,6 +50,8 @@ def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path: Path) -> Non
            if not k.startswith("REGISTRY_") and k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
     root = run([python, "-c", "from registry.resources import Resources; print(Resources().root)"], elsewhere, env)
     assert root.returncode == 0, root.stderr
+    french = run([python, "-c", "from registry.web.i18n import gettext; print(gettext('fr', 'Search'))"], elsewhere, env)
+    assert french.stdout.strip() == "Rechercher", french.stdout + french.stderr
     assert Path(root.stdout.strip()).is_relative_to(venv), "resources come from the installed package"
 
     data = elsewhere / "store"

@@ -90,6 +90,11 @@ for _c in ("datasets", "organizations", "agreements"):
         ("GET", f"/{_c}", "html"): PUBLIC,
         ("GET", f"/{_c}/{{rid}}", "html"): PUBLIC,
     }
+#: every page again under /en and /fr, in that language
+for _lang in ("en", "fr"):
+    EXPECTED |= {(m, f"/{_lang}{p}", w): roles for (m, p, w), roles in list(EXPECTED.items())
+                 if w == "html" and not p.startswith(("/static/", "/en/", "/fr/"))}
+    EXPECTED[("GET", f"/{_lang}/sparql", "html")] = PUBLIC
 #: served by FastAPI itself, outside the app's own routes
 SKIPPED = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 
@@ -194,6 +199,9 @@ def call_for(api: Api, route: tuple[str, str, str], who: str) -> Call:
     js = {"Content-Type": "application/json"}
     tag = f"m-{who}"
     collection = path.split("/")[1]
+    if collection in ("en", "fr"):  # a page in one language: the same call under its prefix
+        bare = call_for(api, (method, path[3:], where), who)
+        return Call(bare.method, f"/{collection}{bare.url}", bare.headers, bare.body)
     if path == "/static/{path}":
         return Call(method, "/static/site.css", headers)
     if path == "/search":

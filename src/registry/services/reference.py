@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -28,9 +29,31 @@ _FLAGS = {
 }
 
 
-def _str(g: Graph, s: Node, p: Node) -> str | None:
-    v = g.value(s, p)
-    return None if v is None else str(v)
+#: a message catalogue's gettext: the English sentence in, the reader's language out
+Gettext = Callable[[str], str]
+
+
+def _english(message: str) -> str:
+    return message
+
+
+def _str(g: Graph, s: Node, p: Node, lang: str = "en") -> str | None:
+    """The value of `p` in `lang` (a literal tagged with it, else an untagged one, else English, else any):
+    the English text stays the English text when a French one is written beside it."""
+    values = list(g.objects(s, p))
+    if len(values) <= 1:
+        return None if not values else str(values[0])
+    rank = {lang: 0, None: 1, "en": 2}
+    return str(min(values, key=lambda v: (rank.get(v.language if isinstance(v, Literal) else None, 3), str(v))))
+
+
+def labels_by_language(g: Graph, s: Node, p: Node) -> dict[str, str]:
+    """Every language's value of `p` (an untagged literal counts as English)."""
+    out: dict[str, str] = {}
+    for v in sorted(g.objects(s, p), key=str):
+        if isinstance(v, Literal):
+            out.setdefault(v.language or "en", str(v))
+    return out
 
 
 def _flag(g: Graph, s: Node, p: Node) -> bool:
@@ -38,17 +61,17 @@ def _flag(g: Graph, s: Node, p: Node) -> bool:
     return isinstance(v, Literal) and v.toPython() is True
 
 
-def authority_json(g: Graph, s: URIRef) -> dict[str, Any]:
+def authority_json(g: Graph, s: URIRef, lang: str = "en") -> dict[str, Any]:
     return {
         "id": _str(g, s, DCTERMS.identifier) or code_of(AUTHORITY, s),
         "iri": str(s),
-        "label": _str(g, s, SKOS.prefLabel),
+        "label": _str(g, s, SKOS.prefLabel, lang),
         "statute": _str(g, s, REG.statute),
         "statute_abbreviation": _str(g, s, REG.statuteAbbreviation),
         "section": _str(g, s, REG.section),
         "citation": _str(g, s, REG.citation),
-        "summary": _str(g, s, REG.summary),
-        "purpose_note": _str(g, s, REG.purposeNote),
+        "summary": _str(g, s, REG.summary, lang),
+        "purpose_note": _str(g, s, REG.purposeNote, lang),
         "source": _str(g, s, DCTERMS.source),
         "applies_to": sorted(code_of(INFO_KIND, o) for o in g.objects(s, REG.appliesToInformation)),
         "under_statute": code_of(STATUTE, u) if (u := g.value(s, REG.underStatute)) is not None else None,
@@ -77,18 +100,19 @@ def verification(g: Graph, s: Node) -> dict[str, Any]:
 
 
 @cache
-def _authorities(res: Resources) -> tuple[dict[str, Any], ...]:
+def _authorities(res: Resources, lang: str = "en") -> tuple[dict[str, Any], ...]:
     g = res.authorities()
-    items = [authority_json(g, s) for s in g.subjects(RDF.type, REG.LegalAuthority) if isinstance(s, URIRef)]
+    items = [authority_json(g, s, lang) for s in g.subjects(RDF.type, REG.LegalAuthority) if isinstance(s, URIRef)]
     return tuple(sorted(items, key=lambda a: a["id"]))
 
 
-def authorities(res: Resources) -> list[dict[str, Any]]:
-    return [dict(a) for a in _authorities(res)]
+def authorities(res: Resources, lang: str = "en") -> list[dict[str, Any]]:
+    """The catalogue's entries, their label, summary and purpose note in `lang` where written in it."""
+    return [dict(a) for a in _authorities(res, lang)]
 
 
-def authority(res: Resources, aid: str) -> dict[str, Any] | None:
-    return next((a for a in _authorities(res) if a["id"] == aid), None)
+def authority(res: Resources, aid: str, lang: str = "en") -> dict[str, Any] | None:
+    return next((a for a in _authorities(res, lang) if a["id"] == aid), None)
 
 
 def authority_graph(res: Resources, aid: str) -> Graph:
@@ -100,7 +124,7 @@ def authority_graph(res: Resources, aid: str) -> Graph:
 
 
 @cache
-def _purposes(res: Resources) -> tuple[dict[str, Any], ...]:
+def _purposes(res: Resources, lang: str = "en") -> tuple[dict[str, Any], ...]:
     g = res.vocabularies()
     items = []
     for s in g.subjects(SKOS.inScheme, URIRef(str(PURPOSE).rstrip("/"))):
@@ -108,23 +132,35 @@ def _purposes(res: Resources) -> tuple[dict[str, Any], ...]:
         items.append({
             "id": code_of(PURPOSE, s),
             "iri": str(s),
-            "label": _str(g, s, SKOS.prefLabel),
-            "definition": _str(g, s, SKOS.definition),
+            "label": _str(g, s, SKOS.prefLabel, lang),
+            "definition": _str(g, s, SKOS.definition, lang),
             "broader": code_of(PURPOSE, broader) if broader is not None else None,
         })
     return tuple(sorted(items, key=lambda p: p["id"]))
 
 
-def purposes(res: Resources) -> list[dict[str, Any]]:
-    return [dict(p) for p in _purposes(res)]
+def purposes(res: Resources, lang: str = "en") -> list[dict[str, Any]]:
+    return [dict(p) for p in _purposes(res, lang)]
 
 
 @cache
-def concept_labels(res: Resources, scheme: Namespace) -> dict[str, str]:
-    """The label of each concept of one of the vocabularies (org kinds, statutes, ...), by code."""
+def concept_labels(res: Resources, scheme: Namespace, lang: str = "en") -> dict[str, str]:
+    """The label of each concept of one of the vocabularies (org kinds, statutes, ...) in `lang`, by code."""
     g = res.vocabularies()
-    return {code_of(scheme, k): _str(g, k, SKOS.prefLabel) or code_of(scheme, k)
+    return {code_of(scheme, k): _str(g, k, SKOS.prefLabel, lang) or code_of(scheme, k)
             for k in g.subjects(SKOS.inScheme, URIRef(str(scheme).rstrip("/")))}
+
+
+@cache
+def notation_labels(res: Resources, scheme: Namespace, lang: str = "en") -> dict[str, str]:
+    """The label of each concept of a vocabulary in `lang`, by its skos:notation (the code records use: `public`
+    for the EU's access-right PUBLIC), else by its code."""
+    g = res.vocabularies()
+    out = {}
+    for k in g.subjects(SKOS.inScheme, URIRef(str(scheme).rstrip("/"))):
+        code = _str(g, k, SKOS.notation) or code_of(scheme, k)
+        out[code] = _str(g, k, SKOS.prefLabel, lang) or code
+    return out
 
 
 def information_kinds(res: Resources) -> dict[str, str]:
@@ -132,39 +168,42 @@ def information_kinds(res: Resources) -> dict[str, str]:
     return concept_labels(res, INFO_KIND)
 
 
-def plain_requirements(res: Resources, a: dict[str, Any]) -> list[str]:
+def plain_requirements(res: Resources, a: dict[str, Any], lang: str = "en", _: Gettext = _english) -> list[str]:
     """What an authority asks of a share, in plain sentences built from its catalogue entry (`authority_json`),
-    in the order a privacy officer checks them."""
+    in the order a privacy officer checks them. `_` is the reader's message catalogue (English by default),
+    `lang` the language of the vocabulary labels and of the entry itself."""
     req, out = a["requirements"], []
 
     def label(scheme: Namespace, codes: list[str]) -> str:
-        return ", ".join(concept_labels(res, scheme).get(c, c) for c in codes)
+        return ", ".join(concept_labels(res, scheme, lang).get(c, c) for c in codes)
 
     if a["under_statute"]:
-        statute = concept_labels(res, STATUTE).get(a["under_statute"], a["under_statute"])
-        out.append(f"The provider must be governed by {statute}.")
+        statute = concept_labels(res, STATUTE, lang).get(a["under_statute"], a["under_statute"])
+        out.append(_("The provider must be governed by %(statute)s.") % {"statute": statute})
     if a["applies_to"]:
-        out.append(f"It applies to {label(INFO_KIND, a['applies_to'])} only.")
+        out.append(_("It applies to %(kinds)s only.") % {"kinds": label(INFO_KIND, a["applies_to"])})
     if req["purposes"]:
-        out.append(f"Permitted purposes: {label(PURPOSE, req['purposes'])} (and their narrower purposes).")
+        out.append(_("Permitted purposes: %(purposes)s (and their narrower purposes).")
+                   % {"purposes": label(PURPOSE, req["purposes"])})
     if req["recipient_kinds"]:
-        out.append(f"The recipient must be one of: {label(ORG_KIND, req['recipient_kinds'])}.")
+        out.append(_("The recipient must be one of: %(kinds)s.") % {"kinds": label(ORG_KIND, req["recipient_kinds"])})
     sentences = {
-        "designation": "The recipient must be designated under this provision.",
-        "same_institution": "The recipient must be part of the providing institution.",
-        "consent": "The individuals the information is about must have consented.",
-        "ethics_approval": "A research ethics board must have approved the research.",
-        "published_notice": "A public notice of the collection must be published on or before the date of the share.",
-        "notify_individual": "The individual must be sent notice of the disclosure.",
-        "deidentification": "The information must be de-identified before it is used.",
-        "prohibits_onward_disclosure": "The recipient may not disclose the information further.",
-        "confines_identifiable_data": "An organisation designated under it discloses only de-identified datasets: "
-                                      "identifiable or linked information stays with it.",
+        "designation": _("The recipient must be designated under this provision."),
+        "same_institution": _("The recipient must be part of the providing institution."),
+        "consent": _("The individuals the information is about must have consented."),
+        "ethics_approval": _("A research ethics board must have approved the research."),
+        "published_notice": _("A public notice of the collection must be published on or before the date of the share."),
+        "notify_individual": _("The individual must be sent notice of the disclosure."),
+        "deidentification": _("The information must be de-identified before it is used."),
+        "prohibits_onward_disclosure": _("The recipient may not disclose the information further."),
+        "confines_identifiable_data": _("An organisation designated under it discloses only de-identified datasets: "
+                                        "identifiable or linked information stays with it."),
     }
     out += [text for key, text in sentences.items() if req.get(key)]
     if req["finding"]:
-        out.append(f"The agreement must record {finding_descriptions(res).get(req['finding'], req['finding'])} "
-                   f"({req['finding']}).")
+        # the finding's description is the ontology's rdfs:comment: the catalogue translates it as a whole
+        what = _(finding_descriptions(res).get(req["finding"], req["finding"]))
+        out.append(_("The agreement must record %(what)s (%(field)s).") % {"what": what, "field": req["finding"]})
     return out
 
 

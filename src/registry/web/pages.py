@@ -1,30 +1,36 @@
-"""HTML pages for people: Jinja2 templates over the public part of the registry.
+"""HTML pages for people: Jinja2 templates over the public part of the registry, in English and French.
 
 Pages always show the public view, whoever asks (browsers send no bearer token): records are read with
 `full=False` (their public graph only) and lists, search and lineage from the public view (views.py).
-Every page is served with a Content-Security-Policy that allows nothing from another origin.
+Every page is served with a Content-Security-Policy that allows nothing from another origin. Interface
+text comes from the message catalogues (i18n.py), vocabulary labels from the vocabularies in the reader's
+language.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from rdflib import URIRef
+from rdflib import Graph, URIRef
 
 from registry import __version__
 from registry.domain.model import AGREEMENT, DATASET, ORGANIZATION
 from registry.errors import NotFound
+from registry.namespaces import ACCESS_RIGHT, ACTIVITY_KIND, AGREEMENT_STATUS, ORG_KIND, REG, SENSITIVITY, SKOS, UNIT_KIND
 from registry.projections.views import Views
 from registry.services.auth import Caller
-from registry.services.reference import authorities, plain_requirements, purposes
+from registry.services.reference import authorities, labels_by_language, notation_labels, plain_requirements, purposes
 from registry.services.registry import Registry
 from registry.services.reports.transparency import Transparency, duration
+from registry.web import i18n
+from registry.web.i18n import LANGUAGES, Here
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -34,8 +40,23 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'none'")
 
-env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True,
-                  lstrip_blocks=True)
+
+
+def environment(lang: str) -> Environment:
+    """The templates in one language: `{% trans %}` and `_()` read its catalogue; `local` shows record text
+    in it (or in the other language, marked), `plain` the same as plain text."""
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True,
+                      lstrip_blocks=True, extensions=["jinja2.ext.i18n"])
+    env.policies["ext.i18n.trimmed"] = True  # a message's line breaks and indentation are not part of it
+    env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["local"] = lambda value, default=None: i18n.shown(value, lang, default)
+    env.filters["named"] = lambda value, default=None: i18n.shown(value, lang, default, marked=False)
+    env.filters["plain"] = lambda value: i18n.plain(value, lang)
+    env.globals.update(lang=lang, languages=LANGUAGES, language_names=i18n.NAMES)
+    return env
+
+
+ENVS = {lang: environment(lang) for lang in LANGUAGES}
 
 #: colours of the flow diagram's links, one per authority (Okabe-Ito, readable by colour-blind people)
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999"]
@@ -57,23 +78,39 @@ class Listed(list[dict[str, Any]]):
         return max(self.total - len(self), 0)
 
 
-def render(template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    html = env.get_template(template).render(version=__version__, **context)
-    return HTMLResponse(html, status_code=status, headers={"Content-Security-Policy": CSP, "Vary": "Accept",
-                                                           "X-Content-Type-Options": "nosniff",
-                                                           "Referrer-Policy": "same-origin"})
+def render(here: Here, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page in `here`'s language; its links keep `here`'s prefix (`p` in the templates)."""
+    html = ENVS[here.lang].get_template(template).render(version=__version__, here=here, p=here.prefix, **context)
+    return HTMLResponse(html, status_code=status, headers={
+        "Content-Security-Policy": CSP, "Content-Language": here.lang, "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        # a bare URL's language comes from Accept-Language; a prefixed one's does not
+        "Vary": "Accept" if here.prefix else "Accept, Accept-Language"})
 
 
 class Pages:
     """Builds each page's data from the public view and the records service."""
 
-    def __init__(self, registry: Registry, views: Views) -> None:
-        self.registry, self.views, self.iris = registry, views, registry.iris
-        res = registry.resources
-        self.authorities = {a["id"]: a for a in authorities(res)}
-        self.purposes = {p["id"]: p for p in purposes(res)}
+    def __init__(self, registry: Registry, views: Views, here: Here) -> None:
+        self.registry, self.views, self.iris, self.here = registry, views, registry.iris, here
+        res, lang = registry.resources, here.lang
+        self.authorities = {a["id"]: self._languages(res.authorities(), a) for a in authorities(res, lang)}
+        self.purposes = {p["id"]: p for p in purposes(res, lang)}
+        #: the labels of the codes pages show, in the reader's language
+        self.labels = {name: notation_labels(res, scheme, lang) for name, scheme in (
+            ("access", ACCESS_RIGHT), ("sensitivity", SENSITIVITY), ("status", AGREEMENT_STATUS),
+            ("activity", ACTIVITY_KIND), ("org_kind", ORG_KIND), ("unit_kind", UNIT_KIND))}
 
     # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _languages(g: Graph, a: dict[str, Any]) -> dict[str, Any]:
+        """An authority whose label, summary and purpose note are maps of language to text (the templates
+        show the reader's language, or the other one marked)."""
+        s = URIRef(a["iri"])
+        for key, prop in (("label", SKOS.prefLabel), ("summary", REG.summary), ("purpose_note", REG.purposeNote)):
+            a[key] = labels_by_language(g, s, prop) or None
+        return a
+
     def _get(self, kind: Any, rid: str) -> dict[str, Any] | None:
         if not self.registry.records.exists(kind, rid):
             return None
@@ -106,9 +143,9 @@ class Pages:
         out = []
         for kind in (DATASET, ORGANIZATION, AGREEMENT):
             for r in self.registry.records.list(kind, q=q, limit=per_kind, full=False).items:
-                desc = str(r.get("description") or "")
+                desc = i18n.pick(r.get("description"), self.here.lang)
                 out.append({"kind": kind.name, "id": r["id"], "label": r.get("title") or r.get("name") or r["id"],
-                            "description": desc if len(desc) <= 240 else desc[:240] + "…",
+                            "description": desc and {desc.lang: shorten(desc.text)},
                             "url": f"/{kind.collection}/{r['id']}"})
         return out
 
@@ -157,7 +194,7 @@ class Pages:
             "purposes": [{"id": p, "label": (self.purposes.get(p) or {}).get("label") or p,
                           "definition": (self.purposes.get(p) or {}).get("definition")} for p in a.get("purposes") or []],
             "authorities": [self._authority(x) for x in a.get("legal_basis") or []],
-            "duration": duration(start, end)[0],
+            "duration": say_duration(self.here, duration(start, end)[0]),
         }
 
     def authority(self, aid: str) -> dict[str, Any] | None:
@@ -168,7 +205,7 @@ class Pages:
             return None
         return {
             "record": a,
-            "requirements": plain_requirements(self.registry.resources, a),
+            "requirements": plain_requirements(self.registry.resources, a, self.here.lang, self.here.gettext),
             "citing": self._summaries(self._list(AGREEMENT, legal_basis=aid)),
         }
 
@@ -176,7 +213,7 @@ class Pages:
         """The catalogue, grouped by statute."""
         groups: dict[str, list[dict[str, Any]]] = {}
         for a in self.authorities.values():
-            groups.setdefault(a.get("statute") or "Other", []).append(a)
+            groups.setdefault(a.get("statute") or self.here.gettext("Other"), []).append(a)
         return {"groups": sorted(groups.items())}
 
     def _authority(self, aid: str) -> dict[str, Any]:
@@ -200,10 +237,35 @@ class Pages:
 
     def transparency(self, on: dt.date | None) -> dict[str, Any]:
         report = Transparency(self.registry, self.views.public).report(on)
-        data = report.as_json()
+        data = self._in_language(report.as_json())
         colours = {a["id"]: PALETTE[i % len(PALETTE)] for i, a in enumerate(data["sankey"]["authorities"])}
         data["sankey"]["colours"] = colours
+        data["sankey"]["text"] = {"agreements": self.here.gettext("agreements")}
         return {"report": data, "sankey_json": script_json(data["sankey"]), "colours": colours}
+
+    def _in_language(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The register's labels of authorities and purposes, and its durations, in the reader's language."""
+        def auth(a: dict[str, Any]) -> str:
+            if a.get("id") == "none":
+                return self.here.gettext("no authority cited")
+            label = (self.authorities.get(str(a.get("id"))) or {}).get("label")
+            return i18n.plain(label, self.here.lang) or str(a.get("label") or a.get("id"))
+
+        for e in data["agreements"]:
+            e["duration"] = say_duration(self.here, e.get("duration"))
+            for pur in e["purposes"]:
+                pur["label"] = (self.purposes.get(pur["id"]) or {}).get("label") or pur["label"]
+            for a in e["legal_authorities"]:
+                a["label"] = auth(a)
+        for a in [*data["by_authority"], *data["sankey"]["authorities"]]:
+            a["label"] = auth(a)
+        for link in data["sankey"]["links"]:
+            link["label"] = auth({"id": link["authority"], "label": link["label"]})
+        return data
+
+
+def shorten(text: str, at: int = 240) -> str:
+    return text if len(text) <= at else text[:at] + "…"
 
 
 def script_json(value: Any) -> str:
@@ -211,16 +273,42 @@ def script_json(value: Any) -> str:
     return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+_DURATION = re.compile(r"(\d+) (year|month|day)s?")
+
+
+def say_duration(here: Here, text: str | None) -> str | None:
+    """A duration of the register ("3 years", "18 months", transparency.duration) in the reader's language."""
+    m = _DURATION.fullmatch(text or "")
+    if m is None:
+        return here.gettext("ended before it began") if text == "ended before it began" else text
+    n = int(m.group(1))
+    if m.group(2) == "year":
+        return here.ngettext("%(num)d year", "%(num)d years", n)
+    if m.group(2) == "month":
+        return here.ngettext("%(num)d month", "%(num)d months", n)
+    return here.ngettext("%(num)d day", "%(num)d days", n)
+
+
+def here_of(request: Request) -> Here:
+    """The page a request asks for: its language (a /fr or /en prefix, else Accept-Language) and place."""
+    return i18n.here_of(request.url.path, request.url.query, request.headers.get("accept-language"),
+                        str(request.base_url).rstrip("/"))
+
+
 def sparql_page(request: Request, service: Any, caller: Caller) -> HTMLResponse:
+    here = here_of(request)
     example = ("PREFIX dcat: <http://www.w3.org/ns/dcat#>\nPREFIX dct: <http://purl.org/dc/terms/>\n\n"
                "SELECT ?dataset ?title WHERE {\n  ?dataset a dcat:Dataset ; dct:title ?title .\n}\nORDER BY ?title\nLIMIT 25")
     view = service.view_for(caller)
-    return render("sparql.html", title="SPARQL endpoint", example=example, limits=service.limits,
-                  view="all graphs" if view is None else view.name, endpoint=str(URIRef(str(request.url.path))))
+    return render(here, "sparql.html", title=here.gettext("SPARQL endpoint"), example=example, limits=service.limits,
+                  view=here.gettext("all graphs") if view is None else
+                  {"public": here.gettext("public"), "officer": here.gettext("privacy officer")}.get(view.name, view.name),
+                  endpoint=str(URIRef(here.path)))
 
 
-def not_found(what: str) -> HTMLResponse:
-    return render("error.html", status=404, title="Not found", message=f"There is no {what} here.")
+def not_found(here: Here, message: str) -> HTMLResponse:
+    """The error page (404) saying `message`, in the reader's language."""
+    return render(here, "error.html", status=404, title=here.gettext("Not found"), message=message)
 
 
-__all__ = ["CSP", "STATIC", "NotFound", "Pages", "not_found", "render", "sparql_page"]
+__all__ = ["CSP", "STATIC", "NotFound", "Pages", "here_of", "not_found", "render", "sparql_page"]

@@ -105,7 +105,7 @@ def _reference(res: Resources) -> dict[str, Any]:
     sections.append({"key": "other_terms", "title": "Other terms",
                      "items": sorted((terms.term(s) for s in others), key=lambda t: t["curie"])})
     vocab = res.vocabularies()
-    labels = {str(s): str(o) for s, o in vocab.subject_objects(SKOS.prefLabel)}
+    labels = {str(s): _text(vocab, s, SKOS.prefLabel) or "" for s in set(vocab.subjects(SKOS.prefLabel, None))}
     auths = []
     for a in authorities(res):
         req = a["requirements"]
