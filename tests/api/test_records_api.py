@@ -222,6 +222,30 @@ def test_stats_count_live_records_per_facet(wapi: Api) -> None:
     assert "steward" not in str(after) and "example.org" not in str(after)
 
 
+def test_stats_show_the_most_frequent_values_and_page_through_the_rest(wapi: Api) -> None:
+    full = wapi.client.get("/stats").json()["dataset"]["by"]["publisher"]
+    top = wapi.client.get("/stats", params={"top": 2}).json()["dataset"]
+    assert list(top["by"]["publisher"].items()) == sorted(full.items(), key=lambda kv: (-kv[1], kv[0]))[:2]
+    assert "publisher" in top["more"] and "more" in wapi.client.get("/stats").json()["dataset"]
+    pages, offset = [], 0
+    while True:
+        page = wapi.client.get("/stats/dataset/publisher", params={"limit": 2, "offset": offset}).json()
+        assert page["total"] == len(full) and page["limit"] == 2
+        if not page["items"]:
+            break
+        pages += page["items"]
+        offset += 2
+    assert {i["value"]: i["count"] for i in pages} == full and len(pages) == len(full)
+    counts = [i["count"] for i in pages]
+    assert counts == sorted(counts, reverse=True)
+
+
+@pytest.mark.parametrize(("path", "status"), [("/stats/dataset/steward", 404), ("/stats/nothing/publisher", 404),
+                                              ("/stats?top=0", 422), ("/stats/dataset/publisher?limit=0", 422)])
+def test_stats_of_unknown_facets_or_bad_pages_are_problems(wapi: Api, path: str, status: int) -> None:
+    assert_problem(wapi.client.get(path), status)
+
+
 @pytest.mark.parametrize(
     ("collection", "params", "expected"),
     [

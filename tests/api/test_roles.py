@@ -56,6 +56,7 @@ EXPECTED: dict[tuple[str, str, str], dict[str, tuple[int, ...]]] = {
     ("GET", "/authorities/{aid}", "api"): PUBLIC,
     ("GET", "/purposes", "api"): PUBLIC,
     ("GET", "/stats", "api"): PUBLIC,  # counts of public facts
+    ("GET", "/stats/{kind}/{facet}", "api"): PUBLIC,
     ("GET", "/ontology", "api"): PUBLIC,
     ("GET", "/sparql", "api"): PUBLIC,
     ("POST", "/sparql", "api"): PUBLIC,
@@ -204,6 +205,8 @@ def call_for(api: Api, route: tuple[str, str, str], who: str) -> Call:
         return Call(bare.method, f"/{collection}{bare.url}", bare.headers, bare.body)
     if path == "/static/{path}":
         return Call(method, "/static/site.css", headers)
+    if path == "/stats/{kind}/{facet}":
+        return Call(method, "/stats/dataset/publisher", headers)
     if path == "/search":
         return Call(method, "/search?q=health", headers)
     if path == "/sparql":

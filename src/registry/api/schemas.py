@@ -47,8 +47,22 @@ class Health(Answer):
 
 class KindCounts(Answer):
     total: int
-    #: facet -> value -> how many live records have it
+    #: facet -> value -> how many live records have it (the most frequent values; `more` names the facets
+    #: that have further values: GET /stats/{kind}/{facet})
     by: dict[str, dict[str, int]]
+    more: list[str]
+
+
+class FacetCount(Answer):
+    value: str
+    count: int
+
+
+class FacetCounts(Page[FacetCount]):
+    """One facet's values with how many live records have each, most frequent first."""
+
+    kind: str
+    facet: str
 
 
 # ----------------------------------------------------------------------------- reference

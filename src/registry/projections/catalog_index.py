@@ -29,7 +29,7 @@ TITLE_FIELDS = ("title", "name")
 BODY_FIELDS = ("description", "keywords")
 
 #: bumped when the tables change: an index file of another version is dropped and rebuilt
-VERSION = 3
+VERSION = 4
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -44,6 +44,7 @@ CREATE INDEX IF NOT EXISTS facets_record ON facets (rid);
 CREATE TABLE IF NOT EXISTS counts (
   kind TEXT NOT NULL, facet TEXT NOT NULL, value TEXT NOT NULL, n INTEGER NOT NULL,
   PRIMARY KEY (kind, facet, value));
+CREATE INDEX IF NOT EXISTS counts_rank ON counts (kind, facet, n DESC, value);
 """
 
 #: one full-text table per kind (a search never has to leave other kinds out), rowid = records.rowid:
@@ -359,18 +360,37 @@ class CatalogIndex:
                 rowids)} if rowids else {}
         return [(docs[r][0], json.loads(docs[r][1])) for r in rowids], int(total)
 
-    def counts(self) -> dict[str, Any]:
-        """Records per kind, and per value of each facet (live records only)."""
+    def counts(self, top: int = 50) -> dict[str, Any]:
+        """Records per kind, and the `top` values of each facet by how many live records have them (`more`
+        names the facets that have further values: `facet_counts` pages through them)."""
         with self.follower.reading(self):
-            rows = self.db.execute("SELECT kind, facet, value, n FROM counts WHERE n > 0 ORDER BY kind, facet, n DESC, value")
             out: dict[str, Any] = {}
-            for kind, facet, value, n in rows:
-                entry = out.setdefault(kind, {"total": 0, "by": {}})
-                if facet == "":
-                    entry["total"] = n
-                else:
-                    entry["by"].setdefault(facet, {})[value] = n
+            for kind, record_kind in sorted(KINDS.items()):
+                row = self.db.execute("SELECT n FROM counts WHERE kind = ? AND facet = '' AND value = ''",
+                                      (kind,)).fetchone()
+                if not row or not row[0]:
+                    continue
+                entry = out.setdefault(kind, {"total": row[0], "by": {}, "more": []})
+                for facet in sorted(record_kind.filters):
+                    values = self._facet_page(kind, facet, top + 1, 0)
+                    if values:
+                        entry["by"][facet] = dict(values[:top])
+                    if len(values) > top:
+                        entry["more"].append(facet)
         return out
+
+    def facet_counts(self, kind: str, facet: str, limit: int, offset: int) -> tuple[list[tuple[str, int]], int]:
+        """A page of one facet's values with their counts (most first, then by value), and how many values
+        it has in all."""
+        with self.follower.reading(self):
+            total = self.db.execute("SELECT COUNT(*) FROM counts WHERE kind = ? AND facet = ? AND n > 0",
+                                    (kind, facet)).fetchone()[0]
+            return self._facet_page(kind, facet, limit, offset), int(total)
+
+    def _facet_page(self, kind: str, facet: str, limit: int, offset: int) -> list[tuple[str, int]]:
+        rows = self.db.execute("SELECT value, n FROM counts INDEXED BY counts_rank WHERE kind = ? AND facet = ? "
+                               "AND n > 0 ORDER BY n DESC, value LIMIT ? OFFSET ?", (kind, facet, limit, offset))
+        return [(str(v), int(n)) for v, n in rows]
 
     def close(self) -> None:
         self.db.close()
