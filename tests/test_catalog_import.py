@@ -165,7 +165,8 @@ def test_a_dcat_record_with_every_field(registry: Registry, tmp_path: Path) -> N
     assert len(report.created) == 1, report.as_json()
     got = dataset(registry, report.created[0]["id"])
     assert report.created[0]["id"].startswith("wait-times-2024-")
-    assert got["title"] == "Surgical wait times" and got["keywords"] == ["hospitals", "wait times"]
+    assert got["title"] == {"en": "Surgical wait times", "fr": "Temps d'attente chirurgicaux"}, "every language kept"
+    assert got["keywords"] == ["hospitals", "wait times"]
     assert got["publisher"] == "health-quality-agency"
     assert registry.records.get(ORGANIZATION, "health-quality-agency", full=False)["kind"] == "agency"
     assert got["steward"] == {"name": "Wait Times Team", "email": "waittimes@example.ca"}
@@ -173,7 +174,7 @@ def test_a_dcat_record_with_every_field(registry: Registry, tmp_path: Path) -> N
     assert got["issued"] == "2024-01-15" and got["modified"] == "2024-06-30"
     assert got["licence"] == "https://creativecommons.org/licenses/by/4.0/"
     french = import_catalog(registry, str(f), ImportOptions(lang="fr"))
-    assert dataset(registry, french.updated[0]["id"])["title"] == "Temps d'attente chirurgicaux"
+    assert dataset(registry, french.updated[0]["id"])["keywords"] == ["hôpitaux"], "--lang picks the keywords"
 
 
 # ------------------------------------------------------------------------------------------ CKAN
@@ -185,7 +186,8 @@ def test_a_ckan_package_search_answer(registry: Registry) -> None:
         "phac-aspc": "Public Health Agency of Canada", "health": "Health", "city-planning": "City Planning Division"}
     by_name = {e["id"].rsplit("-", 1)[0]: dataset(registry, e["id"]) for e in report.created}
     federal = by_name["canadian-notifiable-disease-surveillance-system"]
-    assert federal["title"] == "Notifiable diseases: counts by year"
+    assert federal["title"] == {"en": "Notifiable diseases: counts by year",
+                                "fr": "Maladies à déclaration obligatoire : nombre de cas par année"}
     assert federal["keywords"] == ["notifiable diseases", "public health", "surveillance"]
     assert federal["licence"] == "https://open.canada.ca/en/open-government-licence-canada"
     assert federal["issued"] == "2019-05-01" and federal["modified"] == "2024-02-14"

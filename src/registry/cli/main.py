@@ -362,8 +362,10 @@ def ontology_check_cmd(
 
 @app.command("import-catalog")
 def import_catalog_cmd(
-    source: Annotated[str, typer.Argument(help="a DCAT catalogue (Turtle, RDF/XML, JSON-LD) or a CKAN package_search "
-                                               "answer (JSON): a file or an http(s) URL")],
+    source: Annotated[str, typer.Argument(help="a DCAT catalogue (Turtle, RDF/XML, JSON-LD, N-Triples, TriG, "
+                                               "N-Quads), a DCAT-US data.json or a CKAN answer (package_search, "
+                                               "package_show, a list of them, current_package_list_with_resources): "
+                                               "a file or an http(s) URL")],
     data: DataOpt = None,
     publisher_default: Annotated[str | None, typer.Option("--publisher-default", help="organisation id of datasets "
                                                           "whose source names no publisher (created if missing)")] = None,
@@ -374,16 +376,19 @@ def import_catalog_cmd(
     access_default: Annotated[str, typer.Option("--access-default", help="access of datasets whose source does "
                                                 "not say: public, restricted or non-public")] = "public",
     lang: Annotated[str, typer.Option(help="preferred language of titles, descriptions and keywords")] = "en",
-    fmt: Annotated[str | None, typer.Option("--format", help="turtle, xml, json-ld or ckan (default: guessed)")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="turtle, xml, json-ld, nt, trig, nquads, dcat-us or "
+                                            "ckan (default: told by the content, media type or name)")] = None,
     allow_private_network: Annotated[bool, typer.Option("--allow-private-network", help="let a URL (or a redirect) "
                                      "reach loopback, private and other non-public addresses")] = False,
     allow_network: Annotated[list[str] | None, typer.Option("--allow-network", help="a non-public network (CIDR) a "
                              "URL may reach all the same; repeatable")] = None,
 ) -> None:
     """Harvest a catalogue into datasets through the write path (SHACL included); re-importing updates the
-    same records. Prints a JSON report of what was created, updated, unchanged, skipped and rejected (and
-    why). Exit 1 when a record was rejected, 2 when the source could not be read or was refused. A URL is
-    http(s) only and reaches public addresses only, unless allowed; a local file is a plain path."""
+    same records, wherever the file lies. Prints a JSON report of what was created, updated, unchanged,
+    skipped and rejected (and why), what is gone from the source (kept), the warnings and the fields not
+    kept; a summary on stderr. Exit 1 when a record was rejected, 2 when the source could not be read or was
+    refused (nothing is written then). A URL is http(s) only and reaches public addresses only, unless
+    allowed; a local file is a plain path."""
     default_steward = None
     if steward:
         m = re.match(r"^\s*(.+?)\s*<([^<>\s]+)>\s*$", steward)
@@ -407,8 +412,8 @@ def import_catalog_cmd(
         return
     registry.close()
     typer.echo(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
-    counts = report.as_json()["counts"]
-    typer.echo(", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()), err=True)
+    for line in report.summary():
+        typer.echo(line, err=True)
     if report.rejected:
         raise typer.Exit(1)
 
