@@ -25,7 +25,7 @@ LEXICAL: dict[URIRef, list[tuple[str, bool]]] = {
     XSD.duration: [("^-?P([0-9]+Y)?([0-9]+M)?([0-9]+W)?([0-9]+D)?(T([0-9]+H)?([0-9]+M)?([0-9]+([.][0-9]+)?S)?)?$", True),
                    ("[0-9]", True), ("T$", False)],
     XSD.boolean: [("^(true|false|1|0)$", True)],
-    XSD.decimal: [("^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)$", True)],
+    XSD.integer: [("^[+-]?[0-9]+$", True)],
     XSD.hexBinary: [("^([0-9a-fA-F][0-9a-fA-F])*$", True)],
 }
 

@@ -90,8 +90,8 @@ def to_rdf(d: DistributionIn, node: URIRef, g: Graph) -> None:
         for t in about:
             g.add(t)
     if d.byte_size is not None:
-        # DCAT-AP 3.0.0 types sizes as decimals (and stores keep xsd:nonNegativeInteger only as xsd:integer)
-        g.add((node, DCAT.byteSize, Literal(str(d.byte_size), datatype=XSD.decimal)))
+        # an integer: stores keep DCAT's xsd:nonNegativeInteger as xsd:integer (the catalogue restores it)
+        g.add((node, DCAT.byteSize, Literal(str(d.byte_size), datatype=XSD.integer)))
     if d.license is not None:
         g.add((node, DCTERMS.license, iri_or_text(d.license)))
     if d.checksum is not None:

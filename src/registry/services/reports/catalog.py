@@ -102,6 +102,7 @@ RANGES: dict[Node, URIRef] = {
     DCTERMS.conformsTo: DCTERMS.Standard, DCTERMS.spatial: DCTERMS.Location, DCAT.mediaType: DCTERMS.MediaType,
     DCTERMS.format: DCTERMS.MediaTypeOrExtent, DCAT.landingPage: FOAF.Document,
     DCTERMS.accessRights: DCTERMS.RightsStatement, DCAT.accessURL: RDFS.Resource, DCAT.downloadURL: RDFS.Resource,
+    SPDX.algorithm: SPDX.ChecksumAlgorithm,
 }
 
 
@@ -111,6 +112,8 @@ def _dataset(g: Graph, d: URIRef, own: Iterable[tuple[Node, Node, Node]], vocab:
     for s, p, o in own:
         if p == DCAT.theme:
             _theme(g, d, o, vocab)
+        elif p == DCAT.byteSize:  # DCAT's type, and that of DCAT-AP 3.0.0's release shapes
+            g.add((s, p, Literal(str(o), datatype=XSD.nonNegativeInteger)))
         elif p == DCTERMS.license:
             g.add((s, p, _licence(g, o)))
         else:
@@ -151,10 +154,11 @@ def _theme(g: Graph, d: URIRef, theme: Node, vocab: Graph) -> None:
     """A registry theme and the EU data theme it matches, as concepts; a theme that is only a text (a
     catalogue's own label) is a keyword."""
     code = theme_value(theme)
-    concept, eu = THEME[code], eu_theme(code)
+    eu = eu_theme(code)
     if eu is None:
         g.add((d, DCAT.keyword, Literal(code)))
         return
+    concept = THEME[code]
     for node, scheme in ((concept, THEME_SCHEME), (eu, DATA_THEME_SCHEME)):
         g.add((d, DCAT.theme, node))
         g.add((node, RDF.type, SKOS.Concept))
