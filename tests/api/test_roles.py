@@ -79,6 +79,7 @@ EXPECTED: dict[tuple[str, str, str], dict[str, tuple[int, ...]]] = {
     ("GET", "/transparency", "html"): PUBLIC,
     ("GET", "/authorities", "html"): PUBLIC,
     ("GET", "/authorities/{rid}", "html"): PUBLIC,
+    ("GET", "/catalog", "html"): PUBLIC,  # the catalogue's landing page
     ("GET", "/static/{path}", "html"): PUBLIC,
 }
 for _c in ("datasets", "organizations", "agreements"):

@@ -148,6 +148,12 @@ def authorities_page(pages: PagesDep) -> Response:
     return show(pages, "authorities.html", title=pages.here.gettext("Legal authorities"), **pages.authority_list())
 
 
+@page("/catalog", shared=True)
+def catalog_page(pages: PagesDep) -> Response:
+    """The catalogue's landing page (/catalog itself answers DCAT to everyone but browsers: api/reports.py)."""
+    return show(pages, "catalog.html", title=pages.here.gettext("Open catalogue"), **pages.catalog())
+
+
 _record_page("authorities", "authority", "label",
              lambda pages, rid: pages.here.gettext("There is no legal authority %(id)s here.", id=repr(rid)))
 _record_page("datasets", "dataset", "title",

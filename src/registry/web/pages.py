@@ -135,6 +135,11 @@ class Pages:
         """How many records of each kind are not retired (exact totals from the catalogue index)."""
         return {kind.name: self.registry.records.list(kind, limit=1).total for kind in (DATASET, ORGANIZATION, AGREEMENT)}
 
+    def catalog(self) -> dict[str, Any]:
+        """The catalogue's landing page: how many datasets it lists, by access (live records' public form)."""
+        counts = self.registry.index.counts().get(DATASET.name, {"total": 0, "by": {}})
+        return {"total": counts["total"], "by_access": sorted(counts["by"].get("access", {}).items())}
+
     def search(self, q: str, per_kind: int = 50) -> list[dict[str, Any]]:
         """Records of every kind whose public text matches (the catalogue index: public fields only)."""
         q = q.strip()
