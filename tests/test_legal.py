@@ -553,3 +553,18 @@ def test_phipa_45_permits_health_system_analysis_only(world_api: Api) -> None:
     assert general["reasons"][0]["authority"] == "phipa-45"
     health = check(world_api, datasets=["ohip-claims"], provider="moh", recipient="ices", purpose="health-system-analysis")
     assert "AGREEMENT_IN_FORCE" in codes(health)
+
+
+def test_only_a_law_enforcement_institution_discloses_under_s_42_1_f(world_api: Api) -> None:
+    """s. 42(1)(f) lets only a law enforcement institution disclose (reg:requiresProviderKind)."""
+    put(world_api, "organizations", {"id": "opp", "name": "Ontario Provincial Police", "kind": "law-enforcement-agency",
+                                     "parent": None, "governed_by": ["fippa"]})
+    put(world_api, "datasets", dataset("occurrences", "opp", personal_data_categories=["criminal"]))
+    for provider, rid in (("opp", "occurrences"), ("mccss", "ow-caseload")):
+        put(world_api, "agreements", agreement(f"{provider}-tps-42f", provider, "tps", [rid],
+                                               legal_basis=["fippa-42-1-f"], purposes=["law-enforcement"]))
+    police = check(world_api, datasets=["occurrences"], provider="opp", recipient="tps", purpose="law-enforcement")
+    assert police["decision"] in ("permitted", "conditional") and "AGREEMENT_IN_FORCE" in codes(police), police
+    ministry = check(world_api, datasets=["ow-caseload"], provider="mccss", recipient="tps", purpose="law-enforcement")
+    assert ministry["decision"] == "not_permitted" and codes(ministry) == {"STATUTE_NOT_APPLICABLE"}
+    assert "law enforcement agency disclose" in ministry["reasons"][0]["message"]

@@ -236,6 +236,8 @@ class Requirements:
 
     purposes: tuple[str, ...] = ()
     recipient_kinds: tuple[str, ...] = ()
+    #: the kinds of organisation that may disclose under it (empty: any the statute governs)
+    provider_kinds: tuple[str, ...] = ()
     designation: bool = False
     same_institution: bool = False
     deidentification: bool = False
@@ -534,6 +536,12 @@ def _authorities(p: ShareProposal, on: dt.date, recipient: OrgFacts, provider: O
             mine.append(Reason(
                 "STATUTE_NOT_APPLICABLE", f"{name} applies only to {governs}; “{d.title}” carries {carried}, "
                 f"not {governs}.", dataset=d.id, agreement=a.id, authority=aid))
+        if req.provider_kinds and provider.kind not in req.provider_kinds:
+            mine.append(Reason(
+                "STATUTE_NOT_APPLICABLE", f"{name} lets only a "
+                f"{' or '.join(k.replace('-', ' ') for k in req.provider_kinds)} disclose; {provider.name} is "
+                f"{'a ' + provider.kind.replace('-', ' ') if provider.kind else 'of no recorded kind'}.",
+                dataset=d.id, agreement=a.id, authority=aid))
         if req.recipient_kinds and recipient.kind not in req.recipient_kinds:
             mine.append(Reason(
                 "RECIPIENT_NOT_ELIGIBLE", f"{name} allows disclosure only to a "

@@ -53,6 +53,7 @@ def reference(res: Resources) -> Reference:
             id=a["id"], label=a["label"], statute=a["statute"], section=a["section"], citation=a["citation"],
             source=a["source"], requirements=Requirements(
                 purposes=tuple(req["purposes"]), recipient_kinds=tuple(req["recipient_kinds"]),
+                provider_kinds=tuple(req["provider_kinds"]),
                 designation=req["designation"], same_institution=req["same_institution"],
                 deidentification=req["deidentification"], consent=req["consent"],
                 ethics_approval=req["ethics_approval"],

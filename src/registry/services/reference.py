@@ -81,6 +81,7 @@ def authority_json(g: Graph, s: URIRef, lang: str = "en") -> dict[str, Any]:
             "finding": AGREEMENT.fields.get(f) if isinstance(f := g.value(s, REG.requiresFinding), URIRef) else None,
             "purposes": sorted(code_of(PURPOSE, o) for o in g.objects(s, REG.permitsPurpose)),
             "recipient_kinds": sorted(code_of(ORG_KIND, o) for o in g.objects(s, REG.requiresRecipientKind)),
+            "provider_kinds": sorted(code_of(ORG_KIND, o) for o in g.objects(s, REG.requiresProviderKind)),
             **{name: _flag(g, s, p) for name, p in _FLAGS.items()},
         },
     }
@@ -185,6 +186,9 @@ def plain_requirements(res: Resources, a: dict[str, Any], lang: str = "en", _: G
     if req["purposes"]:
         out.append(_("Permitted purposes: %(purposes)s (and their narrower purposes).")
                    % {"purposes": label(PURPOSE, req["purposes"])})
+    if req["provider_kinds"]:
+        out.append(_("Only one of these may disclose under it: %(kinds)s.")
+                   % {"kinds": label(ORG_KIND, req["provider_kinds"])})
     if req["recipient_kinds"]:
         out.append(_("The recipient must be one of: %(kinds)s.") % {"kinds": label(ORG_KIND, req["recipient_kinds"])})
     sentences = {
