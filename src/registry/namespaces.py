@@ -61,6 +61,7 @@ class REG(DefinedNamespace):
     purposeNote: URIRef
     permitsPurpose: URIRef
     requiresRecipientKind: URIRef
+    requiresProviderKind: URIRef
     requiresDesignation: URIRef
     requiresSameInstitution: URIRef
     requiresDeidentification: URIRef

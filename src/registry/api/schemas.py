@@ -69,6 +69,7 @@ class FacetCounts(Page[FacetCount]):
 class Requirements(Answer):
     purposes: list[str]
     recipient_kinds: list[str]
+    provider_kinds: list[str]
     designation: bool
     same_institution: bool
     deidentification: bool
