@@ -320,6 +320,36 @@ def test_token_revoke_unknown(store_dir: str) -> None:
     assert result.exit_code == 1 and "no-such-token" in result.stderr
 
 
+# ------------------------------------------------------------------------------------- disposals
+def test_disposals_overdue(store_dir: str) -> None:
+    """A share under an agreement with a retention of one year, overdue the day after it is due."""
+    from registry.services.ingest.loader import SYSTEM
+
+    load_world_quads(store_dir)
+    reg = open_registry(Settings(data=store_dir))
+    try:
+        agreement = {**next(a for a in WORLD["agreements"] if a["id"] == "dsa-moh-idiu-2024"), "id": "dsa-cli-2020",
+                     "valid_from": "2020-01-01", "valid_until": "2022-12-31",
+                     "notice": {"url": "https://www.ontario.ca/page/notices", "published": "2019-12-01"},
+                     "conditions": {"deidentify_before_use": True, "onward_disclosure": False, "retention": "P1Y"}}
+        reg.records.write(KINDS["agreement"], agreement, SYSTEM, create=True)
+        check = reg.share_checks.run({"datasets": ["ohip-claims"], "provider": "moh", "recipient": "moh-idiu",
+                                      "purpose": "program-evaluation", "date": "2020-02-29"}, SYSTEM)
+        assert check["decision"] != "not_permitted"
+    finally:
+        reg.close()
+    on_time = run("disposals", "overdue", "--data", store_dir, "--as-of", "2021-02-28")
+    assert on_time.exit_code == 0, on_time.stderr
+    assert on_time.stdout.startswith("0 share(s) overdue for disposal as of 2021-02-28")
+    late = run("disposals", "overdue", "--data", store_dir, "--as-of", "2021-03-01")
+    assert late.exit_code == 0, late.stderr
+    assert "dsa-cli-2020  moh-idiu  shared 2020-02-29, due 2021-02-28, 1 day(s) overdue: ohip-claims" in late.stdout
+    as_json = json.loads(run("disposals", "overdue", "--data", store_dir, "--as-of", "2021-03-01", "--json").stdout)
+    assert [(s["agreement"], s["days_overdue"], s["checks"]) for s in as_json["items"]] == [("dsa-cli-2020", 1, [check["id"]])]
+    bad = run("disposals", "overdue", "--data", store_dir, "--as-of", "2021-02-30")
+    assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.stderr
+
+
 # ------------------------------------------------------------------------------ the console script
 @pytest.mark.slow
 def test_console_script_runs(tmp_path: Path) -> None:

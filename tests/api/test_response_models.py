@@ -17,6 +17,8 @@ from conftest import Api
 from helpers import WORLD_FILE, load_json, record, world_api
 
 WORLD = load_json(WORLD_FILE)
+DISPOSAL = {"datasets": ["ohip-claims"], "date": "2024-06-01", "method": "return-to-provider",
+            "attested_by": {"name": "A. Attester", "email": "attester@example.org"}, "note": "returned"}
 CHECK = {"datasets": ["ohip-claims", "linked-health-social"], "provider": "moh", "recipient": "moh-idiu",
          "purpose": "program-evaluation", "date": "2025-06-01"}
 
@@ -51,6 +53,10 @@ def assert_documented(doc: dict[str, Any], method: str, path: str, response: Any
 def calls(api: Api) -> list[tuple[str, str, str, dict[str, Any] | None]]:
     """(who, method, path, JSON body) of the answers to check, in order (writes make what later calls read)."""
     check_id = api.registry.share_checks.run(CHECK, api.registry.tokens.authenticate(api.token_for("admin")))["id"]
+    # a share due for disposal on 2027-07-01 (dsa-moh-idiu-2024 keeps data three years), after the disposal
+    # DISPOSAL records: overdue on 2030-01-01
+    api.registry.share_checks.run({**CHECK, "datasets": ["ohip-claims"], "date": "2024-07-01"},
+                                  api.registry.tokens.authenticate(api.token_for("admin")))
     dataset = {**record(WORLD, "datasets", "ohip-claims"), "id": "rm-claims", "derived_from": ["ohip-claims"]}
     agreement = {**record(WORLD, "agreements", "dsa-moh-idiu-2024"), "id": "rm-dsa", "status": "draft"}
     org = {"id": "rm-unit", "name": "A unit", "kind": "agency", "parent": "moh"}
@@ -68,6 +74,7 @@ def calls(api: Api) -> list[tuple[str, str, str, dict[str, Any] | None]]:
         ("steward", "POST", "/api/v1/lineage", event),
         ("steward", "POST", "/api/v1/lineage", event),  # the same event again: 200, nothing changed
         ("admin", "POST", "/tokens", {"role": "steward", "org": "moh", "days": 3}),
+        ("steward", "POST", "/agreements/dsa-moh-idiu-2024/disposals", DISPOSAL),
     ]
     for who in ("anonymous", "other-steward", "steward", "privacy-officer", "admin"):
         out += [(who, "GET", path, None) for path in (
@@ -80,7 +87,10 @@ def calls(api: Api) -> list[tuple[str, str, str, dict[str, Any] | None]]:
             "/reports/flows", "/datasets/nothing-here")]
     for who in ("privacy-officer", "admin"):
         out += [(who, "GET", path, None) for path in (
-            "/share-checks", f"/share-checks/{check_id}", "/audit?limit=1000", "/audit/verify")]
+            "/share-checks", f"/share-checks/{check_id}", "/audit?limit=1000", "/audit/verify",
+            "/disposals/overdue?as_of=2030-01-01", "/disposals/overdue?as_of=2027-03-01&limit=1")]
+    for who in ("steward", "privacy-officer"):
+        out += [(who, "GET", "/agreements/dsa-moh-idiu-2024/disposals", None)]
     out += [("admin", "GET", "/tokens", None), ("anonymous", "GET", "/tokens", None),
             ("admin", "POST", "/share-checks", {"datasets": ["nothing"], "provider": "moh", "recipient": "moh-idiu",
                                                 "purpose": "audit"})]

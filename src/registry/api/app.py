@@ -19,6 +19,7 @@ from registry.api import errors
 from registry.api.audit import router as audit_router
 from registry.api.control import ControlChannel
 from registry.api.deps import TokenCheck, get_caller, plain_path
+from registry.api.disposals import router as disposals_router
 from registry.api.lineage import router as lineage_router
 from registry.api.negotiation import JSONLD_CONTEXT
 from registry.api.ontology import router as ontology_router
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(public_router)  # first: its HTML routes share the record URLs
     for kind in KINDS.values():
         app.include_router(record_router(kind))
+    app.include_router(disposals_router)
     app.include_router(audit_router)
     app.include_router(reference_router)
     app.include_router(ontology_router)

@@ -15,6 +15,7 @@ from registry.api import control, create_app
 from registry.config import Settings
 from registry.errors import RegistryError, ValidationFailed
 from registry.resources import Resources
+from registry.services.disposals import Disposals
 from registry.services.ingest.catalog_import import CatalogError, ImportOptions, import_catalog
 from registry.services.ingest.demo import DEMO_FILE
 from registry.services.ingest.loader import SYSTEM, load_file, plan, write_all
@@ -329,6 +330,43 @@ def token_revoke(token_id: Annotated[str, typer.Argument(help="the token's id")]
         _report_error(e)
         return
     typer.echo(f"revoked {token_id}", err=True)
+
+
+disposals_app = typer.Typer(help="The retention and disposal ledger.", no_args_is_help=True)
+app.add_typer(disposals_app, name="disposals")
+
+
+@disposals_app.command("overdue")
+def disposals_overdue(
+    data: DataOpt = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="the date, YYYY-MM-DD (default: today)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the whole answer as JSON")] = False,
+) -> None:
+    """List the shares overdue for disposal (due before the date, not disposed of on or before it), most
+    overdue first, then those disposed of late. While a server runs, the store is read as it is when the
+    command starts."""
+    try:
+        on = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+    except ValueError:
+        _fail(f"--as-of takes a date, YYYY-MM-DD: {as_of!r}", 2)
+        return
+    registry = _open(data, reading=True)
+    try:
+        ledger = Disposals(registry).overdue(on, limit=10_000_000)
+    finally:
+        registry.close()
+    if as_json:
+        typer.echo(json.dumps(ledger, indent=2))
+        return
+    typer.echo(f"{ledger['total']} share(s) overdue for disposal as of {ledger['as_of']}")
+    for s in ledger["items"]:
+        typer.echo(f"  {s['agreement']}  {s['recipient']}  shared {s['share_date']}, due {s['due_date']}, "
+                   f"{s['days_overdue']} day(s) overdue: {', '.join(s['datasets'])}")
+    if ledger["late"]["total"]:
+        typer.echo(f"{ledger['late']['total']} share(s) disposed of late")
+        for s in ledger["late"]["items"]:
+            typer.echo(f"  {s['agreement']}  {s['recipient']}  shared {s['share_date']}, due {s['due_date']}, "
+                       f"disposed of {s['disposed_on']} ({s['days_late']} day(s) late): {', '.join(s['datasets'])}")
 
 
 ontology_app = typer.Typer(help="The ontology: the reasoner's quality gate.", no_args_is_help=True)

@@ -33,7 +33,7 @@ from registry.store.snapshots import Snapshots
 #: reference graphs anyone may query (the shapes are left out: they describe validation, not data)
 PUBLIC_REFERENCE = ("ontology", "authorities", "vocabularies")
 #: record kinds that have a restricted graph an officer may query, besides the REST record kinds
-RESTRICTED_ONLY_KINDS = ("share-check", "openlineage-run")
+RESTRICTED_ONLY_KINDS = ("share-check", "openlineage-run", "disposal")
 #: the version of the view rules (`Visibility.allows`) and of what a view holds: bump it when either
 #: changes, and every view kept on disk is rebuilt
 VIEW_FORMAT = 2

@@ -4,7 +4,7 @@ restricted fields a caller reads, who writes which records, and who gives an org
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from rdflib import Graph
@@ -95,6 +95,21 @@ class Policy:
                 if state is not None and state.get("status") not in (None, "draft"):
                     raise Forbidden("only a privacy officer approves or changes an agreement that is not a "
                                     "draft: a steward may save drafts", status=state.get("status"))
+
+    def may_record_disposal(self, recipient: str | None, caller: Caller) -> bool:
+        """A disposal is the recipient's act: a steward whose scope holds the agreement's recipient (its
+        organisation or one above it, as for the recipient's own records) records it, and privacy officers
+        and admins."""
+        if caller.role in READERS_OF_ALL:
+            return True
+        return caller.role == "steward" and recipient is not None and self.within(recipient, caller.org)
+
+    def reads_disposals(self, parties: Iterable[str | None], caller: Caller) -> bool:
+        """Who reads an agreement's disposals (attesters' names and e-mails included): privacy officers,
+        admins, and stewards whose scope holds either party."""
+        if caller.role in READERS_OF_ALL:
+            return True
+        return caller.role == "steward" and any(p is not None and self.within(p, caller.org) for p in parties)
 
     def reads_restricted(self, kind: RecordKind, caller: Caller) -> Callable[[str], bool]:
         """Whose restricted fields the caller reads, record by record: a privacy officer's and an admin's

@@ -11,7 +11,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from rdflib import Graph, Literal, URIRef
@@ -36,6 +36,8 @@ from registry.services.policy import Policy
 from registry.shacl.validator import ShaclValidator
 from registry.store import audit
 from registry.store.base import Store, Triple
+
+InputT = TypeVar("InputT", bound=Input)
 
 #: fields that GET adds and a client may send back unchanged in a PUT; they are derived, never written
 READ_ONLY = ("retired", "effective_personal_information", "personal_information_path", "warnings")
@@ -104,6 +106,17 @@ def pydantic_violations(err: ValidationError, focus: str) -> list[Violation]:
         out.append(Violation(focus_node=focus, path=None, field=loc or None, message=msg,
                              value=None if isinstance(e.get("input"), dict | list) else _short(e.get("input"))))
     return out
+
+
+def validated(model: type[InputT], data: Any, what: str, focus: str) -> InputT:
+    """A request's JSON as the input model `model`: BadInput unless it is an object (`what` names it),
+    ValidationFailed with a violation naming each field pydantic refuses (focus node `focus`)."""
+    if not isinstance(data, dict):
+        raise BadInput(f"{what} is a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        raise ValidationFailed(pydantic_violations(e, focus)) from None
 
 
 def _short(v: Any) -> str | None:

@@ -8,20 +8,19 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import ValidationError
 from rdflib import Literal
 
 from registry.domain.legal import QUOTES, ShareProposal
 from registry.domain.model import KINDS
 from registry.domain.model.common import code_iri
-from registry.errors import BadInput, NotFound, ValidationFailed
+from registry.errors import NotFound
 from registry.iris import Iris, is_slug
 from registry.namespaces import DCTERMS, PROV, PURPOSE, RDF, REG, XSD
 from registry.resources import Resources
 from registry.services.auth import Caller
 from registry.services.history import lineage_as_of
 from registry.services.legal import LegalEngine
-from registry.services.records import Page, Records, pydantic_violations
+from registry.services.records import Page, Records, validated
 from registry.store import audit
 from registry.store.base import Store, Triple
 
@@ -100,12 +99,7 @@ class ShareChecks:
         return withhold(answer, sees)
 
     def parse(self, data: Any) -> ShareProposal:
-        if not isinstance(data, dict):
-            raise BadInput("a share proposal is a JSON object")
-        try:
-            return ShareProposal.model_validate(data)
-        except ValidationError as e:
-            raise ValidationFailed(pydantic_violations(e, "proposal")) from None
+        return validated(ShareProposal, data, "a share proposal", "proposal")
 
     def run(self, data: Any, caller: Caller, *, record: bool = True) -> dict[str, Any]:
         proposal = self.parse(data)

@@ -1,6 +1,8 @@
 """The transparency register: active agreements in the fields public registers use, counts, agreements about
-to expire and the flow diagram, from the public view only; and the personal-information flows across
-institutions that no agreement covers, as counts per pair of institutions (README, "The public view")."""
+to expire and the flow diagram, from the public view only; the personal-information flows across
+institutions that no agreement covers, as counts per pair of institutions (README, "The public view"); and
+per recipient institution how many shares it disposed of on time, late, or has overdue: counts of the
+disposal ledger (services/disposals.py), which reads restricted records and hands out nothing else."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from rdflib.term import Node
 from registry.domain.model.common import code_of
 from registry.namespaces import AGREEMENT_STATUS, AUTHORITY, DCTERMS, PURPOSE, RDF, REG, SKOS
 from registry.projections.views import GraphView
+from registry.services.disposals import Disposals
 from registry.services.reference import authorities, purposes
 from registry.services.registry import Registry
 from registry.services.reports import csv_answer
@@ -63,6 +66,7 @@ class Report:
     expiring: list[dict[str, Any]]
     unmatched_flows: list[dict[str, Any]]
     sankey: dict[str, Any] = field(default_factory=dict)
+    disposals: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -78,6 +82,7 @@ class Report:
                 "by_pair": self.unmatched_flows,
             },
             "sankey": self.sankey,
+            "disposals_by_recipient": self.disposals,
         }
 
 
@@ -188,7 +193,18 @@ class Transparency:
                     and e.expires_in_days <= EXPIRY_WINDOW_DAYS]
         expiring.sort(key=lambda x: (x["days_left"], x["id"]))
         return Report(as_of=on.isoformat(), agreements=entries, by_authority=by_authority, by_pair=by_pair,
-                      expiring=expiring, unmatched_flows=self.unmatched_flows(on), sankey=self.sankey(entries))
+                      expiring=expiring, unmatched_flows=self.unmatched_flows(on), sankey=self.sankey(entries),
+                      disposals=self.disposals(on))
+
+    def disposals(self, on: dt.date) -> list[dict[str, Any]]:
+        """Per recipient institution (by name), its shares disposed of on time, late, and overdue on `on`:
+        counts only, never which agreement, dataset, date or attester."""
+        out = []
+        for rid, n in Disposals(self.registry).counts(on).items():
+            label = next((o for _s, p, o in self.public.graph(self.iris.public_graph("organization", rid))
+                          if p == SKOS.prefLabel), None)
+            out.append({"recipient": rid, "recipient_name": str(label) if label is not None else rid, **n})
+        return sorted(out, key=lambda x: (x["recipient_name"], x["recipient"]))
 
     def sankey(self, entries: list[Entry]) -> dict[str, Any]:
         """Institution -> institution, one link per (provider, recipient, authority), valued by the
@@ -261,10 +277,18 @@ class Transparency:
     # ---------------------------------------------------------------- other forms
     CSV_FIELDS = ("agreement", "title", "provider_id", "provider", "recipient_id", "recipient", "purposes",
                   "legal_authorities", "citations", "datasets", "valid_from", "valid_until", "duration", "status",
-                  "in_force", "expires_in_days", "benefits", "url")
+                  "in_force", "expires_in_days", "benefits", "url", "recipient_disposals_on_time",
+                  "recipient_disposals_late", "recipient_disposals_overdue")
 
     def csv(self, report: Report, base_url: str = "") -> str:
-        """The register as CSV, through the one CSV writer (`csv_answer.table`: formulas neutralised)."""
+        """The register as CSV, through the one CSV writer (`csv_answer.table`: formulas neutralised). The
+        last columns are the disposal counts of the row's recipient institution (`disposals`)."""
+        counts = {d["recipient"]: d for d in report.disposals}
+
+        def disposed(e: Entry) -> list[Any]:
+            n = counts.get(e.recipient.id) if e.recipient else None
+            return [n[k] if n else 0 for k in ("on_time", "late", "overdue")]
+
         return csv_answer.table(self.CSV_FIELDS, (
             [
                 e.id, e.title or "", e.provider.id if e.provider else "", e.provider.name if e.provider else "",
@@ -276,6 +300,7 @@ class Transparency:
                 e.valid_from or "", e.valid_until or "", e.duration or "", e.status, str(e.in_force).lower(),
                 "" if e.expires_in_days is None else e.expires_in_days, e.benefits or "not recorded",
                 base_url.rstrip("/") + e.url,
+                *disposed(e),
             ]
             for e in report.agreements))
 
