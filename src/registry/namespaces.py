@@ -114,6 +114,16 @@ class REG(DefinedNamespace):
     created: URIRef
     # OpenLineage identifiers of datasets (adms:Identifier nodes)
     lineageNamespace: URIRef
+    # disposals
+    Disposal: URIRef
+    disposalUnder: URIRef
+    disposedOf: URIRef
+    disposalDate: URIRef
+    disposalMethod: URIRef
+    attestedBy: URIRef
+    disposalNote: URIRef
+    recordedBy: URIRef
+    recordedOn: URIRef
 
 
 def _as_attributes(*namespaces: type[DefinedNamespace]) -> None:
@@ -139,6 +149,7 @@ AGREEMENT_STATUS = Namespace(NS_ROOT + "vocab/agreement-status/")
 PD_CATEGORY = Namespace(NS_ROOT + "vocab/pd-category/")
 INFO_KIND = Namespace(NS_ROOT + "vocab/information-kind/")
 STATUTE = Namespace(NS_ROOT + "vocab/statute/")
+DISPOSAL_METHOD = Namespace(NS_ROOT + "vocab/disposal-method/")
 ACCESS_RIGHT = Namespace("http://publications.europa.eu/resource/authority/access-right/")
 DPV = Namespace("https://w3id.org/dpv#")
 ADMS = Namespace("http://www.w3.org/ns/adms#")

@@ -68,6 +68,11 @@ EXPECTED: dict[tuple[str, str, str], dict[str, tuple[int, ...]]] = {
     ("POST", "/share-checks", "api"): only(201, "steward", "other-steward", "privacy-officer", "admin"),
     ("GET", "/share-checks", "api"): OFFICERS,
     ("GET", "/share-checks/{check_id}", "api"): OFFICERS,
+    # the ledger: moh's steward holds the recipient moh-idiu of dsa-moh-idiu-2024 (its unit) and its provider
+    ("POST", "/agreements/{aid}/disposals", "api"): writers(201),
+    ("GET", "/agreements/{aid}/disposals", "api"): writers(200),
+    ("GET", "/agreements/{aid}/disposals/{did}", "api"): writers(200),
+    ("GET", "/disposals/overdue", "api"): OFFICERS,
     ("GET", "/audit", "api"): OFFICERS,
     ("GET", "/audit/verify", "api"): OFFICERS,
     ("GET", "/tokens", "api"): only(200, "admin"),
@@ -183,6 +188,8 @@ def lineage_event(name: str) -> dict[str, Any]:
 
 CHECK = {"datasets": ["ohip-claims"], "provider": "moh", "recipient": "moh-idiu", "purpose": "program-evaluation",
          "date": "2025-06-01"}
+DISPOSAL = {"datasets": ["ohip-claims"], "date": "2024-06-01", "method": "secure-destruction",
+            "attested_by": {"name": "A. Attester", "email": "attester@example.org"}}
 SAMPLE_IDS = {"datasets": "ohip-claims", "organizations": "moh-idiu", "agreements": "dsa-moh-idiu-2024"}
 
 
@@ -227,6 +234,17 @@ def call_for(api: Api, route: tuple[str, str, str], who: str) -> Call:
 
         check_id = api.registry.share_checks.run(CHECK, SYSTEM)["id"]
         return Call(method, f"/share-checks/{check_id}", headers)
+    if path.startswith("/agreements/{aid}/disposals"):
+        url = path.replace("{aid}", "dsa-moh-idiu-2024")
+        if method == "POST":
+            return Call(method, url, js, json.dumps(DISPOSAL).encode())
+        if "{did}" in path:
+            from registry.services.disposals import Disposals
+            from registry.services.ingest.loader import SYSTEM
+
+            did = Disposals(api.registry).record("dsa-moh-idiu-2024", DISPOSAL, SYSTEM)[0]["id"]
+            url = url.replace("{did}", did)
+        return Call(method, url, headers)
     if path == "/tokens" and method == "POST":
         return Call(method, path, js, json.dumps({"role": "privacy-officer", "days": 1}).encode())
     if path == "/tokens/{token_id}":

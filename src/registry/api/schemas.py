@@ -335,6 +335,64 @@ class ShareCheck(Answer):
     requested_at: str
 
 
+# ------------------------------------------------------------------------------- disposals
+class Attester(Answer):
+    name: str | None
+    email: str | None
+
+
+class Disposal(Answer):
+    """A recorded disposal (a restricted record: the recipient's and provider's stewards, officers, admins)."""
+
+    id: str
+    agreement: str | None
+    recipient: str | None
+    datasets: list[str]
+    date: str | None
+    method: str | None
+    attested_by: Attester | None = None
+    note: str | None = None
+    #: the token that recorded it, and the day
+    recorded_by: str | None
+    recorded_on: str | None
+
+
+class LedgerShare(Answer):
+    """A share of the disposal ledger: datasets shared under an agreement on a date (recorded share checks)."""
+
+    agreement: str
+    provider: str | None
+    recipient: str | None
+    #: overdue: the datasets not yet disposed of; late: every dataset of the share
+    datasets: list[str]
+    share_date: str
+    retention: str
+    due_date: str | None
+    days_overdue: int | None = None
+    disposed_on: str | None = None
+    days_late: int | None = None
+    #: the share checks that record the share
+    checks: list[str]
+
+
+class Overdue(Page[LedgerShare]):
+    """Shares overdue for disposal on `as_of`, most overdue first; `late`, shares disposed of after their due
+    date (the same page of them)."""
+
+    as_of: str
+    late: Listing[LedgerShare]
+
+
+class DisposalCounts(Answer):
+    """Per recipient institution: shares disposed of on time, late, and overdue (never which)."""
+
+    recipient: str
+    recipient_name: str
+    on_time: int
+    late: int
+    overdue: int
+
+
 # ---------------------------------------------------------------------------------- tokens
 class Token(Answer):
     id: str
@@ -426,3 +484,4 @@ class FlowsReport(Answer):
     expiring_within_90_days: list[dict[str, Any]]
     personal_information_flows_without_agreement: UnmatchedFlows
     sankey: dict[str, Any]
+    disposals_by_recipient: list[DisposalCounts]
