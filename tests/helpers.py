@@ -160,3 +160,22 @@ def world_api() -> Iterator[Any]:
     finally:
         api.close()
         reg.close()
+
+
+@contextmanager
+def records_api(path: Path) -> Iterator[Any]:
+    """The real app (conftest's Api) over a fresh in-memory registry holding the records of a world file
+    (`path`: organisations, datasets, agreements), written through the write path."""
+    from conftest import Api
+    from registry.config import Settings
+    from registry.services.ingest.loader import load_file
+    from registry.services.registry import open_registry
+
+    reg = open_registry(Settings(data="memory"))
+    load_file(reg, path)
+    api = Api(reg)
+    try:
+        yield api
+    finally:
+        api.close()
+        reg.close()

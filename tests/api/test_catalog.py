@@ -12,9 +12,7 @@ themes, ...), and `imports.ttl`; those vocabularies are not in ../shared/externa
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
-from pathlib import Path
 
 import pytest
 from pyshacl import validate
@@ -22,10 +20,7 @@ from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SH, SKOS
 
 from conftest import DATA, EXTERNAL, Api
-from helpers import DEMO_FILE, assert_xml, world_api
-from registry.config import Settings
-from registry.services.ingest.loader import load_file
-from registry.services.registry import open_registry
+from helpers import DEMO_FILE, assert_xml, records_api, world_api
 
 DCAT_AP = EXTERNAL / "dcat-ap-3.0.0"
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
@@ -47,22 +42,10 @@ SKIPPED = {"mdr-vocabularies.shape.ttl": "values from the EU controlled vocabula
            "imports.ttl": "the ontologies DCAT-AP reuses, to fetch"}
 
 
-@contextmanager
-def api_over(path: Path) -> Iterator[Api]:
-    reg = open_registry(Settings(data="memory"))
-    load_file(reg, path)
-    a = Api(reg)
-    try:
-        yield a
-    finally:
-        a.close()
-        reg.close()
-
-
 @pytest.fixture(scope="module")
 def fapi() -> Iterator[Api]:
     """The app over datasets using every DCAT field (tests/data/dcat-records.json)."""
-    with api_over(DATA / "dcat-records.json") as a:
+    with records_api(DATA / "dcat-records.json") as a:
         yield a
 
 
@@ -72,7 +55,7 @@ def dapi(request: pytest.FixtureRequest, fapi: Api) -> Iterator[Api]:
     if request.param == "every-field":
         yield fapi
         return
-    with api_over(DEMO_FILE) as a:
+    with records_api(DEMO_FILE) as a:
         yield a
 
 

@@ -321,7 +321,7 @@ def dcat_json(g: Graph, s: URIRef) -> dict[str, Any]:
     if places:
         out["spatial"] = [name for _, name in sorted(places)]
     if (period := one(g, s, DCTERMS.temporal)) is not None:
-        out["temporal"] = {"start": text(g, period, DCAT.startDate), "end": text(g, period, DCAT.endDate)}
+        out["temporal"] = _given({"start": text(g, period, DCAT.startDate), "end": text(g, period, DCAT.endDate)})
     if (version := text(g, s, DCAT_VERSION)) is not None:
         out["version"] = version
     if standards := sorted(str(o) for o in g.objects(s, DCTERMS.conformsTo)):
@@ -329,12 +329,18 @@ def dcat_json(g: Graph, s: URIRef) -> dict[str, Any]:
     stewards = set(g.objects(s, REG.steward))
     contact = next((c for c in sorted(g.objects(s, DCAT.contactPoint), key=str) if c not in stewards), None)
     if contact is not None:
-        out["contact_point"] = {"name": text(g, contact, VCARD.fn), "email": email_of(one(g, contact, VCARD.hasEmail))}
+        out["contact_point"] = _given({"name": text(g, contact, VCARD.fn),
+                                       "email": email_of(one(g, contact, VCARD.hasEmail))})
     src = URIRef(f"{s}/source")
     if (s, ADMS.identifier, src) in g:
-        out["source"] = {"catalogue": text(g, src, ADMS.schemaAgency), "id": text(g, src, SKOS.notation),
-                         "url": text(g, src, FOAF.page)}
+        out["source"] = _given({"catalogue": text(g, src, ADMS.schemaAgency), "id": text(g, src, SKOS.notation),
+                                "url": text(g, src, FOAF.page)})
     return out
+
+
+def _given(fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a nested object that have a value."""
+    return {k: v for k, v in fields.items() if v is not None}
 
 
 def _place(g: Graph, s: URIRef, o: Node) -> tuple[tuple[int, str], str]:
@@ -525,6 +531,8 @@ DATASET = RecordKind(
         "access": (DCTERMS.accessRights, ACCESS_RIGHT),
         "keyword": (DCAT.keyword, None),
         "sensitivity": (REG.sensitivity, SENSITIVITY),
+        "theme": (DCAT.theme, None),
+        "language": (DCTERMS.language, None),
     },
     in_lineage=True,
     owner_fields=("publisher",),

@@ -208,7 +208,10 @@ def email_of(term: Node | None) -> str | None:
 
 
 # ------------------------------------------------------------------------- language-tagged text
-LANG_TAG_RE = re.compile(r"\A[a-zA-Z]{1,8}(?:-[a-zA-Z0-9]{1,8})*\Z")
+#: a BCP 47 language tag (RFC 5646's langtag, with a language of 2 or 3 letters), in any case
+LANG_TAG_RE = re.compile(
+    r"\A[a-z]{2,3}(?:-[a-z]{3}){0,3}(?:-[a-z]{4})?(?:-(?:[a-z]{2}|[0-9]{3}))?(?:-(?:[a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*"
+    r"(?:-[0-9a-wy-z](?:-[a-z0-9]{2,8})+)*(?:-x(?:-[a-z0-9]{1,8})+)?\Z", re.IGNORECASE)
 
 
 def _lang_map(value: Any) -> Any:

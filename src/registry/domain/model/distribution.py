@@ -38,8 +38,8 @@ LanguageTag = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$", max_leng
 
 class ChecksumIn(Input):
     algorithm: Slug
-    #: hexadecimal digits (the shapes check their number fits the algorithm)
-    value: Annotated[str, StringConstraints(pattern=r"^(?:[0-9a-fA-F]{2})+$", max_length=256)]
+    #: hexadecimal digits, kept in lower case (the shapes check their number fits the algorithm)
+    value: Annotated[str, StringConstraints(pattern=r"^(?:[0-9a-fA-F]{2})+$", max_length=256, to_lower=True)]
 
 
 class DistributionIn(Input):
@@ -125,8 +125,8 @@ def from_rdf(g: Graph, node: Node) -> dict[str, Any]:
         out["byte_size"] = int(str(size)) if str(size).isdigit() else str(size)
     if (c := one(g, node, SPDX.checksum)) is not None:
         alg = one(g, c, SPDX.algorithm)
-        out["checksum"] = {"algorithm": checksum_name(alg) if alg is not None else None,
-                           "value": text(g, c, SPDX.checksumValue)}
+        out["checksum"] = {k: v for k, v in (("algorithm", checksum_name(alg) if alg is not None else None),
+                                              ("value", text(g, c, SPDX.checksumValue))) if v is not None}
     languages = sorted(language_tag(o) for o in g.objects(node, DCTERMS.language))
     if languages:
         out["language"] = languages
