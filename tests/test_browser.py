@@ -36,6 +36,13 @@ def server() -> Iterator[str]:
                             "access": "non-public", "sensitivity": "high", "personal_information": True,
                             "retention": "P2Y", "derived_from": ["ow-caseload"],
                             "generated_by": {"kind": "linkage", "by": "mof", "date": "2025-02-01"}}),
+        (KINDS["dataset"], {"id": "traffic-volumes", "publisher": "mto", "access": "public", "sensitivity": "low",
+                            "title": {"en": "Highway traffic volumes", "fr": "Volumes de circulation routière"},
+                            "steward": {"name": "Test Steward", "email": "steward@example.org"},
+                            "personal_information": False, "language": ["en", "fr"],
+                            "distributions": [{"title": "Annual counts", "format": "CSV", "media_type": "text/csv",
+                                               "byte_size": 2_621_440,
+                                               "download_url": "https://data.example.org/traffic/counts.csv"}]}),
         (KINDS["agreement"], {"id": "dsa-soon", "title": "Collision data to health planning", "provider": "mto",
                               "recipient": "moh", "datasets": ["road-collisions"], "purposes": ["program-planning"],
                               "legal_basis": ["fippa-42-1-c"], "valid_from": "2024-01-01", "valid_until": soon,
@@ -87,6 +94,19 @@ def test_dataset_page(page: Any) -> None:
     assert "OHIP physician claims" in lineage and "Derived from" in lineage
     assert "Restricted" in page.content()
     shot(page, "dataset")
+
+
+def test_dataset_page_lists_its_distributions(page: Any) -> None:
+    page.goto("/datasets/traffic-volumes")
+    assert page.get_by_role("heading", level=1).inner_text() == "Highway traffic volumes"
+    table = page.get_by_role("table", name="Where and in which form the data of Highway traffic volumes can be had")
+    row = table.get_by_role("row", name="Annual counts")
+    assert row.count() == 1
+    cells = row.get_by_role("cell").all_inner_texts()
+    assert cells[1].startswith("CSV") and cells[2] == "2.5 MB", cells
+    assert row.get_by_role("link", name="Annual counts").get_attribute("href") == "https://data.example.org/traffic/counts.csv"
+    assert "Volumes de circulation routière" in page.locator("main").inner_text()
+    shot(page, "dataset-distributions")
 
 
 def test_organization_and_agreement_pages(page: Any) -> None:

@@ -22,6 +22,7 @@ from rdflib import Graph, URIRef
 
 from registry import __version__
 from registry.domain.model import AGREEMENT, DATASET, ORGANIZATION
+from registry.domain.model.dcat import EU_LANGUAGE, FREQUENCY, THEME
 from registry.errors import NotFound
 from registry.namespaces import ACCESS_RIGHT, ACTIVITY_KIND, AGREEMENT_STATUS, ORG_KIND, REG, SENSITIVITY, SKOS, UNIT_KIND
 from registry.projections.views import Views
@@ -99,7 +100,8 @@ class Pages:
         #: the labels of the codes pages show, in the reader's language
         self.labels = {name: notation_labels(res, scheme, lang) for name, scheme in (
             ("access", ACCESS_RIGHT), ("sensitivity", SENSITIVITY), ("status", AGREEMENT_STATUS),
-            ("activity", ACTIVITY_KIND), ("org_kind", ORG_KIND), ("unit_kind", UNIT_KIND))}
+            ("activity", ACTIVITY_KIND), ("org_kind", ORG_KIND), ("unit_kind", UNIT_KIND),
+            ("language", EU_LANGUAGE), ("frequency", FREQUENCY), ("theme", THEME))}
 
     # ------------------------------------------------------------------ helpers
     @staticmethod
@@ -122,9 +124,10 @@ class Pages:
         rec = self._get(ORGANIZATION, org)
         return (rec or {}).get("name") or org
 
-    def title(self, dataset: str) -> str:
+    def title(self, dataset: str) -> Any:
+        """A dataset's title: a text, or a map of languages to texts (the templates show it with `local`)."""
         rec = self._get(DATASET, dataset)
-        return str((rec or {}).get("title") or dataset)
+        return (rec or {}).get("title") or dataset
 
     def _list(self, kind: Any, **filters: str) -> Listed:
         page = self.registry.records.list(kind, filters=filters, limit=SHOWN, full=False)
