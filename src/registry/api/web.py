@@ -28,6 +28,7 @@ from registry.api.public_deps import SparqlDep, ViewsDep
 from registry.domain.model import KINDS
 from registry.web.i18n import LANGUAGES, plain
 from registry.web.pages import STATIC, Pages, here_of, not_found, render, sparql_page
+from registry.web.search import RecordType, Search, Sort
 
 HTML = "text/html"
 
@@ -95,10 +96,12 @@ def home(pages: PagesDep) -> Response:
 
 
 @page("/search")
-def search(pages: PagesDep, q: Text = "") -> Response:
-    results = pages.search(q)
+def search(request: Request, pages: PagesDep, q: Text = "", type: Annotated[RecordType | None, Query()] = None,
+           sort: Annotated[Sort | None, Query()] = None, offset: Offset = 0) -> Response:
+    """Records of one kind (`type`) matching the words, narrowed by facet values (?publisher=moh&access=public)."""
+    data = Search(pages).find(q, type, dict(request.query_params), sort, offset)
     _ = pages.here.gettext
-    return show(pages, "search.html", title=_("Search: %(q)s", q=q) if q else _("Search"), q=q, results=results)
+    return show(pages, "search.html", title=_("Search: %(q)s", q=q) if q else _("Search"), **data)
 
 
 @page("/transparency")

@@ -24,12 +24,12 @@ from registry.stopping import checkpoint
 from registry.store.base import Store
 
 #: filter name -> field of the record's JSON, where they differ
-FIELD_OF = {"keyword": "keywords", "dataset": "datasets", "purpose": "purposes"}
+FIELD_OF = {"keyword": "keywords", "dataset": "datasets", "purpose": "purposes", "theme": "themes"}
 TITLE_FIELDS = ("title", "name")
 BODY_FIELDS = ("description", "keywords")
 
 #: bumped when the tables change: an index file of another version is dropped and rebuilt
-VERSION = 4
+VERSION = 5
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -303,19 +303,9 @@ class CatalogIndex:
         searching; the exact total). Caught up with the audit log first."""
         if q:
             return self._text_search(kind, filters, q, limit, offset, include_retired)
-        # The plan starts from the facet index of the first filter, else from the records (SQLite's
-        # CROSS JOIN keeps the order written).
-        sources, where, params = [], ["r.kind = ?"], [kind.name]
-        items = sorted(filters.items())
-        for i, (name, value) in enumerate(items):
-            sources.append(f"facets f{i}")
-            where.append(f"f{i}.kind = ? AND f{i}.facet = ? AND f{i}.value = ? AND f{i}.rid = r.rowid")
-            params += [kind.name, name, value]
-        if not include_retired:
-            where.append("r.retired = 0")
-        sql = f"FROM {' CROSS JOIN '.join([*sources, 'records r'])} WHERE {' AND '.join(where)}"  # noqa: S608
+        sql, params = self._filtered(kind, filters, include_retired)
         with self.follower.reading(self):
-            if not items and not include_retired:  # the live total is kept on write
+            if not filters and not include_retired:  # the live total is kept on write
                 row = self.db.execute("SELECT n FROM counts WHERE kind = ? AND facet = '' AND value = ''",
                                       (kind.name,)).fetchone()
                 total = row[0] if row else 0
@@ -323,6 +313,67 @@ class CatalogIndex:
                 total = self.db.execute(f"SELECT COUNT(*) {sql}", params).fetchone()[0]
             rows = self.db.execute(f"SELECT r.id, r.doc {sql} ORDER BY r.id LIMIT ? OFFSET ?",
                                    [*params, limit, offset]).fetchall()
+        return [(rid, json.loads(doc)) for rid, doc in rows], int(total)
+
+    def _filtered(self, kind: RecordKind, filters: dict[str, str], include_retired: bool) -> tuple[str, list[Any]]:
+        """`FROM ... WHERE ...` of the records of a kind with these facet values, and its parameters. The plan
+        starts from the facet index of the first filter, else from the records (SQLite's CROSS JOIN keeps
+        the order written)."""
+        sources, where, params = [], ["r.kind = ?"], [kind.name]
+        for i, (name, value) in enumerate(sorted(filters.items())):
+            sources.append(f"facets f{i}")
+            where.append(f"f{i}.kind = ? AND f{i}.facet = ? AND f{i}.value = ? AND f{i}.rid = r.rowid")
+            params += [kind.name, name, value]
+        if not include_retired:
+            where.append("r.retired = 0")
+        return f"FROM {' CROSS JOIN '.join([*sources, 'records r'])} WHERE {' AND '.join(where)}", params  # noqa: S608
+
+    def _matching(self, kind: RecordKind, filters: dict[str, str], q: str | None,
+                  include_retired: bool) -> tuple[str, list[Any]] | None:
+        """A query of the rowids of the records that match (None: a text with no word matches nothing)."""
+        if not q:
+            sql, params = self._filtered(kind, filters, include_retired)
+            return f"SELECT r.rowid {sql}", params
+        match = _fts_query(q, filters, include_retired)
+        if not match:
+            return None
+        t = text_table(kind.name)
+        return f"SELECT rowid FROM {t} WHERE {t} MATCH ?", [match]  # noqa: S608
+
+    def facets_of(self, kind: RecordKind, *, facets: list[str], filters: dict[str, str], q: str | None,
+                     limit: int = 20, include_retired: bool = False) -> dict[str, list[tuple[str, int]]]:
+        """For each facet, its `limit` most frequent values among the records that match, with their counts.
+        The index holds the public form of records only: what it counts anyone may see."""
+        out: dict[str, list[tuple[str, int]]] = {f: [] for f in facets}
+        matching = self._matching(kind, filters, q, include_retired)
+        if matching is None:
+            return out
+        sub, params = matching
+        with self.follower.reading(self):
+            for f in facets:
+                rows = self.db.execute(
+                    f"SELECT value, COUNT(*) AS n FROM facets WHERE kind = ? AND facet = ? AND rid IN ({sub}) "  # noqa: S608
+                    "GROUP BY value ORDER BY n DESC, value LIMIT ?", [kind.name, f, *params, limit]).fetchall()
+                out[f] = [(str(v), int(n)) for v, n in rows]
+        return out
+
+    def ordered(self, kind: RecordKind, *, filters: dict[str, str], q: str | None, sort: str, lang: str, limit: int,
+                offset: int, include_retired: bool = False) -> tuple[list[tuple[str, dict[str, Any]]], int]:
+        """One page of the matching records sorted by `sort`: "title" (in `lang`, else English, else as
+        written; a name for organisations) or "newest" (modified, else issued, latest first); the total."""
+        matching = self._matching(kind, filters, q, include_retired)
+        if matching is None:
+            return [], 0
+        sub, params = matching
+        title = ("lower(COALESCE(CASE json_type(doc, '$.title') WHEN 'object' THEN COALESCE("
+                 "json_extract(doc, '$.title.' || ?), json_extract(doc, '$.title.en')) ELSE json_extract(doc, '$.title') END, "
+                 "json_extract(doc, '$.name'), id))")
+        key, key_params = ((f"{title}, id", [lang]) if sort == "title" else
+                           ("COALESCE(json_extract(doc, '$.modified'), json_extract(doc, '$.issued'), '') DESC, id", []))
+        with self.follower.reading(self):
+            total = self.db.execute(f"SELECT COUNT(*) FROM ({sub})", params).fetchone()[0]  # noqa: S608
+            rows = self.db.execute(f"SELECT id, doc FROM records WHERE rowid IN ({sub}) ORDER BY {key} "  # noqa: S608
+                                   "LIMIT ? OFFSET ?", [*params, *key_params, limit, offset]).fetchall()
         return [(rid, json.loads(doc)) for rid, doc in rows], int(total)
 
     def _text_search(self, kind: RecordKind, filters: dict[str, str], q: str, limit: int, offset: int,

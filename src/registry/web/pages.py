@@ -143,20 +143,6 @@ class Pages:
         counts = self.registry.index.counts().get(DATASET.name, {"total": 0, "by": {}})
         return {"total": counts["total"], "by_access": sorted(counts["by"].get("access", {}).items())}
 
-    def search(self, q: str, per_kind: int = 50) -> list[dict[str, Any]]:
-        """Records of every kind whose public text matches (the catalogue index: public fields only)."""
-        q = q.strip()
-        if not q:
-            return []
-        out = []
-        for kind in (DATASET, ORGANIZATION, AGREEMENT):
-            for r in self.registry.records.list(kind, q=q, limit=per_kind, full=False).items:
-                desc = i18n.pick(r.get("description"), self.here.lang)
-                out.append({"kind": kind.name, "id": r["id"], "label": r.get("title") or r.get("name") or r["id"],
-                            "description": desc and {desc.lang: shorten(desc.text)},
-                            "url": f"/{kind.collection}/{r['id']}"})
-        return out
-
     def dataset(self, rid: str) -> dict[str, Any] | None:
         d = self._get(DATASET, rid)
         if d is None:
@@ -270,10 +256,6 @@ class Pages:
         for link in data["sankey"]["links"]:
             link["label"] = auth({"id": link["authority"], "label": link["label"]})
         return data
-
-
-def shorten(text: str, at: int = 240) -> str:
-    return text if len(text) <= at else text[:at] + "…"
 
 
 def script_json(value: Any) -> str:
