@@ -17,8 +17,10 @@ from registry.web.i18n import LANGUAGES, NAMES, catalogue_path
 
 PACKAGE = Path(__file__).resolve().parents[1]
 TEMPLATES = PACKAGE / "web" / "templates"
-#: the Python modules whose text readers see (page titles, error messages, plain-language requirements)
-PYTHON = [*sorted((PACKAGE / "web").glob("*.py")), PACKAGE / "api" / "web.py", PACKAGE / "services" / "reference.py"]
+#: the public site's Python modules whose text readers see (page titles, error messages, facet names, the
+#: plain-language requirements of authorities); the public site's templates are those of TEMPLATES itself
+PYTHON = [PACKAGE / "web" / name for name in ("pages.py", "search.py", "i18n.py", "schema_org.py")] + [
+    PACKAGE / "api" / "web.py", PACKAGE / "services" / "reference.py"]
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trimmed": "true", "trim_blocks": "true", "lstrip_blocks": "true",
                  "newstyle_gettext": "true", "silent": "false"}
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}

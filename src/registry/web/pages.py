@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -27,10 +28,11 @@ from registry.errors import NotFound
 from registry.namespaces import ACCESS_RIGHT, ACTIVITY_KIND, AGREEMENT_STATUS, ORG_KIND, REG, SENSITIVITY, SKOS, UNIT_KIND
 from registry.projections.views import Views
 from registry.services.auth import Caller
+from registry.services.lineage import lineage_json
 from registry.services.reference import authorities, labels_by_language, notation_labels, plain_requirements, purposes
 from registry.services.registry import Registry
 from registry.services.reports.transparency import Transparency, duration
-from registry.web import i18n
+from registry.web import i18n, schema_org
 from registry.web.i18n import LANGUAGES, Here
 
 HERE = Path(__file__).parent
@@ -53,8 +55,21 @@ def environment(lang: str) -> Environment:
     env.filters["local"] = lambda value, default=None: i18n.shown(value, lang, default)
     env.filters["named"] = lambda value, default=None: i18n.shown(value, lang, default, marked=False)
     env.filters["plain"] = lambda value: i18n.plain(value, lang)
+    env.filters["size"] = lambda value: size_text(value, lang)
     env.globals.update(lang=lang, languages=LANGUAGES, language_names=i18n.NAMES)
     return env
+
+
+def size_text(n: Any, lang: str) -> str:
+    """A distribution's size in bytes as a reader reads it ("2.5 MB", "2,5 Mo"); "" when not a number."""
+    if not isinstance(n, int) or isinstance(n, bool):
+        return ""
+    t = i18n.translations(lang)
+    _ = t.gettext
+    for limit, unit in ((1 << 30, _("%(size)s GB")), (1 << 20, _("%(size)s MB")), (1 << 10, _("%(size)s kB"))):
+        if n >= limit:
+            return str(unit) % {"size": format_decimal(n / limit, "0.0", locale=lang)}
+    return str(t.ngettext("%(num)d byte", "%(num)d bytes", n)) % {"num": n}
 
 
 ENVS = {lang: environment(lang) for lang in LANGUAGES}
@@ -65,6 +80,9 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 
 #: how many related records a page lists (the rest are counted)
 SHOWN = 100
+#: the lineage a dataset page draws and tabulates: steps each way, datasets at most
+LINEAGE_DEPTH = 4
+LINEAGE_SHOWN = 200
 
 
 class Listed(list[dict[str, Any]]):
@@ -150,14 +168,38 @@ class Pages:
         used_by = [{"id": str(r["id"]), "title": str(r.get("title", r["id"]))} for r in self.views.public.select(
             self.registry.resources.query("web-derived"), {"dataset": self.iris.record("dataset", rid)})]
         gb = d.get("generated_by") or None
+        sources = [{"id": s, "title": self.title(s)} for s in d.get("derived_from") or []]
+        publisher_name = self.name(d.get("publisher"))
+        lineage = self.lineage(rid)
         return {
             "record": d,
-            "publisher_name": self.name(d.get("publisher")),
-            "sources": [{"id": s, "title": self.title(s)} for s in d.get("derived_from") or []],
+            "publisher_name": publisher_name,
+            "sources": sources,
             "used_by": used_by,
             "generated_by": gb and {**gb, "by_name": self.name(gb.get("by"))},
             "agreements": self._summaries(self._list(AGREEMENT, dataset=rid)),
+            "lineage": lineage,
+            "lineage_json": script_json({
+                "titles": {n["id"]: i18n.plain(n["title"], self.here.lang) for n in lineage["nodes"]},
+                "activities": self.labels["activity"], "prefix": self.here.prefix,
+                "text": {"other": self.here.gettext("other or not recorded"), "fit": self.here.gettext("Fit"),
+                         "legend": self.here.gettext("Activities"),
+                         "help": self.here.gettext("Sources left, derived datasets right; up to 4 steps. "
+                                                   "Click a dataset to open it. The table below says the same."),
+                         "picture": self.here.gettext("Lineage diagram: %(nodes)s datasets, %(edges)s derivations. "
+                                                      "The table below says the same in text.")}}),
+            "schema_org": script_json(schema_org.dataset(d, self.here.origin, publisher_name, sources)),
         }
+
+    def lineage(self, rid: str, depth: int = LINEAGE_DEPTH) -> dict[str, Any]:
+        """The derivations within `depth` steps of a dataset, both ways (what the lineage picture draws, from
+        the same public answer): each with its datasets' titles, the activity, who and when."""
+        answer = lineage_json(self.registry, rid, direction="both", depth=depth, full=False, limit=LINEAGE_SHOWN)
+        titles = {n["id"]: self.title(n["id"]) for n in answer["nodes"]}
+        edges = [{**e, "from_title": titles.get(e["from"], e["from"]), "to_title": titles.get(e["to"], e["to"]),
+                  "by_name": self.name(e.get("by"))} for e in answer["edges"]]
+        return {"nodes": [{"id": i, "title": t} for i, t in titles.items()], "edges": edges, "depth": depth,
+                "more": max(answer["total"] - len(answer["nodes"]), 0)}
 
     def organization(self, rid: str) -> dict[str, Any] | None:
         o = self._get(ORGANIZATION, rid)

@@ -1,19 +1,20 @@
 // The lineage picture of a dataset page: sources on the left, derived datasets on the right, one arrow
 // per derivation labelled with its activity. Reads GET /datasets/{id}/lineage (the public view) and
-// draws it with Cytoscape.js (static/vendor/). Click a dataset to open its page.
+// draws it with Cytoscape.js (static/vendor/); its words (titles, activities, help) come from the page
+// (#lineage-labels), in the page's language. Click a dataset to open its page.
 (function () {
   "use strict";
   var holder = document.getElementById("lineage-picture");
   if (!holder || typeof cytoscape === "undefined") { return; }
   var current = holder.getAttribute("data-dataset");
+  var words = JSON.parse((document.getElementById("lineage-labels") || {}).textContent || "{}");
+  var titles = words.titles || {}, activities = words.activities || {}, text = words.text || {};
+  function say(key, fallback) { return text[key] || fallback; }
   // Okabe-Ito colours, readable by colour-blind people
-  var KINDS = {
-    linkage: { colour: "#0072B2", label: "linkage" },
-    aggregation: { colour: "#E69F00", label: "aggregation" },
-    deidentification: { colour: "#009E73", label: "de-identification" },
-    extraction: { colour: "#CC79A7", label: "extraction" }
-  };
-  var OTHER = { colour: "#6b7f93", label: "other or not recorded" };
+  var COLOURS = { linkage: "#0072B2", aggregation: "#E69F00", deidentification: "#009E73", extraction: "#CC79A7" };
+  var KINDS = {};
+  Object.keys(COLOURS).forEach(function (k) { KINDS[k] = { colour: COLOURS[k], label: activities[k] || k }; });
+  var OTHER = { colour: "#6b7f93", label: say("other", "other or not recorded") };
 
   function kindOf(activity) { return KINDS[activity] || OTHER; }
 
@@ -32,7 +33,7 @@
     var elements = [];
     answer.nodes.forEach(function (n) {
       elements.push({ group: "nodes", data: {
-        id: n.id, label: n.title || n.id, current: n.id === current ? 1 : 0, retired: n.retired ? 1 : 0 } });
+        id: n.id, label: titles[n.id] || n.title || n.id, current: n.id === current ? 1 : 0, retired: n.retired ? 1 : 0 } });
     });
     answer.edges.forEach(function (e) {
       var k = kindOf(e.activity);
@@ -41,8 +42,8 @@
     });
 
     var canvas = el("div", { "class": "lineage-canvas", role: "img",
-      "aria-label": "Lineage diagram: " + answer.nodes.length + " datasets, " + answer.edges.length +
-        " derivations. The lists below say the same in text." });
+      "aria-label": say("picture", "Lineage diagram: %(nodes)s datasets, %(edges)s derivations.")
+        .replace("%(nodes)s", String(answer.nodes.length)).replace("%(edges)s", String(answer.edges.length)) });
     holder.appendChild(canvas);
     var cy = cytoscape({
       container: canvas,
@@ -80,7 +81,7 @@
     }).run();
     cy.on("tap", "node", function (evt) {
       var id = evt.target.id();
-      if (id !== current) { window.location.href = "/datasets/" + encodeURIComponent(id); }
+      if (id !== current) { window.location.href = (words.prefix || "") + "/datasets/" + encodeURIComponent(id); }
     });
     cy.on("mouseover", "node", function (evt) {
       if (evt.target.id() !== current) { canvas.style.cursor = "pointer"; }
@@ -89,7 +90,7 @@
     cy.ready(function () { cy.fit(undefined, 16); });
 
     var bar = el("div", { "class": "lineage-bar" });
-    var legend = el("ul", { "class": "lineage-legend", "aria-label": "Activities" });
+    var legend = el("ul", { "class": "lineage-legend", "aria-label": say("legend", "Activities") });
     var used = {};
     answer.edges.forEach(function (e) { used[kindOf(e.activity).label] = kindOf(e.activity).colour; });
     Object.keys(used).sort().forEach(function (label) {
@@ -100,10 +101,9 @@
       li.appendChild(document.createTextNode(label));
       legend.appendChild(li);
     });
-    var fit = el("button", { type: "button" }, "Fit");
+    var fit = el("button", { type: "button" }, say("fit", "Fit"));
     fit.addEventListener("click", function () { cy.fit(undefined, 16); });
-    bar.appendChild(el("span", {}, "Sources left, derived datasets right; up to " +
-      (holder.getAttribute("data-depth") || "4") + " steps. Click a dataset to open it."));
+    bar.appendChild(el("span", {}, say("help", "Sources left, derived datasets right. Click a dataset to open it.")));
     bar.appendChild(legend);
     bar.appendChild(fit);
     holder.appendChild(bar);
