@@ -10,12 +10,11 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import BeforeValidator, StringConstraints
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
 from registry.domain.model import xmlchars
-from registry.domain.model.common import ShortText, Text
 from registry.namespaces import DCTERMS, NS_ROOT, RDF, RDFS, VOCAB
 
 EU_LANGUAGE = Namespace("http://publications.europa.eu/resource/authority/language/")
@@ -214,27 +213,38 @@ LANG_TAG_RE = re.compile(
     r"(?:-[0-9a-wy-z](?:-[a-z0-9]{2,8})+)*(?:-x(?:-[a-z0-9]{1,8})+)?\Z", re.IGNORECASE)
 
 
-def _lang_map(value: Any) -> Any:
-    """A text or a map of BCP 47 language tags (kept in lower case, as RDF stores keep them) to texts."""
-    if isinstance(value, dict):
+def _lang_text(limit: int) -> Any:
+    """A validator of a text or a map of BCP 47 language tags (kept in lower case, as RDF stores keep them)
+    to texts, each at most `limit` characters: one error naming the field for anything else."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str):
+            if len(value) > limit:
+                raise ValueError(f"must be at most {limit} characters")
+            return value
+        if not isinstance(value, dict):
+            raise ValueError("must be a text, or a map of language tags to texts")
         xmlchars.check(value)
         out: dict[str, str] = {}
         for tag, text in value.items():
             if not LANG_TAG_RE.fullmatch(tag):
-                raise ValueError(f"{tag!r} is not a BCP 47 language tag (such as en, fr, fr-ca)")
+                raise ValueError(f"{tag[:50]!r} is not a BCP 47 language tag (such as en, fr, fr-ca)")
+            if not isinstance(text, str) or len(text) > limit:
+                raise ValueError(f"the text in {tag!r} must be a text of at most {limit} characters")
             if tag.lower() in out:
                 raise ValueError(f"language {tag!r} is given twice")
             out[tag.lower()] = text.strip()
         if not out:
             raise ValueError("give a text, or a map of language tags to texts")
         return out
-    return value
+
+    return check
 
 
 #: a title: a text in English, or a map of language tags to texts
-LangShortText = Annotated[ShortText | dict[str, ShortText], AfterValidator(_lang_map)]
+LangShortText = Annotated[str | dict[str, str], BeforeValidator(_lang_text(1_000))]
 #: a description: a text in English, or a map of language tags to texts
-LangText = Annotated[Text | dict[str, Text], AfterValidator(_lang_map)]
+LangText = Annotated[str | dict[str, str], BeforeValidator(_lang_text(20_000))]
 
 
 def lang_literals(value: str | dict[str, str]) -> list[Literal]:
