@@ -195,3 +195,10 @@ def test_steward_and_contact_point_stay_apart(dapi: Api) -> None:
     assert full["steward"] == FULL["steward"] and full["contact_point"] == FULL["contact_point"]
     anon = dapi.client.get("/datasets/shelter-usage").json()
     assert anon["contact_point"] == FULL["contact_point"] and "steward" not in anon
+
+
+def test_a_share_check_names_a_bilingual_dataset_by_its_english_title(dapi: Api) -> None:
+    r = dapi.client.post("/share-checks", json={"datasets": ["shelter-usage"], "provider": "toronto", "recipient": "moh",
+                                                "purpose": "research", "date": "2025-06-01"}, headers=dapi.auth())
+    assert r.status_code == 201, r.text
+    assert [d["title"] for d in r.json()["datasets"]] == ["Shelter system usage"]
