@@ -198,7 +198,11 @@ def test_steward_and_contact_point_stay_apart(dapi: Api) -> None:
 
 
 def test_a_share_check_names_a_bilingual_dataset_by_its_english_title(dapi: Api) -> None:
-    r = dapi.client.post("/share-checks", json={"datasets": ["shelter-usage"], "provider": "toronto", "recipient": "moh",
-                                                "purpose": "research", "date": "2025-06-01"}, headers=dapi.auth())
+    data = {**copy.deepcopy(RECORDS["shelter-capacity"]), "id": "zebra-crossings",
+            "title": {"en": "Zebra crossings", "fr": "Passages piétons"}}  # the French sorts first
+    assert dapi.client.post("/datasets", json=data, headers=dapi.auth()).status_code == 201
+    r = dapi.client.post("/share-checks", json={"datasets": ["zebra-crossings"], "provider": "toronto",
+                                                "recipient": "moh", "purpose": "research", "date": "2025-06-01"},
+                         headers=dapi.auth())
     assert r.status_code == 201, r.text
-    assert [d["title"] for d in r.json()["datasets"]] == ["Shelter system usage"]
+    assert [d["title"] for d in r.json()["datasets"]] == ["Zebra crossings"]
