@@ -20,6 +20,7 @@ from helpers import WORLD_FILE, assert_problem, load_json, record, record_quads,
 from registry.api import create_app
 from registry.config import Settings
 from registry.services.registry import Registry, open_registry
+from workspace import matrix_call
 
 WORLD = load_json(WORLD_FILE)
 ROLES = ("anonymous", "other-steward", "steward", "privacy-officer", "admin")
@@ -97,6 +98,51 @@ for _c in ("datasets", "organizations", "agreements"):
         ("GET", f"/{_c}", "html"): PUBLIC,
         ("GET", f"/{_c}/{{rid}}", "html"): PUBLIC,
     }
+#: the workspace (api/workspace*.py): without a session a browser is sent to the sign-in page (303); a form
+#: that works answers 303 (to the page that shows what it did) or, when it shows a secret once, 201
+SIGN_IN_FIRST = {"anonymous": (303,)}
+
+
+def signed_in(ok: int, *roles: str) -> dict[str, tuple[int, ...]]:
+    """`ok` for the signed-in `roles`, 403 for the other signed-in roles, 303 (to sign in) without a session."""
+    return {r: (ok,) if r in roles else (303,) if r == "anonymous" else (403,) for r in ROLES}
+
+
+WS_ALL = ("steward", "other-steward", "privacy-officer", "admin")
+WS_OWN = ("steward", "privacy-officer", "admin")  # acting on records of moh's
+WS_OFFICERS = ("privacy-officer", "admin")
+EXPECTED |= {
+    ("GET", "/workspace/sign-in", "html"): PUBLIC,
+    ("POST", "/workspace/sign-in", "html"): {**everyone(303), "anonymous": (401,)},  # the token refused
+    ("GET", "/workspace/sign-in/link", "html"): PUBLIC,
+    ("POST", "/workspace/sign-in/link", "html"): {**everyone(303), "anonymous": (401,)},  # no such link
+    ("POST", "/workspace/sign-out", "html"): everyone(303),
+    ("GET", "/workspace", "html"): signed_in(200, *WS_ALL),
+    ("GET", "/workspace/records", "html"): signed_in(200, *WS_ALL),
+    ("GET", "/workspace/review", "html"): signed_in(200, *WS_ALL),
+    ("GET", "/workspace/datasets/new", "html"): signed_in(200, *WS_ALL),
+    ("POST", "/workspace/datasets/new", "html"): signed_in(303, *WS_OWN),
+    ("GET", "/workspace/datasets/{rid}/edit", "html"): signed_in(200, *WS_OWN),
+    ("POST", "/workspace/datasets/{rid}/edit", "html"): signed_in(303, *WS_OWN),
+    ("GET", "/workspace/agreements/new", "html"): signed_in(200, *WS_ALL),
+    ("POST", "/workspace/agreements/new", "html"): signed_in(303, *WS_OWN),
+    ("GET", "/workspace/agreements/{rid}/edit", "html"): signed_in(200, *WS_OWN),
+    ("POST", "/workspace/agreements/{rid}/edit", "html"): signed_in(303, *WS_OWN),
+    ("GET", "/workspace/share-check", "html"): signed_in(200, *WS_ALL),
+    ("POST", "/workspace/share-check", "html"): signed_in(200, *WS_ALL),  # the answer, below the form
+    ("GET", "/workspace/share-checks", "html"): signed_in(200, *WS_OFFICERS),
+    ("GET", "/workspace/approvals", "html"): signed_in(200, *WS_OFFICERS),
+    ("POST", "/workspace/agreements/{rid}/status", "html"): signed_in(303, *WS_OFFICERS),
+    ("GET", "/workspace/deadlines", "html"): signed_in(200, *WS_OFFICERS),
+    ("GET", "/workspace/audit", "html"): signed_in(200, *WS_OFFICERS),
+    ("GET", "/workspace/organizations", "html"): signed_in(200, *WS_OFFICERS),
+    ("GET", "/workspace/organizations/{rid}/legal-status", "html"): signed_in(200, *WS_OFFICERS),
+    ("POST", "/workspace/organizations/{rid}/legal-status", "html"): signed_in(303, *WS_OFFICERS),
+    ("GET", "/workspace/tokens", "html"): signed_in(200, "admin"),
+    ("POST", "/workspace/tokens", "html"): signed_in(201, "admin"),  # the new token's secret, shown once
+    ("POST", "/workspace/tokens/{token_id}/revoke", "html"): signed_in(303, "admin"),
+    ("POST", "/workspace/tokens/{token_id}/link", "html"): signed_in(201, "admin"),  # the link, shown once
+}
 #: every page again under /en and /fr, in that language
 for _lang in ("en", "fr"):
     EXPECTED |= {(m, f"/{_lang}{p}", w): roles for (m, p, w), roles in list(EXPECTED.items())
@@ -211,6 +257,10 @@ def call_for(api: Api, route: tuple[str, str, str], who: str) -> Call:
     if collection in ("en", "fr"):  # a page in one language: the same call under its prefix
         bare = call_for(api, (method, path[3:], where), who)
         return Call(bare.method, f"/{collection}{bare.url}", bare.headers, bare.body)
+    if collection == "workspace":  # signed in as `who` (a session cookie), the form with its CSRF token
+        token = api.token_for(*TOKEN_OF[who]) if who in TOKEN_OF else None
+        url, ws_headers, body = matrix_call(api, path, method, token, sample, seed, tag)
+        return Call(method, url, ws_headers, body)
     if path == "/static/{path}":
         return Call(method, "/static/site.css", headers)
     if path == "/stats/{kind}/{facet}":
@@ -268,7 +318,10 @@ def send(api: Api, call: Call, token: str | None) -> Any:
     headers = dict(call.headers)
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
-    return api.lenient.request(call.method, call.url, headers=headers, content=call.body)  # type: ignore[attr-defined]
+    api.lenient.cookies.clear()  # type: ignore[attr-defined]  # a workspace call names its session itself
+    workspace = "/workspace" in call.url.split("?")[0]
+    return api.lenient.request(call.method, call.url, headers=headers, content=call.body,  # type: ignore[attr-defined]
+                               follow_redirects=not workspace)
 
 
 ROUTES = sorted(EXPECTED)

@@ -33,10 +33,12 @@ from registry.api.schemas import PROBLEMS, Health
 from registry.api.share_checks import router as share_checks_router
 from registry.api.stats import router as stats_router
 from registry.api.tokens import router as tokens_router
+from registry.api.workspace import router as workspace_router
 from registry.config import Settings
 from registry.domain.model import KINDS
 from registry.projections.views import Views
 from registry.services.registry import Registry, open_registry
+from registry.services.sessions import Sessions
 from registry.stopping import Stopped, stoppable
 
 
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         dependencies=[Depends(plain_path), Depends(get_caller)],
     )
     errors.install(app)
+    app.state.sessions = Sessions()  # the workspace's sessions and sign-in links (services/sessions.py)
     # every request's bearer token is read before routing (a bad, expired or revoked one is 401 everywhere:
     # pages, FastAPI's /docs and /openapi.json, unknown paths) and counts against the caller's rate limit
     app.add_middleware(TokenCheck)
@@ -111,6 +114,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(share_checks_router)
     app.include_router(stats_router)
     app.include_router(tokens_router)
+    app.include_router(workspace_router)  # /workspace: the pages of stewards, privacy officers and admins
 
     @app.get("/health", tags=["meta"], summary="Liveness", response_model=Health)
     async def health(request: Request) -> Health:

@@ -426,6 +426,8 @@ class AuditEntry(Answer):
     #: of an entry about a token: the token's role and organisation
     role: str | None = None
     org: str | None = None
+    #: why the change was made, in the words of whoever made it (an agreement approved, suspended, terminated)
+    reason: str | None = None
 
 
 class AuditVerification(Answer):

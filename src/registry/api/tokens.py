@@ -17,8 +17,8 @@ from registry.api.schemas import Listing, NewTokenAnswer, Token, body_of
 from registry.domain.model import ORGANIZATION
 from registry.domain.model.common import Input, Slug
 from registry.errors import BadInput, ValidationFailed, Violation
-from registry.services.auth import ROLES, Caller
-from registry.services.records import pydantic_violations
+from registry.services.auth import ROLES, Caller, Tokens
+from registry.services.records import Records, pydantic_violations
 
 router = APIRouter(prefix="/tokens", tags=["tokens"])
 
@@ -47,6 +47,13 @@ def list_tokens(_: Admin, tokens: TokensDep) -> JSONResponse:
              response_model=NewTokenAnswer, openapi_extra=body_of(NewToken))
 def create_token(caller: Admin, data: Annotated[Any, json_body("the new token")], tokens: TokensDep,
                  records: RecordsDep) -> JSONResponse:
+    body = make_token(data, caller, tokens, records)
+    return JSONResponse(body, status_code=201, headers={"Location": f"/tokens/{body['id']}", "Cache-Control": "no-store"})
+
+
+def make_token(data: Any, caller: Caller, tokens: Tokens, records: Records) -> dict[str, Any]:
+    """A new token from a request's description of it (its role, the organisation of a steward, its days):
+    the answer, its secret included (shown once). The workspace's token form calls this too."""
     if not isinstance(data, dict):
         raise BadInput("a new token is a JSON object: {\"role\": ..., \"org\": ..., \"days\": ...}")
     try:
@@ -62,9 +69,8 @@ def create_token(caller: Admin, data: Annotated[Any, json_body("the new token")]
                                           message=f"no organisation {new.org!r} in the registry")])
     expires = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=new.days) if new.days else None
     token_id, secret = tokens.create(new.role, new.org, expires, caller)  # a write, and its sync to disk
-    body = {"id": token_id, "role": new.role, "org": new.org,
-            "expires": expires.isoformat() if expires else None, "token": secret}
-    return JSONResponse(body, status_code=201, headers={"Location": f"/tokens/{token_id}", "Cache-Control": "no-store"})
+    return {"id": token_id, "role": new.role, "org": new.org, "expires": expires.isoformat() if expires else None,
+            "token": secret}
 
 
 @router.delete("/{token_id}", status_code=204, summary="Revoke a token at once (revoking it again is harmless)")

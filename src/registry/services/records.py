@@ -296,7 +296,10 @@ class Records:
         create: bool,
         rid: str | None = None,
         if_match: str | None = None,
+        reason: str | None = None,
     ) -> WriteResult:
+        """Write a record (create or replace it) through the write path; `reason`, why it changes, is kept
+        in its audit entry (a privacy officer's approval, suspension or termination of an agreement)."""
         rec = self.parse(kind, data)
         rid_new: str = rec.id  # type: ignore[attr-defined]
         if rid is not None and rid != rid_new:
@@ -327,19 +330,21 @@ class Records:
                 return WriteResult(record=record, etag=after_hash, created=False,
                                    warnings=[v for v in found if v.severity != "Violation"])
             self._commit(kind, rid_new, list(rg.public), list(rg.restricted), caller,
-                         "create" if not before else "update", before_hash, after_hash, before)
+                         "create" if not before else "update", before_hash, after_hash, before, reason)
         record = kind.from_rdf(rg.union(), rg.iri, self.iris)
         return WriteResult(record=record, etag=after_hash, created=not before,
                            warnings=[v for v in found if v.severity != "Violation"])
 
     def _commit(self, kind: RecordKind, rid: str, public: builtins.list[Triple], restricted: builtins.list[Triple],
-                caller: Caller, action: str, before: str, after: str, previous: builtins.list[Triple] | None = None) -> int:
+                caller: Caller, action: str, before: str, after: str, previous: builtins.list[Triple] | None = None,
+                reason: str | None = None) -> int:
         pub_g, res_g = self.iris.graphs(kind.name, rid)
         iri = self.iris.record(kind.name, rid)
         unlogged = previous if previous and not self.audit.logged(iri, before) else None
         seq = self.audit.commit({pub_g: public, res_g: restricted}, agent=caller.agent, action=action,
                                 record=iri, kind=kind.name, rid=rid, before=before, after=after,
-                                snapshot=public + restricted, previous=unlogged)
+                                snapshot=public + restricted, previous=unlogged,
+                                details=[(audit.REASON, Literal(reason))] if reason else ())
         return seq
 
     def retire(self, kind: RecordKind, rid: str, caller: Caller, *, if_match: str | None = None) -> None:

@@ -16,7 +16,7 @@ from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from registry.iris import Iris
-from registry.namespaces import PROV, RDF, REG, XSD
+from registry.namespaces import DCTERMS, PROV, RDF, REG, XSD
 from registry.resources import Resources
 from registry.store.base import Store, Triple
 from registry.store.terms import to_ox
@@ -25,6 +25,8 @@ from registry.store.terms import to_ox
 EMPTY = hashlib.sha256(b"").hexdigest()
 #: `since` reads up to this many entries one graph at a time, more with one query
 FEW_ENTRIES = 64
+#: an entry's reason, in the words of whoever acted (an agreement approved, suspended or terminated)
+REASON = DCTERMS.description
 
 
 def ntriples(triples: Iterable[Triple]) -> str:
@@ -200,6 +202,8 @@ class AuditLog:
 
     def _row(self, r: Mapping[str, Node]) -> dict[str, Any]:
         token = {"role": str(r["role"]), "org": self.iris.id_of(r["org"]) if "org" in r else None} if "role" in r else {}
+        if "reason" in r:
+            token["reason"] = str(r["reason"])
         return {
             "seq": int(str(r["seq"])),
             "time": str(r["time"]),
