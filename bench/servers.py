@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
@@ -18,6 +19,28 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """preexec_fn of a server child: it gets SIGTERM when the process that started it dies."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def process_memory_mb(pid: int | None) -> tuple[float, float]:
+    """(resident now, peak resident) of a process in MB, from /proc (VmRSS, VmHWM); (nan, nan) without it."""
+    got = {"VmRSS": float("nan"), "VmHWM": float("nan")}
+    if pid is not None:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                key = line.split(":", 1)[0]
+                if key in got:
+                    got[key] = int(line.split()[1]) / 1024
+        except (OSError, ValueError, IndexError):
+            pass
+    return got["VmRSS"], got["VmHWM"]
 
 
 def start(name: str, cmd_for_port: Callable[[int], list[str]], log: Path, timeout: float,

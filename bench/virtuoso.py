@@ -6,15 +6,15 @@ that folder), runs `virtuoso-t -f`, waits until /sparql answers, then grants `SP
 anonymous SPARQL user so the registry's remote store may write. The server dies with the process that
 started it (PR_SET_PDEATHSIG), and `stop()` removes its folder. `isql()` runs SQL through Debian's
 `isql-vt`; `bulk_load()` loads an N-Quads file with Virtuoso's own bulk loader (ld_dir +
-rdf_loader_run + checkpoint). Nothing here needs pytest.
+rdf_loader_run + checkpoint); `kill()` ends it as a crash would and keeps its database for the next
+`start()`. Nothing here needs pytest.
 """
 
 from __future__ import annotations
 
-import ctypes
+import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import IO
 
 import httpx
+
+from bench.servers import die_with_parent, free_port, process_memory_mb
 
 START_TIMEOUT = 90.0
 
@@ -92,19 +94,6 @@ def version() -> str:
     return ""
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-
 class VirtuosoServer:
     """One virtuoso-t on 127.0.0.1 at free ports, with its database in a folder of its own.
 
@@ -124,7 +113,7 @@ class VirtuosoServer:
         self.buffers = buffers
         self.dirs_allowed = [Path(d).resolve() for d in dirs_allowed]
         self.max_query_seconds = max_query_seconds
-        self.sql_port, self.http_port = _free_port(), _free_port()
+        self.sql_port, self.http_port = free_port(), free_port()
         self.endpoint = f"http://127.0.0.1:{self.http_port}/sparql"
         self.process: subprocess.Popen[bytes] | None = None
         self._out: IO[bytes] | None = None
@@ -156,7 +145,7 @@ class VirtuosoServer:
         started = time.monotonic()
         self.process = subprocess.Popen([str(shutil.which("virtuoso-t")), "-f", "-c", str(ini)], cwd=self.root,
                                         stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        preexec_fn=_die_with_parent)
+                                        preexec_fn=die_with_parent)
         deadline = started + START_TIMEOUT
         while True:
             if self.process.poll() is not None:
@@ -172,7 +161,11 @@ class VirtuosoServer:
                 raise RuntimeError(f"Virtuoso did not answer within {START_TIMEOUT:.0f} s:\n{self.log_tail()}")
             time.sleep(0.2)
         self.start_seconds = time.monotonic() - started
-        self.isql('grant SPARQL_UPDATE to "SPARQL";')
+        try:
+            self.isql('grant SPARQL_UPDATE to "SPARQL";')
+        except RuntimeError as e:
+            if "already" not in str(e):  # a restart on a database that has the grant
+                raise
 
     def isql(self, sql: str, timeout: float = 60) -> str:
         isql = isql_command()
@@ -187,17 +180,7 @@ class VirtuosoServer:
     def memory_mb(self) -> tuple[float, float]:
         """(resident now, peak resident since start) of the virtuoso-t process in MB, from /proc (VmRSS,
         VmHWM); (nan, nan) when it is not running."""
-        pid = self.pid
-        got = {"VmRSS": float("nan"), "VmHWM": float("nan")}
-        if pid is not None:
-            try:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    key = line.split(":", 1)[0]
-                    if key in got:
-                        got[key] = int(line.split()[1]) / 1024
-            except (OSError, ValueError, IndexError):
-                pass
-        return got["VmRSS"], got["VmHWM"]
+        return process_memory_mb(self.pid)
 
     def isql_rows(self, sql: str, timeout: float = 60) -> list[str]:
         """The rows isql prints for one SELECT, each as its line (columns separated by spaces)."""
@@ -231,6 +214,17 @@ class VirtuosoServer:
         if state != ["state=2 error=none"]:
             raise RuntimeError(f"Virtuoso's bulk loader did not load {path.name}: {state}")
         return {"seconds": done - started, "load_seconds": loaded - started, "checkpoint_seconds": done - loaded}
+
+    def kill(self) -> None:
+        """End the server at once (SIGKILL), as a crash would; the database stays, and `start()` opens it again
+        at the same ports (Virtuoso replays its transaction log)."""
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+        self.process = None
+        if self._out is not None:
+            self._out.close()
+            self._out = None
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

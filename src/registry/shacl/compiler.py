@@ -6,6 +6,7 @@ form of every check to pySHACL's results."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +44,24 @@ BRANCHES = 12
 #: a check starts from its constraint when its class has at least 1/RATIO of the uses of the paths it
 #: scans (a scanned triple costs about a quarter of a looked-up focus node)
 RATIO = 4
+
+
+#: `S P+ O` in a constraint's own SELECT, P an IRI or a prefixed name, the triple ending at `.` or `}`
+_ONE_OR_MORE = re.compile(r"(\?\w+|<[^>\s]*>|[A-Za-z][\w-]*:[\w-]*)\s+(<[^>\s]*>|[A-Za-z][\w-]*:[\w-]+)\+\s+"
+                          r"(\?\w+|<[^>\s]*>|[A-Za-z][\w-]*:[\w-]*)(?=\s*[.}])")
+
+
+def portable_paths(select: str) -> str:
+    """`S P+ O` written as one step then `*` (`S P ?_stepN . ?_stepN P* O`), which means the same on every
+    engine: Virtuoso 7.2's compiler fails on `P+` from a variable back to itself (`$this P+ $this`, the
+    organisation cycle check), with "unknown table for a column"."""
+    steps = itertools.count()
+
+    def step(m: re.Match[str]) -> str:
+        v = f"?_step{next(steps)}"
+        return f"{m[1]} {m[2]} {v} . {v} {m[2]}* {m[3]}"
+
+    return _ONE_OR_MORE.sub(step, select)
 
 
 class Unsupported(ValueError):
@@ -226,7 +245,7 @@ class Compiler:
         for sparql in self.shapes.objects(shape, SH.sparql):
             select = str(self.shapes.value(sparql, SH.select))
             message = str(self.shapes.value(sparql, SH.message) or "breaks a rule")
-            body = select.replace("$this", "?this")
+            body = portable_paths(select.replace("$this", "?this"))
             # the focus pattern goes in front of the constraint's own WHERE group
             i = body.upper().index("WHERE")
             j = body.index("{", i)

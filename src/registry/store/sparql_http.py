@@ -1,12 +1,16 @@
 """A remote SPARQL 1.1 server as the store (`sparql+http://host:port/path`): the Query and Update protocols
-over HTTP. A record's graphs are replaced in one update request; values are bound, never pasted; reads go
-graph by graph in pages; blank nodes and literals a server would change (Virtuoso: `VirtuosoCodec`) are
-encoded so they come back as written. The README's "Remote SPARQL store" says what that means."""
+over HTTP. A write is staged and then switched in by one operation (`sparql_switch`), so readers see it
+whole or not at all; values are bound, never pasted; reads go graph by graph in pages; blank nodes and
+literals a server would change (Virtuoso, Fuseki's TDB2: `ValueCodec`) are encoded so they come back as
+written. The README's "Remote SPARQL store" says what that means."""
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import re
+import time
+import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -32,6 +36,15 @@ from registry.store.base import (
     refuse_self_copy,
 )
 from registry.store.oxigraph import OxigraphStore, write_store
+from registry.store.sparql_switch import (
+    NtTriple,
+    insert_ops,
+    is_staging,
+    staged_write,
+    staging_graphs_query,
+    sweep_ops,
+    sweep_query,
+)
 from registry.store.terms import from_ox, to_ox
 
 #: location prefixes that select this backend, and the HTTP scheme each stands for
@@ -73,6 +86,10 @@ class Codec:
 
     name = "exact"
 
+    def query(self, text: str) -> str:
+        """A query as this server must be asked it."""
+        return text
+
     def encode(self, term: Node) -> Node:
         if isinstance(term, BNode):
             return URIRef(SKOLEM + str(term))
@@ -91,61 +108,71 @@ class Codec:
 _INTEGER_TYPES = {XSD + t for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
                                     "nonPositiveInteger", "negativeInteger", "unsignedLong", "unsignedInt",
                                     "unsignedShort", "unsignedByte")}
-#: XSD datatypes whose lexical forms Virtuoso keeps as they are (measured on 7.2.5)
-_VIRTUOSO_VERBATIM = {XSD + t for t in ("string", "anyURI", "token", "normalizedString", "gYear", "gYearMonth")}
+#: XSD datatypes whose lexical forms Virtuoso (7.2.5) and TDB2 (Fuseki 5.6) keep as they are (measured)
+_VERBATIM = {XSD + t for t in ("string", "anyURI", "token", "normalizedString", "gYear", "gYearMonth")}
 _CANONICAL_INTEGER = re.compile(r"^(0|-?[1-9][0-9]{0,17})$")
 _PLAIN_DATE = re.compile(r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}$")
 #: the form Python's isoformat() gives a UTC time: what the registry writes for every timestamp
 _UTC_ISOFORMAT = re.compile(r"^([1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(\.[0-9]{6})?\+00:00$")
-_VIRTUOSO_UTC = re.compile(r"^([1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(\.([0-9]{1,6}))?Z$")
+#: that time as a server gives it back: with Z, its fraction's trailing zeros dropped (Virtuoso, TDB2)
+_SERVER_UTC = re.compile(r"^([1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(\.([0-9]{1,6}))?Z$")
 
 
-class VirtuosoCodec(Codec):
-    """Virtuoso (7.2) keeps the value of a typed literal it knows, not its lexical form. Sent as they
-    are, because Virtuoso returns them unchanged: plain and language-tagged strings; canonical
-    integers (no sign, no leading zero, up to 18 digits); ``true``/``false`` (Virtuoso answers 1/0,
-    read back as true/false); dates without a time zone; the string-like XSD types above; datatypes
-    outside XSD. A UTC date-time in the form Python's ``isoformat()`` writes is sent with ``Z`` and
-    read back in that form, so the registry's own timestamps stay date-times that the server compares
-    and sorts. Every other typed literal (decimals, doubles, durations, other date-times...) is
-    stored under ``urn:x-registry:literal:{datatype}``: kept exactly, compared only for equality.
-    Left as Virtuoso has it: it holds true and 1 (false and 0) for the same value, so a pattern with
-    a bound integer 1 also matches a true (the registry binds no integer where booleans are)."""
+_DATATYPE_OF = re.compile(r"\bDATATYPE\s*\(\s*(\?\w+)\s*\)", re.IGNORECASE)
 
-    name = "virtuoso"
+
+class ValueCodec(Codec):
+    """For servers that keep the value of a typed literal they know, not its lexical form: Virtuoso (7.2)
+    and Fuseki's TDB2 (which stores integers, decimals, doubles, booleans and date-times as values). Sent as
+    they are, because both return them unchanged: plain and language-tagged strings; canonical integers (no
+    sign, no leading zero, up to 18 digits); ``true``/``false`` (Virtuoso answers 1/0, read back as
+    true/false); dates without a time zone; the string-like XSD types above; datatypes outside XSD. A UTC
+    date-time in the form Python's ``isoformat()`` writes is sent with ``Z`` and read back in that form, so
+    the registry's own timestamps stay date-times that the server compares and sorts. Every other typed
+    literal (decimals, doubles, durations, other date-times...) is stored under
+    ``urn:x-registry:literal:{datatype}``: kept exactly, compared only for equality. Left as Virtuoso has
+    it: it holds true and 1 (false and 0) for the same value, so a pattern with a bound integer 1 also
+    matches a true (the registry binds no integer where booleans are)."""
+
+    name = "values"
+
+    def query(self, text: str) -> str:
+        """`DATATYPE(?x)` answers an encoded literal's own datatype, not the encoding's (SHACL's sh:datatype
+        checks of `registry validate` ask it of retention periods, which are xsd:duration)."""
+        return _DATATYPE_OF.sub(lambda m: f'IRI(REPLACE(STR(DATATYPE({m[1]})), "^{ENCODED}", ""))', text)
 
     def encode(self, term: Node) -> Node:
         term = super().encode(term)
         if not isinstance(term, Literal) or term.datatype is None:
             return term
-        dt, lex = str(term.datatype), str(term)
-        if dt == XSD + "dateTime":
+        dt_, lex = str(term.datatype), str(term)
+        if dt_ == XSD + "dateTime":
             m = _UTC_ISOFORMAT.match(lex)
             if m:
-                return _literal(m.group(1) + (m.group(2) or "") + "Z", dt)
-        elif dt == XSD + "boolean":
+                return _literal(m.group(1) + (m.group(2) or "") + "Z", dt_)
+        elif dt_ == XSD + "boolean":
             if lex in ("true", "false"):
                 return term
-        elif dt in _INTEGER_TYPES:
+        elif dt_ in _INTEGER_TYPES:
             if _CANONICAL_INTEGER.match(lex):
                 return term
-        elif dt == XSD + "date":
+        elif dt_ == XSD + "date":
             if _PLAIN_DATE.match(lex):
                 return term
-        elif dt in _VIRTUOSO_VERBATIM or not (dt.startswith(XSD) or dt.startswith(ENCODED) or _is_rdf_literal(dt)):
+        elif dt_ in _VERBATIM or not (dt_.startswith(XSD) or dt_.startswith(ENCODED) or _is_rdf_literal(dt_)):
             return term
-        return _literal(lex, ENCODED + dt)
+        return _literal(lex, ENCODED + dt_)
 
     def decode(self, term: Node) -> Node:
         if isinstance(term, Literal) and term.datatype is not None:
-            dt, lex = str(term.datatype), str(term)
-            if dt == XSD + "boolean":
-                return _literal({"1": "true", "0": "false"}.get(lex, lex), dt)
-            if dt == XSD + "dateTime":
-                m = _VIRTUOSO_UTC.match(lex)
+            dt_, lex = str(term.datatype), str(term)
+            if dt_ == XSD + "boolean":
+                return _literal({"1": "true", "0": "false"}.get(lex, lex), dt_)
+            if dt_ == XSD + "dateTime":
+                m = _SERVER_UTC.match(lex)
                 if m:
                     micro = int((m.group(3) or "0").ljust(6, "0"))
-                    return _literal(m.group(1) + (f".{micro:06d}" if micro else "") + "+00:00", dt)
+                    return _literal(m.group(1) + (f".{micro:06d}" if micro else "") + "+00:00", dt_)
         return super().decode(term)
 
 
@@ -160,7 +187,10 @@ def _literal(lex: str, datatype: str) -> Literal:
     return Literal(lex, datatype=URIRef(datatype))
 
 
-CODECS: dict[str, Codec] = {"exact": Codec(), "virtuoso": VirtuosoCodec()}
+#: `literals=` of a location; "virtuoso" is the older name of "values"
+CODECS: dict[str, Codec] = {"exact": Codec(), "values": ValueCodec(), "virtuoso": ValueCodec()}
+#: servers recognised by `auto` (in the name `_probe` finds), and the codec each gets
+_VALUE_SERVERS = ("virtuoso", "fuseki")
 
 
 # ------------------------------------------------------------------------------------ HTTP auth
@@ -208,6 +238,9 @@ class SparqlHttpStore:
         self.update_url = update_url or query_url
         self.page_size = page_size
         self.batch_triples = batch_triples
+        #: a marker of a write older than this (seconds) was cut short: the first write sweeps its staging
+        self.stale_after = 3600.0
+        self._swept = False
         self.request_triples = request_triples
         self._client = httpx.Client(timeout=timeout, auth=auth, transport=transport, follow_redirects=True,
                                     headers={"User-Agent": "gov-data-registry (sparql+http store)"})
@@ -217,9 +250,9 @@ class SparqlHttpStore:
             self._client.close()
             raise
         if literals == "auto":
-            literals = "virtuoso" if "virtuoso" in self.server.lower() else "exact"
+            literals = "values" if any(n in self.server.lower() for n in _VALUE_SERVERS) else "exact"
         if literals not in CODECS:
-            raise ValueError(f"literals={literals!r}: use auto, exact or virtuoso")
+            raise ValueError(f"literals={literals!r}: use auto, exact or values")
         self.codec = CODECS[literals]
         self.hidden_graphs: tuple[str, ...] = ()
         if "virtuoso" in self.server.lower():
@@ -269,12 +302,13 @@ class SparqlHttpStore:
         return str(to_ox(self.codec.encode(term)))
 
     def _bind(self, query: str, bindings: Mapping[str, Node] | None) -> str:
-        """The shared `inline_bindings`, one variable at a time: a VALUES block per variable means the
+        """The query as sent: its variables bound, and what the codec changes (`Codec.query`). Bound by the
+        shared `inline_bindings`, one variable at a time: a VALUES block per variable means the
         same (each holds one row) and Virtuoso 7.2's compiler fails on some queries that filter on a
         variable of a VALUES block of several ("ssg_print_rvr_fixed_val(): no SPART_VARR_FIXED")."""
         for name, value in (bindings or {}).items():
             query = inline_bindings(query, {name: value}, self._nt)
-        return query
+        return self.codec.query(query)
 
     def _graph_name(self, graph: str) -> str:
         return self._nt(URIRef(graph))
@@ -313,8 +347,11 @@ class SparqlHttpStore:
         return response
 
     def _probe(self) -> str:
-        """Check the server answers a query; returns its Server header (to recognise Virtuoso)."""
+        """Check the server answers a query; returns its name: its Server header (Virtuoso's names it), or
+        Fuseki's, which sends none but a Fuseki-Request-Id."""
         r = self._post(self.query_url, {"query": "ASK { }"}, RESULTS_JSON)
+        if "fuseki-request-id" in r.headers:
+            return "Apache Jena Fuseki"
         return str(r.headers.get("server", ""))
 
     def _query(self, query: str, accept: str, graphs: list[str] | None = None) -> httpx.Response:
@@ -341,26 +378,8 @@ class SparqlHttpStore:
         self._post(self.update_url, {"update": update}, "*/*")
 
     # ----------------------------------------------------------------- writes
-    def _insert_ops(self, graphs: Iterable[tuple[str, list[str]]]) -> list[str]:
-        """INSERT DATA operations of at most `batch_triples` triples each (Virtuoso's parser gives up
-        at a few thousand triples in one operation)."""
-        ops: list[str] = []
-        blocks: list[str] = []
-        size = 0
-        for gname, lines in graphs:
-            for start in range(0, len(lines), self.batch_triples):
-                chunk = lines[start:start + self.batch_triples]
-                if size and size + len(chunk) > self.batch_triples:
-                    ops.append("INSERT DATA {\n" + "\n".join(blocks) + "\n}")
-                    blocks, size = [], 0
-                blocks.append(f"GRAPH {gname} {{\n" + "\n".join(chunk) + "\n}")
-                size += len(chunk)
-        if blocks:
-            ops.append("INSERT DATA {\n" + "\n".join(blocks) + "\n}")
-        return ops
-
-    def _lines(self, triples: Iterable[Triple]) -> list[str]:
-        return [f"{self._nt(s)} {self._nt(p)} {self._nt(o)} ." for s, p, o in triples]
+    def _triples(self, triples: Iterable[Triple]) -> list[NtTriple]:
+        return [(self._nt(s), self._nt(p), self._nt(o)) for s, p, o in triples]
 
     def deferred_sync(self) -> contextlib.AbstractContextManager[None]:
         """Durability is the server's: an update is acknowledged when the server answers it."""
@@ -368,22 +387,43 @@ class SparqlHttpStore:
 
     def replace_graphs(self, graphs: Mapping[str, Iterable[Triple]]) -> None:
         # everything is serialised (and so checked) before the one request is sent
-        drops: list[str] = []
-        inserts: list[tuple[str, list[str]]] = []
-        for g, triples in graphs.items():
-            gname = self._graph_name(g)
-            drops.append(f"DROP SILENT GRAPH {gname}")
-            lines = self._lines(triples)
-            if lines:
-                inserts.append((gname, lines))
-        ops = drops + self._insert_ops(inserts)
-        if ops:
-            self._update(" ;\n".join(ops))
+        staged = {self._graph_name(g): self._triples(t) for g, t in graphs.items()}
+        if staged:
+            self._write(staged, replace=True)
 
     def add_to_graph(self, graph: str, triples: Iterable[Triple]) -> None:
-        lines = self._lines(triples)
-        if lines:
-            self._update(" ;\n".join(self._insert_ops([(self._graph_name(graph), lines)])))
+        lines = self._triples(triples)
+        if not lines:
+            return
+        if len(lines) <= self.batch_triples:  # one INSERT DATA: one operation, whole or not at all
+            self._update(insert_ops([(self._graph_name(graph), [" ".join(t) + " ." for t in lines])],
+                                    self.batch_triples)[0])
+        else:
+            self._write({self._graph_name(graph): lines}, replace=False)
+
+    def _write(self, graphs: dict[str, list[NtTriple]], *, replace: bool) -> None:
+        """One update request: staged triples, then one operation that switches them in (`sparql_switch`)."""
+        if not self._swept:
+            self._sweep()
+        started = self._nt(Literal(dt.datetime.now(dt.UTC).isoformat(), datatype=URIRef(XSD + "dateTime")))
+        self._update(" ;\n".join(staged_write(uuid.uuid4().hex, graphs, replace=replace, started=started,
+                                               batch=self.batch_triples)))
+
+    def _sweep(self) -> None:
+        """Remove what writes cut short (a crash of the server or of a writer) left: staging graphs no reader
+        sees, found by their markers once they are older than `stale_after` (a write under way elsewhere is
+        younger)."""
+        now = time.time()
+        for row in self._results(sweep_query())["results"]["bindings"]:
+            marker, started = self._term(row["marker"]), self._term(row["started"])
+            try:
+                age = now - dt.datetime.fromisoformat(str(started)).timestamp()
+            except ValueError:
+                age = float("inf")
+            if age >= self.stale_after:
+                found = self._results(staging_graphs_query(str(marker)))["results"]["bindings"]
+                self._update(" ;\n".join(sweep_ops(str(marker), (b["g"]["value"] for b in found))))
+        self._swept = True
 
     # ------------------------------------------------------------------ reads
     def _paged(self, select: str, order: str, graphs: list[str] | None = None) -> Iterator[Row]:
@@ -410,9 +450,14 @@ class SparqlHttpStore:
         return bool(self._results(f"ASK {{ GRAPH {self._graph_name(graph)} {{ ?s ?p ?o }} }}").get("boolean"))
 
     def graph_names(self) -> list[str]:
-        """Every named graph that holds something, but the server's own (Virtuoso's system graphs). Read in
-        pages that each start after the last name of the one before, not at an offset: a server sorts at
-        most so many rows for one answer (Virtuoso's MaxSortedTopRows, 10,000 by default), offset included."""
+        """Every named graph that holds something, but the server's own (Virtuoso's system graphs) and the
+        staging of writes (`sparql_switch`)."""
+        return self._graph_names(ours=True)
+
+    def _graph_names(self, *, ours: bool) -> list[str]:
+        """The graph names, with the staging of writes unless `ours`. Read in pages that each start after the
+        last name of the one before, not at an offset: a server sorts at most so many rows for one answer
+        (Virtuoso's MaxSortedTopRows, 10,000 by default), offset included."""
         names: list[str] = []
         after = ""
         while True:
@@ -423,7 +468,7 @@ class SparqlHttpStore:
             if len(r["results"]["bindings"]) < self.page_size or not page:
                 break
             after = f"FILTER(STR(?g) > {self._nt(Literal(str(page[-1])))}) "
-        return sorted(n for n in set(names) if n not in self.hidden_graphs)
+        return sorted(n for n in set(names) if n not in self.hidden_graphs and not (ours and is_staging(n)))
 
     def select(
         self, query: str, bindings: Mapping[str, Node] | None = None, *, graphs: list[str] | None = None
@@ -465,12 +510,12 @@ class SparqlHttpStore:
                 count += 1
                 size += 1
             if size >= self.request_triples:
-                self._update(" ;\n".join(self._insert_ops(pending.items())))
+                self._update(" ;\n".join(insert_ops(pending.items(), self.batch_triples)))
                 pending, size = {}, 0
             if read and progress:
                 progress(read)
         if pending:
-            self._update(" ;\n".join(self._insert_ops(pending.items())))
+            self._update(" ;\n".join(insert_ops(pending.items(), self.batch_triples)))
         return count
 
     def _parsed(self, path: Path, fmt: str) -> Iterator[tuple[ox.Quad | None, int]]:
@@ -563,8 +608,9 @@ class SparqlHttpStore:
         return count
 
     def clear(self) -> None:
-        """Drop every graph of the store (not the server's own): for tests and `registry` tooling."""
-        names = self.graph_names()
+        """Drop every graph of the store, staging included (not the server's own): for tests and `registry`
+        tooling."""
+        names = self._graph_names(ours=False)
         for start in range(0, len(names), 500):
             self._update(" ;\n".join(f"DROP SILENT GRAPH {self._graph_name(g)}" for g in names[start:start + 500]))
 
