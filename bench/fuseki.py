@@ -198,3 +198,14 @@ class FusekiServer:
                 self.process.wait(timeout=10)
         self._close_log()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+if __name__ == "__main__":  # `python -m bench.fuseki fetch`: the jars into the cache (.ci/run does it first)
+    import sys
+
+    if sys.argv[1:] != ["fetch"]:
+        sys.exit("usage: python -m bench.fuseki fetch")
+    why = missing()
+    if why is not None:
+        sys.exit(f"Fuseki cannot run here: {why}")
+    print(fetch())
