@@ -26,8 +26,6 @@ NAMES = {"SPARQL", "JSON-LD", "JSON", "CSV", "XML", "TSV", "API", "Turtle", "RDF
 VISIBLE_ATTRIBUTES = re.compile(r'\b(?:alt|title|placeholder|aria-label)="([^"]*)"')
 #: the ontology's reference page (/ontology) documents the ontology's own English terms and comments
 NOT_TRANSLATED = {"ontology.html"}
-#: templates other work is changing now: translated after it lands
-PENDING = {"transparency.html"}
 
 
 def dynamic_messages() -> set[str]:
@@ -99,8 +97,6 @@ def literal_text(source: str) -> list[str]:
 def test_a_template_shows_no_text_outside_the_translation_tags(template: str) -> None:
     if template in NOT_TRANSLATED:
         pytest.skip("the ontology's reference documents its English terms")
-    if template in PENDING:
-        pytest.xfail("translated once the DCAT fields and the disposal counts land in it")
     assert literal_text((catalogues.TEMPLATES / template).read_text(encoding="utf-8")) == []
 
 
@@ -188,8 +184,6 @@ def lang_of(page: str) -> str:
 def test_every_public_page_is_served_in_both_languages(world_api: Api, lang: str) -> None:
     other = next(x for x in LANGUAGES if x != lang)
     for path in PAGES:
-        if path in ("/transparency",):
-            continue  # pending: see PENDING
         r = world_api.client.get(f"/{lang}{path}")
         assert r.status_code == 200, (path, r.status_code, r.text[:300])
         assert r.headers["content-type"].startswith("text/html") and r.headers["content-language"] == lang

@@ -26,6 +26,7 @@ from registry.api.deps import CallerDep, RegistryDep
 from registry.api.negotiation import JSON, RDF_FORMATS, choose
 from registry.api.public_deps import SparqlDep, ViewsDep
 from registry.domain.model import KINDS
+from registry.iris import SLUG_MAX, SLUG_PATTERN
 from registry.web.i18n import LANGUAGES, plain
 from registry.web.pages import STATIC, Pages, here_of, not_found, render, sparql_page
 from registry.web.search import RecordType, Search, Sort
@@ -105,8 +106,11 @@ def search(request: Request, pages: PagesDep, q: Text = "", type: Annotated[Reco
 
 
 @page("/transparency")
-def transparency(pages: PagesDep, on: Annotated[dt.date | None, Query()] = None) -> Response:
-    data = pages.transparency(on)
+def transparency(pages: PagesDep, on: Annotated[dt.date | None, Query()] = None,
+                 provider: Annotated[str | None, Query(alias="from", max_length=SLUG_MAX, pattern=SLUG_PATTERN)] = None,
+                 ) -> Response:
+    """The register; `?from=ID`: which institutions receive data from that one, under which law, since when."""
+    data = pages.transparency(on, provider or None)
     return show(pages, "transparency.html", title=pages.here.gettext("Transparency register"), **data)
 
 

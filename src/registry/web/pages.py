@@ -14,6 +14,7 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from babel.numbers import format_decimal
 from fastapi import Request
@@ -74,8 +75,11 @@ def size_text(n: Any, lang: str) -> str:
 
 ENVS = {lang: environment(lang) for lang in LANGUAGES}
 
-#: colours of the flow diagram's links, one per authority (Okabe-Ito, readable by colour-blind people)
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999"]
+#: colours of the flow diagram's links and legend, one per authority: Okabe-Ito's hues, darkened where needed so
+#: that each has a contrast of 3:1 at least against the page (WCAG 1.4.11), told apart by colour-blind people
+PALETTE = ["#0072B2", "#B35900", "#007A5A", "#A8558A", "#6B4FA0", "#8F6B00", "#D55E00", "#5F6B77"]
+#: the named query that answers "who receives data from this institution" (sparql/register-recipients.rq)
+RECIPIENTS_QUERY = "register-recipients"
 
 
 #: how many related records a page lists (the rest are counted)
@@ -271,13 +275,26 @@ class Pages:
                 i["recipient_name"] = self.name(i.get("recipient"))
         return {"items": items, "total": page.total, "offset": offset, "limit": 50}
 
-    def transparency(self, on: dt.date | None) -> dict[str, Any]:
+    def transparency(self, on: dt.date | None, provider: str | None = None) -> dict[str, Any]:
+        """The register as of `on`; with `provider`, also which institutions receive data from it, under which
+        law, since when (the same active agreements), and the named query that gives that answer."""
         report = Transparency(self.registry, self.views.public).report(on)
         data = self._in_language(report.as_json())
         colours = {a["id"]: PALETTE[i % len(PALETTE)] for i, a in enumerate(data["sankey"]["authorities"])}
         data["sankey"]["colours"] = colours
         data["sankey"]["text"] = {"agreements": self.here.gettext("agreements")}
-        return {"report": data, "sankey_json": script_json(data["sankey"]), "colours": colours}
+        providers = sorted({(e["provider"]["id"], e["provider"]["name"]) for e in data["agreements"] if e["provider"]},
+                           key=lambda x: (x[1].lower(), x[0]))
+        out = {"report": data, "sankey_json": script_json(data["sankey"]), "colours": colours, "providers": providers,
+               "chosen": provider, "on_given": on is not None}
+        if provider:
+            query = self.registry.resources.query(RECIPIENTS_QUERY).rstrip()
+            # a link a reader follows: the provider's IRI (an id checked as a slug) given in a VALUES clause
+            query += f"\nVALUES ?provider {{ <{self.iris.record('organization', provider)}> }}\n"
+            out |= {"chosen_name": self.name(provider),
+                    "recipients": [e for e in data["agreements"] if (e["provider"] or {}).get("id") == provider],
+                    "sparql_query": query, "sparql_url": "/sparql?" + urlencode({"query": query, "format": "csv"})}
+        return out
 
     def _in_language(self, data: dict[str, Any]) -> dict[str, Any]:
         """The register's labels of authorities and purposes, and its durations, in the reader's language."""

@@ -18,11 +18,13 @@ from registry.domain.model.common import code_of
 from registry.namespaces import AGREEMENT_STATUS, AUTHORITY, DCTERMS, PURPOSE, RDF, REG, SKOS
 from registry.projections.views import GraphView
 from registry.services.disposals import Disposals
-from registry.services.reference import authorities, purposes
+from registry.services.reference import authorities, labels_by_language, purposes
 from registry.services.registry import Registry
 from registry.services.reports import csv_answer
 
 EXPIRY_WINDOW_DAYS = 90
+#: the flow diagram's name for agreements that cite no authority, in each language
+NO_AUTHORITY = {"en": "no authority cited", "fr": "aucune autorisation citée"}
 
 
 @dataclass
@@ -39,9 +41,10 @@ class Entry:
     title: str | None
     provider: Party | None
     recipient: Party | None
-    purposes: list[dict[str, str | None]]
-    legal_authorities: list[dict[str, str | None]]
-    datasets: list[dict[str, str | None]]
+    #: each {"id", "label" (English), "labels" (by language)}; a dataset's {"id", "title"}
+    purposes: list[dict[str, Any]]
+    legal_authorities: list[dict[str, Any]]
+    datasets: list[dict[str, Any]]
     valid_from: str | None
     valid_until: str | None
     duration: str | None
@@ -115,6 +118,16 @@ class Transparency:
         res = registry.resources
         self._authorities = {a["id"]: a for a in authorities(res)}
         self._purposes = {p["id"]: p for p in purposes(res)}
+        #: the labels of purposes and authorities in every language they are written in
+        vocab, catalogue = res.vocabularies(), res.authorities()
+        self._labels = {
+            "purpose": {p: labels_by_language(vocab, PURPOSE[p], SKOS.prefLabel) for p in self._purposes},
+            "authority": {a: labels_by_language(catalogue, AUTHORITY[a], SKOS.prefLabel) for a in self._authorities},
+        }
+
+    def labels(self, what: str, code: str, english: str) -> dict[str, str]:
+        """A purpose's or authority's label in each language (English at least)."""
+        return {"en": english, **{k: v for k, v in self._labels[what].get(code, {}).items() if k != "en"}}
 
     # ---------------------------------------------------------------- the register
     def entries(self, on: dt.date, *, active_only: bool = True) -> list[Entry]:
@@ -122,8 +135,10 @@ class Transparency:
         by: dict[str, dict[str, Any]] = {}
         for r in rows:
             a = by.setdefault(str(r["id"]), {"row": r, "datasets": {}, "purposes": set(), "authorities": set()})
-            if "dataset" in r:
-                a["datasets"][self.iris.id_of(r["dataset"])] = str(r["datasetTitle"]) if "datasetTitle" in r else None
+            if "dataset" in r:  # its English (or untagged) title, else any
+                titles = a["datasets"].setdefault(self.iris.id_of(r["dataset"]), {})
+                if isinstance(title := r.get("datasetTitle"), Literal):
+                    titles[title.language or "en"] = str(title)
             if "purpose" in r:
                 a["purposes"].add(code_of(PURPOSE, r["purpose"]))
             if "authority" in r:
@@ -143,10 +158,11 @@ class Transparency:
                 title=str(r["title"]) if "title" in r else None,
                 provider=self._party(r, "provider"),
                 recipient=self._party(r, "recipient"),
-                purposes=[{"id": p, "label": (self._purposes.get(p) or {}).get("label") or p}
-                          for p in sorted(a["purposes"])],
+                purposes=[{"id": p, "label": (label := (self._purposes.get(p) or {}).get("label") or p),
+                           "labels": self.labels("purpose", p, label)} for p in sorted(a["purposes"])],
                 legal_authorities=[self._authority(x) for x in sorted(a["authorities"])],
-                datasets=[{"id": d, "title": t} for d, t in sorted(a["datasets"].items())],
+                datasets=[{"id": d, "title": t.get("en") or min(t.values(), default=None)}
+                          for d, t in sorted(a["datasets"].items())],
                 valid_from=start.isoformat() if start else None,
                 valid_until=end.isoformat() if end else None,
                 duration=text,
@@ -165,9 +181,10 @@ class Transparency:
         pid = self.iris.id_of(r[key])
         return Party(pid, str(r[key + "Name"]) if key + "Name" in r else pid)
 
-    def _authority(self, aid: str) -> dict[str, str | None]:
+    def _authority(self, aid: str) -> dict[str, Any]:
         a = self._authorities.get(aid) or {}
-        return {"id": aid, "label": a.get("label") or aid, "citation": a.get("citation"),
+        label = a.get("label") or aid
+        return {"id": aid, "label": label, "labels": self.labels("authority", aid, label), "citation": a.get("citation"),
                 "statute": a.get("statute"), "section": a.get("section"), "source": a.get("source")}
 
     # ---------------------------------------------------------------- the report
@@ -222,12 +239,15 @@ class Transparency:
             for a in e.legal_authorities or [{"id": "none", "label": "no authority cited"}]:
                 links[(index[e.provider.id], index[e.recipient.id], str(a["id"]))] += 1
         authority_ids = sorted({k[2] for k in links})
+
+        def labels(a: str) -> dict[str, str]:
+            return dict(NO_AUTHORITY) if a == "none" else self._authority(a)["labels"]
+
         return {
             "nodes": nodes,
-            "links": [{"source": s, "target": t, "authority": a, "label": self._authority(a)["label"] if a != "none"
-                       else "no authority cited", "value": n} for (s, t, a), n in sorted(links.items())],
-            "authorities": [{"id": a, "label": self._authority(a)["label"] if a != "none" else "no authority cited"}
-                            for a in authority_ids],
+            "links": [{"source": s, "target": t, "authority": a, "label": labels(a)["en"], "labels": labels(a),
+                       "value": n} for (s, t, a), n in sorted(links.items())],
+            "authorities": [{"id": a, "label": labels(a)["en"], "labels": labels(a)} for a in authority_ids],
         }
 
     def unmatched_flows(self, on: dt.date) -> list[dict[str, Any]]:
@@ -275,8 +295,10 @@ class Transparency:
         return (start is None or start <= when) and (end is None or when <= end)
 
     # ---------------------------------------------------------------- other forms
-    CSV_FIELDS = ("agreement", "title", "provider_id", "provider", "recipient_id", "recipient", "purposes",
-                  "legal_authorities", "citations", "datasets", "valid_from", "valid_until", "duration", "status",
+    #: a column per language for the labels of purposes and authorities (the French one falls back to English)
+    CSV_FIELDS = ("agreement", "title", "provider_id", "provider", "recipient_id", "recipient", "purposes_en",
+                  "purposes_fr", "legal_authorities_en", "legal_authorities_fr", "citations", "datasets",
+                  "valid_from", "valid_until", "duration", "status",
                   "in_force", "expires_in_days", "benefits", "url", "recipient_disposals_on_time",
                   "recipient_disposals_late", "recipient_disposals_overdue")
 
@@ -293,8 +315,9 @@ class Transparency:
             [
                 e.id, e.title or "", e.provider.id if e.provider else "", e.provider.name if e.provider else "",
                 e.recipient.id if e.recipient else "", e.recipient.name if e.recipient else "",
-                "; ".join(str(p["label"]) for p in e.purposes),
-                "; ".join(str(a["label"]) for a in e.legal_authorities),
+                *("; ".join(str(p["labels"].get(lang) or p["label"]) for p in e.purposes) for lang in ("en", "fr")),
+                *("; ".join(str(a["labels"].get(lang) or a["label"]) for a in e.legal_authorities)
+                  for lang in ("en", "fr")),
                 "; ".join(str(a["citation"] or "") for a in e.legal_authorities),
                 "; ".join(str(d["title"] or d["id"]) for d in e.datasets),
                 e.valid_from or "", e.valid_until or "", e.duration or "", e.status, str(e.in_force).lower(),
@@ -313,16 +336,21 @@ class Transparency:
             for party in (e.provider, e.recipient):
                 if party:
                     g.add((self.iris.record("organization", party.id), SKOS.prefLabel, Literal(party.name)))
-            for d in e.datasets:
-                if d["title"]:
-                    g.add((self.iris.record("dataset", str(d["id"])), DCTERMS.title, Literal(d["title"])))
+            for d in e.datasets:  # every language of its title
+                ds = self.iris.record("dataset", str(d["id"]))
+                for subject, prop, title in self.public.graph(self.iris.public_graph("dataset", str(d["id"]))):
+                    if prop == DCTERMS.title and subject == ds:
+                        g.add((ds, DCTERMS.title, title))
             for a in e.legal_authorities:
                 ai = AUTHORITY[str(a["id"])]
                 g.add((ai, RDF.type, REG.LegalAuthority))
+                for lang, label in a["labels"].items():
+                    g.add((ai, SKOS.prefLabel, Literal(label, lang=lang)))
                 if a["citation"]:
                     g.add((ai, REG.citation, Literal(a["citation"])))
                 if a["source"]:
                     g.add((ai, DCTERMS.source, URIRef(str(a["source"]))))
             for p in e.purposes:
-                g.add((PURPOSE[str(p["id"])], SKOS.prefLabel, Literal(p["label"], lang="en")))
+                for lang, label in p["labels"].items():
+                    g.add((PURPOSE[str(p["id"])], SKOS.prefLabel, Literal(label, lang=lang)))
         return g

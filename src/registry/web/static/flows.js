@@ -1,5 +1,6 @@
 // The transparency register's flow diagram: a Plotly Sankey of institution -> institution, one band per
-// legal authority. Data comes from the page (#flows-data); Plotly is served by this site.
+// legal authority. Data comes from the page (#flows-data), its labels in the page's language; Plotly is served by
+// this site. The table after the diagram (#flow-table) says the same for keyboards and screen readers.
 (function () {
   "use strict";
   var holder = document.getElementById("flow-diagram");
@@ -16,7 +17,7 @@
     orientation: "h",
     arrangement: "snap",
     valueformat: "d",
-    valuesuffix: " agreement(s)",
+    valuesuffix: " " + ((data.text || {}).agreements || "agreements"),
     node: {
       label: data.nodes.map(function (n) { return n.label; }),
       customdata: data.nodes.map(function (n) { return n.id; }),

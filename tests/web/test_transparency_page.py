@@ -1,0 +1,109 @@
+"""The transparency register for people: who receives data from an institution, under which law, since when (a
+form over the register, and the named SPARQL query that gives the same answer), the flow diagram's equivalent
+table, a legend whose colours hold their contrast, and the register's data in both languages."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+from urllib.parse import parse_qs, urlsplit
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import SKOS
+
+from conftest import Api
+from helpers import assert_problem
+from registry.web.pages import PALETTE, RECIPIENTS_QUERY
+
+HTML = {"Accept": "text/html"}
+
+
+def cells(table: str) -> list[list[str]]:
+    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    return [[re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", c))).strip()
+             for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r, re.S)] for r in rows]
+
+
+def test_who_receives_data_from_an_institution_and_the_same_answer_by_sparql(world_api: Api) -> None:
+    reg = world_api.registry
+    page = world_api.client.get("/transparency", params={"from": "moh"}, headers=HTML).text
+    table = re.search(r'<table id="recipients">.*?</table>', page, re.S)
+    assert table, "the answer"
+    rows = cells(table.group(0))[1:]
+    report = world_api.client.get("/reports/flows").json()
+    expected = [e for e in report["agreements"] if e["provider"]["id"] == "moh"]
+    assert len(rows) == len(expected) == 2
+    shown = {(r[0], r[1], r[2]) for r in rows}
+    assert shown == {(e["recipient"]["name"], "; ".join(a["label"] for a in e["legal_authorities"]), e["valid_from"])
+                     for e in expected}
+    # the named query, with the provider bound, says the same
+    rows_by_query = reg.views.public.select(reg.resources.query(RECIPIENTS_QUERY),
+                                            {"provider": reg.iris.record("organization", "moh")})
+    by_query = {(str(r["recipientName"]), reg.iris.id_of(r["agreement"]), str(r["since"])) for r in rows_by_query}
+    assert by_query == {(e["recipient"]["name"], e["id"], e["valid_from"]) for e in expected}
+    # and so does the link the page gives, run on /sparql
+    link = html.unescape(re.search(r'<a href="(/sparql\?[^"]+)">', page).group(1))
+    query = parse_qs(urlsplit(link).query)["query"][0]
+    assert query.startswith(reg.resources.query(RECIPIENTS_QUERY).rstrip())
+    answer = world_api.client.get("/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"})
+    assert answer.status_code == 200, answer.text
+    bindings = answer.json()["results"]["bindings"]
+    assert {(b["recipientName"]["value"], reg.iris.id_of(URIRef(b["agreement"]["value"])), b["since"]["value"])
+            for b in bindings} == by_query
+    # an institution that provides nothing says so; a bad id is a problem naming the field
+    nothing = world_api.client.get("/transparency", params={"from": "mof"}, headers=HTML).text
+    assert 'id="recipients"' not in nothing and "No active agreement has" in nothing
+    assert "from" in assert_problem(world_api.client.get("/transparency", params={"from": "Not An Id"}, headers=HTML),
+                                    422)["violations"][0]["field"]
+
+
+def test_the_flow_diagram_has_an_equivalent_table(world_api: Api) -> None:
+    page = world_api.client.get("/transparency", headers=HTML).text
+    data = json.loads(re.search(r'<script type="application/json" id="flows-data">(.*?)</script>', page, re.S).group(1))
+    table = re.search(r'<table id="flow-table">.*?</table>', page, re.S)
+    assert table
+    rows = cells(table.group(0))[1:]
+    assert rows == [[data["nodes"][link["source"]]["label"], data["nodes"][link["target"]]["label"], link["label"],
+                     str(link["value"])] for link in data["links"]]
+    assert sum(int(r[3]) for r in rows) >= len(world_api.client.get("/reports/flows").json()["agreements"])
+
+
+def contrast(a: str, b: str = "#ffffff") -> float:
+    def luminance(colour: str) -> float:
+        r, g, b_ = (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b_)]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_the_legend_colours_hold_their_contrast(world_api: Api) -> None:
+    assert contrast("#767676") < 4.6 and contrast("#000000") == 21  # the formula itself
+    for colour in PALETTE:  # a swatch is a graphical object: 3:1 against the page
+        assert contrast(colour) >= 3, colour
+    assert len(set(PALETTE)) == len(PALETTE)
+    page = world_api.client.get("/transparency", headers=HTML).text
+    legend = re.search(r'<ul class="legend".*?</ul>', page, re.S).group(0)
+    used = re.findall(r"background: (#[0-9A-Fa-f]{6})", legend)
+    assert used and set(used) <= set(PALETTE)
+
+
+def test_the_register_data_carries_both_languages(world_api: Api) -> None:
+    rows = list(csv.DictReader(io.StringIO(world_api.client.get("/reports/flows?format=csv").text)))
+    moh = next(r for r in rows if r["agreement"] == "dsa-moh-idiu-2024")
+    assert moh["purposes_en"] == "program evaluation; program planning"
+    assert moh["purposes_fr"] == "évaluation de programme; planification de programme"
+    assert moh["legal_authorities_en"] == "FIPPA Part III.1" and moh["legal_authorities_fr"]
+    g = Graph().parse(data=world_api.client.get("/reports/flows?format=jsonld").text, format="json-ld")
+    purpose = URIRef("https://w3id.org/gov-data-registry/vocab/purpose/program-evaluation")
+    assert set(g.objects(purpose, SKOS.prefLabel)) == {Literal("program evaluation", lang="en"),
+                                                        Literal("évaluation de programme", lang="fr")}
+    flows = world_api.client.get("/reports/flows").json()
+    entry = next(e for e in flows["agreements"] if e["id"] == "dsa-moh-idiu-2024")
+    assert entry["purposes"][0]["labels"] == {"en": "program evaluation", "fr": "évaluation de programme"}
+    assert all("en" in link["labels"] for link in flows["sankey"]["links"])
+    french = world_api.client.get("/fr/transparency").text
+    assert "évaluation de programme" in french and "Flux entre institutions" in french
