@@ -56,8 +56,8 @@ class Browser:
         if token:
             fields.insert(0, ("csrf", token))
         flat = [(k, str(x)) for k, v in fields for x in (v if isinstance(v, list) else [v])]
-        r = self.client.post(path, content=_encode(flat), headers={"Content-Type": "application/x-www-form-urlencoded"},
-                             **kw)
+        headers = {"Content-Type": "application/x-www-form-urlencoded", **kw.pop("headers", {})}
+        r = self.client.post(path, content=_encode(flat), headers=headers, **kw)
         if r.status_code < 300 and 'name="csrf"' in r.text:
             self.csrf = csrf_of(r.text)
         return r
