@@ -86,6 +86,7 @@ EXPECTED: dict[tuple[str, str, str], dict[str, tuple[int, ...]]] = {
     ("GET", "/authorities", "html"): PUBLIC,
     ("GET", "/authorities/{rid}", "html"): PUBLIC,
     ("GET", "/catalog", "html"): PUBLIC,  # the catalogue's landing page
+    ("GET", "/sitemap.xml", "html"): PUBLIC,  # for search engines: XML, outside the OpenAPI document
     ("GET", "/static/{path}", "html"): PUBLIC,
 }
 for _c in ("datasets", "organizations", "agreements"):
@@ -146,7 +147,7 @@ EXPECTED |= {
 #: every page again under /en and /fr, in that language
 for _lang in ("en", "fr"):
     EXPECTED |= {(m, f"/{_lang}{p}", w): roles for (m, p, w), roles in list(EXPECTED.items())
-                 if w == "html" and not p.startswith(("/static/", "/en/", "/fr/"))}
+                 if w == "html" and not p.startswith(("/static/", "/en/", "/fr/", "/sitemap"))}
     EXPECTED[("GET", f"/{_lang}/sparql", "html")] = PUBLIC
 #: served by FastAPI itself, outside the app's own routes
 SKIPPED = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
@@ -357,7 +358,7 @@ def test_each_role_gets_what_it_should(wapi: Api, route: tuple[str, str, str]) -
             assert record_quads(reg) == before, f"{who} was refused but something changed"
         if r.status_code == 401:
             assert r.headers["www-authenticate"].lower().startswith("bearer")
-        if route[2] == "html" and r.status_code == 200 and route[1] != "/static/{path}":
+        if route[2] == "html" and r.status_code == 200 and route[1] not in ("/static/{path}", "/sitemap.xml"):
             assert r.headers["content-type"].startswith("text/html")
 
 

@@ -27,9 +27,11 @@ from registry.api.negotiation import JSON, RDF_FORMATS, choose
 from registry.api.public_deps import SparqlDep, ViewsDep
 from registry.domain.model import KINDS
 from registry.iris import SLUG_MAX, SLUG_PATTERN
+from registry.services.reference import authorities
 from registry.web.i18n import LANGUAGES, plain
 from registry.web.pages import STATIC, Pages, here_of, not_found, render, sparql_page
 from registry.web.search import RecordType, Search, Sort
+from registry.web.sitemap import Sitemap
 
 HTML = "text/html"
 
@@ -186,6 +188,18 @@ def _list_route(kind_name: str, title: Callable[[Pages], str]) -> None:
 _list_route("dataset", lambda pages: pages.here.gettext("Datasets"))
 _list_route("organization", lambda pages: pages.here.gettext("Organisations"))
 _list_route("agreement", lambda pages: pages.here.gettext("Data-sharing agreements"))
+
+
+@router.get("/sitemap.xml")
+def sitemap(request: Request, registry: RegistryDep, page: Annotated[int | None, Query(ge=1, le=100_000)] = None,
+            ) -> Response:
+    """The public pages in both languages; a sitemap index of pages of them when they are many."""
+    body = Sitemap(registry.index, [a["id"] for a in authorities(registry.resources)],
+                   str(request.base_url).rstrip("/")).xml(page)
+    if body is None:
+        here = here_of(request)
+        return not_found(here, here.gettext("There is no page here."))
+    return Response(body, media_type="application/xml", headers={"X-Content-Type-Options": "nosniff"})
 
 
 def _sparql(request: Request, service: SparqlDep, caller: CallerDep) -> Response:
