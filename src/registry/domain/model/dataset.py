@@ -37,11 +37,11 @@ from registry.domain.model.dcat import (
     LangShortText,
     LangText,
     Url,
+    add_texts,
     email_of,
     frequency_iri,
     frequency_name,
     iri_or_text,
-    lang_literals,
     lang_value,
     language_iri,
     language_tag,
@@ -187,10 +187,7 @@ def to_rdf(d: DatasetIn, iris: Iris) -> RecordGraphs:
     pub, res = rg.public, rg.restricted
     pub.add((s, RDF.type, DCAT.Dataset))
     pub.add((s, DCTERMS.identifier, Literal(d.id)))
-    for p, value in ((DCTERMS.title, d.title), (DCTERMS.description, d.description)):
-        if value is not None:
-            for lit in lang_literals(value):
-                pub.add((s, p, lit))
+    add_texts(pub, s, (DCTERMS.title, d.title), (DCTERMS.description, d.description))
     if d.publisher is not None:
         pub.add((s, DCTERMS.publisher, iris.record("organization", d.publisher)))
     for k in d.keywords:

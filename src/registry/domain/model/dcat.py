@@ -254,6 +254,14 @@ def lang_literals(value: str | dict[str, str]) -> list[Literal]:
     return [Literal(text, lang=tag) for tag, text in sorted(value.items())]
 
 
+def add_texts(g: Graph, s: Node, *texts: tuple[Node, str | dict[str, str] | None]) -> None:
+    """Each (predicate, text or language map) given, as language-tagged literals of `s`."""
+    for p, value in texts:
+        if value is not None:
+            for lit in lang_literals(value):
+                g.add((s, p, lit))
+
+
 def lang_value(g: Graph, s: Node, p: Node) -> str | dict[str, str] | None:
     """Language-tagged text as JSON: a string when English is its only language (or it has no tag),
     else a map of language tags to texts."""

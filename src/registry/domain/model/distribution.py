@@ -17,12 +17,12 @@ from registry.domain.model.dcat import (
     LangShortText,
     LangText,
     Url,
+    add_texts,
     checksum_iri,
     checksum_name,
     format_term,
     format_value,
     iri_or_text,
-    lang_literals,
     lang_value,
     language_iri,
     language_tag,
@@ -74,10 +74,7 @@ def index_of(dataset: str, node: str) -> int | None:
 def to_rdf(d: DistributionIn, node: URIRef, g: Graph) -> None:
     """The distribution's triples, added to `g` (the dataset's public graph)."""
     g.add((node, RDF.type, DCAT.Distribution))
-    for p, value in ((DCTERMS.title, d.title), (DCTERMS.description, d.description)):
-        if value is not None:
-            for lit in lang_literals(value):
-                g.add((node, p, lit))
+    add_texts(g, node, (DCTERMS.title, d.title), (DCTERMS.description, d.description))
     if d.access_url is not None:
         g.add((node, DCAT.accessURL, url_term(d.access_url)))
     if d.download_url is not None:
