@@ -480,8 +480,14 @@ def field_of(spec: Spec, name: str | None, values: Values) -> str:
 
 
 def problems(spec: Spec, violations: Iterable[Violation], values: Values) -> Problems:
+    """The violations by form field; one about a whole group (`steward`) is left out when another names the
+    field of that group at fault (`steward.email`): it says the same."""
+    found = list(violations)
+    named = {v.field for v in found if v.field}
     out = Problems()
-    for v in violations:
+    for v in found:
+        if v.field and any(n.startswith(v.field + ".") for n in named):
+            continue
         out.add(field_of(spec, v.field, values), v)
     return out
 
@@ -517,7 +523,7 @@ def merge(base: Mapping[str, Any], mine: Mapping[str, Any], theirs: Mapping[str,
     merged = dict(theirs)
     changed, conflicts = [], []
     for k in sorted(set(fields)):
-        b, m, t = base.get(k), mine.get(k), theirs.get(k)
+        b, m, t = _norm(base.get(k)), _norm(mine.get(k)), _norm(theirs.get(k))
         if t != b:
             changed.append(k)
         if m == b:
@@ -532,6 +538,19 @@ def merge(base: Mapping[str, Any], mine: Mapping[str, Any], theirs: Mapping[str,
         else:
             merged[k] = value
     return Merge(merged, changed, conflicts)
+
+
+def _norm(value: Any) -> Any:
+    """A value as the record means it: empty is absent, a text in English alone is that text."""
+    if isinstance(value, dict):
+        out = {k: n for k, v in value.items() if (n := _norm(v)) is not None}
+        if set(out) == {"en"} and isinstance(out["en"], str):
+            return out["en"]
+        return out or None
+    if isinstance(value, list):
+        items = [_norm(v) for v in value]
+        return items or None
+    return None if value == "" else value
 
 
 # ------------------------------------------------------------------------------------- vocabularies
