@@ -160,6 +160,21 @@ def test_every_concept_has_its_french_label_and_definition(name: str) -> None:
             assert langs in ([], ["en", "fr"]), (str(s), str(p), langs)
 
 
+def test_every_authority_has_its_french_label_summary_and_purpose_note() -> None:
+    from rdflib import Literal
+    from rdflib.namespace import SKOS
+
+    from registry.namespaces import REG
+
+    g = Resources().authorities()
+    entries = set(g.subjects(REG.summary, None))
+    assert len(entries) > 30
+    for s in entries:
+        for p in (SKOS.prefLabel, REG.summary, REG.purposeNote):
+            langs = sorted(str(o.language) for o in g.objects(s, p) if isinstance(o, Literal))
+            assert langs in ([], ["en", "fr"]) and (langs or p == REG.purposeNote), (str(s), str(p), langs)
+
+
 def test_labels_are_read_in_the_readers_language_and_english_stays_english() -> None:
     from registry.namespaces import ACCESS_RIGHT, PURPOSE
     from registry.services.reference import concept_labels, notation_labels, purposes
@@ -217,6 +232,10 @@ def test_french_pages_speak_french(world_api: Api) -> None:
                      r'<span class="lang-marker">\(in English\)</span></span>', page)
     authority = world_api.client.get("/fr/authorities/fippa-part-3.1").text
     assert "Le destinataire doit être désigné en vertu de cette disposition." in authority
+    assert "<h1>LAIPVP, partie III.1</h1>" in authority  # the label and summary written in French: no marker
+    assert "Les groupes d’intégration des données désignés" in html.unescape(authority)
+    english = world_api.client.get("/en/authorities/fippa-part-3.1").text
+    assert "<h1>FIPPA Part III.1</h1>" in english and "Data integration units designated" in english
 
 
 def test_errors_are_pages_in_the_readers_language(world_api: Api) -> None:
