@@ -5,7 +5,6 @@ resources to distributions (README, "Catalogue import")."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import Any
 
 from registry.iris import is_slug
@@ -29,7 +28,8 @@ READS = {"id", "name", "title", "title_translated", "notes", "notes_translated",
          "geographic_region", "subject", "time_period_coverage_start", "time_period_coverage_end", "temporal_start",
          "temporal_end", "version", "resources", "type", "state", "num_resources", "num_tags", "revision_id",
          "creator_user_id", "isopen", "relationships_as_object", "relationships_as_subject"}
-RESOURCE_READS = {"url", "name", "name_translated", "format", "mimetype", "size", "hash", "download_url",
+RESOURCE_READS = {"url", "name", "name_translated", "description", "description_translated", "format", "mimetype",
+                  "size", "hash", "download_url", "date_published",
                   "url_type", "language", "id", "package_id", "position", "revision_id", "state", "created",
                   "last_modified", "cache_url", "cache_last_updated", "datastore_active", "mimetype_inner"}
 
@@ -113,12 +113,17 @@ def _bilingual(text: str, lang: str) -> str:
     return parts[1] if lang == "fr" and len(parts) == 2 else parts[0]
 
 
-def _list(value: Any) -> list[Any]:
+def _list(value: Any) -> list[str]:
+    """The texts of a list (or of a comma-separated text); other values are none."""
+    if isinstance(value, str):
+        return [x.strip() for x in value.split(",") if x.strip()]
     if isinstance(value, list):
-        return value
-    if isinstance(value, str) and value.strip():
-        return [x.strip() for x in value.split(",")]
+        return [str(x).strip() for x in value if isinstance(x, str | int) and not isinstance(x, bool) and str(x).strip()]
     return []
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [x for x in value if isinstance(x, dict)] if isinstance(value, list) else []
 
 
 def package(pkg: dict[str, Any], lang: str, portal: str | None) -> Harvested:
@@ -133,16 +138,21 @@ def package(pkg: dict[str, Any], lang: str, portal: str | None) -> Harvested:
     if (notes := translated(pkg, "notes")) is not None:
         data["description"] = notes
     kw = pkg.get("keywords")
-    words: Iterable[Any]
+    words: list[str]
     if isinstance(kw, dict):
-        words = kw.get(lang) or next((x for x in kw.values() if x), [])
+        words = _list(kw.get(lang)) or next((x for x in map(_list, kw.values()) if x), [])
     else:
-        words = [t.get("display_name") or t.get("name") for t in pkg.get("tags") or [] if isinstance(t, dict)]
-    if keywords := sorted({str(k).strip() for k in words if k and str(k).strip()}):
-        data["keywords"] = keywords
-    groups = {str(gr.get("title") or gr.get("display_name") or gr.get("name")).strip()
-              for gr in pkg.get("groups") or [] if isinstance(gr, dict)} - {"None", ""}
-    themes = {t for gr in groups if (t := v.theme(gr, gr))}
+        words = [x for t in _dicts(pkg.get("tags")) if (x := v.clean(t.get("display_name")) or v.clean(t.get("name")))]
+    keywords, themes = set(words), set()
+    for gr in _dicts(pkg.get("groups")):  # a group that is no theme of the registry's is a keyword
+        code = v.theme(v.clean(gr.get("name")))
+        label = v.clean(gr.get("title")) or v.clean(gr.get("display_name")) or v.clean(gr.get("name"))
+        if code is not None:
+            themes.add(code)
+        elif label is not None:
+            keywords.add(label)
+    if keywords:
+        data["keywords"] = sorted(keywords)
     for subject in _list(pkg.get("subject")):
         if str(subject) in SUBJECTS:
             themes.add(SUBJECTS[str(subject)])
@@ -187,7 +197,7 @@ def package(pkg: dict[str, Any], lang: str, portal: str | None) -> Harvested:
     if contact:
         data["contact_point"] = contact
         data["steward"] = dict(contact)
-    resources = [r for r in pkg.get("resources") or [] if isinstance(r, dict)]
+    resources = _dicts(pkg.get("resources"))
     if resources:
         data["distributions"] = [resource(r, lang, rec) for r in resources]
     data["source"] = {k: x for k, x in (("catalogue", portal), ("id", uuid), ("url", page)) if x}
@@ -215,7 +225,7 @@ def _language(pkg: dict[str, Any], rec: Harvested) -> None:
     """The package's `language`, else the languages of its resources."""
     given = _list(pkg.get("language"))
     if not given:
-        given = [x for r in pkg.get("resources") or [] if isinstance(r, dict) for x in _list(r.get("language"))]
+        given = [x for r in _dicts(pkg.get("resources")) for x in _list(r.get("language"))]
     langs = sorted({x for g in given if (x := v.language(g))})
     if langs:
         rec.data["language"] = langs
@@ -246,10 +256,12 @@ def _temporal(pkg: dict[str, Any], rec: Harvested) -> None:
 
 def resource(r: dict[str, Any], lang: str, rec: Harvested) -> dict[str, Any]:
     """A resource as a distribution: `url` is its access URL (and its download URL when uploaded to the
-    portal), `name` its title, `format`, `mimetype`, `size`, `hash` (algorithm told by its length)."""
+    portal), `name` its title, `description`, `format`, `mimetype`, `size`, `language`, `date_published`,
+    `last_modified`, `hash` (algorithm told by its length)."""
     out: dict[str, Any] = {}
-    if (title := preferred(translated(r, "name"), lang)) is not None:
-        out["title"] = title
+    for key, name in (("title", "name"), ("description", "description")):
+        if (text := translated(r, name)) is not None:
+            out[key] = text
     url = v.clean(r.get("url"))
     if url is not None:
         out["access_url"] = url
@@ -267,6 +279,12 @@ def resource(r: dict[str, Any], lang: str, rec: Harvested) -> dict[str, Any]:
         out["byte_size"] = int(size.strip())
     elif v.clean(size) is not None:
         rec.drop("resources/size")
+    if langs := sorted({x for g in _list(r.get("language")) if (x := v.language(g))}):
+        out["language"] = langs
+    for key in ("issued", "modified"):
+        raw = r.get("date_published" if key == "issued" else "last_modified")
+        if (d := v.date(raw, f"resources/{key}", rec)) is not None:
+            out[key] = d
     if (ck := v.checksum(None, r.get("hash"))) is not None:
         out["checksum"] = ck
     elif v.clean(r.get("hash")) is not None:

@@ -10,14 +10,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import rdflib
 from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
+from registry.domain.model.distribution import index_of
 from registry.namespaces import ADMS, DCAT, DCTERMS, FOAF, ORG, RDF, RDFS, REG, SENSITIVITY, SKOS, VCARD
 from registry.services.ingest.catalog import values as v
 from registry.services.ingest.catalog.harvest import CatalogError, Harvest, Harvested, Publisher
 from registry.services.ingest.catalog.ids import dataset_id, kept_id, readable, slugify, tail
 from registry.services.ingest.catalog.source import where
+from registry.services.reports.catalog import NO_DESCRIPTION
 
 #: the base a file's relative IRIs are read against: recognisable, so they are given back as written
 #: (a relative `mailto` stays an address, and a dataset's identity never holds the file's path)
@@ -50,23 +53,27 @@ DATASET_READS = {RDF.type, DCTERMS.identifier, DCTERMS.title, DCTERMS.descriptio
                  DCTERMS.license, DCTERMS.accessRights, POD.accessLevel, REG.sensitivity,
                  REG.containsPersonalInformation, DCTERMS.issued, DCTERMS.modified, DCAT.contactPoint,
                  DCTERMS.publisher, DCAT.landingPage, DCTERMS.language, DCTERMS.accrualPeriodicity, DCTERMS.spatial,
-                 DCTERMS.temporal, DCAT3.version, OWL.versionInfo, ADMS.version, DCTERMS.conformsTo, DCAT.distribution,
-                 DCTERMS.source}
-DISTRIBUTION_READS = {RDF.type, DCTERMS.title, DCAT.accessURL, DCAT.downloadURL, DCAT.mediaType, DCTERMS["format"],
-                      DCAT.byteSize, DCTERMS.license, SPDX.checksum}
+                 DCTERMS.temporal, DCAT3.version, OWL.versionInfo, ADMS.version, DCTERMS.conformsTo, DCAT.distribution}
+DISTRIBUTION_READS = {RDF.type, DCTERMS.title, DCTERMS.description, DCAT.accessURL, DCAT.downloadURL, DCAT.mediaType,
+                      DCTERMS["format"], DCAT.byteSize, DCTERMS.license, SPDX.checksum, DCTERMS.language,
+                      DCTERMS.issued, DCTERMS.modified}
 CONTACT_READS = {RDF.type, VCARD.fn, VCARD["organization-name"], FOAF.name, VCARD.hasEmail, FOAF.mbox}
 
 
 @contextmanager
-def quiet_rdflib() -> Iterator[None]:
-    """rdflib logs a traceback for each literal that is not of its datatype (a date-time typed as a date):
-    the import reads those itself (with a warning in its report), so the log stays quiet meanwhile."""
+def as_written() -> Iterator[None]:
+    """Literals as the source wrote them, read by the import itself (a date-time typed as a date keeps its
+    date, with a warning in the report): rdflib would otherwise shorten some to their value without a word
+    and log a traceback for each it cannot read. (Both are rdflib's process-wide settings: the import runs
+    in the command's own process.)"""
     log = logging.getLogger("rdflib.term")
     drop = logging.Filter("-")  # passes no record: its name matches no logger
     log.addFilter(drop)
+    normalize, rdflib.NORMALIZE_LITERALS = rdflib.NORMALIZE_LITERALS, False
     try:
         yield
     finally:
+        rdflib.NORMALIZE_LITERALS = normalize
         log.removeFilter(drop)
 
 
@@ -76,10 +83,10 @@ def parse(content: bytes | str, fmt: str, base: str) -> Graph:
     quads = fmt in ("trig", "nquads")
     g: Graph = Dataset() if quads else Graph()
     try:
-        with quiet_rdflib():
+        with as_written():
             g.parse(data=content, format=fmt, publicID=base)
     except Exception as e:  # rdflib's parsers raise many types; their messages quote the input
-        raise CatalogError(f"the catalogue is not valid {fmt}{where(e)}") from None
+        raise CatalogError(f"the catalogue is not valid {fmt}{where(e, content)}") from None
     if not quads:
         return g
     union = Graph()
@@ -186,12 +193,19 @@ class DcatReader:
             [tail(ident) if ident else None, tail(iri) if iri else None], plain_title, source_id)
         if title is not None:
             data["title"] = title
-        if (desc := self.language_map(s, DCTERMS.description, default)) is not None:
-            data["description"] = desc
-        if keywords := self.texts(s, DCAT.keyword):
-            data["keywords"] = keywords
-        if themes := sorted({t for o in g.objects(s, DCAT.theme) if (t := self.theme(o))}):
-            data["themes"] = themes
+        desc = self.language_map(s, DCTERMS.description, default)
+        if desc is not None and desc not in (NO_DESCRIPTION, {"en": NO_DESCRIPTION}):
+            data["description"] = desc  # a registry's /catalog says NO_DESCRIPTION where a record has none
+        keywords, themes = set(self.texts(s, DCAT.keyword)), set()
+        for o in g.objects(s, DCAT.theme):  # a theme outside the registry's vocabulary is a keyword
+            if (code := v.theme(self.iri_or_label(o))) is not None:
+                themes.add(code)
+            elif (word := self.label(o) if not isinstance(o, Literal) else None) or (word := self.iri_or_label(o)):
+                keywords.add(word)
+        if keywords:
+            data["keywords"] = sorted(keywords)
+        if themes:
+            data["themes"] = sorted(themes)
         if (lic := self.licence(s)) is not None:
             data["license"] = lic
         self.access(s, rec)
@@ -220,9 +234,10 @@ class DcatReader:
         if (contact := self.contact(s, rec)) is not None:
             data["contact_point"] = contact
             data["steward"] = dict(contact)
-        dists = [self.distribution(d, rec) for d in g.objects(s, DCAT.distribution)]
-        if dists:  # in RDF a set: in the order of their contents, whatever the blank nodes are called
-            data["distributions"] = sorted(dists, key=lambda x: json.dumps(x, sort_keys=True))
+        dists = [(index_of(str(s), str(d)), self.distribution(d, rec)) for d in g.objects(s, DCAT.distribution)]
+        if dists:  # a set in RDF: a registry's in its numbering ({dataset}/distribution/{n}), others by content
+            dists.sort(key=lambda x: (x[0] if x[0] is not None else 1 << 62, json.dumps(x[1], sort_keys=True)))
+            data["distributions"] = [d for _, d in dists]
         data["source"] = self.source(s, source_id)
         rec.publisher = self.publisher(s, rec)
         self.not_kept(s, DATASET_READS, "", rec)
@@ -234,9 +249,6 @@ class DcatReader:
         if len(found) > 1:
             rec.drop(key)
         return found[0] if found else None
-
-    def theme(self, node: Node) -> str | None:
-        return v.theme(self.iri_or_label(node), self.label(node) if not isinstance(node, Literal) else None)
 
     def licence(self, s: Node) -> str | None:
         """The dataset's licence: a non-empty one (an IRI before a text); else the one all its distributions
@@ -361,8 +373,9 @@ class DcatReader:
             url = unbased(d).split("#", 1)[0]
             return {"access_url": url}
         out: dict[str, Any] = {}
-        if (title := self.text(d, DCTERMS.title)) is not None:
-            out["title"] = title
+        for key, pred in (("title", DCTERMS.title), ("description", DCTERMS.description)):
+            if (text := self.language_map(d, pred, None)) is not None:
+                out[key] = text
         for key, pred in (("access_url", DCAT.accessURL), ("download_url", DCAT.downloadURL)):
             urls = sorted(x for o in g.objects(d, pred) if (x := self.iri_or_label(o)))
             if urls:
@@ -372,10 +385,10 @@ class DcatReader:
         media = g.value(d, DCAT.mediaType)
         if media is not None and (m := v.media_type(self.iri_or_label(media))):
             out["media_type"] = m
-        fmt = g.value(d, DCTERMS["format"])
-        if fmt is not None and (f := v.file_format(self.iri_or_label(fmt) if not isinstance(fmt, BNode)
-                                                    else self.label(fmt))):
-            out["format"] = f
+        fmt = g.value(d, DCTERMS["format"])  # an EU file type's code, else the format's name, else as written
+        if fmt is not None and (f := v.file_format(self.iri_or_label(fmt))) is not None:
+            label = self.label(fmt) if not isinstance(fmt, Literal) else None
+            out["format"] = f if f != self.iri_or_label(fmt) or label is None else label
         size = g.value(d, DCAT.byteSize)
         if isinstance(size, Literal):
             try:
@@ -390,6 +403,11 @@ class DcatReader:
             algo = g.value(ck, SPDX.algorithm)
             if (c := v.checksum(str(algo) if algo is not None else None, g.value(ck, SPDX.checksumValue))):
                 out["checksum"] = c
+        if langs := sorted({x for o in g.objects(d, DCTERMS.language) if (x := v.language(self.iri_or_label(o)))}):
+            out["language"] = langs
+        for key, pred in (("issued", DCTERMS.issued), ("modified", DCTERMS.modified)):
+            if (when := g.value(d, pred)) is not None and (day := v.date(when, f"distributions/{key}", rec)):
+                out[key] = day
         if "access_url" not in out and "download_url" in out:
             out["access_url"] = out["download_url"]  # DCAT: the download URL is also where it is reached
         self.not_kept(d, DISTRIBUTION_READS, "distribution/", rec)
@@ -397,19 +415,25 @@ class DcatReader:
 
     def source(self, s: Node, source_id: str) -> dict[str, str]:
         """Where the record came from: the catalogue, the dataset's identity there, its address. A record
-        exported by a registry names its own source (`dct:source`), which it keeps."""
-        src = self.g.value(s, DCTERMS.source)
-        if src is not None and not isinstance(src, Literal):
-            kept = {k: x for k, p in (("catalogue", DCAT.catalog), ("id", DCTERMS.identifier), ("url", FOAF.page))
-                    if (x := self.text(src, p) or (str(self.g.value(src, p)) if self.g.value(src, p) else None))}
-            if "id" in kept:
-                return kept
+        exported by a registry names its own source (the ADMS identifier {dataset}/source), which it keeps."""
+        kept = self.registry_source(s)
+        if kept is not None:
+            return kept
         out = {"id": source_id}
         if (cat := self.catalogue_of(s, source_id)) is not None:
             out["catalogue"] = cat
         if v.is_url(source_id):
             out["url"] = source_id
         return out
+
+    def registry_source(self, s: Node) -> dict[str, str] | None:
+        node = URIRef(f"{s}/source")
+        if not isinstance(s, URIRef) or (s, ADMS.identifier, node) not in self.g:
+            return None
+        values = {k: self.g.value(node, p) for k, p in (("catalogue", ADMS.schemaAgency), ("id", SKOS.notation),
+                                                         ("url", FOAF.page))}
+        found = {k: x for k, o in values.items() if o is not None and (x := self.iri_or_label(o))}
+        return found if "id" in found else None
 
     def catalogue_of(self, s: Node, source_id: str) -> str | None:
         """The dcat:Catalog that lists the dataset; else the catalogue the source is (the URL it was fetched
@@ -456,9 +480,11 @@ class DcatReader:
         return s
 
     def not_kept(self, s: Node, reads: set[URIRef], where_: str, rec: Harvested) -> None:
-        """Count the node's fields the mapping does not read, by name (empty values are no values)."""
+        """Count the node's fields the mapping does not read, by name (empty values are no values; a
+        registry's own source identifier is read)."""
         for p, o in self.g.predicate_objects(s):
-            if p not in reads and not (isinstance(o, Literal) and not str(o).strip()):
+            if p not in reads and not (isinstance(o, Literal) and not str(o).strip()) \
+                    and not (p == ADMS.identifier and str(o) == f"{s}/source"):
                 rec.drop(where_ + self.curie(p))
 
 

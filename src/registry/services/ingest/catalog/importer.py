@@ -21,6 +21,7 @@ from registry.services.ingest.catalog.report import ImportReport
 from registry.services.ingest.catalog.source import Source, detect, fetch_policy, load_json, read_source
 from registry.services.ingest.catalog.values import tidy
 from registry.services.ingest.loader import SYSTEM
+from registry.services.records import view_etag
 from registry.services.registry import Registry
 
 
@@ -157,14 +158,18 @@ class Importer:
             self.report.skipped.append({**entry, "reason": "retired in the registry: a retired record is not re-imported"})
             return
         try:
-            self.records.parse(DATASET, data)  # a record the model refuses registers no publisher either
+            rec = self.records.parse(DATASET, data)  # a record the model refuses registers no publisher either
         except ValidationFailed as e:
             self.report.rejected.append({**entry, "reason": _why(e), "violations": [x.as_json() for x in e.violations]})
+            return
+        before = self.records.etag(DATASET, rid) if exists else None
+        rg = DATASET.to_rdf(rec, self.registry.iris)
+        if before is not None and before == view_etag(list(rg.public), list(rg.restricted), full=True):
+            self.report.unchanged.append(entry)  # what the registry holds already: nothing to check or write
             return
         if publisher is not None and (problem := self.organisation(publisher)) is not None:
             self.report.rejected.append({**entry, "reason": problem, "violations": []})
             return
-        before = self.records.etag(DATASET, rid) if exists else None
         try:
             result = self.records.write(DATASET, data, self.caller, create=not exists, rid=rid if exists else None)
         except ValidationFailed as e:

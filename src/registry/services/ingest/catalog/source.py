@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,15 +88,21 @@ def load_json(content: bytes, what: str) -> Any:
         raise CatalogError(f"{what} is not valid JSON{where(e)}") from None
 
 
-def where(e: Exception) -> str:
+def where(e: Exception, content: bytes | str = b"") -> str:
     """Where a parser stopped (" at line 3"), from the exception's fields, never its message (which
-    quotes the input)."""
+    quotes the input); rdflib's TriG and N3 parsers say only the text around the place ("… at ^ in
+    <text>^<text>"), found again in `content` to count its line."""
     line = getattr(e, "lineno", None) if isinstance(e, json.JSONDecodeError) else None
     if isinstance(getattr(e, "lines", None), int):  # rdflib's BadSyntax counts from 0
         line = e.lines + 1  # type: ignore[attr-defined]
     get_line = getattr(e, "getLineNumber", None)  # xml.sax's SAXParseException
     if line is None and callable(get_line):
         line = get_line()
+    if line is None and content and (m := re.search(r" at \^ in:?\s*(.*)\Z", str(e), re.DOTALL)):
+        text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
+        before, _, after = m.group(1).strip('"').partition("^")
+        if before and (found := text.find(before + after)) >= 0:
+            line = text.count("\n", 0, found + len(before)) + 1
     return f" at line {line}" if isinstance(line, int) else ""
 
 

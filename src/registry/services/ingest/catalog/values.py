@@ -10,7 +10,9 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote
 
-from registry.domain.model.dcat import CHECKSUM_ALGORITHMS, FREQUENCIES, LANGUAGES, MEDIA_TYPE_RE, THEMES
+from rdflib import URIRef
+
+from registry.domain.model.dcat import CHECKSUM_ALGORITHMS, FREQUENCIES, LANGUAGES, MEDIA_TYPE_RE, THEMES, theme_value
 from registry.domain.model.dcat import is_url as is_iri_url
 from registry.services.ingest.catalog.harvest import Harvested
 
@@ -32,7 +34,7 @@ ISO_FREQUENCIES = {
 #: the EU authorities' codes -> the registry's names (domain.model.dcat holds the tables)
 EU_LANGUAGES = {code: tag for tag, code in LANGUAGES.items()}
 EU_FREQUENCIES = {code: name for name, code in FREQUENCIES.items()}
-EU_THEMES = {code: name for name, code in THEMES.items()}
+
 #: frequencies named in words (DCAT-US "irregular", open.canada.ca's codes)
 WORD_FREQUENCIES = {"irregular": "irregular", "as_needed": "irregular", "not_planned": "never", "never": "never",
                     "unknown": "unknown", "continual": "continuous", "continuous": "continuous"}
@@ -218,14 +220,14 @@ def language_map(texts: Iterable[tuple[str | None, str]], default: str | None = 
     return out
 
 
-def theme(value: str | None, label: str | None) -> str | None:
-    """A theme: the registry's code of an EU data theme (…/data-theme/HEAL -> health); any other theme
-    by its label, else as written."""
-    if value and value.startswith(EU + "data-theme/"):
-        code = value.rsplit("/", 1)[-1].upper()
-        if code in EU_THEMES:
-            return EU_THEMES[code]
-    return label or value
+def theme(value: str | None) -> str | None:
+    """The registry's theme code of a theme: a code ("health"), the registry's concept or the EU data theme
+    it matches (…/data-theme/HEAL); None for any other theme (the readers keep it as a keyword, as the
+    catalogue exports it)."""
+    if value is None:
+        return None
+    code = theme_value(URIRef(value)) if is_url(value) else value.strip().lower()
+    return code if code in THEMES else None
 
 
 def tidy(rec: Harvested) -> None:
