@@ -15,7 +15,11 @@ from typing import Any
 
 import pytest
 
+from helpers import fresh_world_registry
 from registry.api import create_app
+from registry.domain.model import KINDS
+from registry.services.auth import Caller
+from registry.services.ingest.loader import write_all
 from registry.services.registry import Registry
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -86,3 +90,33 @@ def watched_page(browser: Any, server: str, *, height: int, console: tuple[str, 
     assert pg.errors == [], pg.errors  # no script errors, no CSP violations
     assert pg.outside == [], pg.outside  # nothing loaded from anywhere else
     context.close()
+
+
+def busy_registry() -> Registry:
+    """The casebook world and more, so every part of every public page has something to show: a dataset
+    linked across institutions that carries personal information with no agreement (the register's unmatched
+    flows), a dataset in English and French with a distribution, an agreement ending in 30 days."""
+    reg = fresh_world_registry()
+    reg.lineage.rebuild()
+    admin = Caller(role="admin", token_id="browser-tests")
+    soon = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 30 * 86400))
+    write_all(reg, [
+        (KINDS["dataset"], {"id": "tax-linkage", "title": "Tax and social assistance linkage", "publisher": "mof",
+                            "description": "Linked for the browser test.",
+                            "steward": {"name": "Test Steward", "email": "steward@example.org"},
+                            "access": "non-public", "sensitivity": "high", "personal_information": True,
+                            "retention": "P2Y", "derived_from": ["ow-caseload"],
+                            "generated_by": {"kind": "linkage", "by": "mof", "date": "2025-02-01"}}),
+        (KINDS["dataset"], {"id": "traffic-volumes", "publisher": "mto", "access": "public", "sensitivity": "low",
+                            "title": {"en": "Highway traffic volumes", "fr": "Volumes de circulation routière"},
+                            "steward": {"name": "Test Steward", "email": "steward@example.org"},
+                            "personal_information": False, "language": ["en", "fr"],
+                            "distributions": [{"title": "Annual counts", "format": "CSV", "media_type": "text/csv",
+                                               "byte_size": 2_621_440,
+                                               "download_url": "https://data.example.org/traffic/counts.csv"}]}),
+        (KINDS["agreement"], {"id": "dsa-soon", "title": "Collision data to health planning", "provider": "mto",
+                              "recipient": "moh", "datasets": ["road-collisions"], "purposes": ["program-planning"],
+                              "legal_basis": ["fippa-42-1-c"], "valid_from": "2024-01-01", "valid_until": soon,
+                              "status": "active"}),
+    ], admin)
+    return reg

@@ -6,48 +6,19 @@ Playwright never downloads a browser here: it launches /usr/bin/chromium (`.ci/r
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from browser import MARKS, OUTPUT, chromium, serve, watched_page
-from helpers import fresh_world_registry
-from registry.domain.model import KINDS
-from registry.services.auth import Caller
-from registry.services.ingest.loader import write_all
+from browser import MARKS, OUTPUT, busy_registry, chromium, serve, watched_page
 
 pytestmark = MARKS
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    reg = fresh_world_registry()
-    reg.lineage.rebuild()
-    # an agreement ending soon and a personal-information flow with no agreement, so every part of the
-    # transparency page has something to show
-    admin = Caller(role="admin", token_id="browser-test")
-    soon = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 30 * 86400))
-    write_all(reg, [
-        (KINDS["dataset"], {"id": "tax-linkage", "title": "Tax and social assistance linkage", "publisher": "mof",
-                            "description": "Linked for the browser test.",
-                            "steward": {"name": "Test Steward", "email": "steward@example.org"},
-                            "access": "non-public", "sensitivity": "high", "personal_information": True,
-                            "retention": "P2Y", "derived_from": ["ow-caseload"],
-                            "generated_by": {"kind": "linkage", "by": "mof", "date": "2025-02-01"}}),
-        (KINDS["dataset"], {"id": "traffic-volumes", "publisher": "mto", "access": "public", "sensitivity": "low",
-                            "title": {"en": "Highway traffic volumes", "fr": "Volumes de circulation routière"},
-                            "steward": {"name": "Test Steward", "email": "steward@example.org"},
-                            "personal_information": False, "language": ["en", "fr"],
-                            "distributions": [{"title": "Annual counts", "format": "CSV", "media_type": "text/csv",
-                                               "byte_size": 2_621_440,
-                                               "download_url": "https://data.example.org/traffic/counts.csv"}]}),
-        (KINDS["agreement"], {"id": "dsa-soon", "title": "Collision data to health planning", "provider": "mto",
-                              "recipient": "moh", "datasets": ["road-collisions"], "purposes": ["program-planning"],
-                              "legal_basis": ["fippa-42-1-c"], "valid_from": "2024-01-01", "valid_until": soon,
-                              "status": "active"}),
-    ], admin)
+    reg = busy_registry()
     with serve(reg) as url:
         yield url
 

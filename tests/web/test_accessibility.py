@@ -10,18 +10,13 @@ through the browser's history itself (what Alt+Left does), and says so in its sc
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from browser import MARKS, OUTPUT, chromium, serve, watched_page
-from helpers import fresh_world_registry
-from registry.domain.model import KINDS
-from registry.services.auth import Caller
-from registry.services.ingest.loader import write_all
+from browser import MARKS, OUTPUT, busy_registry, chromium, serve, watched_page
 from web.test_i18n import PAGES
 
 pytestmark = MARKS
@@ -32,7 +27,7 @@ WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 #: what each page shows only once its script has drawn it
 DRAWN = {"/transparency": "#flow-diagram svg.main-svg", "/datasets/linked-health-social": "#lineage-picture[data-state=ready]"}
 #: every public page, and the error page
-CHECKED = [*PAGES, "/datasets/shelter-use", "/search?type=agreement&status=active", "/transparency?from=moh",
+CHECKED = [*PAGES, "/datasets/traffic-volumes", "/search?type=agreement&status=active", "/transparency?from=moh",
            "/datasets/no-such-dataset"]
 
 
@@ -47,23 +42,7 @@ def test_axe_is_vendored_with_its_licence_and_version() -> None:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    reg = fresh_world_registry()
-    reg.lineage.rebuild()
-    admin = Caller(role="admin", token_id="accessibility-test")
-    soon = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 30 * 86400))
-    write_all(reg, [
-        (KINDS["dataset"], {"id": "shelter-use", "title": {"en": "Shelter use", "fr": "Utilisation des refuges"},
-                            "description": {"en": "Nightly occupancy of shelters.", "fr": "Occupation des refuges."},
-                            "publisher": "toronto", "access": "public", "sensitivity": "low",
-                            "personal_information": False, "language": ["en", "fr"], "themes": ["society"],
-                            "steward": {"name": "Test Steward", "email": "steward@example.org"},
-                            "distributions": [{"title": "CSV", "download_url": "https://example.org/shelter.csv",
-                                               "media_type": "text/csv", "format": "CSV", "byte_size": 2_621_440}]}),
-        (KINDS["agreement"], {"id": "dsa-soon", "title": "Collision data to health planning", "provider": "mto",
-                              "recipient": "moh", "datasets": ["road-collisions"], "purposes": ["program-planning"],
-                              "legal_basis": ["fippa-42-1-c"], "valid_from": "2024-01-01", "valid_until": soon,
-                              "status": "active"}),
-    ], admin)
+    reg = busy_registry()
     with serve(reg) as url:
         yield url
 
