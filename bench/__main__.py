@@ -359,6 +359,11 @@ def bench_rest(report: Report, urls: dict[str, str], tokens: dict[str, str], req
     report.note(f"share-check proposals {dict(kinds)}; decisions "
                 + ", ".join(f"{WHO[k]} {dict(d)}" for k, (_lat_, d) in checks.items()))
     _lat(report, "POST /datasets (SHACL, one write)", each(workloads.writes, tokens.get))
+    _lat(report, "GET /stats", each(workloads.stats))
+    report.note(f"the largest hub ({req.hub}) has {req.hub_downstream:,} datasets downstream")
+    _lat(report, "lineage and impact of the largest hub, first page", each(workloads.hub_lineage))
+    _lat(report, "GET /datasets/{id}/lineage?as_of=...", each(workloads.lineage_as_of))
+    _lat(report, "GET /reports/flows and /transparency", each(workloads.flows))
     for c in clients.values():
         c.close()
 

@@ -12,7 +12,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -35,6 +35,11 @@ class Requests:
     proposal_kinds: list[str]
     writes: list[dict[str, Any]]
     sparql_publishers: list[str]
+    #: the dataset with the most datasets derived from it, directly or not, and how many
+    hub: str = ""
+    hub_downstream: int = 0
+    #: derived datasets, for lineage questions
+    derived: list[str] = field(default_factory=list)
 
 
 def build(s: Synth, *, requests: int, checks: int, writes: int, seed: int) -> Requests:
@@ -47,7 +52,32 @@ def build(s: Synth, *, requests: int, checks: int, writes: int, seed: int) -> Re
     proposals, kinds = share_proposals(s, checks, rng)
     write_bodies = [new_dataset(s, k, rng) for k in range(writes)]
     sparql_publishers = [publishers_all[rng.randrange(len(publishers_all))] for _ in range(64)]
-    return Requests(lookups, searches, publishers, proposals, kinds, write_bodies, sparql_publishers)
+    hub, below = largest_hub(s)
+    derived_all = [i for i in range(n) if s.ds_sources[i]]
+    derived = [s.ds_id[derived_all[rng.randrange(len(derived_all))]] for _ in range(requests)] if derived_all else []
+    return Requests(lookups, searches, publishers, proposals, kinds, write_bodies, sparql_publishers,
+                    s.ds_id[hub], below, derived)
+
+
+def largest_hub(s: Synth, candidates: int = 20) -> tuple[int, int]:
+    """The dataset with the most datasets downstream of it (among the `candidates` with the most direct
+    derivations), and how many."""
+    children: dict[int, list[int]] = {}
+    for i, sources in enumerate(s.ds_sources):
+        for src in sources:
+            children.setdefault(src, []).append(i)
+    best, most = 0, -1
+    for top in sorted(children, key=lambda k: -len(children[k]))[:candidates]:
+        seen: set[int] = set()
+        frontier = [top]
+        while frontier:
+            for c in children.get(frontier.pop(), ()):
+                if c not in seen:
+                    seen.add(c)
+                    frontier.append(c)
+        if len(seen) > most:
+            best, most = top, len(seen)
+    return best, max(most, 0)
 
 
 def share_proposals(s: Synth, count: int, rng: random.Random) -> tuple[list[dict[str, Any]], list[str]]:
@@ -122,6 +152,26 @@ def searches(client: LeanClient, req: Requests, budget: float) -> Latencies:
 def counts(client: LeanClient, req: Requests, budget: float) -> Latencies:
     return timed_loop([_get(client, "/datasets", params={"publisher": p, "limit": 1}) for p in req.publishers],
                       budget)
+
+
+def stats(client: LeanClient, req: Requests, budget: float) -> Latencies:
+    return timed_loop([_get(client, "/stats")] * 50, budget)
+
+
+def hub_lineage(client: LeanClient, req: Requests, budget: float) -> Latencies:
+    """The first page of everything downstream of the largest hub, then of its impact."""
+    return timed_loop([_get(client, f"/datasets/{req.hub}/lineage", params={"direction": "downstream"}),
+                       _get(client, f"/datasets/{req.hub}/impact")] * 10, budget)
+
+
+def lineage_as_of(client: LeanClient, req: Requests, budget: float) -> Latencies:
+    when = "2025-06-01T00:00:00Z"
+    return timed_loop([_get(client, f"/datasets/{d}/lineage", params={"as_of": when}) for d in req.derived], budget)
+
+
+def flows(client: LeanClient, req: Requests, budget: float) -> Latencies:
+    return timed_loop([_get(client, "/reports/flows"), _get(client, "/transparency",
+                                                            headers={"Accept": "text/html"})] * 10, budget)
 
 
 def share_checks(client: LeanClient, req: Requests, token: str, budget: float) -> tuple[Latencies, Counter[str]]:
