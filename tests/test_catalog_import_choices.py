@@ -43,6 +43,12 @@ def one(registry: Registry, report: Any) -> dict[str, Any]:
     return registry.records.get(DATASET, report.created[0]["id"], full=True)
 
 
+def imported(registry: Registry, tmp_path: Path, body: str) -> tuple[Any, dict[str, Any]]:
+    """The report of importing a catalogue of one dataset, and the dataset."""
+    report = import_catalog(registry, turtle(tmp_path / "catalog.ttl", body))
+    return report, one(registry, report)
+
+
 def cli(*args: str) -> Any:
     return CliRunner().invoke(app, ["import-catalog", *args])
 
@@ -71,7 +77,7 @@ def test_a_relative_mailto_stays_an_address_wherever_the_file_lies(registry: Reg
 
 def test_the_non_empty_licence_wins(registry: Registry, tmp_path: Path) -> None:
     body = dataset_ttl(extra='; dct:license "" , <https://creativecommons.org/licenses/by/4.0/>')
-    got = one(registry, import_catalog(registry, turtle(tmp_path / "catalog.ttl", body)))
+    _, got = imported(registry, tmp_path, body)
     assert got["license"] == "https://creativecommons.org/licenses/by/4.0/"
 
 
@@ -79,7 +85,7 @@ def test_a_licence_all_distributions_agree_on_is_the_datasets(registry: Registry
     lic = "dct:license <https://creativecommons.org/licenses/by/4.0/>"
     body = dataset_ttl(extra=f"; dcat:distribution [ dcat:accessURL <https://data.example.org/a.csv> ; {lic} ] , "
                              f"[ dcat:accessURL <https://data.example.org/b.csv> ; {lic} ]")
-    got = one(registry, import_catalog(registry, turtle(tmp_path / "catalog.ttl", body)))
+    _, got = imported(registry, tmp_path, body)
     assert got["license"] == "https://creativecommons.org/licenses/by/4.0/"
     assert {d["license"] for d in got["distributions"]} == {got["license"]}
 
@@ -114,8 +120,7 @@ def test_a_publisher_is_named_by_its_label_else_from_its_iri(registry: Registry,
     body = f"""<https://data.example.org/dataset/w> a dcat:Dataset ; dct:title "Water" ; dct:publisher {node} ;
       dcat:contactPoint [ vcard:hasEmail <mailto:desk@example.org> ] .
     {publisher} ."""
-    report = import_catalog(registry, turtle(tmp_path / "catalog.ttl", body))
-    got = one(registry, report)
+    report, got = imported(registry, tmp_path, body)
     assert registry.records.get(ORGANIZATION, got["publisher"], full=False)["name"] == name
     assert got["steward"] == {"name": name, "email": "desk@example.org"}, "a nameless contact: the publisher's desk"
     assert [w["field"] for w in report.warnings] == (["publisher"] if warns else [])
@@ -131,8 +136,7 @@ def test_a_publisher_is_named_by_its_label_else_from_its_iri(registry: Registry,
 def test_ids_are_readable(registry: Registry, tmp_path: Path, identifier: str | None, iri_tail: str, prefix: str) -> None:
     ident = f'; dct:identifier "{identifier}"' if identifier else ""
     body = dataset_ttl(name=iri_tail, title="Rivers and lakes", extra=ident)
-    report = import_catalog(registry, turtle(tmp_path / "catalog.ttl", body))
-    rid = one(registry, report)["id"]
+    rid = imported(registry, tmp_path, body)[1]["id"]
     assert rid.startswith(prefix) and len(rid) == len(prefix) + 8, rid
 
 
@@ -140,8 +144,7 @@ def test_fields_with_no_place_are_counted_never_silently_dropped(registry: Regis
     body = dataset_ttl(extra='; dct:alternative "WQ" , "Eau" ; foaf:page <https://data.example.org/doc> ; '
                              'dcat:distribution [ dcat:accessURL <https://data.example.org/w.csv> ; dct:rights "open" ] ; '
                              'dcat:landingPage <https://data.example.org/en/w> , <https://data.example.org/fr/w>')
-    report = import_catalog(registry, turtle(tmp_path / "catalog.ttl", body))
-    got = one(registry, report)
+    report, got = imported(registry, tmp_path, body)
     assert got["landing_page"] == "https://data.example.org/en/w", "of several, the one in --lang's path"
     assert report.not_kept == {"dct:alternative": 2, "foaf:page": 1, "distribution/dct:rights": 1, "dcat:landingPage": 1}
     result = cli(turtle(tmp_path / "catalog.ttl", body), "--data", str(tmp_path / "store"))
@@ -155,8 +158,7 @@ def test_a_url_the_registry_cannot_hold_is_left_out_with_a_warning(registry: Reg
     body = dataset_ttl(extra='; dcat:distribution [ dcat:accessURL <ftp://ftp.example.org/w.csv> ; dct:title "FTP" ] , '
                              '[ dcat:accessURL "https://data.example.org/w data.csv" ; '
                              'dcat:mediaType "text/csv; charset=utf-8" ]')
-    report = import_catalog(registry, turtle(tmp_path / "catalog.ttl", body))
-    got = one(registry, report)
+    report, got = imported(registry, tmp_path, body)
     assert got["distributions"] == [{"access_url": "https://data.example.org/w%20data.csv", "media_type": "text/csv"}]
     assert [w["message"] for w in report.warnings] == [
         "a distribution whose URL is not http or https (ftp://ftp.example.org/w.csv): not kept"]

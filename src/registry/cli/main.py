@@ -413,7 +413,8 @@ def import_catalog_cmd(
                                                 "as 'Name <email>'")] = None,
     access_default: Annotated[str, typer.Option("--access-default", help="access of datasets whose source does "
                                                 "not say: public, restricted or non-public")] = "public",
-    lang: Annotated[str, typer.Option(help="preferred language of titles, descriptions and keywords")] = "en",
+    lang: Annotated[str, typer.Option(help="the language preferred where one text is kept (keywords, names, a "
+                                           "landing page); titles and descriptions keep every language")] = "en",
     fmt: Annotated[str | None, typer.Option("--format", help="turtle, xml, json-ld, nt, trig, nquads, dcat-us or "
                                             "ckan (default: told by the content, media type or name)")] = None,
     allow_private_network: Annotated[bool, typer.Option("--allow-private-network", help="let a URL (or a redirect) "

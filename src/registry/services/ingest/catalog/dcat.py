@@ -14,6 +14,7 @@ import rdflib
 from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
+from registry.domain.model.dcat import DCAT_VERSION, SPDX
 from registry.domain.model.distribution import index_of
 from registry.namespaces import ADMS, DCAT, DCTERMS, FOAF, ORG, RDF, RDFS, REG, SENSITIVITY, SKOS, VCARD
 from registry.services.ingest.catalog import values as v
@@ -26,7 +27,6 @@ from registry.services.reports.catalog import NO_DESCRIPTION
 #: (a relative `mailto` stays an address, and a dataset's identity never holds the file's path)
 RELATIVE = "http://relative.invalid/"
 POD = Namespace("https://project-open-data.cio.gov/v1.1/schema#")
-SPDX = Namespace("http://spdx.org/rdf/terms#")
 LOCN = Namespace("http://www.w3.org/ns/locn#")
 SCHEMA = Namespace("http://schema.org/")
 TIME = Namespace("http://www.w3.org/2006/time#")
@@ -36,8 +36,6 @@ HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 #: a document of these types is one page of a larger whole (a TREE / LDES fragment, a Hydra page)
 PAGES = (URIRef("https://w3id.org/tree#Node"), URIRef("https://w3id.org/ldes#EventStream"),
          HYDRA.PartialCollectionView, HYDRA.PagedCollection)
-#: DCAT 3 terms rdflib's DCAT (DCAT 2) lacks
-DCAT3 = Namespace(str(DCAT))
 EU_ACCESS = {"PUBLIC": "public", "RESTRICTED": "restricted", "NON_PUBLIC": "non-public"}
 #: DCAT-US accessLevel -> access
 POD_ACCESS = {"public": "public", "restricted public": "restricted", "non-public": "non-public"}
@@ -53,7 +51,7 @@ DATASET_READS = {RDF.type, DCTERMS.identifier, DCTERMS.title, DCTERMS.descriptio
                  DCTERMS.license, DCTERMS.accessRights, POD.accessLevel, REG.sensitivity,
                  REG.containsPersonalInformation, DCTERMS.issued, DCTERMS.modified, DCAT.contactPoint,
                  DCTERMS.publisher, DCAT.landingPage, DCTERMS.language, DCTERMS.accrualPeriodicity, DCTERMS.spatial,
-                 DCTERMS.temporal, DCAT3.version, OWL.versionInfo, ADMS.version, DCTERMS.conformsTo, DCAT.distribution}
+                 DCTERMS.temporal, DCAT_VERSION, OWL.versionInfo, ADMS.version, DCTERMS.conformsTo, DCAT.distribution}
 DISTRIBUTION_READS = {RDF.type, DCTERMS.title, DCTERMS.description, DCAT.accessURL, DCAT.downloadURL, DCAT.mediaType,
                       DCTERMS["format"], DCAT.byteSize, DCTERMS.license, SPDX.checksum, DCTERMS.language,
                       DCTERMS.issued, DCTERMS.modified}
@@ -226,7 +224,7 @@ class DcatReader:
         if spatial := sorted({x for o in g.objects(s, DCTERMS.spatial) if (x := self.place(o))}):
             data["spatial"] = spatial
         self.temporal(s, rec)
-        version = self.text(s, DCAT3.version, OWL.versionInfo, ADMS.version)
+        version = self.text(s, DCAT_VERSION, OWL.versionInfo, ADMS.version)
         if version:
             data["version"] = version
         if conforms := sorted({x for o in g.objects(s, DCTERMS.conformsTo) if (x := self.iri_or_label(o))}):

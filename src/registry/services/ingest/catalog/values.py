@@ -19,7 +19,6 @@ from registry.services.ingest.catalog.harvest import Harvested
 DATE_RE = re.compile(r"\A(\d{4}-\d{2}-\d{2})(?:([T ])(\S.*))?\Z")
 #: ASCII characters an IRI cannot hold as they are
 _NOT_IN_IRI = re.compile(r"[\x00-\x20\"<>\\^`{|}\x7f]")
-URL_RE = re.compile(r"\Ahttps?://[^\s<>\"{}|\\^`]+\Z", re.IGNORECASE)
 LANGUAGE_TAG = re.compile(r"\A[a-z]{2,3}(-[a-z0-9]{1,8})*\Z")
 EU = "http://publications.europa.eu/resource/authority/"
 IANA_MEDIA = re.compile(r"\Ahttps?://www\.iana\.org/assignments/media-types/(.+)\Z")
@@ -50,7 +49,7 @@ def clean(value: Any) -> str | None:
 
 
 def is_url(text: str | None) -> bool:
-    return text is not None and URL_RE.fullmatch(text) is not None
+    return text is not None and is_iri_url(text)
 
 
 def url(value: Any) -> str | None:
