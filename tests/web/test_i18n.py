@@ -246,3 +246,16 @@ def test_errors_are_pages_in_the_readers_language(world_api: Api) -> None:
         assert lang_of(r.text) == path[1:3]
     # the API's own answers stay problem+json
     assert world_api.client.get("/datasets/no-such").headers["content-type"].startswith("application/problem+json")
+
+
+def test_no_page_in_either_language_shows_a_restricted_field(world_api: Api) -> None:
+    from helpers import WORLD_FILE, load_json
+
+    world = load_json(WORLD_FILE)
+    secrets = {v for d in world["datasets"] for v in ((d.get("steward") or {}).get("name"),
+                                                      (d.get("steward") or {}).get("email"), d.get("retention")) if v}
+    assert secrets
+    for lang in LANGUAGES:
+        for path in [*PAGES, "/transparency?from=moh", "/search?type=dataset&access=non-public"]:
+            page = world_api.client.get(f"/{lang}{path}").text
+            assert [s for s in secrets if s in page] == [], (lang, path)
