@@ -4,6 +4,8 @@ each role (workspace_records.py, workspace_officer.py, workspace_admin.py), all 
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.responses import RedirectResponse, Response
 
 from registry.api import workspace_admin, workspace_officer, workspace_records  # noqa: F401 - they register pages
@@ -18,6 +20,15 @@ def _hit(ws: Ws) -> None:
     """A refused sign-in counts against the client's address, as a refused bearer token does (api/deps.py)."""
     client = ws.request.client
     ws.request.app.state.limiter.hit("ip:" + (client.host if client else "unknown"))
+
+
+def _refused(ws: Ws, refused: Unauthorized, template: str, **context: Any) -> Response:
+    """A sign-in refused (401): the form again, saying so (problem+json for a client that asks for it); it
+    counts against the client's address."""
+    _hit(ws)
+    if wants_problem(ws.request):
+        return refuse(ws, refused)
+    return ws.render(template, status=401, refused=True, **context)
 
 
 def _pre_session(ws: Ws) -> None:
@@ -39,11 +50,8 @@ def sign_in(ws: Ws) -> Response:
     try:
         ws.new_sid, ws.session = ws.sessions.sign_in(ws.registry.tokens, ws.value("token"), ws.sid)
     except Unauthorized as refused:
-        _hit(ws)
-        if wants_problem(ws.request):
-            return refuse(ws, refused)
-        return ws.render("sign_in.html", status=401, title=ws.title("sign-in"), refused=True, why="",
-                         next=local_path(ws.value("next")) or "")
+        return _refused(ws, refused, "sign_in.html", title=ws.title("sign-in"), why="",
+                        next=local_path(ws.value("next")) or "")
     return RedirectResponse(local_path(ws.value("next")) or ws.link("/workspace"), status_code=303)
 
 
@@ -61,10 +69,7 @@ def sign_in_by_link(ws: Ws) -> Response:
     try:
         ws.new_sid, ws.session = ws.sessions.redeem(ws.registry.tokens, ws.value("key"), ws.sid)
     except Unauthorized as refused:
-        _hit(ws)
-        if wants_problem(ws.request):
-            return refuse(ws, refused)
-        return ws.render("link.html", status=401, title=ws.title("link"), refused=True)
+        return _refused(ws, refused, "link.html", title=ws.title("link"))
     return ws.redirect("/workspace")
 
 

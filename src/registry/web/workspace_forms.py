@@ -94,18 +94,20 @@ EMAIL_PLAIN = _("Give an e-mail address such as name@example.org.")
 DATE_PLAIN = _("Give a real date, written year-month-day: 2025-03-31.")
 ID_PLAIN = _("Use lower-case letters, digits, dots and hyphens, starting with a letter or a digit.")
 
+def bilingual(title_rule: str) -> tuple[Field, ...]:
+    """A title and a description, each in English and in French."""
+    description_rule = _("Give one description in each language, or leave it empty.")
+    return (Field("title.en", _("Title in English"), lang="en", plain=title_rule),
+            Field("title.fr", _("Title in French"), lang="fr", plain=title_rule),
+            Field("description.en", _("Description in English"), "textarea", lang="en", plain=description_rule),
+            Field("description.fr", _("Description in French"), "textarea", lang="fr", plain=description_rule))
+
+
 DATASET = Spec((
     Section(_("The dataset"), (
         Field("id", _("Identifier"), hint=_("Lower-case letters, digits, dots and hyphens; it never changes."),
               plain=ID_PLAIN),
-        Field("title.en", _("Title in English"), lang="en",
-              plain=_("Give a title in English, in French or in both.")),
-        Field("title.fr", _("Title in French"), lang="fr",
-              plain=_("Give a title in English, in French or in both.")),
-        Field("description.en", _("Description in English"), "textarea", lang="en",
-              plain=_("Give one description in each language, or leave it empty.")),
-        Field("description.fr", _("Description in French"), "textarea", lang="fr",
-              plain=_("Give one description in each language, or leave it empty.")),
+        *bilingual(_("Give a title in English, in French or in both.")),
         Field("publisher", _("Publisher"), "select", options="own_organizations",
               plain=_("Choose the organisation that publishes the dataset: yours or one of its units.")),
         Field("keywords", _("Keywords"), "words", hint=_("Separated by commas."),
@@ -171,12 +173,7 @@ DATASET = Spec((
         Field("source.url", _("Its page there"), "url", plain=URL_PLAIN),
     )),
     Section(_("Distributions"), (
-        Field("title.en", _("Title in English"), lang="en", plain=_("Give one title in each language, or none.")),
-        Field("title.fr", _("Title in French"), lang="fr", plain=_("Give one title in each language, or none.")),
-        Field("description.en", _("Description in English"), "textarea", lang="en",
-              plain=_("Give one description in each language, or leave it empty.")),
-        Field("description.fr", _("Description in French"), "textarea", lang="fr",
-              plain=_("Give one description in each language, or leave it empty.")),
+        *bilingual(_("Give one title in each language, or none.")),
         Field("access_url", _("Access address"), "url", plain=URL_PLAIN),
         Field("download_url", _("Download address"), "url", plain=URL_PLAIN),
         Field("media_type", _("Media type"), hint=_("Such as text/csv."),
