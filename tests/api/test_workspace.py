@@ -201,6 +201,8 @@ def test_a_draft_approved_with_its_reason_and_a_share_check_that_then_passes(wor
     assert "1 checks found." in past.text or re.search(r"\b1 checks found", past.text)
     assert "0 checks found" in officer.get("/workspace/share-checks?decision=not_permitted&provider=moh").text
     assert officer.get("/workspace/share-checks?decision=maybe").status_code == 400
+    assert re.search(r"\b1 checks found", officer.get("/workspace/share-checks?dataset=ohip-claims").text)
+    assert "0 checks found" in officer.get("/workspace/share-checks?dataset=road-collisions").text
 
 
 def test_legal_status_tokens_deadlines_and_review(world_api: Api) -> None:
