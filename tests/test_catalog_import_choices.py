@@ -75,6 +75,18 @@ def test_a_relative_mailto_stays_an_address_wherever_the_file_lies(registry: Reg
     assert [e["id"] for e in again.unchanged] == [e["id"] for e in first.created] and again.updated == []
 
 
+def test_a_contact_without_an_address_is_the_public_contact_only(registry: Registry, tmp_path: Path) -> None:
+    """The steward (restricted, who answers for the data) is the source's contact only when it can be
+    reached; otherwise --steward names one, or the record is rejected for the want of one."""
+    body = dataset_ttl().replace("vcard:hasEmail <desk@example.org>", 'vcard:hasTelephone "555"')
+    report = import_catalog(registry, turtle(tmp_path / "catalog.ttl", body))
+    assert [v["field"] for v in report.rejected[0]["violations"]] == ["steward"]
+    report = import_catalog(registry, turtle(tmp_path / "catalog.ttl", body), ImportOptions(steward_default=("A", "a@b.org")))
+    got = one(registry, report)
+    assert got["contact_point"] == {"name": "Data desk"} and got["steward"] == {"name": "A", "email": "a@b.org"}
+    assert report.not_kept == {"contact_point/vcard:hasTelephone": 1}
+
+
 def test_the_non_empty_licence_wins(registry: Registry, tmp_path: Path) -> None:
     body = dataset_ttl(extra='; dct:license "" , <https://creativecommons.org/licenses/by/4.0/>')
     _, got = imported(registry, tmp_path, body)

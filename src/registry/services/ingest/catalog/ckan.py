@@ -196,7 +196,8 @@ def package(pkg: dict[str, Any], lang: str, portal: str | None) -> Harvested:
     contact = {k: x for k, x in (("name", contact_name), ("email", contact_email)) if x}
     if contact:
         data["contact_point"] = contact
-        data["steward"] = dict(contact)
+        if "email" in contact:  # the steward the source names: its contact, when it can be reached
+            data["steward"] = dict(contact)
     resources = _dicts(pkg.get("resources"))
     if resources:
         data["distributions"] = [resource(r, lang, rec) for r in resources]

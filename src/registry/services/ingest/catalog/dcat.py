@@ -15,7 +15,6 @@ from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
 from registry.domain.model.dcat import DCAT_VERSION, SPDX
-from registry.domain.model.distribution import index_of
 from registry.namespaces import ADMS, DCAT, DCTERMS, FOAF, ORG, RDF, RDFS, REG, SENSITIVITY, SKOS, VCARD
 from registry.services.ingest.catalog import values as v
 from registry.services.ingest.catalog.harvest import CatalogError, Harvest, Harvested, Publisher
@@ -214,15 +213,16 @@ class DcatReader:
         if isinstance(pi, Literal) and isinstance(pi.toPython(), bool):
             data["personal_information"] = pi.toPython()
         for key, pred in (("issued", DCTERMS.issued), ("modified", DCTERMS.modified)):
-            if (when := self.one(s, pred, key, rec)) is not None and (d := v.date(when, key, rec)) is not None:
+            if (when := self.one(s, pred, rec)) is not None and (d := v.date(when, key, rec)) is not None:
                 data[key] = d
-        if (page := self.landing_page(s, rec)) is not None:
-            data["landing_page"] = page
+        if (page := self.landing_page(s, rec)) is not None and not page.endswith(f"/datasets/{data['id']}"):
+            data["landing_page"] = page  # (a registry's /catalog names its own page where a record has none)
         if langs:
             data["language"] = langs
         self.frequency(s, rec)
-        if spatial := sorted({x for o in g.objects(s, DCTERMS.spatial) if (x := self.place(o))}):
-            data["spatial"] = spatial
+        places = {x: self.numbered(s, "spatial", o) for o in g.objects(s, DCTERMS.spatial) if (x := self.place(o))}
+        if places:  # a registry's named places in its numbering ({dataset}/spatial/{n}), then the others
+            data["spatial"] = sorted(places, key=lambda x: (places[x], x))
         self.temporal(s, rec)
         version = self.text(s, DCAT_VERSION, OWL.versionInfo, ADMS.version)
         if version:
@@ -231,21 +231,29 @@ class DcatReader:
             data["conforms_to"] = conforms
         if (contact := self.contact(s, rec)) is not None:
             data["contact_point"] = contact
-            data["steward"] = dict(contact)
-        dists = [(index_of(str(s), str(d)), self.distribution(d, rec)) for d in g.objects(s, DCAT.distribution)]
+            if "email" in contact:  # the steward the source names: its contact, when it can be reached
+                data["steward"] = dict(contact)
+        dists = [(self.numbered(s, "distribution", d), self.distribution(d, rec)) for d in g.objects(s, DCAT.distribution)]
         if dists:  # a set in RDF: a registry's in its numbering ({dataset}/distribution/{n}), others by content
-            dists.sort(key=lambda x: (x[0] if x[0] is not None else 1 << 62, json.dumps(x[1], sort_keys=True)))
+            dists.sort(key=lambda x: (x[0], json.dumps(x[1], sort_keys=True)))
             data["distributions"] = [d for _, d in dists]
         data["source"] = self.source(s, source_id)
         rec.publisher = self.publisher(s, rec)
         self.not_kept(s, DATASET_READS, "", rec)
         return rec
 
-    def one(self, s: Node, p: URIRef, key: str, rec: Harvested) -> Node | None:
-        """The value of a field the registry holds once: the first, the others counted as not kept."""
-        found = sorted(self.g.objects(s, p), key=lambda o: (not str(o).strip(), str(o)))
+    @staticmethod
+    def numbered(s: Node, what: str, node: Node) -> int:
+        """n of a registry's node {dataset}/{what}/{n}; after every such number for any other node."""
+        m = re.fullmatch(re.escape(f"{s}/{what}/") + r"([1-9][0-9]{0,8})", str(node))
+        return int(m.group(1)) if m else 1 << 62
+
+    def one(self, s: Node, p: URIRef, rec: Harvested) -> Node | None:
+        """The value of a field the registry holds once: the first non-empty one, the others counted as not
+        kept."""
+        found = sorted((o for o in self.g.objects(s, p) if str(o).strip() or not isinstance(o, Literal)), key=str)
         if len(found) > 1:
-            rec.drop(key)
+            rec.drop(self.curie(p), len(found) - 1)
         return found[0] if found else None
 
     def licence(self, s: Node) -> str | None:
@@ -291,7 +299,7 @@ class DcatReader:
         return next((p for p in pages if f"/{self.lang}/" in p), pages[0])
 
     def frequency(self, s: Node, rec: Harvested) -> None:
-        node = self.one(s, DCTERMS.accrualPeriodicity, "frequency", rec)
+        node = self.one(s, DCTERMS.accrualPeriodicity, rec)
         if node is None:
             return
         raw = self.iri_or_label(node)
@@ -344,9 +352,10 @@ class DcatReader:
         rec.data["temporal"] = out
 
     def contact(self, s: Node, rec: Harvested) -> dict[str, str] | None:
-        cp = self.one(s, DCAT.contactPoint, "contact_point", rec)
-        if cp is None:
-            return None
+        cp = self.one(s, DCAT.contactPoint, rec)
+        registry_record = kept_id(self.text(s, DCTERMS.identifier), unbased(s)) is not None
+        if cp is None or (registry_record and cp != URIRef(f"{s}/contact-point")):
+            return None  # a registry's /catalog names the publisher where a record has no contact point
         if isinstance(cp, Literal):
             address = v.email(cp) if "@" in str(cp) else None
             return {"email": address} if address else ({"name": str(cp).strip()} if str(cp).strip() else None)
@@ -406,8 +415,6 @@ class DcatReader:
         for key, pred in (("issued", DCTERMS.issued), ("modified", DCTERMS.modified)):
             if (when := g.value(d, pred)) is not None and (day := v.date(when, f"distributions/{key}", rec)):
                 out[key] = day
-        if "access_url" not in out and "download_url" in out:
-            out["access_url"] = out["download_url"]  # DCAT: the download URL is also where it is reached
         self.not_kept(d, DISTRIBUTION_READS, "distribution/", rec)
         return out
 
@@ -447,7 +454,7 @@ class DcatReader:
     def publisher(self, s: Node, rec: Harvested) -> Publisher | None:
         """The publisher: its label (foaf:name, skos:prefLabel, vCard fn, ...) names it; one without a label
         takes a name from its IRI, with a warning. This registry's own organisations keep their ids."""
-        pub = self.one(s, DCTERMS.publisher, "publisher", rec)
+        pub = self.one(s, DCTERMS.publisher, rec)
         if pub is None:
             return None
         if isinstance(pub, Literal):

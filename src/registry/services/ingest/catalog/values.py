@@ -19,7 +19,6 @@ from registry.services.ingest.catalog.harvest import Harvested
 DATE_RE = re.compile(r"\A(\d{4}-\d{2}-\d{2})(?:([T ])(\S.*))?\Z")
 #: ASCII characters an IRI cannot hold as they are
 _NOT_IN_IRI = re.compile(r"[\x00-\x20\"<>\\^`{|}\x7f]")
-LANGUAGE_TAG = re.compile(r"\A[a-z]{2,3}(-[a-z0-9]{1,8})*\Z")
 EU = "http://publications.europa.eu/resource/authority/"
 IANA_MEDIA = re.compile(r"\Ahttps?://www\.iana\.org/assignments/media-types/(.+)\Z")
 #: ISO 8601 repeating durations (DCAT-US `accrualPeriodicity`, open.canada.ca's `frequency`) -> names
@@ -232,7 +231,8 @@ def theme(value: str | None) -> str | None:
 def tidy(rec: Harvested) -> None:
     """What the registry cannot hold as a source gives it, left out with a warning (the record is kept):
     a URL that is no http(s) URL (an ftp: link), a media type that is none; a distribution without an
-    http(s) URL is left out whole. Media types lose their parameters ("text/csv; charset=utf-8")."""
+    http(s) URL is left out whole. Media types lose their parameters ("text/csv; charset=utf-8"); an
+    access URL that is the download URL is given once, as the download URL."""
     data = rec.data
     if "landing_page" in data and (page := url(data["landing_page"])) != data["landing_page"]:
         _left_out(rec, "landing_page", data.pop("landing_page"), page, data)
@@ -260,6 +260,8 @@ def tidy(rec: Harvested) -> None:
         for k in sorted(set(urls) - set(good)):
             _left_out(rec, f"distributions.{i}.{k}", urls[k], None, d)
         d.update(good)
+        if d.get("access_url") == d.get("download_url"):  # said once (an export adds the access URL back)
+            d.pop("access_url")
         if "media_type" in d:
             media = d.pop("media_type").split(";")[0].strip().lower()
             if MEDIA_TYPE_RE.fullmatch(media):
