@@ -78,7 +78,7 @@ def test_construct_in_every_rdf_format(wapi: Api) -> None:
 
 def test_ask_and_form_post_with_protocol_graphs(wapi: Api) -> None:
     g = "https://registry.example.org/graph/dataset/ohip-claims"
-    body = {"query": "ASK { ?s <http://purl.org/dc/terms/title> \"OHIP physician claims\" }", "default-graph-uri": g}
+    body = {"query": "ASK { ?s <http://purl.org/dc/terms/title> \"OHIP physician claims\"@en }", "default-graph-uri": g}
     r = wapi.client.post("/sparql", data=body, headers={"Accept": "application/sparql-results+xml"})
     assert r.status_code == 200 and "<boolean>true</boolean>" in r.text
     assert_xml(r.content, "ASK as SPARQL XML")
