@@ -17,6 +17,7 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from rdflib import BNode, Literal, URIRef
 from typer.testing import CliRunner
@@ -190,6 +191,50 @@ class RemoteStoreContract(StoreContract):
             assert [g for g in raw_graph_names(filled) if g.startswith(STAGING)] == left
         assert raw_graph_names(filled) == [G1, G2]
         assert set(filled.graph(G1)) == {(A, P, Literal("one")), (A, Q, B)}
+
+
+    def test_a_write_the_server_fails_part_way_shows_the_old_graphs_or_the_new(self, filled: SparqlHttpStore) -> None:
+        """The server fails one operation of a write's request (a LOAD of nothing, put before each operation in
+        turn): readers then see every graph as it was, or, when the failure comes after the switch, maybe every
+        graph as written; never some of each (Virtuoso keeps the operations before a failed one)."""
+        old = {g: set(filled.graph(g)) for g in (G1, G2, G3)}
+        new = {G1: {(A, P, Literal("new"))}, G2: set(), G3: {(C, P, Literal("three"))}}
+        operations = 3  # the write's marker, its staged triples, its switch
+        for at in range(operations + 1):
+            failing = SparqlHttpStore(filled.query_url, transport=FailingAt(at))
+            try:
+                with pytest.raises(SparqlStoreError):
+                    failing.replace_graphs({g: list(t) for g, t in new.items()})
+            finally:
+                failing.close()
+            now = {g: set(filled.graph(g)) for g in (G1, G2, G3)}
+            # after the switch: the new graphs where the server keeps what came before a failure (Virtuoso),
+            # the old where it rolls the request back (Fuseki)
+            assert now == old if at < operations else now in (old, new), at
+            assert filled.graph_names() == sorted(g for g, t in now.items() if t)
+            filled.replace_graphs({g: list(t) for g, t in old.items()})
+
+
+class FailingAt(httpx.HTTPTransport):
+    """Sends an operation the server fails at (a LOAD from a closed loopback port) before operation `at` of the
+    update requests it carries, counted across them (after the last when `at` is their number)."""
+
+    def __init__(self, at: int) -> None:
+        super().__init__()
+        self.at = at
+        self.seen = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        form = httpx.QueryParams(request.content.decode())
+        if "update" in form:
+            ops = form["update"].split(" ;\n")
+            at, self.seen = self.at - self.seen, self.seen + len(ops)
+            if not 0 <= at <= len(ops):
+                return super().handle_request(request)
+            ops.insert(at, "LOAD <http://127.0.0.1:9/nothing>")
+            headers = {k: v for k, v in request.headers.items() if k.lower() not in ("content-length", "content-type")}
+            request = httpx.Request("POST", request.url, headers=headers, data={"update": " ;\n".join(ops)})
+        return super().handle_request(request)
 
 
 # ------------------------------------------------------------- the registry over the server

@@ -339,6 +339,7 @@ class SparqlHttpStore:
         try:
             response = self._client.post(url, data=data, headers={"Accept": accept})
         except httpx.HTTPError as e:
+            self._swept = False  # the server may come back from a crash: the next write sweeps again
             raise SparqlStoreError(f"cannot reach the SPARQL server at {url}: {e}") from None
         if response.status_code >= 400:
             text = response.text.strip()
@@ -402,12 +403,14 @@ class SparqlHttpStore:
             self._write({self._graph_name(graph): lines}, replace=False)
 
     def _write(self, graphs: dict[str, list[NtTriple]], *, replace: bool) -> None:
-        """One update request: staged triples, then one operation that switches them in (`sparql_switch`)."""
+        """The triples staged by one update request, then switched in by one operation in a second
+        (`sparql_switch`)."""
         if not self._swept:
             self._sweep()
         started = self._nt(Literal(dt.datetime.now(dt.UTC).isoformat(), datatype=URIRef(XSD + "dateTime")))
-        self._update(" ;\n".join(staged_write(uuid.uuid4().hex, graphs, replace=replace, started=started,
-                                               batch=self.batch_triples)))
+        ops = staged_write(uuid.uuid4().hex, graphs, replace=replace, started=started, batch=self.batch_triples)
+        self._update(" ;\n".join(ops[:-1]))
+        self._update(ops[-1])
 
     def _sweep(self) -> None:
         """Remove what writes cut short (a crash of the server or of a writer) left: staging graphs no reader

@@ -4,10 +4,12 @@ of an update request on its own (Virtuoso) as on those that commit the request (
 The new triples are first written under fresh graph names (staging graphs), with each predicate `p` stored
 as `urn:x-registry:staged:p`, so that no query of the registry matches them; then one DELETE/INSERT
 operation, the switch, drops the old graphs, moves the staged triples into place with their predicates
-back and drops the staging graphs. Only the switch changes what readers see, and one operation is one
-transaction on every server. A write cut short before its switch leaves staging graphs that nobody reads;
-a marker in the graph `urn:x-registry:staging` names each write while it is under way, so the next writer
-can remove what a crashed one left (`sweep_query`).
+back and empties the staging graphs. Only the switch changes what readers see, and one operation is one
+transaction on every server. The staging and the switch go as two requests: Virtuoso 7.2, replaying its
+transaction log after a crash, brought back staged triples that a switch in the same request had deleted.
+A write cut short before its switch leaves staging graphs that nobody reads; a marker in the graph
+`urn:x-registry:staging` names each write while it is under way, so the next writer can remove what a
+crashed one left (`sweep_query`).
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ def insert_ops(graphs: Iterable[tuple[str, list[str]]], batch: int) -> list[str]
 
 def staged_write(write: str, graphs: Mapping[str, list[NtTriple]], *, replace: bool, started: str,
                  batch: int) -> list[str]:
-    """The operations of one write: the marker, the staged triples, then the switch. `write` names the write
+    """The operations of one write: the marker, the staged triples, then the switch (the last, sent on its own).
+    `write` names the write
     (fresh for each: letters, digits and dashes); `graphs` maps each graph (as N-Triples) to its new triples;
     with `replace`, the graphs' old triples go (a graph given none is dropped), otherwise the new ones are
     added. `started` is an xsd:dateTime literal as N-Triples (read by the sweep)."""
