@@ -11,17 +11,20 @@ each figure for us and, in the same run, for each baseline, and prints them side
   GET /datasets/{id}, ?q=, ?publisher=,    the app over Oxigraph / the same app over an rdflib store / the same
   POST /share-checks, POST /datasets       app over Virtuoso (the sparql+http remote store)
   SPARQL datasets-by-publisher, 8 clients  our /sparql (pyoxigraph in-process when it fails) / rdflib-endpoint
-                                           over the rdflib store / Virtuoso's own /sparql over its bulk load
+                                           over the rdflib store / Virtuoso's own /sparql over its bulk load;
+                                           and a third column: Apache Jena Fuseki (TDB2) over its own bulk load
 
 Servers are real processes on 127.0.0.1 at free ports. Ratios are printed, never asserted: a ratio
 above 1 means ours is better (faster, smaller, more per second). The figures are also written as
-JSON to --out ("baseline" is the rdflib column, "virtuoso" the Virtuoso column).
+JSON to --out ("baseline" is the rdflib column, "virtuoso" the Virtuoso column, "fuseki" the Fuseki column,
+which only the SPARQL figures have).
 
 The rdflib baselines hold the whole registry in memory (about 2 GB per 100,000 datasets), so above
 --baseline-max-datasets they are skipped with a note. The Virtuoso column needs `virtuoso-t` (Debian's
 virtuoso-opensource) and is skipped with a note where it is missing; its REST figures load the registry
 into Virtuoso through our remote store (`registry load --data sparql+http://...`, SPARQL updates over
-HTTP), which is slow, so they stop above --virtuoso-app-max-datasets.
+HTTP), which is slow, so they stop above --virtuoso-app-max-datasets. The Fuseki column needs Java and
+Fuseki's jars (bench/fuseki.py fetches them with Maven) and is skipped with a note where they are missing.
 """
 
 from __future__ import annotations
@@ -45,9 +48,10 @@ from typing import Any
 
 import httpx
 
-from bench import virtuoso, workloads
+from bench import fuseki, virtuoso, workloads
 from bench.child import BASELINE_SPARQL
 from bench.client import LeanClient
+from bench.fuseki import FusekiServer
 from bench.measure import Latencies, Run, python, registry_cli, run_child, timed_loop
 from bench.report import number
 from bench.servers import Server
@@ -75,6 +79,7 @@ class Figure:
     baseline: float | None  # rdflib (in memory; pySHACL; rdflib-endpoint)
     note: str = ""
     virtuoso: float | None = None
+    fuseki: float | None = None  # the SPARQL figures only
 
     def _ratio(self, other: float | None) -> float | None:
         if self.ours is None or other is None or not self.ours or not other:
@@ -93,10 +98,16 @@ class Figure:
         """Against Virtuoso; above 1 when ours is better."""
         return self._ratio(self.virtuoso)
 
+    @property
+    def fuseki_ratio(self) -> float | None:
+        """Against Fuseki; above 1 when ours is better."""
+        return self._ratio(self.fuseki)
+
     def as_json(self) -> dict[str, Any]:
         return {"name": self.name, "unit": self.unit, "better": self.better, "ours": _round(self.ours),
                 "baseline": _round(self.baseline), "ratio": _round(self.ratio), "virtuoso": _round(self.virtuoso),
-                "virtuoso_ratio": _round(self.virtuoso_ratio), "note": self.note}
+                "virtuoso_ratio": _round(self.virtuoso_ratio), "fuseki": _round(self.fuseki),
+                "fuseki_ratio": _round(self.fuseki_ratio), "note": self.note}
 
 
 @dataclass
@@ -121,7 +132,7 @@ def _round(v: float | None) -> float | None:
 
 
 HEADER = (f"{'figure':<46} {'unit':<10} {'ours':>12} {'rdflib':>12} {'ratio':>8} {'virtuoso':>12} {'ratio':>8}"
-          "  note")
+          f" {'fuseki':>10} {'ratio':>8}  note")
 
 
 def _x(ratio: float | None) -> str:
@@ -130,7 +141,7 @@ def _x(ratio: float | None) -> str:
 
 def _row(f: Figure) -> str:
     return (f"{f.name:<46} {f.unit:<10} {number(f.ours):>12} {number(f.baseline):>12} {_x(f.ratio):>8} "
-            f"{number(f.virtuoso):>12} {_x(f.virtuoso_ratio):>8}  {f.note}")
+            f"{number(f.virtuoso):>12} {_x(f.virtuoso_ratio):>8} {number(f.fuseki):>10} {_x(f.fuseki_ratio):>8}  {f.note}")
 
 
 def machine() -> dict[str, Any]:
@@ -163,6 +174,7 @@ def _versions() -> dict[str, str]:
         except PackageNotFoundError:
             out[name] = "absent"
     out["virtuoso"] = virtuoso.version() or "absent"
+    out["fuseki"] = fuseki.version() or "absent"
     return out
 
 
@@ -304,7 +316,7 @@ def bench_validate(report: Report, nq: Path, store: Path, datasets: int, timeout
 
 
 #: the REST figures' servers, in the order they are measured, and the name each has in notes
-WHO = {"ours": "ours", "baseline": "rdflib", "virtuoso": "virtuoso"}
+WHO = {"ours": "ours", "baseline": "rdflib", "virtuoso": "virtuoso", "fuseki": "fuseki"}
 
 
 def _lat(report: Report, name: str, lat: dict[str, Latencies], p95: bool = True) -> None:
@@ -317,12 +329,12 @@ def _lat(report: Report, name: str, lat: dict[str, Latencies], p95: bool = True)
         return " ".join(bits)
 
     text = "; ".join(note(x, WHO[k]) for k, x in lat.items())
-    b, v = lat.get("baseline"), lat.get("virtuoso")
+    b, v, f = lat.get("baseline"), lat.get("virtuoso"), lat.get("fuseki")
     report.add(Figure(f"{name} p50", "ms", "lower", lat["ours"].p50_ms, b.p50_ms if b else None, text,
-                      virtuoso=v.p50_ms if v else None))
+                      virtuoso=v.p50_ms if v else None, fuseki=f.p50_ms if f else None))
     if p95:
         report.add(Figure(f"{name} p95", "ms", "lower", lat["ours"].p95_ms, b.p95_ms if b else None,
-                          virtuoso=v.p95_ms if v else None))
+                          virtuoso=v.p95_ms if v else None, fuseki=f.p95_ms if f else None))
 
 
 def bench_start(report: Report, ours: Server, base: Server | None, over_virtuoso: Server | None) -> None:
@@ -395,7 +407,7 @@ def _first_answer(url: str, query: str, budget: float) -> tuple[httpx.Response, 
 
 def bench_sparql(report: Report, s: Synth, ours_server: Server, base_server: Server | None, base_sparql: str,
                  virtuoso_endpoint: str | None, store: Path, clients: int, per_client: int, budget: float,
-                 writes: int) -> None:
+                 writes: int, fuseki_endpoint: str | None = None) -> None:
     from registry.resources import resources
 
     res = resources()
@@ -438,6 +450,16 @@ def bench_sparql(report: Report, s: Synth, ours_server: Server, base_server: Ser
         else:
             report.note(f"SPARQL Virtuoso baseline skipped: its /sparql answered {probe.status_code}: "
                         f"{probe.text[:200]}")
+    if fuseki_endpoint is not None:
+        probe, first = _first_answer(fuseki_endpoint, queries[0], budget)
+        if probe.status_code == 200:
+            results["fuseki"] = workloads.sparql_over_http(fuseki_endpoint, queries, clients, per_client, budget)
+            latency["fuseki"] = workloads.sparql_latency_over_http(fuseki_endpoint, queries, budget)
+            report.note(f"SPARQL: Fuseki {fuseki.VERSION}'s own endpoint over HTTP (TDB2, its default graph the union "
+                        f"of the named graphs), on the data tdb2.tdbloader loaded (without the {writes} datasets "
+                        f"the write figure added to ours); its first answer took {first:.2f} s (measured after it)")
+        else:
+            report.note(f"SPARQL Fuseki column skipped: its endpoint answered {probe.status_code}: {probe.text[:200]}")
     bits = []
     for k, t in results.items():
         bit = f"{WHO[k]} n={t.queries}" + (f" ({t.rows / t.queries:.1f} rows/query)" if t.queries else "")
@@ -446,9 +468,24 @@ def bench_sparql(report: Report, s: Synth, ours_server: Server, base_server: Ser
         bits.append(bit)
     _lat(report, "SPARQL datasets-by-publisher, one at a time", latency)
     note = f"datasets-by-publisher.rq, {clients} clients; " + "; ".join(bits)
-    b, v = results.get("baseline"), results.get("virtuoso")
+    b, v, f = results.get("baseline"), results.get("virtuoso"), results.get("fuseki")
     report.add(Figure(f"SPARQL datasets-by-publisher x{clients} clients", "queries/s", "higher", ours.per_second,
-                      b.per_second if b is not None else None, note, virtuoso=v.per_second if v is not None else None))
+                      b.per_second if b is not None else None, note, virtuoso=v.per_second if v is not None else None,
+                      fuseki=f.per_second if f is not None else None))
+
+
+def fuseki_for_sparql(report: Report, nq: Path, tmp: Path, timeout: float) -> FusekiServer | None:
+    """A new Fuseki over the N-Quads, loaded by TDB2's own loader; None (with a note) when any step fails."""
+    server = FusekiServer(root=tmp / "fuseki", heap="2g")
+    try:
+        loaded = server.bulk_load(nq, timeout=timeout)
+        server.start()
+    except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+        report.note(f"SPARQL Fuseki column skipped: {str(e)[:400]}")
+        server.stop()
+        return None
+    report.note(f"fuseki: tdb2.tdbloader {loaded['seconds']:.2f} s, server start {server.start_seconds or 0:.2f} s")
+    return server
 
 
 def app_over_virtuoso(report: Report, server: VirtuosoServer, nq: Path, tmp: Path, datasets: int, timeout: float,
@@ -500,6 +537,7 @@ def parser() -> argparse.ArgumentParser:
                          "rdflib-endpoint), which hold the registry in memory, are skipped "
                          f"(default {BASELINE_MAX_DATASETS})")
     ap.add_argument("--no-virtuoso", action="store_true", help="leave out the Virtuoso baseline")
+    ap.add_argument("--no-fuseki", action="store_true", help="leave out the Fuseki column of the SPARQL figures")
     ap.add_argument("--virtuoso-app-max-datasets", type=int, default=VIRTUOSO_APP_MAX_DATASETS,
                     help="above this size the REST figures of our app over Virtuoso (loaded through SPARQL "
                          f"updates over HTTP) are skipped (default {VIRTUOSO_APP_MAX_DATASETS})")
@@ -518,9 +556,10 @@ class Baselines:
     virtuoso: bool
     virtuoso_app: bool
     notes: list[str]
+    fuseki: bool = False
 
 
-def baselines(args: argparse.Namespace, virtuoso_installed: bool) -> Baselines:
+def baselines(args: argparse.Namespace, virtuoso_installed: bool, fuseki_missing: str | None = None) -> Baselines:
     rdflib = args.datasets <= args.baseline_max_datasets
     virt = not args.no_virtuoso and virtuoso_installed
     virt_app = virt and args.datasets <= args.virtuoso_app_max_datasets
@@ -538,7 +577,13 @@ def baselines(args: argparse.Namespace, virtuoso_installed: bool) -> Baselines:
         notes.append(f"REST figures over Virtuoso skipped: {args.datasets:,} datasets is above "
                      f"--virtuoso-app-max-datasets {args.virtuoso_app_max_datasets:,} (our app's data would go "
                      "into Virtuoso through SPARQL updates over HTTP)")
-    return Baselines(rdflib, virt, virt_app, notes)
+    fus = not getattr(args, "no_fuseki", False) and fuseki_missing is None
+    if getattr(args, "no_fuseki", False):
+        notes.append("Fuseki column left out (--no-fuseki)")
+    elif fuseki_missing is not None:
+        notes.append(f"Fuseki column skipped: {fuseki_missing} (Debian: apt-get install default-jre-headless maven; "
+                     "bench/fuseki.py then fetches its jars)")
+    return Baselines(rdflib, virt, virt_app, notes, fus)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -547,7 +592,7 @@ def main(argv: list[str] | None = None) -> int:
     # which stops the servers and Virtuosos it started
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda signum, _frame: sys.exit(128 + signum))
-    plan = baselines(args, virtuoso.installed())
+    plan = baselines(args, virtuoso.installed(), fuseki.missing())
     rdflib, virt, virt_app = plan.rdflib, plan.virtuoso, plan.virtuoso_app
 
     report = Report()
@@ -556,6 +601,7 @@ def main(argv: list[str] | None = None) -> int:
     env_base = os.environ.get("REGISTRY_BASE_IRI")
     servers: list[Server] = []
     virtuosos: list[VirtuosoServer] = []
+    fusekis: list[FusekiServer] = []
     try:
         nq, store = tmp / "registry.nq", tmp / "store"
         t = time.perf_counter()
@@ -569,7 +615,8 @@ def main(argv: list[str] | None = None) -> int:
             "synth_seconds": round(synth_s, 3), "nquads_mb": round(nq.stat().st_size / 1e6, 1),
             "load_average_start": [round(x, 2) for x in os.getloadavg()], "git": _git(),
             "baselines": {"rdflib": rdflib, "baseline_max_datasets": args.baseline_max_datasets,
-                          "virtuoso": virt, "virtuoso_app": virt_app, "virtuoso_buffers": buffers if virt else None},
+                          "virtuoso": virt, "virtuoso_app": virt_app, "virtuoso_buffers": buffers if virt else None,
+                          "fuseki": plan.fuseki},
         }
         m = report.meta["machine"]
         print(f"registry benchmark: {args.datasets:,} datasets (seed {args.seed}) on {m['cpus']} x {m['cpu']}, "
@@ -580,8 +627,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{synth.datasets / synth_s:,.0f} datasets/s; lineage: {synth.derived:,} derived, mean in-degree "
               f"{synth.mean_in_degree}, max depth {synth.max_depth}")
         print("columns: ours; rdflib (in memory, pySHACL, rdflib-endpoint); virtuoso (Debian's virtuoso-t "
-              f"{report.meta['versions']['virtuoso']}). ratio: above 1 means ours is better (other / ours for "
-              "times and memory, ours / other for rates)")
+              f"{report.meta['versions']['virtuoso']}); fuseki (Apache Jena Fuseki {report.meta['versions']['fuseki']}, "
+              "TDB2, the SPARQL figures only). ratio: above 1 means ours is better (other / ours for times and "
+              "memory, ours / other for rates)")
         for text in plan.notes:
             report.note(text)
         print()
@@ -645,13 +693,19 @@ def main(argv: list[str] | None = None) -> int:
         if over_virtuoso is not None and app_store is not None:  # its memory back before the SPARQL figure
             over_virtuoso.stop()
             app_store.stop()
+        fus = fuseki_for_sparql(report, nq, tmp, args.timeout) if plan.fuseki else None
+        if fus is not None:
+            fusekis.append(fus)
         bench_sparql(report, s, ours, base, btokens["sparql"], bulk.endpoint if bulk and bulk_loaded else None,
-                     store, args.sparql_clients, args.sparql_queries, args.budget, args.writes)
+                     store, args.sparql_clients, args.sparql_queries, args.budget, args.writes,
+                     fus.endpoint if fus is not None else None)
     finally:
         for srv in servers:
             srv.stop()
         for v in virtuosos:
             v.stop()
+        for f in fusekis:
+            f.stop()
         if args.keep:
             print(f"kept {tmp}")
         else:

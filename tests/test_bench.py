@@ -110,6 +110,24 @@ def test_runner_fills_the_virtuoso_column(run: tuple[subprocess.CompletedProcess
     assert [w for w, _ in rows] == ["ours", "rdflib", "virtuoso"] and all(float(r) > 0 for _, r in rows), sparql
 
 
+@pytest.mark.slow
+def test_runner_fills_the_fuseki_column_of_the_sparql_figures(
+        run: tuple[subprocess.CompletedProcess[str], dict[str, Any]]) -> None:
+    """Fuseki (TDB2, loaded by its own loader) answers the same named queries: a column of the SPARQL figures."""
+    from bench import fuseki
+
+    proc, data = run
+    if fuseki.missing() is not None:
+        assert "Fuseki column skipped" in proc.stdout
+        pytest.skip(f"Fuseki cannot run here: {fuseki.missing()}")
+    sparql = {f["name"]: f["fuseki"] for f in data["figures"] if f["name"].startswith("SPARQL")}
+    assert len(sparql) == 3 and all(v is not None and v > 0 for v in sparql.values()), (sparql, proc.stdout[-3000:])
+    assert all(f["fuseki"] is None for f in data["figures"] if not f["name"].startswith("SPARQL"))
+    assert all("fuseki_ratio" in f for f in data["figures"]) and data["meta"]["baselines"]["fuseki"] is True
+    rows = re.findall(r"fuseki n=\d+ \(([\d.]+) rows/query\)", data["figures"][-1]["note"])
+    assert rows and float(rows[0]) > 0, data["figures"][-1]["note"]
+
+
 def test_rdflib_baselines_stop_at_a_size_and_say_so() -> None:
     """At 1,000,000 datasets the rdflib baselines would not fit in memory: the runner leaves them out
     with a note (the default limit), and keeps Virtuoso's bulk load and SPARQL figures."""
