@@ -439,27 +439,22 @@ def bench_sparql(report: Report, s: Synth, ours_server: Server, base_server: Ser
     elif base_server is not None:
         report.note("SPARQL rdflib baseline skipped: rdflib-endpoint is not installed "
                     "(install it with `.venv/bin/pip install rdflib-endpoint`)")
-    if virtuoso_endpoint is not None:
-        probe, first = _first_answer(virtuoso_endpoint, queries[0], budget)
+    servers = (("virtuoso", virtuoso_endpoint, "Virtuoso baseline", "Virtuoso's own /sparql over HTTP, on the data "
+                f"its bulk loader loaded (without the {writes} datasets the write figure added to ours and rdflib, so "
+                "a few answers differ by a row)"),
+               ("fuseki", fuseki_endpoint, "Fuseki column", f"Fuseki {fuseki.VERSION}'s own endpoint over HTTP (TDB2, "
+                "its default graph the union of the named graphs), on the data tdb2.tdbloader loaded (without the "
+                f"{writes} datasets the write figure added to ours)"))
+    for key, endpoint, label, how in servers:
+        if endpoint is None:
+            continue
+        probe, first = _first_answer(endpoint, queries[0], budget)
         if probe.status_code == 200:
-            results["virtuoso"] = workloads.sparql_over_http(virtuoso_endpoint, queries, clients, per_client, budget)
-            latency["virtuoso"] = workloads.sparql_latency_over_http(virtuoso_endpoint, queries, budget)
-            report.note(f"SPARQL: Virtuoso's own /sparql over HTTP, on the data its bulk loader loaded (without the "
-                        f"{writes} datasets the write figure added to ours and rdflib, so a few answers differ by a "
-                        f"row); its first answer took {first:.2f} s (measured after it)")
+            results[key] = workloads.sparql_over_http(endpoint, queries, clients, per_client, budget)
+            latency[key] = workloads.sparql_latency_over_http(endpoint, queries, budget)
+            report.note(f"SPARQL: {how}; its first answer took {first:.2f} s (measured after it)")
         else:
-            report.note(f"SPARQL Virtuoso baseline skipped: its /sparql answered {probe.status_code}: "
-                        f"{probe.text[:200]}")
-    if fuseki_endpoint is not None:
-        probe, first = _first_answer(fuseki_endpoint, queries[0], budget)
-        if probe.status_code == 200:
-            results["fuseki"] = workloads.sparql_over_http(fuseki_endpoint, queries, clients, per_client, budget)
-            latency["fuseki"] = workloads.sparql_latency_over_http(fuseki_endpoint, queries, budget)
-            report.note(f"SPARQL: Fuseki {fuseki.VERSION}'s own endpoint over HTTP (TDB2, its default graph the union "
-                        f"of the named graphs), on the data tdb2.tdbloader loaded (without the {writes} datasets "
-                        f"the write figure added to ours); its first answer took {first:.2f} s (measured after it)")
-        else:
-            report.note(f"SPARQL Fuseki column skipped: its endpoint answered {probe.status_code}: {probe.text[:200]}")
+            report.note(f"SPARQL {label} skipped: its endpoint answered {probe.status_code}: {probe.text[:200]}")
     bits = []
     for k, t in results.items():
         bit = f"{WHO[k]} n={t.queries}" + (f" ({t.rows / t.queries:.1f} rows/query)" if t.queries else "")

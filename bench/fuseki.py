@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -23,7 +22,7 @@ from typing import IO
 
 import httpx
 
-from bench.servers import die_with_parent, free_port, process_memory_mb
+from bench.servers import die_with_parent, end, free_port, process_memory_mb
 
 VERSION = "5.6.0"
 POM = Path(__file__).resolve().parent / "fuseki" / "pom.xml"
@@ -176,27 +175,13 @@ class FusekiServer:
 
     def kill(self) -> None:
         """End the server at once (SIGKILL), as a crash would; the database stays for the next start()."""
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=30)
-        self._close_log()
-
-    def _close_log(self) -> None:
-        self.process = None
-        if self._out is not None:
-            self._out.close()
-            self._out = None
+        end(self.process, self._out, at_once=True)
+        self.process, self._out = None, None
 
     def stop(self) -> None:
         """End the server and remove its folder."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self._close_log()
+        end(self.process, self._out)
+        self.process, self._out = None, None
         shutil.rmtree(self.root, ignore_errors=True)
 
 

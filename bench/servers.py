@@ -43,6 +43,23 @@ def process_memory_mb(pid: int | None) -> tuple[float, float]:
     return got["VmRSS"], got["VmHWM"]
 
 
+def end(process: subprocess.Popen[bytes] | None, log: IO[bytes] | None, *, at_once: bool = False) -> None:
+    """End a server child and close its log: SIGTERM, then SIGKILL if it is still there after 20 s; with
+    `at_once`, SIGKILL straight away, as a crash would."""
+    if process is not None and process.poll() is None:
+        if not at_once:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                pass
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+    if log is not None:
+        log.close()
+
+
 def start(name: str, cmd_for_port: Callable[[int], list[str]], log: Path, timeout: float,
           env: dict[str, str] | None = None, tries: int = 3) -> Server:
     """A server at a free port, ready. A port found free can be taken by another process before the

@@ -12,9 +12,7 @@ rdf_loader_run + checkpoint); `kill()` ends it as a crash would and keeps its da
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -24,7 +22,7 @@ from typing import IO
 
 import httpx
 
-from bench.servers import die_with_parent, free_port, process_memory_mb
+from bench.servers import die_with_parent, end, free_port, process_memory_mb
 
 START_TIMEOUT = 90.0
 
@@ -218,24 +216,10 @@ class VirtuosoServer:
     def kill(self) -> None:
         """End the server at once (SIGKILL), as a crash would; the database stays, and `start()` opens it again
         at the same ports (Virtuoso replays its transaction log)."""
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=30)
-        self.process = None
-        if self._out is not None:
-            self._out.close()
-            self._out = None
+        end(self.process, self._out, at_once=True)
+        self.process, self._out = None, None
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self.process = None
-        if self._out is not None:
-            self._out.close()
-            self._out = None
+        end(self.process, self._out)
+        self.process, self._out = None, None
         shutil.rmtree(self.root, ignore_errors=True)

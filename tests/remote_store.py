@@ -1,6 +1,7 @@
 """What every remote SPARQL server the registry is tested on must pass (Virtuoso: test_store_sparql.py,
-Fuseki: test_store_fuseki.py). A test module imports these and defines the module-scoped fixture `remote_location`,
-the `sparql+http://` location of its server:
+Fuseki: test_store_fuseki.py). A server's test module subclasses `RemoteStoreContract`, takes the rest with
+`from remote_store import *` and defines the module-scoped fixture `remote_location`, the `sparql+http://`
+location of its server:
 
 - `RemoteStoreContract`: the Store contract (test_store.StoreContract) and what only a remote store needs
   (literals a server would change, blank nodes, large graphs, paging, writes switched in whole);
@@ -22,6 +23,19 @@ import pytest
 from rdflib import BNode, Literal, URIRef
 from typer.testing import CliRunner
 
+from api.test_records_api import (  # noqa: F401 - collected again by each server's module (__all__)
+    test_delete_retires,
+    test_duplicate_post_is_409_and_changes_nothing,
+    test_etag_and_if_match,
+    test_list_filters_and_search,
+    test_list_pages,
+    test_post_creates_and_get_reads_back,
+    test_post_json_ld_with_our_context,
+    test_post_turtle,
+    test_put_replaces,
+    test_rdf_round_trip_get_then_put,
+    test_turtle_and_json_ld_output,
+)
 from conftest import Api
 from helpers import DATA, world_nquads
 from registry.cli.main import app
@@ -30,7 +44,19 @@ from registry.services.registry import Registry, open_registry
 from registry.store import Store, open_store
 from registry.store.sparql_http import ENCODED, SKOLEM, SparqlHttpStore, SparqlStoreError, ValueCodec
 from registry.store.sparql_switch import STAGED, STAGING, staged_write
+from test_legal import test_casebook  # noqa: F401 - collected again by each server's module (__all__)
 from test_store import EX, G1, G2, G3, A, B, C, P, Q, StoreContract
+
+#: what a server's test module takes with `from remote_store import *`: the fixtures that put the registry on
+#: its server, and the tests collected again there (the casebook, the records API's, the registry's)
+__all__ = ["registry", "world_registry", "wapi", "world_api", "test_casebook", "test_delete_retires",
+           "test_duplicate_post_is_409_and_changes_nothing", "test_etag_and_if_match", "test_list_filters_and_search",
+           "test_list_pages", "test_post_creates_and_get_reads_back", "test_post_json_ld_with_our_context",
+           "test_post_turtle", "test_put_replaces", "test_rdf_round_trip_get_then_put", "test_turtle_and_json_ld_output",
+           "test_registry_keeps_the_audit_chain", "test_registry_admin_sparql_answers_from_a_local_copy",
+           "test_registry_ancestors_of_an_organisation_at_every_depth",
+           "test_registry_export_and_load_between_the_server_and_oxigraph",
+           "test_registry_validate_agrees_with_oxigraph"]
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 

@@ -9,33 +9,9 @@ from __future__ import annotations
 import pytest
 
 import fuseki
-from api.test_records_api import (  # noqa: F401 - collected here again, over Fuseki
-    test_delete_retires,
-    test_duplicate_post_is_409_and_changes_nothing,
-    test_etag_and_if_match,
-    test_list_filters_and_search,
-    test_list_pages,
-    test_post_creates_and_get_reads_back,
-    test_post_json_ld_with_our_context,
-    test_post_turtle,
-    test_put_replaces,
-    test_rdf_round_trip_get_then_put,
-    test_turtle_and_json_ld_output,
-)
 from registry.store.sparql_http import SparqlHttpStore
-from remote_store import (  # noqa: F401 - fixtures and tests over Fuseki
-    RemoteStoreContract,
-    registry,
-    test_registry_admin_sparql_answers_from_a_local_copy,
-    test_registry_ancestors_of_an_organisation_at_every_depth,
-    test_registry_export_and_load_between_the_server_and_oxigraph,
-    test_registry_keeps_the_audit_chain,
-    test_registry_validate_agrees_with_oxigraph,
-    wapi,
-    world_api,
-    world_registry,
-)
-from test_legal import test_casebook  # noqa: F401 - collected here again, over Fuseki
+from remote_store import *  # noqa: F403 - fixtures and tests collected again over Fuseki
+from remote_store import RemoteStoreContract
 
 #: a Fuseki server (and the casebook and records API tests collected again over it)
 pytestmark = pytest.mark.slow

@@ -15,36 +15,11 @@ import pytest
 from rdflib import BNode, Literal
 
 import virtuoso
-from api.test_records_api import (  # noqa: F401 - collected here again, over Virtuoso
-    test_delete_retires,
-    test_duplicate_post_is_409_and_changes_nothing,
-    test_etag_and_if_match,
-    test_list_filters_and_search,
-    test_list_pages,
-    test_post_creates_and_get_reads_back,
-    test_post_json_ld_with_our_context,
-    test_post_turtle,
-    test_put_replaces,
-    test_rdf_round_trip_get_then_put,
-    test_turtle_and_json_ld_output,
-)
 from registry.store import open_store
 from registry.store.sparql_http import SKOLEM, SparqlHttpStore, SparqlStoreError
 from registry.store.sparql_switch import STAGING
-from remote_store import (  # noqa: F401 - fixtures and tests over Virtuoso
-    RemoteStoreContract,
-    registry,
-    test_registry_admin_sparql_answers_from_a_local_copy,
-    test_registry_ancestors_of_an_organisation_at_every_depth,
-    test_registry_export_and_load_between_the_server_and_oxigraph,
-    test_registry_keeps_the_audit_chain,
-    test_registry_validate_agrees_with_oxigraph,
-    typed,
-    wapi,
-    world_api,
-    world_registry,
-)
-from test_legal import test_casebook  # noqa: F401 - collected here again, over Virtuoso
+from remote_store import *  # noqa: F403 - fixtures and tests collected again over Virtuoso
+from remote_store import RemoteStoreContract, typed
 from test_store import G1, G3, A, P, Q
 
 #: a Virtuoso server (and the casebook and records API tests collected again over it)
