@@ -254,6 +254,9 @@ class SparqlHttpStore:
         if literals not in CODECS:
             raise ValueError(f"literals={literals!r}: use auto, exact or values")
         self.codec = CODECS[literals]
+        #: whether a write's staging and switch go in one request: where the server runs a request in one
+        #: transaction (Fuseki: one commit, not two). Elsewhere two (see sparql_switch)
+        self.one_request = "fuseki" in self.server.lower()
         self.hidden_graphs: tuple[str, ...] = ()
         if "virtuoso" in self.server.lower():
             self._hide(VIRTUOSO_SYSTEM_GRAPHS)
@@ -409,8 +412,11 @@ class SparqlHttpStore:
             self._sweep()
         started = self._nt(Literal(dt.datetime.now(dt.UTC).isoformat(), datatype=URIRef(XSD + "dateTime")))
         ops = staged_write(uuid.uuid4().hex, graphs, replace=replace, started=started, batch=self.batch_triples)
-        self._update(" ;\n".join(ops[:-1]))
-        self._update(ops[-1])
+        if self.one_request:
+            self._update(" ;\n".join(ops))
+        else:
+            self._update(" ;\n".join(ops[:-1]))
+            self._update(ops[-1])
 
     def _sweep(self) -> None:
         """Remove what writes cut short (a crash of the server or of a writer) left: staging graphs no reader

@@ -5,8 +5,9 @@ The new triples are first written under fresh graph names (staging graphs), with
 as `urn:x-registry:staged:p`, so that no query of the registry matches them; then one DELETE/INSERT
 operation, the switch, drops the old graphs, moves the staged triples into place with their predicates
 back and empties the staging graphs. Only the switch changes what readers see, and one operation is one
-transaction on every server. The staging and the switch go as two requests: Virtuoso 7.2, replaying its
-transaction log after a crash, brought back staged triples that a switch in the same request had deleted.
+transaction on every server. The staging and the switch go as two requests (Virtuoso 7.2, replaying its
+transaction log after a crash, brought back staged triples that a switch in the same request had deleted),
+or as one where the server runs a request in one transaction (Fuseki: one commit instead of two).
 A write cut short before its switch leaves staging graphs that nobody reads; a marker in the graph
 `urn:x-registry:staging` names each write while it is under way, so the next writer can remove what a
 crashed one left (`sweep_query`).
