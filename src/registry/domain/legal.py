@@ -536,18 +536,14 @@ def _authorities(p: ShareProposal, on: dt.date, recipient: OrgFacts, provider: O
             mine.append(Reason(
                 "STATUTE_NOT_APPLICABLE", f"{name} applies only to {governs}; “{d.title}” carries {carried}, "
                 f"not {governs}.", dataset=d.id, agreement=a.id, authority=aid))
-        if req.provider_kinds and provider.kind not in req.provider_kinds:
-            mine.append(Reason(
-                "STATUTE_NOT_APPLICABLE", f"{name} lets only a "
-                f"{' or '.join(k.replace('-', ' ') for k in req.provider_kinds)} disclose; {provider.name} is "
-                f"{'a ' + provider.kind.replace('-', ' ') if provider.kind else 'of no recorded kind'}.",
-                dataset=d.id, agreement=a.id, authority=aid))
-        if req.recipient_kinds and recipient.kind not in req.recipient_kinds:
-            mine.append(Reason(
-                "RECIPIENT_NOT_ELIGIBLE", f"{name} allows disclosure only to a "
-                f"{' or '.join(k.replace('-', ' ') for k in req.recipient_kinds)}; {recipient.name} is "
-                f"{'a ' + recipient.kind.replace('-', ' ') if recipient.kind else 'of no recorded kind'}.",
-                dataset=d.id, agreement=a.id, authority=aid))
+        for code, kinds, org, says in (("STATUTE_NOT_APPLICABLE", req.provider_kinds, provider, "lets only a {} disclose"),
+                                       ("RECIPIENT_NOT_ELIGIBLE", req.recipient_kinds, recipient,
+                                        "allows disclosure only to a {}")):
+            if kinds and org.kind not in kinds:
+                mine.append(Reason(
+                    code, f"{name} {says.format(' or '.join(k.replace('-', ' ') for k in kinds))}; {org.name} is "
+                    f"{'a ' + org.kind.replace('-', ' ') if org.kind else 'of no recorded kind'}.",
+                    dataset=d.id, agreement=a.id, authority=aid))
         if req.designation and aid not in recipient.designations:
             mine.append(Reason(
                 "RECIPIENT_NOT_ELIGIBLE", f"{name} requires the recipient to be designated under it; "
