@@ -406,8 +406,8 @@ class SparqlHttpStore:
             self._write({self._graph_name(graph): lines}, replace=False)
 
     def _write(self, graphs: dict[str, list[NtTriple]], *, replace: bool) -> None:
-        """The triples staged by one update request, then switched in by one operation in a second
-        (`sparql_switch`)."""
+        """The triples staged, then switched in by one operation (`sparql_switch`): two update requests, or
+        one where the server runs a request in one transaction (`one_request`)."""
         if not self._swept:
             self._sweep()
         started = self._nt(Literal(dt.datetime.now(dt.UTC).isoformat(), datatype=URIRef(XSD + "dateTime")))
@@ -429,9 +429,9 @@ class SparqlHttpStore:
                 age = now - dt.datetime.fromisoformat(str(started)).timestamp()
             except ValueError:
                 age = float("inf")
-            if age >= self.stale_after:
-                found = self._results(staging_graphs_query(str(marker)))["results"]["bindings"]
-                self._update(" ;\n".join(sweep_ops(str(marker), (b["g"]["value"] for b in found))))
+            if age >= self.stale_after:  # names the server gave are checked as any term (to_ox) before use
+                found = self._results(staging_graphs_query(self._nt(Literal(f"{marker}:"))))["results"]["bindings"]
+                self._update(" ;\n".join(sweep_ops(self._nt(marker), (self._nt(self._term(b["g"])) for b in found))))
         self._swept = True
 
     # ------------------------------------------------------------------ reads

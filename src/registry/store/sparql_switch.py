@@ -81,13 +81,13 @@ def sweep_query() -> str:
     return f"SELECT ?marker ?started WHERE {{ GRAPH <{STAGING}> {{ ?marker <{STARTED}> ?started }} }}"
 
 
-def staging_graphs_query(marker: str) -> str:
-    """The staging graphs of one write, by its marker (a scan of graph names: only after a crash)."""
-    return (f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} "
-            f"FILTER(STRSTARTS(STR(?g), \"{marker}:\")) }}")
+def staging_graphs_query(prefix: str) -> str:
+    """The staging graphs of one write, by `prefix`, its marker's IRI and a colon as an N-Triples string (a
+    scan of graph names: only after a crash)."""
+    return f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), {prefix})) }}"
 
 
 def sweep_ops(marker: str, staging: Iterable[str]) -> list[str]:
-    """Drop a cut-short write's staging graphs, then its marker."""
-    return [*(f"DROP SILENT GRAPH <{g}>" for g in staging),
-            f"DELETE WHERE {{ GRAPH <{STAGING}> {{ <{marker}> ?p ?o }} }}"]
+    """Drop a cut-short write's staging graphs, then its marker (all as N-Triples IRIs)."""
+    return [*(f"DROP SILENT GRAPH {g}" for g in staging),
+            f"DELETE WHERE {{ GRAPH <{STAGING}> {{ {marker} ?p ?o }} }}"]
