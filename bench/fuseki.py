@@ -6,8 +6,9 @@ copies them into a folder outside the repository (`~/.cache/registry-fuseki/5.6.
 when set), once. `FusekiServer().start()` writes an assembler file in a temporary folder (one TDB2 dataset
 `/ds` in that folder, its default graph the union of the named graphs, SPARQL query and update at `/ds`),
 runs Fuseki on a free loopback port and waits until `/ds` answers. `kill()` ends it at once (SIGKILL) and
-keeps the database, so `start()` opens the same files again; `stop()` ends it and removes the folder;
-`bulk_load()` fills the database with TDB2's own loader before a start. Nothing here needs pytest.
+keeps the database, so `start()` opens the same files again; `stop()` ends it and removes the folder (both
+from bench.servers.ServerProcess); `bulk_load()` fills the database with TDB2's own loader before a start.
+Nothing here needs pytest.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import IO
 
 import httpx
 
-from bench.servers import die_with_parent, end, free_port, process_memory_mb
+from bench.servers import ServerProcess, die_with_parent, free_port
 
 VERSION = "5.6.0"
 POM = Path(__file__).resolve().parent / "fuseki" / "pom.xml"
@@ -94,7 +95,7 @@ def version() -> str:
     return VERSION if missing() is None else ""
 
 
-class FusekiServer:
+class FusekiServer(ServerProcess):
     """One Fuseki on 127.0.0.1 at a free port, with its TDB2 database in a folder of its own.
 
     `heap` is the JVM's -Xmx (TDB2 keeps its indexes in memory-mapped files, outside the heap)."""
@@ -116,15 +117,6 @@ class FusekiServer:
     def endpoint(self) -> str:
         """Query and update both go here."""
         return f"http://127.0.0.1:{self.port}/ds"
-
-    @property
-    def location(self) -> str:
-        """The store location the registry takes (REGISTRY_DATA / --data)."""
-        return "sparql+" + self.endpoint
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process is not None and self.process.poll() is None else None
 
     def log_tail(self) -> str:
         path = self.root / "fuseki.log"
@@ -168,21 +160,6 @@ class FusekiServer:
                 raise RuntimeError(f"Fuseki did not answer within {START_TIMEOUT:.0f} s:\n{self.log_tail()}")
             time.sleep(0.2)
         self.start_seconds = time.monotonic() - started
-
-    def memory_mb(self) -> tuple[float, float]:
-        """(resident now, peak resident since start) of the Java process in MB; (nan, nan) when stopped."""
-        return process_memory_mb(self.pid)
-
-    def kill(self) -> None:
-        """End the server at once (SIGKILL), as a crash would; the database stays for the next start()."""
-        end(self.process, self._out, at_once=True)
-        self.process, self._out = None, None
-
-    def stop(self) -> None:
-        """End the server and remove its folder."""
-        end(self.process, self._out)
-        self.process, self._out = None, None
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 if __name__ == "__main__":  # `python -m bench.fuseki fetch`: the jars into the cache (.ci/run does it first)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -58,6 +59,40 @@ def end(process: subprocess.Popen[bytes] | None, log: IO[bytes] | None, *, at_on
             process.wait(timeout=30)
     if log is not None:
         log.close()
+
+
+class ServerProcess:
+    """What the benchmark's database servers (bench/virtuoso.py, bench/fuseki.py) share: a child process with its
+    log in a folder of its own, and a SPARQL endpoint the registry takes as a store location."""
+
+    root: Path
+    endpoint: str
+    process: subprocess.Popen[bytes] | None = None
+    _out: IO[bytes] | None = None
+
+    @property
+    def location(self) -> str:
+        """The store location the registry takes (REGISTRY_DATA / --data)."""
+        return "sparql+" + self.endpoint
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None and self.process.poll() is None else None
+
+    def memory_mb(self) -> tuple[float, float]:
+        """(resident now, peak resident since start) of the server process in MB; (nan, nan) when stopped."""
+        return process_memory_mb(self.pid)
+
+    def kill(self) -> None:
+        """End the server at once (SIGKILL), as a crash would; its database stays for the next start()."""
+        end(self.process, self._out, at_once=True)
+        self.process, self._out = None, None
+
+    def stop(self) -> None:
+        """End the server and remove its folder."""
+        end(self.process, self._out)
+        self.process, self._out = None, None
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def start(name: str, cmd_for_port: Callable[[int], list[str]], log: Path, timeout: float,

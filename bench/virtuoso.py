@@ -22,7 +22,7 @@ from typing import IO
 
 import httpx
 
-from bench.servers import die_with_parent, end, free_port, process_memory_mb
+from bench.servers import ServerProcess, die_with_parent, free_port
 
 START_TIMEOUT = 90.0
 
@@ -92,7 +92,7 @@ def version() -> str:
     return ""
 
 
-class VirtuosoServer:
+class VirtuosoServer(ServerProcess):
     """One virtuoso-t on 127.0.0.1 at free ports, with its database in a folder of its own.
 
     `buffers` is Virtuoso's NumberOfBuffers (8 KiB pages of its buffer pool; the tests' default of
@@ -116,15 +116,6 @@ class VirtuosoServer:
         self.process: subprocess.Popen[bytes] | None = None
         self._out: IO[bytes] | None = None
         self.start_seconds: float | None = None
-
-    @property
-    def location(self) -> str:
-        """The store location the registry takes (REGISTRY_DATA / --data)."""
-        return "sparql+" + self.endpoint
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process is not None and self.process.poll() is None else None
 
     def log_tail(self) -> str:
         for name in ("virtuoso.log", "stdout.log"):
@@ -175,11 +166,6 @@ class VirtuosoServer:
             raise RuntimeError(f"isql {sql!r} failed: {done.stdout}{done.stderr}")
         return done.stdout
 
-    def memory_mb(self) -> tuple[float, float]:
-        """(resident now, peak resident since start) of the virtuoso-t process in MB, from /proc (VmRSS,
-        VmHWM); (nan, nan) when it is not running."""
-        return process_memory_mb(self.pid)
-
     def isql_rows(self, sql: str, timeout: float = 60) -> list[str]:
         """The rows isql prints for one SELECT, each as its line (columns separated by spaces)."""
         lines = self.isql(sql, timeout).splitlines()
@@ -212,14 +198,3 @@ class VirtuosoServer:
         if state != ["state=2 error=none"]:
             raise RuntimeError(f"Virtuoso's bulk loader did not load {path.name}: {state}")
         return {"seconds": done - started, "load_seconds": loaded - started, "checkpoint_seconds": done - loaded}
-
-    def kill(self) -> None:
-        """End the server at once (SIGKILL), as a crash would; the database stays, and `start()` opens it again
-        at the same ports (Virtuoso replays its transaction log)."""
-        end(self.process, self._out, at_once=True)
-        self.process, self._out = None, None
-
-    def stop(self) -> None:
-        end(self.process, self._out)
-        self.process, self._out = None, None
-        shutil.rmtree(self.root, ignore_errors=True)
