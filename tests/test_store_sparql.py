@@ -4,7 +4,7 @@
    what only Virtuoso needs: its system graphs, its Digest-authenticated endpoint.
 2. The registry over Virtuoso: every casebook case (test_legal.test_casebook), the records API's round trips
    (tests/api/test_records_api.py) and remote_store's registry tests, run unchanged on a Virtuoso-backed
-   registry through the fixtures remote_store overrides (`registry`, `world_registry`, `wapi`).
+   registry through the fixtures remote_store overrides (`registry`, `world_registry`, `wapi`, `world_api`).
 3. Locations, options and errors, with a mock transport (no server needed).
 """
 
@@ -20,7 +20,7 @@ from registry.store.sparql_http import SKOLEM, SparqlHttpStore, SparqlStoreError
 from registry.store.sparql_switch import STAGING
 from remote_store import *  # noqa: F403 - fixtures and tests collected again over Virtuoso
 from remote_store import RemoteStoreContract, typed
-from test_store import G1, G3, A, P, Q
+from test_store import G1, G3, A, B, P, Q
 
 #: a Virtuoso server (and the casebook and records API tests collected again over it)
 pytestmark = pytest.mark.slow
@@ -41,7 +41,7 @@ class TestVirtuosoStore(RemoteStoreContract):
         assert any(g.endswith("/sparql") for g in remote.hidden_graphs), "its service description"
         assert remote.graph_names() == []
         assert list(remote.quads()) == []
-        remote.add_to_graph(G1, [(A, P, BNode("b"))])
+        remote.add_to_graph(G1, [(A, P, B)])
         assert remote.graph_names() == [G1]
 
 
@@ -58,7 +58,6 @@ def test_credentials_on_virtuosos_authenticated_endpoint() -> None:
     with pytest.raises(SparqlStoreError) as e:
         open_store(f"sparql+http://dba:wrong@127.0.0.1:{server.http_port}/sparql-auth")
     assert e.value.status == 401
-
 
 
 # ---------------------------------------------------------- 3. locations and errors (no server)
