@@ -1,18 +1,21 @@
 """The lineage graph as a projection (projections/base.py): `LineageIndex` keeps a `LineageGraph`
-(domain/lineage.py) in memory in step with the store; `lineage_from_store` builds one from any store,
-such as the registry as it stood at a moment (services/history.py)."""
+(domain/lineage.py) in memory in step with the store, and beside an on-disk store in a file between runs
+(projections/lineage_file.py); `lineage_from_store` builds one from any store, such as the registry as it
+stood at a moment (services/history.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 
 from registry.domain.lineage import BEFORE_ANY, Edge, Flags, History, LineageAt, LineageGraph, Version
 from registry.domain.model import DATASET
 from registry.iris import Iris
+from registry.projections import lineage_file
 from registry.projections.base import Entry, Head
 from registry.projections.follower import Follower
 from registry.resources import Resources
@@ -22,14 +25,18 @@ from registry.store.formats import parse_ntriples
 
 class LineageIndex:
     """A LineageGraph in memory kept in step with the store by its follower (None: built once from the
-    store, following nothing). Its position lives in memory with it: built again at each start."""
+    store, following nothing). With a `path` (`lineage_file.lineage_path`), the graph and its position are
+    kept in that file when it closes, and loaded from it at the next start."""
 
     name = "lineage"
 
-    def __init__(self, store: Store, iris: Iris, resources: Resources, follower: Follower | None = None) -> None:
+    def __init__(self, store: Store, iris: Iris, resources: Resources, follower: Follower | None = None,
+                 path: Path | None = None) -> None:
         self.store, self.iris, self.res, self.follower = store, iris, resources, follower
+        self.path = path
         self._graph: LineageGraph | None = None  # built on first use: commands that never ask pay nothing
         self._position: Head | None = None
+        self._saved: Head | None = None  # the position the file holds
         #: the datasets' logged versions, built at the first question as of a moment, then kept in step
         self._history: History | None = None
 
@@ -38,12 +45,32 @@ class LineageIndex:
         return self._position if self._graph is not None else None
 
     def open(self) -> None:
-        """Nothing kept: the graph is built from the store."""
+        """Load the graph kept in the file, when it was written for this store (its position is then
+        checked against the audit log by the follower, like any other)."""
+        if self.path is None or self._graph is not None:
+            return
+        saved = lineage_file.load(self.path, self.store.identity())
+        if saved is not None:
+            self._graph, self._position, self._saved = saved.graph, saved.position, saved.position
+            self._history = None
 
     def rebuild(self) -> None:
         head = self.follower.head() if self.follower is not None else None
         self._graph, self._position = lineage_from_store(self.store, self.iris, self.res), head
-        self._history = None
+        self._history = self._saved = None
+        self.save()  # a start after a crash loads it, instead of reading every dataset again
+
+    def adopt(self, graph: LineageGraph, position: Head) -> None:
+        """Take a graph built elsewhere (the bulk load's pass) as holding `position`, and keep it in the file."""
+        self._graph, self._position, self._history = graph, position, None
+        self.save()
+
+    def save(self) -> None:
+        """Write the graph to the file, if it moved since it was last written."""
+        if self.path is None or self._graph is None or self._position is None or self._position == self._saved:
+            return
+        lineage_file.save(self.path, self._graph, self._position, self.store.identity())
+        self._saved = self._position
 
     def apply(self, entries: Sequence[Entry]) -> None:
         """Read again the datasets the entries name."""
@@ -64,12 +91,14 @@ class LineageIndex:
         self._position = entries[-1].position
 
     def invalidate(self) -> None:
-        """Forget the graph (after a bulk load, which logs nothing): the next question rebuilds it."""
-        self._graph = self._position = None
+        """Forget the graph, and its file (a bulk load, which logs nothing): the next question rebuilds it."""
+        self._graph = self._position = self._saved = None
         self._history = None
+        lineage_file.forget(self.path)
 
     def close(self) -> None:
-        """Nothing to keep."""
+        """Keep the graph in its file (the next start loads it)."""
+        self.save()
 
     @contextmanager
     def _reading(self) -> Iterator[LineageGraph]:

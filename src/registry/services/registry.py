@@ -9,6 +9,7 @@ from registry.iris import Iris
 from registry.projections.catalog_index import CatalogIndex
 from registry.projections.follower import Follower
 from registry.projections.lineage import LineageIndex
+from registry.projections.lineage_file import lineage_path
 from registry.projections.views import Views, views_home
 from registry.resources import Resources, resources
 from registry.services.auth import Tokens
@@ -71,7 +72,7 @@ def open_registry(settings: Settings | None = None, *, read_only_fallback: bool 
     audit_log.subscribe(follower.committed)  # a write is in the projections when it returns
     index = follower.add(CatalogIndex(None if read_only else settings.index_path(), store, iris, res, follower,
                                       settings.search_rank_limit))
-    lineage = follower.add(LineageIndex(store, iris, res, follower))
+    lineage = follower.add(LineageIndex(store, iris, res, follower, lineage_path(store)))
     views = Views(store, iris, audit_log, home=views_home(store), follower=follower)  # built on first use
     policy = Policy(store, iris, res)
     records = Records(store, iris, res, validator, audit_log, lineage, index, policy)
