@@ -41,6 +41,9 @@ VIEW_FORMAT = 2
 SAVE_EVERY_SECONDS = 10.0
 #: a long catch-up (after a restart) copies records again this many at a time, each batch one update
 UPDATE_RECORDS = 2000
+#: a view on disk that leaves out at most one graph in this many of the store's is built from a checkpoint
+#: of the store (RocksDB links its files: no copy) with those graphs dropped, not by copying the others
+PRUNE_ONE_IN = 5
 
 log = logging.getLogger("registry")
 
@@ -135,7 +138,7 @@ class GraphView:
             return
         self._store, self._folder, self._head, self._saved, self._handed_out = store, folder, head, head, False
         self._saved_at = float("-inf")  # the first position it catches up to is recorded at once
-        self._copy([[g] for g in self._fixed_graphs()])
+        self.copy_fixed()
         self._sweep()
 
     def apply(self, entries: Sequence[Entry]) -> None:
@@ -146,8 +149,10 @@ class GraphView:
         self._save()
 
     def rebuild(self) -> None:
-        """Copy every allowed graph into a new store: on disk a new folder, the one it replaces left for
-        the queries that may still read it (removed at the next start)."""
+        """Build the view afresh in a new store: on disk a new folder, the one it replaces left for the
+        queries that may still read it (removed at the next start). When it leaves out few of the store's
+        graphs (the officer view: the system graphs), from a checkpoint of the store with those dropped;
+        otherwise by copying every allowed graph."""
         head = self.follower.head()
         self.rebuilds += 1
         if self.home is None:
@@ -156,23 +161,69 @@ class GraphView:
             self._store, self._head, self._handed_out = memory, head, False
             return
         log.info("building the %s view in %s", self.name, self.home)
-        self._forget_state()  # from here until the new state is written, a crash means a rebuild
-        unread = not self._handed_out
-        folder = f"{self.name}-{uuid.uuid4().hex[:12]}"
-        view: OxigraphStore | None = None
+        names = self.source.graph_names()
+        left_out = [g for g in names if not self.visibility.allows(g)]
+        prune = self._prunable() and len(left_out) * PRUNE_ONE_IN <= len(names)
+        view, folder = self._checkpoint() if prune else self.new_store()
         try:
-            view = open_view_store(self.home / folder)
-            self.source.copy_graphs(self._allowed(), view, atomic=False)
-            view.flush()
+            if prune:
+                for i in range(0, len(left_out), UPDATE_RECORDS):
+                    checkpoint()
+                    view.replace_graphs({g: [] for g in left_out[i : i + UPDATE_RECORDS]})
+            else:
+                self.source.copy_graphs(self._allowed(names), view, atomic=False)
         except BaseException:
-            if view is not None:
-                view.close()
+            self.discard(view, folder)
+            raise
+        self.adopt(view, folder, head)
+
+    def new_store(self) -> tuple[OxigraphStore, str | None]:
+        """A new empty store for this view and its folder (None in memory), to be filled and then `adopt`ed
+        (or `discard`ed); on disk, the view's position is forgotten first: from here until `adopt` records
+        the new one, a crash means a rebuild."""
+        if self.home is None:
+            return open_view_store(None), None
+        self._forget_state()
+        folder = self._new_folder()
+        return open_view_store(self.home / folder), folder
+
+    def _new_folder(self) -> str:
+        return f"{self.name}-{uuid.uuid4().hex[:12]}"
+
+    def _checkpoint(self) -> tuple[OxigraphStore, str]:
+        """A new folder holding a checkpoint of the store (every graph, to be pruned), opened as a view."""
+        assert self.home is not None
+        self._forget_state()
+        folder = self._new_folder()
+        try:
+            self.source.snapshot(self.home / folder)
+            return open_view_store(self.home / folder), folder
+        except BaseException:
             shutil.rmtree(self.home / folder, ignore_errors=True)
             raise
+
+    def discard(self, view: OxigraphStore, folder: str | None) -> None:
+        view.close()
+        if folder is not None and self.home is not None:
+            shutil.rmtree(self.home / folder, ignore_errors=True)
+
+    def adopt(self, view: OxigraphStore, folder: str | None, head: Head) -> None:
+        """Make `view` (filled from the store as it was at `head`) the view's store; on disk, flushed and
+        recorded as the current build (the folders it replaces are removed once no query reads them)."""
+        unread = not self._handed_out
+        if folder is None:
+            self._store, self._head, self._handed_out = view, head, False
+            return
+        view.flush()
         self._store, self._head, self._folder, self._handed_out = view, head, folder, False
         self._save(force=True)
         if unread:  # no query reads the folders it replaced
             self._sweep()
+
+    def _prunable(self) -> bool:
+        """Whether the view can start from a checkpoint of the store: both on disk, the store writable (a
+        read-only one would be written out in full instead)."""
+        return isinstance(self.source, OxigraphStore) and self.source.path is not None and not self.source.read_only
 
     def invalidate(self) -> None:
         """Forget the view (a bulk load): the next use rebuilds it; one on disk, at its next start too."""
@@ -187,11 +238,15 @@ class GraphView:
         self._store = None
 
     # ------------------------------------------------------------------ copying
-    def _allowed(self) -> Iterator[str]:
-        for name in self.source.graph_names():
+    def _allowed(self, names: Iterable[str] | None = None) -> Iterator[str]:
+        for name in self.source.graph_names() if names is None else names:
             checkpoint()  # a server shutting down during its warm-up stops here
             if self.visibility.allows(name):
                 yield name
+
+    def copy_fixed(self) -> None:
+        """Copy the reference graphs (and extra graphs) again from the store."""
+        self._copy([[g] for g in self._fixed_graphs()])
 
     def _fixed_graphs(self) -> list[str]:
         names = [self.iris.reference_graph(n) for n in PUBLIC_REFERENCE] + sorted(self.visibility.extra)
