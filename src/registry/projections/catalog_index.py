@@ -10,7 +10,7 @@ import json
 import sqlite3
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -232,9 +232,11 @@ class CatalogIndex:
         """Bring the index up to date with the audit log now."""
         self.follower.catch_up([self])
 
-    def rebuild(self) -> None:
+    def rebuild(self, records: Callable[[RecordKind], Iterable[dict[str, Any]]] | None = None) -> None:
         """Index every record of the store from scratch, in one transaction: rows in batches, counts
-        summed here and written once (a million datasets in one pass, not a million upserts)."""
+        summed here and written once (a million datasets in one pass, not a million upserts). `records`
+        gives every record of a kind as anyone may read it, in id order, as `_public_records` reads them
+        from the store (the bulk load's pass hands over those it read on the way: projections/bulk.py)."""
         self.db.execute("BEGIN")
         try:
             for table in ("records", "facets", "counts", *map(text_table, KINDS)):
@@ -245,7 +247,7 @@ class CatalogIndex:
             for kind in KINDS.values():
                 checkpoint()  # a server shutting down during its warm-up stops here (and below)
                 batch: list[tuple[int, dict[str, Any]]] = []
-                for record in self._public_records(kind):
+                for record in (records or self._public_records)(kind):
                     rowid += 1
                     batch.append((rowid, record))
                     if len(batch) >= 5000:

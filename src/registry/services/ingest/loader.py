@@ -13,9 +13,11 @@ from rdflib import Graph
 
 from registry.domain.model import KINDS, RecordKind
 from registry.errors import BadInput, ValidationFailed
+from registry.projections.bulk import BulkBuild
 from registry.services.auth import Caller
 from registry.services.registry import Registry
 from registry.store.base import BadQuads
+from registry.store.oxigraph import OxigraphStore
 
 SYSTEM = Caller(role="admin", token_id="cli")
 
@@ -147,15 +149,36 @@ def plan(registry: Registry, path: Path, fmt: str | None = None) -> tuple[str, l
 
 
 def load_file(registry: Registry, path: Path, fmt: str | None = None, caller: Caller = SYSTEM,
-              progress: Callable[[int], None] | None = None) -> LoadReport:
+              progress: Callable[[int], None] | None = None, *, build: bool = False) -> LoadReport:
     """Load a file; `progress` is told how many records were written, or for a bulk load how many
-    bytes of the file were read, since it was last called."""
+    bytes of the file were read, since it was last called. A bulk load writes no audit entry for the
+    projections to follow: their positions are forgotten before it starts (so a crash part-way leaves
+    none a start would trust), and they are rebuilt when next read; with `build`, now, N-Quads into an
+    Oxigraph store in the load's own pass (projections/bulk.py)."""
     how, records = plan(registry, path, fmt)
-    if how in ("nquads", "trig"):
-        try:
-            report = LoadReport(quads=registry.store.bulk_load(path, how, progress))
-        except BadQuads as e:
+    if how not in ("nquads", "trig"):
+        return write_all(registry, records, caller, progress)
+    store = registry.store
+    bulk = None
+    if build and how == "nquads" and isinstance(store, OxigraphStore):
+        bulk = BulkBuild(store, registry.iris, registry.resources, registry.follower, registry.index,
+                         registry.lineage, registry.views)
+        bulk.begin()
+    else:
+        registry.follower.invalidate()
+    try:
+        if bulk is not None and isinstance(store, OxigraphStore):
+            quads = store.bulk_load(path, how, progress, observe=bulk.observe)
+        else:
+            quads = store.bulk_load(path, how, progress)
+    except BaseException as e:
+        if bulk is not None:
+            bulk.abort()
+        if isinstance(e, BadQuads):
             raise BadInput(f"{e}; nothing was loaded") from None
-        registry.follower.invalidate()  # the projections follow the audit log, which a bulk load skips
-        return report
-    return write_all(registry, records, caller, progress)
+        raise
+    if bulk is not None:
+        bulk.finish()
+    elif build:
+        registry.follower.catch_up()
+    return LoadReport(quads=quads)

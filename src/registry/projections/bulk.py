@@ -1,0 +1,425 @@
+"""The projections built in a bulk load's own pass over an N-Quads file (`registry load`), so that a server
+started after it has nothing to build. The store's bulk loader hands each slice of the file to `observe`
+while its threads load it; the lines are read by their graph's name:
+
+- the public view's lines are bulk-loaded into a new view store beside the store's (no copy afterwards);
+- each record's public graph, when its lines come together, is read into the record's public form for the
+  catalogue index, kept in a staging file until the end (the index numbers records in id order);
+- the facts the lineage graph and the catalogue's record ids are read from (lineage-all.rq and
+  records-ids.rq, single pattern by pattern) are collected from every line that may hold one.
+
+`finish` then builds the catalogue index (a record read on the way when its graph came whole, read from
+the store otherwise), the lineage graph (kept in its file) and the officer view (a checkpoint of the store
+pruned), each at the audit log's head after the load. Whatever the pass cannot vouch for falls back to the
+store: a record whose graph came in pieces, blank nodes, a line no parser read, a store that held records
+before the load (then every projection is rebuilt from the store, as a server would). Every projection's
+position is forgotten before the first quad goes in, so a crash part-way leaves nothing a start trusts."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from rdflib import BNode, URIRef
+from rdflib.term import Node
+
+from registry.domain.lineage import LineageGraph
+from registry.domain.model import KINDS, RecordKind
+from registry.domain.model.common import Triples
+from registry.iris import Iris, is_slug
+from registry.namespaces import DCAT, DCTERMS, PROV, RDF, REG
+from registry.projections.catalog_index import CatalogIndex
+from registry.projections.follower import Follower
+from registry.projections.lineage import LineageIndex, lineage_from_store
+from registry.projections.views import Views
+from registry.resources import Resources
+from registry.store.base import Store
+from registry.store.nquads import Quad, QuadReader, graph_of
+from registry.store.oxigraph import OxigraphStore
+
+log = logging.getLogger("registry")
+
+#: a line that may state one of the facts (the predicate's IRI as written), or hide one behind an escape
+FACT_LINE = re.compile(rb"rdf-syntax-ns#type>|/terms/identifier>|prov#wasDerivedFrom>|prov#wasGeneratedBy>|"
+                       rb"ns#activityKind>|ns#containsPersonalInformation>|ns#retired>|\\")
+#: a store holding more of these facts than this before the load is not a fresh one: rebuilt from the store
+MAX_FACTS_BEFORE = 100_000
+#: the public view's lines go to its store in bulk loads of about this many bytes, one at a time (as the
+#: store's own slices: the bulk loader's memory is that of the bytes in flight)
+VIEW_CHUNK_BYTES = 32 << 20
+
+STAGE_SCHEMA = """
+CREATE TABLE stage (kind TEXT NOT NULL, id TEXT NOT NULL, doc TEXT, PRIMARY KEY (kind, id)) WITHOUT ROWID;
+"""
+
+
+class Facts:
+    """The facts of lineage-all.rq and records-ids.rq, one pattern at a time, and what would keep them
+    from being joined as the store's queries join them (blank nodes, which the store renames)."""
+
+    def __init__(self) -> None:
+        self.datasets: list[Node] = []
+        self.sources: list[tuple[Node, Node]] = []
+        self.generated: list[tuple[Node, Node]] = []
+        self.activity_kind: defaultdict[Node, list[Node]] = defaultdict(list)
+        self.pi: list[tuple[Node, Node]] = []
+        self.retired: list[tuple[Node, Node]] = []
+        self.typed: defaultdict[str, set[Node]] = defaultdict(set)  # record kind -> subjects of its type
+        self.identifiers: defaultdict[Node, list[str]] = defaultdict(list)  # their text (all the ids are)
+        self.blank = False
+        self._kinds = {str(k.rdf_type): k.name for k in KINDS.values()}
+        self._dataset = str(DCAT.Dataset)
+        # by the predicate's IRI as plain text (rdflib compares its terms in Python, a dict of text in C)
+        self._pairs = {str(PROV.wasDerivedFrom): self.sources, str(PROV.wasGeneratedBy): self.generated,
+                       str(REG.containsPersonalInformation): self.pi, str(REG.retired): self.retired}
+        self._type, self._identifier, self._activity_kind = str(RDF.type), str(DCTERMS.identifier), str(REG.activityKind)
+
+    def add(self, s: Node, p: Node, o: Node) -> None:
+        predicate = str(p)
+        pairs = self._pairs.get(predicate)
+        if pairs is not None:
+            pairs.append((s, o))
+        elif predicate == self._type:
+            kind = self._kinds.get(str(o))
+            if str(o) == self._dataset:
+                self.datasets.append(s)
+            if kind is None:
+                return
+            self.typed[kind].add(s)
+        elif predicate == self._identifier:
+            self.identifiers[s].append(str(o))
+        elif predicate == self._activity_kind:
+            self.activity_kind[s].append(o)
+        else:
+            return
+        if type(s) is BNode or type(o) is BNode:  # rdflib's terms are ABCs: isinstance is slow
+            self.blank = True
+
+    def lineage_rows(self) -> Iterator[Mapping[str, Node]] | None:
+        """The rows lineage-all.rq would give over the store; None when the answer could depend on the
+        order of the rows (a dataset generated by activities of different kinds) or on blank nodes."""
+        if self.blank:
+            return None
+        kinds: dict[Node, set[Node]] = defaultdict(set)
+        for d, activity in self.generated:
+            kinds[d].update(self.activity_kind.get(activity, ()))
+        if any(len(k) > 1 for k in kinds.values()):
+            return None
+
+        def rows() -> Iterator[Mapping[str, Node]]:
+            yield from ({"dataset": d} for d in self.datasets)
+            yield from ({"dataset": d, "source": s} for d, s in self.sources)
+            yield from ({"dataset": d, "kind": next(iter(k))} for d, k in kinds.items() if k)
+            yield from ({"dataset": d, "pi": v} for d, v in self.pi)
+            yield from ({"dataset": d, "retired": v} for d, v in self.retired)
+
+        return rows()
+
+    def ids(self, kind: str) -> list[str] | None:
+        """The ids records-ids.rq would give for a kind, in order (each once); None with blank nodes."""
+        if self.blank:
+            return None
+        return sorted({i for s in self.typed.get(kind, ()) for i in self.identifiers.get(s, ())})
+
+    def forget_ids(self) -> None:
+        """Let go of what only the record ids needed (a million records hold hundreds of MB)."""
+        self.typed.clear()
+        self.identifiers.clear()
+
+
+class _Watched(Triples):
+    """Triples that notice when a reader took the first of several values (which then depends on the
+    order the triples came in: the store's order differs from the file's)."""
+
+    def __init__(self, triples: Iterable[tuple[Node, Node, Node]]) -> None:
+        super().__init__(triples)
+        self.order_matters = False
+        self._open: list[list[bool]] = []
+
+    def objects(self, s: Node | None = None, p: Node | None = None) -> Iterator[Node]:
+        if s is None or p is None:
+            return self._watch(super().objects(s, p))
+        found = self._sp.get((s, p), [])
+        return iter(found) if len(found) < 2 else self._watch(iter(found))
+
+    def triples(self, pattern: tuple[Node | None, Node | None, Node | None]) -> Iterator[tuple[Node, Node, Node]]:
+        return self._watch(super().triples(pattern))
+
+    def value(self, s: Node, p: Node) -> Node | None:
+        if len(self._sp.get((s, p), ())) > 1:
+            self.order_matters = True
+        return super().value(s, p)
+
+    def _watch(self, it: Iterator[Any]) -> Iterator[Any]:
+        done = [False]
+        self._open.append(done)
+
+        def walk() -> Iterator[Any]:
+            yield from it
+            done[0] = True
+
+        return walk()
+
+    def read_whole(self) -> bool:
+        """Whether every value read was read in full (so the order did not matter)."""
+        return not self.order_matters and all(d[0] for d in self._open)
+
+
+class BulkBuild:
+    """The projections of one registry, built in the pass of one bulk load: `begin`, then `observe` each
+    slice (the store's bulk loader calls it), then `finish`, or `abort` if the load failed."""
+
+    def __init__(self, store: Store, iris: Iris, resources: Resources, follower: Follower, index: CatalogIndex,
+                 lineage: LineageIndex, views: Views) -> None:
+        self.store, self.iris, self.res, self.follower = store, iris, resources, follower
+        self.index, self.lineage, self.views = index, lineage, views
+        self.reader = QuadReader()
+        self.facts = Facts()
+        #: False once the pass met what it cannot vouch for as a whole (then `finish` rebuilds from the store)
+        self.fast = False
+        self.unsure: set[tuple[str, str]] = set()  # records read from the store at the end
+        self._seen: set[int] = set()  # hashes of the public record graphs met (a second run of one: unsure)
+        self._stage: sqlite3.Connection | None = None
+        self._stage_path: Path | None = None
+        self._view: OxigraphStore | None = None
+        self._folder: str | None = None
+        self._loader: ThreadPoolExecutor | None = None
+        self._loading: list[Future[None]] = []
+        self._view_lines: list[bytes] = []  # public lines not handed to the view's store yet
+        self._view_bytes = 0
+        self._carry: tuple[str, list[bytes]] | None = None  # the last run of the slice before
+
+    # ------------------------------------------------------------------ the pass
+    def begin(self) -> None:
+        """Before the load: forget every position, look at what the store holds, get the new view ready."""
+        self.follower.invalidate()
+        self.fast = self._fresh()
+        if not self.fast:
+            log.info("the store holds records already: the projections are rebuilt from it after the load")
+            return
+        path = getattr(self.store, "path", None)
+        if isinstance(path, Path):
+            self._stage_path = path.with_name(path.name + ".bulk-stage.sqlite")
+            self._stage_path.unlink(missing_ok=True)
+        self._stage = sqlite3.connect(str(self._stage_path) if self._stage_path else ":memory:", isolation_level=None)
+        self._stage.execute("PRAGMA journal_mode=OFF")
+        self._stage.execute("PRAGMA synchronous=OFF")
+        self._stage.executescript(STAGE_SCHEMA)
+        self._view, self._folder = self.views.public.new_store()
+        self._loader = ThreadPoolExecutor(1, thread_name_prefix="bulk-view")
+
+    def _fresh(self) -> bool:
+        """Whether the store holds no record, and few facts the pass's must be joined with (read here)."""
+        for g in self.store.graph_names():
+            name = self.iris.parse(g)
+            if name is not None and name.graph and name.kind not in ("reference", "system"):
+                return False
+        rows = self.store.select(self.res.query("bulk-facts"))
+        if len(rows) > MAX_FACTS_BEFORE:
+            return False
+        for r in rows:
+            self.facts.add(r["s"], r["p"], r["o"])
+        return True
+
+    def observe(self, data: bytes) -> None:
+        """One slice of the file (whole lines), in file order. Its last run of lines is kept for the next
+        slice, which may go on with the same graph."""
+        if not self.fast:
+            return
+        runs = list(self._runs(data))
+        if self._carry is not None:
+            if runs and runs[0][0] == self._carry[0]:
+                runs[0] = (runs[0][0], self._carry[1] + runs[0][1])
+            else:
+                runs.insert(0, self._carry)
+        self._carry = runs.pop() if runs else None
+        self._read_runs(runs)
+
+    def _read_runs(self, runs: list[tuple[str, list[bytes]]]) -> None:
+        public = self.views.public.visibility
+        view_lines: list[bytes] = []
+        records: list[tuple[str, str, list[bytes]]] = []
+        fact_lines: list[bytes] = []
+        for graph, lines in runs:
+            name = self.iris.parse(graph)
+            if public.allows(graph):
+                view_lines += lines
+            if name is not None and name.graph and not name.restricted and name.kind in KINDS:
+                key = hash(graph)  # a collision only sends a record to the store
+                if key in self._seen:
+                    self.unsure.add((name.kind, name.id))
+                else:
+                    self._seen.add(key)
+                    records.append((name.kind, name.id, lines))
+                    continue
+            fact_lines += [line for line in lines if FACT_LINE.search(line)]
+        self._view_lines += view_lines
+        self._view_bytes += sum(map(len, view_lines))
+        if self._view_bytes >= VIEW_CHUNK_BYTES:
+            self._load_view()
+        self._read_records(records)
+        for s, p, o, _g in self._read(fact_lines):
+            self.facts.add(s, p, o)
+
+    def _runs(self, data: bytes) -> Iterator[tuple[str, list[bytes]]]:
+        """The slice's lines in runs of one graph, with the graph's name (a line not in the simple form is
+        read by the parser, on its own)."""
+        current: bytes | None = None
+        run: list[bytes] = []
+        for line in data.split(b"\n"):
+            if not line:
+                continue
+            g = graph_of(line)
+            if g is None:
+                quads = list(self._read([line]))  # none for a comment: the run goes on
+                if quads and current is not None:
+                    yield current.decode("utf-8", "replace"), run
+                    current, run = None, []
+                for _s, _p, _o, name in quads:
+                    yield name, [line]
+                continue
+            if g != current:
+                if current is not None:
+                    yield current.decode("utf-8", "replace"), run
+                current, run = g, []
+            run.append(line)
+        if current is not None:
+            yield current.decode("utf-8", "replace"), run
+
+    def _read(self, lines: list[bytes]) -> Iterator[Quad]:
+        if not lines:
+            return
+        try:
+            yield from self.reader.read(b"\n".join(lines) + b"\n")
+        except SyntaxError:  # the load fails on it too, naming the line; nothing here is used then
+            self.fast = False
+
+    def _read_records(self, records: list[tuple[str, str, list[bytes]]]) -> None:
+        """The public form of each record whose public graph came here, staged; the facts on the way."""
+        staged: list[tuple[str, str, str]] = []
+        for kind, rid, lines in records:
+            triples = []
+            whole = True
+            graph = self.iris.public_graph(kind, rid)
+            for s, p, o, g in self._read(lines):
+                self.facts.add(s, p, o)
+                triples.append((s, p, o))
+                whole = whole and g == graph and type(s) is not BNode and type(o) is not BNode
+            doc = self._public(KINDS[kind], rid, triples) if whole else None
+            if doc is None:
+                self.unsure.add((kind, rid))
+            else:
+                staged.append((kind, rid, doc))
+        if staged and self._stage is not None:
+            self._stage.executemany("INSERT OR REPLACE INTO stage (kind, id, doc) VALUES (?, ?, ?)", staged)
+
+    def _public(self, kind: RecordKind, rid: str, triples: list[tuple[Node, Node, Node]]) -> str | None:
+        """The record's public form as JSON, as the catalogue index reads it from the store (None when the
+        reading could come out otherwise from the store, or fails: then it is read from the store)."""
+        g = _Watched(triples)
+        try:
+            record = kind.from_rdf(g, URIRef(self.iris.record(kind.name, rid)), self.iris)  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 - read again from the store at the end, which meets the same error
+            return None
+        return json.dumps(record, separators=(",", ":")) if g.read_whole() else None
+
+    def _load_view(self) -> None:
+        """Hand the public lines gathered so far to the view's store, once the one before is in."""
+        assert self._loader is not None and self._view is not None
+        if not self._view_lines:
+            return
+        data = b"\n".join(self._view_lines) + b"\n"
+        self._view_lines, self._view_bytes = [], 0
+        while self._loading:
+            self._loading.pop(0).result()
+        self._loading.append(self._loader.submit(self._view.bulk_load_bytes, data))
+
+    # ------------------------------------------------------------------ the end
+    def finish(self) -> None:
+        """After the load: build what the pass gathered, at the audit log's head (the file's own entries
+        included); or, if the pass could not vouch for it, rebuild every projection from the store."""
+        try:
+            if self.fast and self._carry is not None:
+                self._read_runs([self._carry])
+            if self.fast:
+                self._load_view()
+            self._settle_view()
+            if not self.fast:
+                self._discard_view()
+                self.follower.catch_up()
+                return
+            head = self.follower.head()
+            self.index.rebuild(self._records)
+            self.facts.forget_ids()
+            rows = self.facts.lineage_rows()
+            graph = (LineageGraph.from_rows(rows, self.iris) if rows is not None
+                     else lineage_from_store(self.store, self.iris, self.res))
+            self.facts = Facts()  # what the graph holds now
+            self.lineage.adopt(graph, head)
+            assert self._view is not None
+            if all(self.views.public.visibility.allows(g) for g in self._view.graph_names()):
+                self.views.public.adopt(self._view, self._folder, head)
+                self._view = None
+                self.views.public.copy_fixed()
+            else:  # a line read by its text into a graph it is not in: never kept (the view is copied instead)
+                log.error("the public view filled in the bulk load's pass holds a graph it may not: copying it")
+                self._discard_view()
+            self.follower.catch_up()  # the officer view (a checkpoint, pruned); nothing else moves
+        finally:
+            self._close_stage()
+
+    def abort(self) -> None:
+        """The load failed (the store is put back as it was): drop what the pass made."""
+        try:
+            self._settle_view(raise_errors=False)
+            self._discard_view()
+        finally:
+            self._close_stage()
+
+    def _records(self, kind: RecordKind) -> Iterator[dict[str, Any]]:
+        """Every record of a kind as anyone may read it, in id order: the catalogue index's `records`."""
+        ids = self.facts.ids(kind.name)
+        if ids is None:
+            ids = sorted({str(r["id"]) for r in self.store.select(self.res.query("records-ids"),
+                                                                 {"type": kind.rdf_type})})
+        assert self._stage is not None
+        for rid in ids:
+            if not is_slug(rid):
+                continue
+            row = None if (kind.name, rid) in self.unsure else self._stage.execute(
+                "SELECT doc FROM stage WHERE kind = ? AND id = ?", (kind.name, rid)).fetchone()
+            record = json.loads(row[0]) if row else self.index._public(kind, rid)
+            if record is not None:
+                yield record
+
+    def _settle_view(self, raise_errors: bool = True) -> None:
+        try:
+            while self._loading:
+                self._loading.pop(0).result()
+        except BaseException:
+            self._loading.clear()
+            if raise_errors:
+                raise
+        finally:
+            if self._loader is not None:
+                self._loader.shutdown(wait=True)
+                self._loader = None
+
+    def _discard_view(self) -> None:
+        if self._view is not None:
+            self.views.public.discard(self._view, self._folder)
+            self._view = None
+
+    def _close_stage(self) -> None:
+        if self._stage is not None:
+            self._stage.close()
+            self._stage = None
+        if self._stage_path is not None:
+            self._stage_path.unlink(missing_ok=True)
