@@ -38,6 +38,8 @@ class Run:
     stdout: str
     stderr: str
     timed_out: bool = False
+    #: user plus system CPU time of the child (its threads included): steadier than wall time on a busy machine
+    cpu_seconds: float = 0.0
 
     def json_tail(self) -> dict[str, Any]:
         """The last line of stdout that is a JSON object (our children print one)."""
@@ -81,7 +83,7 @@ def run_child(cmd: Sequence[str], *, timeout: float | None = None, env: dict[str
         err.seek(0)
         return Run(seconds=seconds, max_rss_mb=usage.ru_maxrss / 1024, returncode=proc.returncode,
                    stdout=out.read().decode("utf-8", "replace"), stderr=err.read().decode("utf-8", "replace"),
-                   timed_out=timed_out)
+                   timed_out=timed_out, cpu_seconds=usage.ru_utime + usage.ru_stime)
 
 
 def percentile(values: Sequence[float], q: float) -> float:
