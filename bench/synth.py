@@ -615,8 +615,8 @@ class Synth:
             k0 = int(r() * len(kws))
             k1 = (k0 + 1 + int(r() * (len(kws) - 1))) % len(kws)
             sens = sens_iri[access]
-            out = (f"{s} {A} {T_DATASET}{g}{s} {P_ID} \"{rid}\"{g}{s} {P_TITLE} {_lit(title)}{g}"
-                   f"{s} {P_DESC} {_lit(desc)}{g}{s} {P_PUBLISHER} {org_iri[pub]}{g}"
+            out = (f"{s} {A} {T_DATASET}{g}{s} {P_ID} \"{rid}\"{g}{s} {P_TITLE} {_lit(title)}@en{g}"
+                   f"{s} {P_DESC} {_lit(desc)}@en{g}{s} {P_PUBLISHER} {org_iri[pub]}{g}"
                    f"{s} {P_KEYWORD} {kws[k0]}{g}{s} {P_KEYWORD} {kws[k1]}{g}{s} {P_THEME} {themes[dom_i]}{g}"
                    f"{s} {P_ACCESS} {access_iri[access]}{g}{s} {P_SENSITIVITY} {sens[int(r() * len(sens))]}{g}"
                    f"{s} {P_ISSUED} \"{dates[issued + off]}\"{DT_DATE}{g}")
