@@ -54,7 +54,7 @@ from bench.client import LeanClient
 from bench.fuseki import FusekiServer
 from bench.measure import Latencies, Run, python, registry_cli, run_child, timed_loop
 from bench.report import number
-from bench.servers import Server
+from bench.servers import Server, tree_memory_mb
 from bench.servers import start as start_server
 from bench.startup import beside
 from bench.synth import Synth
@@ -351,12 +351,34 @@ def bench_start(report: Report, ours: Server, base: Server | None, over_virtuoso
                       "`registry load` built, and applies the entries written since (a token); rdflib: parses "
                       "the N-Quads into memory; virtuoso: our app over Virtuoso, building its catalogue index and "
                       "lineage graph by SPARQL", virtuoso=secs(over_virtuoso)))
+    serving_memory(report, ours, "serving process RSS once ready")
     if store is not None:
         parts = beside(store)
         total = sum(parts.values())
-        report.note(f"disk once ours is ready: {total:,.0f} MB in all, {total / parts['store']:.2f}x the store "
-                    "alone (" + ", ".join(f"{k} {v:,.0f} MB" for k, v in parts.items()) + "; a file a checkpoint "
-                    "links is counted once)")
+        report.add(Figure("disk once ready: all files / the store alone", "x", "lower", total / parts["store"],
+                          None, f"{total:,.0f} MB in all: " + ", ".join(f"{k} {v:,.0f} MB" for k, v in parts.items())
+                          + " (a file a checkpoint links is counted once)"))
+
+
+def serving_memory(report: Report, ours: Server, name: str) -> None:
+    """Resident memory of our server, and of it with the processes it started (SPARQL evaluators)."""
+    own, tree, below = tree_memory_mb(ours.proc.pid if ours.proc.poll() is None else None)
+    report.add(Figure(name, "MB", "lower", own, None, f"with the {below} processes it started: {tree:,.0f} MB"))
+
+
+def bench_under_writes(report: Report, url: str, s: Synth, req: workloads.Requests, token: str,
+                       budget: float, writers: int = 4) -> None:
+    """Reads (lookup, search first page, lineage) alone, then while `writers` clients write: ours only."""
+    got = workloads.reads_under_writes(url, s, req, token, budget, writers=writers, seed=s.seed)
+    rate = len(got.write_seconds) / sum(got.write_seconds) * writers if got.write_seconds else 0.0  # writes/s
+    report.add(Figure("reads p95 (lookup, search, lineage) alone", "ms", "lower", got.alone.p95_ms, None,
+                      f"ours n={len(got.alone.seconds)}; p50 {number(got.alone.p50_ms)} ms"))
+    err = f"; {len(got.write_errors)} write errors, first: {got.write_errors[0][:120]}" if got.write_errors else ""
+    ratio = got.loaded.p95_ms / got.alone.p95_ms if got.alone.seconds and got.loaded.seconds else float("nan")
+    report.add(Figure(f"reads p95 while {writers} clients write", "ms", "lower", got.loaded.p95_ms, None,
+                      f"ours n={len(got.loaded.seconds)}; p50 {number(got.loaded.p50_ms)} ms; {ratio:.2f}x the "
+                      f"reads alone; {got.writes} writes meanwhile (about {rate:.0f}/s, p50 "
+                      f"{number(Latencies(got.write_seconds).p50_ms)} ms)" + err))
 
 
 def bench_rest(report: Report, urls: dict[str, str], tokens: dict[str, str], req: workloads.Requests,
@@ -695,6 +717,8 @@ def main(argv: list[str] | None = None) -> int:
 
         req = workloads.build(s, requests=args.requests, checks=args.checks, writes=args.writes, seed=args.seed)
         bench_rest(report, urls, tokens, req, args.budget)
+        bench_under_writes(report, ours.url, s, req, tokens["ours"], args.budget)
+        serving_memory(report, ours, "serving process RSS after the REST figures")
         if over_virtuoso is not None and app_store is not None:  # its memory back before the SPARQL figure
             over_virtuoso.stop()
             app_store.stop()

@@ -44,6 +44,31 @@ def process_memory_mb(pid: int | None) -> tuple[float, float]:
     return got["VmRSS"], got["VmHWM"]
 
 
+def tree_memory_mb(pid: int | None) -> tuple[float, float, int]:
+    """(resident MB of the process, resident MB of it and every process below it, how many below) from
+    /proc; a server's evaluator processes count in the second figure."""
+    if pid is None:
+        return float("nan"), float("nan"), 0
+    parents: dict[int, int] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                # the command in field 2 may hold spaces and parentheses: the fields after its last ")"
+                parents[int(d.name)] = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    below: list[int] = []
+    frontier = [pid]
+    while frontier:
+        p = frontier.pop()
+        kids = [c for c, pp in parents.items() if pp == p]
+        below += kids
+        frontier += kids
+    own = process_memory_mb(pid)[0]
+    rest = [process_memory_mb(c)[0] for c in below]
+    return own, own + sum(r for r in rest if r == r), len(below)
+
+
 def end(process: subprocess.Popen[bytes] | None, log: IO[bytes] | None, *, at_once: bool = False) -> None:
     """End a server child and close its log: SIGTERM, then SIGKILL if it is still there after 20 s; with
     `at_once`, SIGKILL straight away, as a crash would."""

@@ -201,6 +201,70 @@ def writes(client: LeanClient, req: Requests, token: str, budget: float) -> Late
     return timed_loop([make(b) for b in req.writes], budget, minimum=2)
 
 
+def mixed_reads(client: LeanClient, req: Requests) -> list[Callable[[], Any]]:
+    """Lookups, first pages of searches and lineage questions, interleaved: the reads of the
+    "while clients write" figure."""
+    calls: list[Callable[[], Any]] = []
+    for i, rid in enumerate(req.lookups):
+        calls.append(_get(client, f"/datasets/{rid}"))
+        calls.append(_get(client, "/datasets", params={"q": req.searches[i % len(req.searches)]}))
+        if req.derived:
+            calls.append(_get(client, f"/datasets/{req.derived[i % len(req.derived)]}/lineage"))
+    return calls
+
+
+@dataclass
+class UnderWrites:
+    alone: Latencies
+    loaded: Latencies
+    writes: int
+    write_errors: list[str]
+    write_seconds: list[float]
+
+
+def reads_under_writes(url: str, s: Synth, req: Requests, token: str, budget: float, *, writers: int = 4,
+                       seed: int = 0) -> UnderWrites:
+    """The mixed reads alone, then the same reads again while `writers` clients each POST new derived
+    datasets back to back (SHACL, lineage, durable commit) until the reads are done."""
+    reader = LeanClient(url)
+    alone = timed_loop(mixed_reads(reader, req), budget)
+    stop = threading.Event()
+    done: list[float] = []
+    errors: list[str] = []
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def writer(w: int) -> None:
+        rng = random.Random(seed * 1000 + w)
+        client = LeanClient(url)
+        k = 0
+        while not stop.is_set():
+            body = new_dataset(s, 0, rng)
+            body["id"] = body["title"] = f"bench-load-{w}-{k}"
+            k += 1
+            t = time.perf_counter()
+            try:
+                r = client.post("/datasets", json=body, headers=headers)
+                if r.status_code != 201:
+                    raise RuntimeError(f"POST /datasets answered {r.status_code}: {r.text[:200]}")
+                done.append(time.perf_counter() - t)
+            except Exception as e:  # a failed write is a data point
+                errors.append(f"{type(e).__name__}: {e}"[:300])
+        client.close()
+
+    threads = [threading.Thread(target=writer, args=(w,), daemon=True) for w in range(writers)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)  # every writer under way before the first read
+    try:
+        loaded = timed_loop(mixed_reads(reader, req), budget)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=120)
+        reader.close()
+    return UnderWrites(alone, loaded, len(done), errors, done)
+
+
 # ---------------------------------------------------------------------------------------- SPARQL
 def records_list_query(s: Synth, publisher: str, resources: Any) -> str:
     """bench/queries/datasets-by-publisher.rq for one publisher, its binding inlined as a VALUES block."""
