@@ -1,10 +1,12 @@
-"""As of a moment: share checks answer from the records as they stood then (history.py rebuilds them from
-the audit log's snapshots), lineage from the lineage index's history of logged versions; records
-bulk-loaded without history count as always present."""
+"""As of a moment: share checks answer from the logged versions of the records they read
+(services/share_check_as_of.py), lineage from the lineage index's history of logged versions; records
+bulk-loaded without history count as always present. The registry rebuilt from the audit log's snapshots
+(history_oracle.py) is the oracle of both."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import tempfile
 import time
 from collections.abc import Iterator
@@ -15,9 +17,15 @@ import pyoxigraph as ox
 import pytest
 
 from conftest import Api
-from helpers import assert_problem, world_api, world_nquads
+from helpers import CASEBOOK, assert_problem, world_api, world_nquads
+from history_oracle import lineage_as_of
 from registry.config import Settings
-from registry.services.registry import open_registry
+from registry.domain.legal import ShareProposal
+from registry.errors import ValidationFailed
+from registry.services.auth import Caller
+from registry.services.legal import LegalEngine
+from registry.services.lineage import lineage_json
+from registry.services.registry import Registry, open_registry
 
 PROPOSAL = {"datasets": ["ow-caseload"], "provider": "mccss", "recipient": "moh-idiu",
             "purpose": "program-evaluation", "date": "2025-06-01"}
@@ -178,9 +186,6 @@ def test_lineage_as_of_agrees_with_the_registry_rebuilt_as_it_stood(api: Api) ->
     """The lineage index answers as of a moment from the datasets' logged versions, without rebuilding the
     registry; the registry rebuilt from the audit log's snapshots (services/history.py) is the oracle, at
     every moment between writes: before the history is first asked for, and after it is kept in step."""
-    from registry.services.history import lineage_as_of
-    from registry.services.lineage import lineage_json
-
     reg = api.registry
     writes: list[tuple[str, dict[str, Any]]] = [
         ("post", dataset("h-a", ["ohip-claims"])),
@@ -217,3 +222,120 @@ def test_lineage_as_of_agrees_with_the_registry_rebuilt_as_it_stood(api: Api) ->
                     assert (node["personal_information"], node["personal_information_path"]) == \
                         oracle.effective_pi(node["id"]), (when, node["id"])
                     assert node["retired"] == oracle.g.nodes[node["id"]]["retired"], (when, node["id"])
+
+
+# ------------------------------------------------------------ share checks as of, against a rebuild
+CASES = json.loads((CASEBOOK / "cases.json").read_text())
+#: beside the casebook's: proposals that name the records the writes below change
+PROPOSALS = [c["proposal"] for c in CASES] + [
+    {"datasets": ["ohip-claims"], "provider": "moh", "recipient": "h-team", "purpose": "program-planning"},
+    {"datasets": ["h-linked"], "provider": "moh-idiu", "recipient": "mof", "purpose": "program-evaluation"},
+    {"datasets": ["h-linked", "health-social-deid"], "provider": "moh-idiu", "recipient": "mof",
+     "purpose": "program-evaluation", "deidentified": True},
+    {"datasets": ["ohip-claims"], "provider": "moh", "recipient": "mof", "purpose": "program-evaluation"},
+    {"datasets": ["ohip-claims"], "provider": "moh", "recipient": "ices", "purpose": "program-evaluation"},
+    {"datasets": ["ohip-claims"], "provider": "moh", "recipient": "moh-idiu", "purpose": "program-evaluation"},
+    {"datasets": ["driver-licences"], "provider": "mto", "recipient": "moh-idiu", "purpose": "program-evaluation"},
+    {"datasets": ["ow-caseload", "ow-extract"], "provider": "mccss", "recipient": "moh-idiu",
+     "purpose": "program-evaluation"},
+    {"datasets": ["ow-caseload"], "provider": "mccss", "recipient": "tps", "purpose": "law-enforcement"},
+]
+
+
+def record(api: Api, collection: str, rid: str, **changes: Any) -> dict[str, Any]:
+    """A record as the API gives it, changed: the body of a PUT (or, with a new id, of a POST)."""
+    body: dict[str, Any] = api.client.get(f"/{collection}/{rid}", headers=api.auth()).json()
+    body.pop("warnings", None)
+    return {**body, **changes}
+
+
+def write(api: Api, method: str, url: str, body: dict[str, Any] | None = None) -> None:
+    resp = api.client.request(method, url, json=body, headers=api.auth())
+    assert resp.status_code in (200, 201, 204), resp.text
+
+
+def outcome(check: Any) -> Any:
+    """An answer's JSON, or the violations of a proposal that names records the registry did not hold."""
+    try:
+        return check().as_json()
+    except ValidationFailed as e:
+        return sorted((v.field, v.message) for v in e.violations)
+
+
+def oracle(reg: Registry, when: dt.datetime) -> LegalEngine:
+    """The legal-basis engine over the whole registry rebuilt as it stood at `when`."""
+    view, lineage = lineage_as_of(reg.store, reg.iris, reg.resources, when)
+    return LegalEngine(view, reg.iris, reg.resources, lineage)
+
+
+def assert_as_of_agrees(api: Api, moments: list[str]) -> None:
+    """At each moment, every proposal's answer as of it (and what stewards see of it over HTTP) is the
+    rebuilt registry's."""
+    reg = api.registry
+    today = dt.date(2025, 6, 1)
+    for when in moments:
+        engine = oracle(reg, dt.datetime.fromisoformat(when))
+        for raw in PROPOSALS:
+            proposal = ShareProposal.model_validate({**raw, "as_of": when})
+            want = outcome(lambda p=proposal, e=engine: e.check(p, today=today))
+            got = outcome(lambda p=proposal: reg.share_checks.answer(p, today))
+            assert got == want, (when, raw)
+        # what a steward is shown of an answer as of a moment is what the rule withholds of the rebuilt one
+        for raw, org in ((PROPOSALS[-7], "mof"), (PROPOSALS[-7], "moh-idiu"), (PROPOSALS[-2], "moh")):
+            want = outcome(lambda r=raw, e=engine: e.check(ShareProposal.model_validate(r), today=today))
+            resp = api.client.post("/share-checks", json={**raw, "date": "2025-06-01", "as_of": when},
+                                   headers=api.auth("steward", org))
+            if isinstance(want, list):
+                assert_problem(resp, 422)
+                continue
+            assert resp.status_code == 201, resp.text
+            seen = reg.share_checks.for_caller(want, Caller(role="steward", org=org, token_id="t"))
+            assert {k: v for k, v in resp.json().items() if k in seen} == seen, (when, raw, org)
+
+
+def test_share_checks_as_of_agree_with_the_registry_rebuilt_as_it_stood(api: Api) -> None:
+    """Agreements created, amended, suspended, retired and moved to another pair; datasets derived and
+    re-derived; organisations created, re-designated and placed under a new parent: at every moment
+    between the writes, and long before any record existed, the answer from the records' logged versions
+    is the rebuilt registry's."""
+    linked = {**dataset("h-linked", ["ohip-claims", "osap-loans"]), "publisher": "moh-idiu"}
+    writes: list[tuple[str, str, Any]] = [
+        ("POST", "/agreements", lambda: record(api, "agreements", "dsa-moh-mto-2024", id="dsa-hist",
+                                               recipient="mof", title="History test")),
+        ("PUT", "/agreements/dsa-mccss-idiu-2024",
+         lambda: record(api, "agreements", "dsa-mccss-idiu-2024", valid_until="2026-03-31")),
+        ("PUT", "/agreements/dsa-moh-idiu-2024",
+         lambda: record(api, "agreements", "dsa-moh-idiu-2024", status="suspended")),
+        ("POST", "/datasets", lambda: linked),
+        ("PUT", "/agreements/dsa-idiu-mof-2025", lambda: record(
+            api, "agreements", "dsa-idiu-mof-2025", legal_basis=["fippa-part-3.1", "phipa-29-a"],
+            datasets=["linked-health-social", "health-social-deid", "h-linked"])),
+        ("POST", "/organizations", lambda: record(api, "organizations", "mof", id="h-team", name="History team",
+                                                  kind="agency", parent="moh-idiu")),
+        ("POST", "/agreements", lambda: record(api, "agreements", "dsa-moh-mto-2024", id="dsa-hist-team",
+                                               recipient="h-team", legal_basis=["fippa-42-1-d"])),
+        ("PUT", "/organizations/moh-idiu", lambda: record(api, "organizations", "moh-idiu", designated_under=["phipa-45"])),
+        ("PUT", "/organizations/tps", lambda: record(api, "organizations", "tps", parent="toronto")),
+        ("PUT", "/organizations/h-team", lambda: record(api, "organizations", "h-team", parent="mof")),
+        ("DELETE", "/agreements/dsa-mto-idiu-2025", lambda: None),
+        ("PUT", "/agreements/dsa-hist", lambda: record(api, "agreements", "dsa-hist", recipient="ices")),
+        ("PUT", "/datasets/h-linked", lambda: {**linked, "derived_from": ["osap-loans"]}),
+        ("PUT", "/datasets/ow-caseload", lambda: record(api, "datasets", "ow-caseload", personal_information=False,
+                                                        personal_data_categories=[])),
+    ]
+    moments = ["2000-01-01T00:00:00+00:00", moment()]
+    for method, url, body in writes:
+        write(api, method, url, body())
+        moments.append(moment())
+    assert_as_of_agrees(api, moments)
+
+
+def test_share_checks_as_of_agree_with_the_rebuild_for_records_bulk_loaded_without_history(bulk: Api) -> None:
+    """Records with no logged version are as they are now, at any moment; once written, they have a past."""
+    moments = ["2000-01-01T00:00:00+00:00", moment()]
+    write(bulk, "PUT", "/agreements/dsa-mccss-idiu-2024",
+          record(bulk, "agreements", "dsa-mccss-idiu-2024", valid_until="2026-03-31"))
+    moments.append(moment())
+    write(bulk, "PUT", "/organizations/moh-idiu", record(bulk, "organizations", "moh-idiu", parent="mof"))
+    moments.append(moment())
+    assert_as_of_agrees(bulk, moments)

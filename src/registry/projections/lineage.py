@@ -1,7 +1,7 @@
 """The lineage graph as a projection (projections/base.py): `LineageIndex` keeps a `LineageGraph`
 (domain/lineage.py) in memory in step with the store, and beside an on-disk store in a file between runs
 (projections/lineage_file.py); `lineage_from_store` builds one from any store, such as the registry as it
-stood at a moment (services/history.py)."""
+stood at a moment (the oracle of the tests, tests/history_oracle.py)."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from typing import Protocol
 
 from rdflib.term import Literal, Node
 
@@ -29,7 +30,6 @@ from registry.domain.model.dataset import ACCESS_BY_IRI
 from registry.errors import ValidationFailed, Violation
 from registry.iris import Iris
 from registry.namespaces import AGREEMENT_STATUS, AUTHORITY, DCTERMS, ODRL2, ORG_KIND, PD_CATEGORY, PURPOSE, REG, STATUTE
-from registry.projections.lineage import Lineage
 from registry.resources import Resources
 from registry.services.reference import (
     authorities,
@@ -83,13 +83,20 @@ def _bool(v: Node | None) -> bool | None:
     return py if isinstance(py, bool) else str(v) == "true"
 
 
+class PersonalInformation(Protocol):
+    """Where the engine reads whether a dataset holds personal information through its lineage: the
+    lineage index now, or the lineage as it stood at a moment (domain.lineage.LineageAt)."""
+
+    def effective_pi(self, d: str) -> tuple[bool, list[str] | None]: ...
+
+
 class LegalEngine:
     """Answers share proposals from the records in a store and the authority catalogue.
 
     The ids of the other agreements between the parties are asked of the store only when the rules
     say (`uncovered`) that no agreement covers a dataset: the one case whose answer names them."""
 
-    def __init__(self, store: Store, iris: Iris, resources: Resources, lineage: Lineage) -> None:
+    def __init__(self, store: Store, iris: Iris, resources: Resources, lineage: PersonalInformation) -> None:
         self.store, self.iris, self.res = store, iris, resources
         self.lineage = lineage
         self.ref = reference(resources)

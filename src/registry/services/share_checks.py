@@ -10,17 +10,18 @@ from typing import Any
 
 from rdflib import Literal
 
-from registry.domain.legal import QUOTES, ShareProposal
+from registry.domain.legal import QUOTES, Answer, ShareProposal
 from registry.domain.model import KINDS
 from registry.domain.model.common import code_iri
 from registry.errors import NotFound
 from registry.iris import Iris, is_slug
 from registry.namespaces import DCTERMS, PROV, PURPOSE, RDF, REG, XSD
+from registry.projections.lineage import moment
 from registry.resources import Resources
 from registry.services.auth import Caller
-from registry.services.history import lineage_as_of
 from registry.services.legal import LegalEngine
 from registry.services.records import Page, Records, validated
+from registry.services.share_check_as_of import share_view
 from registry.store import audit
 from registry.store.base import Store, Triple
 
@@ -104,11 +105,7 @@ class ShareChecks:
     def run(self, data: Any, caller: Caller, *, record: bool = True) -> dict[str, Any]:
         proposal = self.parse(data)
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        engine = self.engine
-        if proposal.as_of is not None:
-            view, lineage = lineage_as_of(self.store, self.iris, self.res, proposal.as_of)
-            engine = LegalEngine(view, self.iris, self.res, lineage)
-        answer = engine.check(proposal, today=now.date())
+        answer = self.answer(proposal, now.date())
         check_id = f"sc-{now.strftime('%Y%m%dt%H%M%S')}-{secrets.token_hex(4)}"
         asked = proposal.model_dump(mode="json")
         asked["date"] = asked["date"] or now.date().isoformat()
@@ -117,6 +114,15 @@ class ShareChecks:
         if record:
             self._store(check_id, proposal, body, caller, now)
         return self.for_caller(body, caller)
+
+    def answer(self, proposal: ShareProposal, today: dt.date) -> Answer:
+        """The engine's answer from the records as they are now or, with the proposal's `as_of`, as they
+        stood then: the same rules over the facts of those of the records it reads (share_check_as_of.py)."""
+        if proposal.as_of is None:
+            return self.engine.check(proposal, today=today)
+        with self.records.lineage.at(moment(proposal.as_of)) as then:
+            view = share_view(self.store, self.iris, self.res, proposal, then)
+            return LegalEngine(view, self.iris, self.res, then).check(proposal, today=today)
 
     def _graph(self, check_id: str) -> str:
         return self.iris.restricted_graph("share-check", check_id)
