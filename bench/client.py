@@ -3,7 +3,7 @@
 Each request through httpx costs about a millisecond of the client's own Python on a small machine,
 as much as the lookup being measured; the standard library's http.client costs a fraction of that.
 Every server in a run is measured through this same client, so the side-by-side figures stay like for
-like. It speaks only what the workloads send: GET with query parameters, POST with a JSON body.
+like. It speaks only what the workloads send: GET with query parameters, POST or PUT with a JSON body.
 """
 
 from __future__ import annotations
@@ -58,6 +58,10 @@ class LeanClient:
     def post(self, path: str, *, json: Any = None, headers: dict[str, str] | None = None) -> Answer:
         body = _json_bytes(json)
         return self._request("POST", path, body, {"Content-Type": "application/json", **(headers or {})})
+
+    def put(self, path: str, *, json: Any = None, headers: dict[str, str] | None = None) -> Answer:
+        body = _json_bytes(json)
+        return self._request("PUT", path, body, {"Content-Type": "application/json", **(headers or {})})
 
     def _request(self, method: str, path: str, body: bytes | None, headers: dict[str, str]) -> Answer:
         for attempt in (1, 2):
