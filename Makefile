@@ -34,12 +34,17 @@ lint: install-test
 	$(BIN)/ruff check src tests $(wildcard bench)
 	$(BIN)/mypy
 
+# the suite on WORKERS pytest-xdist processes (one more than the cores: many tests wait on a server, a
+# subprocess, fsync or Chromium); each test module stays on one worker (tests/conftest.py)
+WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
+XDIST   := -n $(WORKERS) --dist loadgroup --no-loadscope-reorder
+
 test: install-test lint
-	$(BIN)/python -m pytest -q --durations=20
+	$(BIN)/python -m pytest -q --durations=20 $(XDIST)
 
 # the inner loop: everything but the tests marked slow (servers, browsers, Virtuoso, Java, the bench)
 test-fast: install-test lint
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow" $(XDIST)
 
 bench: install-test
 	$(BIN)/pip install --quiet -e '.[test,bench]'

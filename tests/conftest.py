@@ -22,6 +22,35 @@ EXTERNAL = SHARED / "external"
 DATA = Path(__file__).parent / "data"
 
 
+#: the modules that take longest (a bench run, a wheel build, big catalogue imports): under pytest-xdist they
+#: start first, so that none of them is left running alone at the end of the run
+LONGEST = ("tests/test_bench.py", "tests/test_catalog_import_roundtrip.py", "tests/test_wheel.py",
+           "tests/test_store_sparql.py", "tests/test_cli_beside_server.py", "tests/test_durability.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test` runs `-n N --dist loadgroup --no-loadscope-reorder`) a test module runs on
+    one worker as a whole, so its module-scoped fixtures (a loaded world, a server, a browser) are built once,
+    unless it is marked with an `xdist_group` of its own; the longest modules, then those marked slow, are
+    handed out first. A run without workers keeps the collection's order."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(module_of(item)))
+    if not hasattr(config, "workerinput"):  # not a pytest-xdist worker (the workers collect, and run what they are sent)
+        return
+    slow = {module_of(item) for item in items if item.get_closest_marker("slow") is not None}
+
+    def rank(item: pytest.Item) -> int:
+        module = module_of(item)
+        return LONGEST.index(module) if module in LONGEST else len(LONGEST) + (module not in slow)
+
+    items.sort(key=rank)  # stable: each module's tests keep their order
+
+
+def module_of(item: pytest.Item) -> str:
+    return item.nodeid.split("::", 1)[0]
+
+
 def world() -> dict[str, Any]:
     return json.loads(WORLD_FILE.read_text())
 
