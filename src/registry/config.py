@@ -38,10 +38,14 @@ class Settings(BaseSettings):
     sparql_timeout_seconds: float = 10.0
     #: /sparql: the most result rows (or triples) an answer may hold (400 above)
     sparql_max_rows: int = 10_000
-    #: /sparql: how many queries of signed-in callers may run at once (503 when all are busy)
+    #: /sparql: how many queries of signed-in callers may be running or waiting for an evaluator process at
+    #: once (503 beyond)
     sparql_max_concurrent: int = 4
-    #: /sparql: how many queries of anonymous callers may run at once, in processes of their own
+    #: /sparql: the same for anonymous callers, whose queries run in evaluator processes of their own
     sparql_anonymous_max_concurrent: int = 2
+    #: /sparql: evaluator processes for each of the two (signed-in, anonymous), at most their
+    #: max_concurrent; 0: one per core. A query waits for a free one up to the timeout (503 after)
+    sparql_processes: int = 0
     #: /sparql: the memory an evaluator process may use, in MB (besides its 1 GB stack); past it, the
     #: query fails with 400 and the process is replaced
     sparql_memory_mb: int = 2048

@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.server
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -304,3 +305,43 @@ def test_evaluators_have_no_network() -> None:
              "    sys.exit('a network socket was opened')\n")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False)
     assert out.returncode == 0, out.stderr
+
+
+def test_queries_past_the_processes_wait_their_turn_and_past_the_cap_are_refused(snapshot: str) -> None:
+    from registry.store.evaluator import WorkerLimits
+    from registry.store.evaluator_pool import EvaluationTimeout, EvaluatorPool, PoolBusy
+
+    # three admitted, one process: the queries past the first wait for it while it runs
+    pool = EvaluatorPool("test", 3, WorkerLimits(memory_bytes=4 << 30, stack_bytes=8 << 20), processes=1)
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"  # 4M rows: a second or so
+    got: list[str] = []
+
+    def run(query: str, timeout: float) -> None:
+        try:
+            got.append(pool.run(lambda: _job(snapshot, query), timeout).kind)  # type: ignore[arg-type,return-value]
+        except (EvaluationTimeout, PoolBusy) as exc:
+            got.append(type(exc).__name__)
+
+    try:
+        runners = [threading.Thread(target=run, args=(slow, 120)) for _ in range(3)]
+        for t in runners:
+            t.start()
+        for t in runners:
+            t.join()
+        assert got == ["solutions"] * 3
+        assert len(_evaluators(os.getpid())) == 1 and pool.replaced == 0  # one process answered all three
+
+        # a query that cannot get the process within its time limit is refused, not queued for ever
+        got.clear()
+        hold = threading.Thread(target=run, args=(SLOW, 3))
+        hold.start()
+        while pool._idle or not _evaluators(os.getpid()):  # until the slow query has the process
+            time.sleep(0.01)
+        run("ASK {}", 0.5)
+        hold.join()
+        assert got == ["PoolBusy", "EvaluationTimeout"]
+        # the process that ran out of time was killed; the next query gets a fresh one
+        run("ASK {}", 60)
+        assert got[-1] == "boolean" and pool.replaced == 1
+    finally:
+        pool.close()

@@ -48,6 +48,7 @@ def _warm(state: Any, registry: Registry, views: Views, stop: threading.Event) -
         with stoppable(stop):
             registry.warm()
             views.public.store()
+            state.sparql_service.warm()
     except Stopped:
         log.info("warming the indexes and views stopped: the server is shutting down")
     except Exception:  # noqa: BLE001 - a failure here is met again, and reported, by the first request

@@ -19,7 +19,8 @@ def build_sparql(registry: Registry, views: Views) -> SparqlService:
     s = registry.settings
     return SparqlService(registry, views, Limits(
         timeout=s.sparql_timeout_seconds, max_rows=s.sparql_max_rows, max_concurrent=s.sparql_max_concurrent,
-        anonymous_max_concurrent=s.sparql_anonymous_max_concurrent, memory_mb=s.sparql_memory_mb))
+        anonymous_max_concurrent=s.sparql_anonymous_max_concurrent, memory_mb=s.sparql_memory_mb,
+        processes=s.sparql_processes))
 
 
 async def get_views(request: Request) -> Views:

@@ -17,22 +17,19 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from starlette.concurrency import run_in_threadpool
 
 from registry.api.deps import CallerDep, SettingsDep
-from registry.api.negotiation import best_match, negotiate, read_body
+from registry.api.negotiation import best_match, negotiate, read_body, requested
 from registry.api.negotiation import serialize as serialize_graph
 from registry.api.public_deps import SparqlDep
 from registry.errors import UnsupportedMediaType
 from registry.namespaces import DCTERMS, RDF, RDFS
 from registry.services.auth import Caller
 from registry.services.sparql import (
-    BOOLEAN_TYPES,
-    GRAPH_TYPES,
-    SOLUTION_TYPES,
+    KIND_OF_FORM,
+    OFFERED,
     Dataset,
     ProtocolViolation,
     SparqlService,
     UpdateRefused,
-    media_types,
-    serialize,
 )
 from registry.web.pages import sparql_page
 
@@ -132,21 +129,22 @@ async def sparql_post(request: Request, caller: CallerDep, service: SparqlDep, s
 
 
 def _answer(request: Request, service: SparqlService, caller: Caller, query: str, dataset: Dataset) -> Response:
-    """The query's answer in the negotiated type (blocking: the query runs in an evaluator process)."""
+    """The query's answer in the negotiated type, written so by its evaluator process (blocking)."""
     s = service.check(query, dataset)
-    forms = {"ASK": BOOLEAN_TYPES, "CONSTRUCT": GRAPH_TYPES, "DESCRIBE": GRAPH_TYPES}
-    offered = forms.get(s.form or "", SOLUTION_TYPES)
-    media = _choose(request, list(offered))
+    wanted = {kind: requested(request, offered, FORMAT_ALIASES) for kind, offered in OFFERED.items()}
+    expected = KIND_OF_FORM.get(s.form or "", "solutions")
+    if wanted[expected] is None:
+        _choose(request, OFFERED[expected])  # 406, before the query runs
     base = str(request.url.replace(query="", fragment=""))
-    answer = service.run(query, dataset, caller, base)
-    if media not in media_types(answer):  # the scan misread the query form: negotiate for what it really is
-        media = _choose(request, list(media_types(answer)))
-    body = serialize(answer, media)
+    answer = service.run(query, dataset, caller, base, {k: m or OFFERED[k][0] for k, m in wanted.items()}, s)
+    media = wanted[answer.kind]
+    if media is None:  # the scan misread the query form, and what it really is cannot be offered
+        media = _choose(request, OFFERED[answer.kind])
     headers = {"Vary": "Accept, Authorization", "X-Registry-View": answer.view}
     if not caller.anonymous:
         headers["Cache-Control"] = "private, no-store"
     content_type = media + ("; charset=utf-8" if media.startswith("text/") else "")
-    return Response(body, media_type=content_type, headers=headers)
+    return Response(answer.payload, media_type=content_type, headers=headers)
 
 
 def description_graph(endpoint: str, service: SparqlService, caller: Caller) -> Graph:

@@ -5,6 +5,7 @@ evaluator*.py). The HTTP protocol itself is in api/sparql.py."""
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 
@@ -180,8 +181,7 @@ def scan(query: str) -> Scan:
 # ------------------------------------------------------------------------------------- results
 @dataclass
 class Answer:
-    """A bounded answer as the evaluator sent it: SPARQL JSON results (solutions), N-Triples (triples), or
-    a boolean."""
+    """A bounded answer as the evaluator wrote it, in the media type asked for its kind."""
 
     kind: str  # "solutions" | "boolean" | "triples"
     payload: bytes = b""
@@ -189,32 +189,10 @@ class Answer:
     view: str = "public"
 
 
-#: the media types offered for SELECT, ASK, and CONSTRUCT or DESCRIBE answers; the first is the default
-SOLUTION_TYPES = formats.SOLUTION_MEDIA
-BOOLEAN_TYPES = formats.BOOLEAN_MEDIA
-GRAPH_TYPES = formats.GRAPH_MEDIA
-
-
-def media_types(answer: Answer) -> tuple[str, ...]:
-    types = {"solutions": SOLUTION_TYPES, "boolean": BOOLEAN_TYPES, "triples": GRAPH_TYPES}
-    return types[answer.kind]
-
-
-PREFIXES = {
-    "dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/", "odrl": "http://www.w3.org/ns/odrl/2/",
-    "org": "http://www.w3.org/ns/org#", "prov": "http://www.w3.org/ns/prov#", "reg": "https://w3id.org/gov-data-registry/ns#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#", "xsd": "http://www.w3.org/2001/XMLSchema#",
-}
-
-
-def serialize(answer: Answer, media: str) -> bytes:
-    """The answer in the chosen media type (one of `media_types(answer)`)."""
-    if answer.kind == "triples":
-        return formats.triples_as(answer.payload, media, PREFIXES)
-    if answer.kind == "boolean":
-        return formats.boolean_as(answer.boolean, media)
-    return formats.solutions_as(answer.payload, media)
+#: the media types offered for each kind of answer (SELECT, ASK, CONSTRUCT or DESCRIBE); the first is the default
+OFFERED = {"solutions": formats.SOLUTION_MEDIA, "boolean": formats.BOOLEAN_MEDIA, "triples": formats.GRAPH_MEDIA}
+#: the kind of answer each query form gives
+KIND_OF_FORM = {"ASK": "boolean", "CONSTRUCT": "triples", "DESCRIBE": "triples"}
 
 
 # ------------------------------------------------------------------------------------- running
@@ -225,6 +203,7 @@ class Limits:
     max_concurrent: int  # queries of authenticated callers at once
     anonymous_max_concurrent: int = 2  # queries of anonymous callers at once, apart from the above
     memory_mb: int = 2048  # an evaluator process's memory, besides its stack
+    processes: int = 0  # evaluator processes of each pool (0: one per core); queries past them wait their turn
 
 
 @dataclass(frozen=True)
@@ -252,8 +231,9 @@ class SparqlService:
         self.registry, self.views, self.limits = registry, views, limits
         worker = WorkerLimits(memory_bytes=(limits.memory_mb << 20) + EVALUATOR_STACK_BYTES,
                               stack_bytes=EVALUATOR_STACK_BYTES)
-        self.pools = {"anonymous": EvaluatorPool("anonymous", limits.anonymous_max_concurrent, worker),
-                      "authenticated": EvaluatorPool("authenticated", limits.max_concurrent, worker)}
+        processes = limits.processes or len(os.sched_getaffinity(0))
+        self.pools = {"anonymous": EvaluatorPool("anonymous", limits.anonymous_max_concurrent, worker, processes),
+                      "authenticated": EvaluatorPool("authenticated", limits.max_concurrent, worker, processes)}
         home = views.public.home
         self.snapshots = Snapshots(home / "snapshots" if home is not None else None)
 
@@ -292,9 +272,11 @@ class SparqlService:
                                         value=g[:200])
         return s
 
-    def run(self, query: str, dataset: Dataset, caller: Caller, base_iri: str | None = None) -> Answer:
-        """Answer the query (blocking: call it off the event loop)."""
-        s = self.check(query, dataset)
+    def run(self, query: str, dataset: Dataset, caller: Caller, base_iri: str | None = None,
+            media: dict[str, str] | None = None, scanned: Scan | None = None) -> Answer:
+        """Answer the query (blocking: call it off the event loop), each kind of answer in the media type
+        `media` names for it (its default when none). `scanned`: what `check` said of this query already."""
+        s = scanned or self.check(query, dataset)
         view = self.view_for(caller)
         pool = self.pool_for(caller)
 
@@ -306,12 +288,14 @@ class SparqlService:
             named = dataset.given or None
             return Job(path=path, query=query, base_iri=base_iri, union=not s.has_dataset,
                        default_graphs=dataset.default if named else None,
-                       named_graphs=dataset.named if named else None, max_rows=self.limits.max_rows)
+                       named_graphs=dataset.named if named else None, max_rows=self.limits.max_rows,
+                       media={k: m for k, m in (media or {}).items() if k in OFFERED})
 
         try:
             outcome = pool.run(job, self.limits.timeout)
         except PoolBusy:
-            raise EndpointBusy(f"{pool.size} queries are running; try again shortly", limit=pool.size) from None
+            raise EndpointBusy(f"{pool.size} queries are running or waiting; try again shortly",
+                               limit=pool.size) from None
         except EvaluationTimeout:
             raise self.timeout_error() from None
         except EvaluatorCrashed:
@@ -345,6 +329,11 @@ class SparqlService:
         return QueryTimeout(f"the query ran longer than {self.limits.timeout:g} s "
                             f"(REGISTRY_SPARQL_TIMEOUT_SECONDS); narrow it or add a LIMIT",
                             limit_seconds=self.limits.timeout)
+
+    def warm(self) -> None:
+        """Start the anonymous callers' evaluator processes now, in the background (a served registry at
+        start, so the first public queries find them ready; the signed-in pool starts on its first query)."""
+        self.pools["anonymous"].warm()
 
     def close(self) -> None:
         for pool in self.pools.values():

@@ -3,30 +3,41 @@ time, for the pool in `evaluator_pool.py`.
 
 Before it reads anything it takes the network away from itself (sandbox.py: SERVICE cannot call out),
 caps its memory (RLIMIT_AS) and runs queries on a thread with a large stack, so that deep nesting the
-parser recurses through fits; what still crashes or runs away ends this process only. Answers go back
-as bytes: SPARQL JSON results for SELECT, N-Triples for CONSTRUCT and DESCRIBE.
+parser recurses through fits; what still crashes or runs away ends this process only. Each snapshot stays
+open for the next query until a job names a newer one. Answers go back as bytes in the media type the
+caller asked for, written by Oxigraph's serialisers (rows are counted, and refused past the cap, as they
+are written: SPARQL TSV and N-Triples hold one row a line).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import resource
 import sys
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
+from registry.store import formats
 from registry.store.sandbox import deny_network
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
+#: media type of each kind of answer when a job names none: each kind's default
+DEFAULT_MEDIA = {"solutions": formats.SOLUTION_MEDIA[0], "boolean": formats.BOOLEAN_MEDIA[0],
+                 "triples": formats.GRAPH_MEDIA[0]}
+_OFFERED = {"solutions": formats.SOLUTION_MEDIA, "boolean": formats.BOOLEAN_MEDIA, "triples": formats.GRAPH_MEDIA}
 
 
 @dataclass(frozen=True)
 class Job:
-    """One query against the snapshot in `path` (a folder an Oxigraph store was copied to, never written)."""
+    """One query against the snapshot in `path` (a folder an Oxigraph store was copied to, never written);
+    `media`: the media type to write each kind of answer in (solutions, boolean, triples)."""
 
     path: str
     query: str
@@ -35,12 +46,13 @@ class Job:
     default_graphs: tuple[str, ...] | None
     named_graphs: tuple[str, ...] | None
     max_rows: int
+    media: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_MEDIA))
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """`kind`: boolean, solutions (payload: SPARQL JSON), triples (payload: N-Triples), or an error:
-    syntax, failed, too-large (payload: the message, UTF-8)."""
+    """`kind`: boolean, solutions or triples (payload: the answer in the job's media type for that kind),
+    or an error: syntax, failed, too-large (payload: the message, UTF-8)."""
 
     kind: str
     payload: bytes = b""
@@ -53,33 +65,34 @@ class WorkerLimits:
     stack_bytes: int
 
 
-def term_json(t: Any) -> dict[str, Any]:
-    """A term as the SPARQL 1.1 JSON results format writes it."""
-    if isinstance(t, ox.NamedNode):
-        return {"type": "uri", "value": t.value}
-    if isinstance(t, ox.BlankNode):
-        return {"type": "bnode", "value": t.value}
-    if isinstance(t, ox.Literal):
-        out: dict[str, Any] = {"type": "literal", "value": t.value}
-        if t.language:
-            out["xml:lang"] = t.language
-        elif t.datatype.value != XSD_STRING:
-            out["datatype"] = t.datatype.value
-        return out
-    if isinstance(t, ox.Triple):
-        return {"type": "triple", "value": {"subject": term_json(t.subject), "predicate": term_json(t.predicate),
-                                            "object": term_json(t.object)}}
-    raise TypeError(f"unexpected term {t!r}")
-
-
 class TooLarge(Exception):
     pass
 
 
-def _cap(count: int, cap: int) -> None:
-    if count >= cap:
-        raise TooLarge(f"the answer has more than {cap} rows (REGISTRY_SPARQL_MAX_ROWS); add a LIMIT of at most "
-                       f"{cap} or narrow the query")
+class _Lines(io.BytesIO):
+    """Where a serialiser writes a line-based answer (SPARQL TSV, N-Triples): it refuses the line past
+    `most`, so an answer over the cap stops as it is written."""
+
+    def __init__(self, most: int, cap: int) -> None:
+        super().__init__()
+        self.most, self.cap = most, cap
+        self.lines = 0
+
+    def write(self, chunk: ReadableBuffer, /) -> int:
+        data = bytes(chunk)
+        self.lines += data.count(b"\n")
+        if self.lines > self.most:
+            raise TooLarge(f"the answer has more than {self.cap} rows (REGISTRY_SPARQL_MAX_ROWS); add a LIMIT of at "
+                           f"most {self.cap} or narrow the query")
+        return super().write(data)
+
+
+def media_of(job: Job, kind: str) -> str:
+    """The media type the job asks for this kind of answer in (ValueError when it is not one offered)."""
+    media = job.media.get(kind, DEFAULT_MEDIA[kind])
+    if media not in _OFFERED[kind]:
+        raise ValueError(f"{media!r} is not offered for {kind}")
+    return media
 
 
 def evaluate(store: ox.Store, job: Job) -> Outcome:
@@ -92,20 +105,15 @@ def evaluate(store: ox.Store, job: Job) -> Outcome:
     try:
         result = store.query(job.query, base_iri=job.base_iri, **kwargs)
         if isinstance(result, ox.QueryBoolean):
-            return Outcome("boolean", boolean=bool(result))
+            return Outcome("boolean", formats.boolean_as(bool(result), media_of(job, "boolean")), bool(result))
         if isinstance(result, ox.QuerySolutions):
-            variables = [v.value for v in result.variables]
-            bindings: list[dict[str, Any]] = []
-            for sol in result:
-                _cap(len(bindings), job.max_rows)
-                bindings.append({v: term_json(sol[i]) for i, v in enumerate(variables) if sol[i] is not None})
-            body = {"head": {"vars": variables}, "results": {"bindings": bindings}}
-            return Outcome("solutions", json.dumps(body, ensure_ascii=False).encode("utf-8"))
-        triples: list[ox.Triple] = []
-        for t in result:
-            _cap(len(triples), job.max_rows)
-            triples.append(t)
-        return Outcome("triples", ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
+            rows = _Lines(job.max_rows + 1, job.max_rows)  # the header line, then a line a row
+            result.serialize(rows, format=ox.QueryResultsFormat.TSV)
+            return Outcome("solutions", formats.solutions_as(rows.getvalue(), media_of(job, "solutions")))
+        triples = _Lines(job.max_rows, job.max_rows)
+        result.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+        return Outcome("triples", formats.triples_as(triples.getvalue(), media_of(job, "triples"),
+                                                     formats.ANSWER_PREFIXES))
     except SyntaxError as exc:
         return Outcome("syntax", str(exc).encode("utf-8"))
     except TooLarge as exc:
@@ -130,17 +138,21 @@ class _Snapshots:
 
 
 def send(conn: Connection, outcome: Outcome) -> None:
-    conn.send_bytes(json.dumps({"kind": outcome.kind, "boolean": outcome.boolean}).encode())
-    conn.send_bytes(outcome.payload)
+    """One message (one write, one wake-up of the reader): the header's length, the header, the payload."""
+    header = json.dumps({"kind": outcome.kind, "boolean": outcome.boolean}).encode()
+    conn.send_bytes(len(header).to_bytes(4, "big") + header + outcome.payload)
 
 
 def receive(conn: Connection) -> Outcome:
     """The next outcome from an evaluator, read as data (never unpickled: the process is not trusted)."""
-    header = json.loads(conn.recv_bytes(1 << 16))
-    payload = conn.recv_bytes()
+    message = conn.recv_bytes()
+    size = int.from_bytes(message[:4], "big")
+    if len(message) < 4 + size or size > 1 << 16:
+        raise OSError("the evaluator sent something that is not an outcome")
+    header = json.loads(message[4 : 4 + size])
     if not isinstance(header, dict) or not isinstance(header.get("kind"), str):
         raise OSError("the evaluator sent something that is not an outcome")
-    return Outcome(str(header["kind"]), payload, bool(header.get("boolean")))
+    return Outcome(str(header["kind"]), message[4 + size :], bool(header.get("boolean")))
 
 
 def send_job(conn: Connection, job: Job) -> None:

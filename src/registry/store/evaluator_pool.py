@@ -1,11 +1,13 @@
 """A pool of SPARQL evaluator processes (evaluator.py) with a hard time limit.
 
-Each process answers one query at a time. A query that outlives its time limit has its process killed
-(SIGKILL: the CPU is free at once) and a fresh process takes its place; a process that dies on its own
-(a stack overflow, its memory cap) costs only the query it was running. Each process is a fresh interpreter (`python -m
-registry.store.evaluator`), so none of the server's threads, open stores or memory is copied into it;
-its answers are read as bytes and JSON, never unpickled.
-"""
+The pool admits at most `size` queries at once (PoolBusy beyond) and runs them in at most `processes`
+processes, one query each: the others wait, up to their time limit, for one to come free. The first query
+starts the rest of the processes in the background, and each is kept for the next query. A query that
+outlives its time limit has its process killed (SIGKILL: the CPU is free at once) and a fresh process takes
+its place on demand; a process that dies on its own (a stack overflow, its memory cap) costs only the query
+it was running. Each process is a fresh interpreter (`python -m registry.store.evaluator`), so none of the
+server's threads, open stores or memory is copied into it; its answers are read as bytes and JSON, never
+unpickled."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -63,26 +66,36 @@ class _Worker:
 
 
 class EvaluatorPool:
-    """At most `size` evaluator processes, started on demand and kept for the next query."""
+    """At most `size` queries at once in at most `processes` evaluator processes (`size` when None), started
+    on demand and kept for the next query."""
 
-    def __init__(self, name: str, size: int, limits: WorkerLimits) -> None:
+    def __init__(self, name: str, size: int, limits: WorkerLimits, processes: int | None = None) -> None:
         self.name, self.size, self.limits = name, size, limits
+        self.processes = max(1, min(size, processes if processes is not None else size))
         self._slots = threading.BoundedSemaphore(max(size, 1))
         self._lock = threading.Lock()
+        self._freed = threading.Condition(self._lock)  # a process came free, or room for one
         self._idle: list[_Worker] = []
         self._all: dict[int, _Worker] = {}
+        self._starting = 0  # processes being started
+        self._warming = False
         self._closed = False
         #: processes killed or lost so far (tests, logs)
         self.replaced = 0
 
     def run(self, make_job: Callable[[], Job], timeout: float) -> Outcome:
         """Evaluate the job `make_job` makes (once a process is free, so a busy pool costs nothing) in one
-        of the processes; raises PoolBusy, EvaluationTimeout, EvaluatorCrashed or EvaluatorUnavailable."""
+        of the processes; raises PoolBusy (all `size` admitted, or no process came free within `timeout`),
+        EvaluationTimeout, EvaluatorCrashed or EvaluatorUnavailable."""
         if self.size < 1 or not self._slots.acquire(blocking=False):
             raise PoolBusy(self.name)
         try:
-            job = make_job()
-            worker = self._take()
+            worker = self._take(timeout)
+            try:
+                job = make_job()
+            except BaseException:
+                self._give_back(worker)
+                raise
             try:
                 send_job(worker.conn, job)
                 worker.path = job.path
@@ -113,20 +126,61 @@ class EvaluatorPool:
             workers = list(self._all.values())
             self._all.clear()
             self._idle.clear()
+            self._freed.notify_all()
         for w in workers:
             w.kill()
 
     # ---------------------------------------------------------------------------------------- internals
-    def _take(self) -> _Worker:
+    def _take(self, timeout: float) -> _Worker:
+        """An idle process, a new one while the pool has room, or the first to come free within `timeout`."""
+        deadline = time.monotonic() + timeout
         with self._lock:
-            if self._closed:
-                raise EvaluatorUnavailable("the SPARQL evaluators are shut down")
-            while self._idle:
-                w = self._idle.pop()
-                if w.alive():
-                    return w
-                self._all.pop(id(w), None)
-        return self._start()
+            while True:
+                if self._closed:
+                    raise EvaluatorUnavailable("the SPARQL evaluators are shut down")
+                while self._idle:
+                    w = self._idle.pop()
+                    if w.alive():
+                        return w
+                    self._all.pop(id(w), None)
+                if len(self._all) + self._starting < self.processes:
+                    self._starting += 1
+                    break
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise PoolBusy(self.name)
+                self._freed.wait(left)
+        try:
+            worker = self._start()
+        finally:
+            with self._lock:
+                self._starting -= 1
+                self._freed.notify()
+        self.warm()
+        return worker
+
+    def warm(self) -> None:
+        """Start the pool's processes in the background (once), so that queries find them ready."""
+        with self._lock:
+            if self._warming or self._closed or len(self._all) + self._starting >= self.processes:
+                return
+            self._warming = True
+        threading.Thread(target=self._fill, name=f"sparql-{self.name}-warm", daemon=True).start()
+
+    def _fill(self) -> None:
+        while True:
+            with self._lock:
+                if self._closed or len(self._all) + self._starting >= self.processes:
+                    return
+                self._starting += 1
+            try:
+                worker = self._start()
+            except EvaluatorUnavailable:
+                return
+            finally:
+                with self._lock:
+                    self._starting -= 1
+            self._give_back(worker)
 
     def _start(self) -> _Worker:
         ours, theirs = socket.socketpair()
@@ -164,9 +218,11 @@ class EvaluatorPool:
                 worker.kill()
             else:
                 self._idle.append(worker)
+                self._freed.notify()
 
     def _lose(self, worker: _Worker) -> None:
         with self._lock:
             self._all.pop(id(worker), None)
             self.replaced += 1
+            self._freed.notify()
         worker.kill()

@@ -41,20 +41,30 @@ BOOLEAN_MEDIA = tuple(_BOOLEAN)
 GRAPH_MEDIA = tuple(_GRAPH)
 
 
-def solutions_as(results_json: bytes, media: str) -> bytes:
-    """SPARQL JSON results (of a SELECT) in one of `SOLUTION_MEDIA`, written by Oxigraph's serialisers."""
-    return _results_as(results_json, _SOLUTIONS[media])
+#: the prefixes a graph answer declares in Turtle and RDF/XML
+ANSWER_PREFIXES = {
+    "dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/", "odrl": "http://www.w3.org/ns/odrl/2/",
+    "org": "http://www.w3.org/ns/org#", "prov": "http://www.w3.org/ns/prov#", "reg": "https://w3id.org/gov-data-registry/ns#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#", "xsd": "http://www.w3.org/2001/XMLSchema#",
+}
+
+
+def solutions_as(results_tsv: bytes, media: str) -> bytes:
+    """SPARQL TSV results (of a SELECT: one line a row, so they can be counted as they are written) in one
+    of `SOLUTION_MEDIA`, written by Oxigraph's serialisers."""
+    fmt = _SOLUTIONS[media]
+    if fmt == ox.QueryResultsFormat.TSV:
+        return results_tsv
+    out = ox.parse_query_results(results_tsv, format=ox.QueryResultsFormat.TSV).serialize(format=fmt)
+    return out if isinstance(out, bytes) else b""
 
 
 def boolean_as(value: bool, media: str) -> bytes:
     """An ASK answer in one of `BOOLEAN_MEDIA`."""
-    return _results_as(json.dumps({"head": {}, "boolean": value}).encode(), _BOOLEAN[media])
-
-
-def _results_as(results_json: bytes, fmt: ox.QueryResultsFormat) -> bytes:
-    if fmt == ox.QueryResultsFormat.JSON:
-        return results_json
-    out = ox.parse_query_results(results_json, format=ox.QueryResultsFormat.JSON).serialize(format=fmt)
+    results = ox.parse_query_results(json.dumps({"head": {}, "boolean": value}).encode(),
+                                    format=ox.QueryResultsFormat.JSON)
+    out = results.serialize(format=_BOOLEAN[media])
     return out if isinstance(out, bytes) else b""
 
 
