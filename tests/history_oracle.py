@@ -1,9 +1,8 @@
-"""The registry as it stood at a moment: an in-memory store rebuilt from the audit log's snapshots.
-
-A record written through the write path is taken from its last snapshot at or before the moment
-(absent if it was created later). A record with no history (bulk-loaded) is taken as it is now.
-The view is a Store like any other, so the legal-basis engine and lineage run on it unchanged.
-"""
+"""The tests' oracle of answers as of a moment: the whole registry rebuilt in memory from the audit log's
+snapshots, as the registry once answered them (services/share_check_as_of.py and the lineage index now
+read only the versions an answer needs). A record written through the write path is taken from its last
+snapshot at or before the moment (absent if it was created later); one with no history (bulk-loaded) is
+taken as it is now. The view is a Store like any other, so the legal-basis engine and lineage run on it."""
 
 from __future__ import annotations
 

@@ -15,60 +15,55 @@ from rdflib import Literal, URIRef
 from registry.domain.legal import ShareProposal
 from registry.domain.lineage import LineageAt
 from registry.iris import Iris
-from registry.namespaces import ORG
 from registry.resources import Resources
 from registry.store.base import Row, Store, Triple, inline_rows
 from registry.store.formats import parse_ntriples
 from registry.store.terms import nt
 
-#: a record's state: its triples, or None when it did not exist
-State = list[Triple] | None
-
 
 class RecordsAt:
-    """Records of `store` as they stood at `when` (with its time zone), each read once."""
+    """Records of `store` as they stood at `when` (with its time zone), each read once into `view`, an
+    in-memory store holding those alone."""
 
     def __init__(self, store: Store, iris: Iris, resources: Resources, when: dt.datetime) -> None:
         self.store, self.iris, self.res, self.when = store, iris, resources, when
-        self.states: dict[tuple[str, str], State] = {}
+        self.view = store.scratch()
+        self.seen: set[tuple[str, str]] = set()
 
-    def read(self, kind: str, ids: Iterable[str]) -> dict[str, State]:
-        """The states of the records `ids` of `kind` then (the audit entries of those not yet read, in one query)."""
-        ids = list(dict.fromkeys(ids))
-        wanted = {self.iris.record(kind, rid): rid for rid in ids if (kind, rid) not in self.states}
-        if wanted:
-            entries: dict[str, list[Row]] = {}
-            for r in self.store.select(inline_rows(self.res.query("history-of-records"), ["record"],
-                                                   [[iri] for iri in wanted], nt)):
-                entries.setdefault(wanted[URIRef(str(r["record"]))], []).append(r)
-            for rid in wanted.values():
-                self.states[kind, rid] = self._state(kind, rid, entries.get(rid, []))
-        return {rid: self.states[kind, rid] for rid in ids}
+    def read(self, records: Iterable[tuple[str, str]]) -> None:
+        """Put the records (kind, id) not read yet into the view, as they stood then (their audit entries in
+        one query; the graphs of those with no logged version copied as they are)."""
+        wanted = {self.iris.record(kind, rid): (kind, rid) for kind, rid in records if (kind, rid) not in self.seen}
+        if not wanted:
+            return
+        self.seen.update(wanted.values())
+        entries: dict[URIRef, list[Row]] = {}
+        for r in self.store.select(inline_rows(self.res.query("history-of-records"), ["record"],
+                                               [[iri] for iri in wanted], nt)):
+            entries.setdefault(URIRef(str(r["record"])), []).append(r)
+        now: list[str] = []
+        for iri, (kind, rid) in wanted.items():
+            logged = entries.get(iri, [])
+            if not any("snapshot" in e for e in logged):  # never written through the write path
+                now += self.iris.graphs(kind, rid)
+            elif state := self._state(logged):
+                self.view.add_to_graph(self.iris.restricted_graph(kind, rid), state)
+        if now:
+            self.store.copy_graphs(now, self.view)
 
-    def _state(self, kind: str, rid: str, entries: list[Row]) -> State:
-        if not any("snapshot" in e for e in entries):  # never written through the write path: as it is now
-            return [t for g in self.iris.graphs(kind, rid) for t in self.store.graph(g)] or None
+    def _state(self, entries: list[Row]) -> list[Triple]:
+        """The last logged state at or before the moment; else the bulk-loaded state the first entry after
+        it kept; else none (created later)."""
         logged = sorted(entries, key=lambda e: int(str(e["seq"])))
         then = [e for e in logged if "snapshot" in e and _time(e) <= self.when]
         if then:
-            return _triples(then[-1]["snapshot"])
+            return list(parse_ntriples(str(then[-1]["snapshot"])))
         later = [e for e in logged if _time(e) > self.when]
-        return _triples(later[0]["before"]) if later and "before" in later[0] else None
-
-    def view(self) -> Store:
-        """An in-memory store of the records read, one graph each."""
-        view = self.store.scratch()
-        view.replace_graphs({self.iris.restricted_graph(kind, rid): state
-                             for (kind, rid), state in self.states.items() if state})
-        return view
+        return list(parse_ntriples(str(later[0]["before"]))) if later and "before" in later[0] else []
 
 
 def _time(entry: Row) -> dt.datetime:
     return dt.datetime.fromisoformat(str(entry["time"]))
-
-
-def _triples(snapshot: object) -> State:
-    return list(parse_ntriples(str(snapshot))) or None
 
 
 def share_view(store: Store, iris: Iris, resources: Resources, proposal: ShareProposal,
@@ -76,16 +71,17 @@ def share_view(store: Store, iris: Iris, resources: Resources, proposal: SharePr
     """A store of what a check of `proposal` reads, as it stood at `lineage.when` (the lineage then)."""
     at = RecordsAt(store, iris, resources, lineage.when)
     paths = [d for rid in proposal.datasets for d in lineage.effective_pi(rid)[1] or ()]
-    at.read("dataset", [*proposal.datasets, *paths])
     organisations = [proposal.provider, proposal.recipient]
-    while organisations:  # each organisation, then those it was part of then
-        parents = {o for state in at.read("organization", organisations).values() for _s, p, o in state or ()
-                   if p == ORG.subOrganizationOf}
-        organisations = [rid for o in parents
-                         if iris.record("organization", rid := iris.id_of(o)) == o
-                         and ("organization", rid) not in at.states]
-    at.read("agreement", _agreements(store, iris, resources, proposal.provider, proposal.recipient))
-    return at.view()
+    at.read([*(("dataset", d) for d in [*proposal.datasets, *paths]),
+             *(("organization", o) for o in organisations),
+             *(("agreement", a) for a in _agreements(store, iris, resources, proposal.provider, proposal.recipient))])
+    while organisations:  # the organisations those read were part of then, and theirs
+        rows = at.view.select(inline_rows(resources.query("organization-parents"), ["org"],
+                                          [[iris.record("organization", o)] for o in organisations], nt))
+        organisations = [rid for r in rows if iris.record("organization", rid := iris.id_of(r["parent"])) == r["parent"]
+                         and ("organization", rid) not in at.seen]
+        at.read(("organization", o) for o in organisations)
+    return at.view
 
 
 def _agreements(store: Store, iris: Iris, resources: Resources, provider: str, recipient: str) -> list[str]:
