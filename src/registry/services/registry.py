@@ -10,6 +10,7 @@ from registry.projections.catalog_index import CatalogIndex
 from registry.projections.follower import Follower
 from registry.projections.lineage import LineageIndex
 from registry.projections.lineage_file import lineage_path
+from registry.projections.memo import Memo
 from registry.projections.views import Views, views_home
 from registry.resources import Resources, resources
 from registry.services.auth import Tokens
@@ -22,6 +23,9 @@ from registry.shacl.validator import ShaclValidator
 from registry.store import Store, open_store
 from registry.store.audit import AuditLog
 from registry.store.oxigraph import OxigraphStore
+
+#: audit entries of these kinds change nothing a report computed from the whole registry reads
+REPORTS_UNAFFECTED = frozenset({"share-check", "token"})
 
 
 @dataclass
@@ -42,6 +46,8 @@ class Registry:
     views: Views
     #: feeds the projections (catalogue index, lineage graph, views) the audit log's entries
     follower: Follower
+    #: answers computed from the whole registry (the transparency register), kept until a record changes
+    reports: Memo
     #: the store was opened read-only, as it was at that moment (a running server holds it)
     read_only: bool = False
 
@@ -74,6 +80,7 @@ def open_registry(settings: Settings | None = None, *, read_only_fallback: bool 
                                       settings.search_rank_limit))
     lineage = follower.add(LineageIndex(store, iris, res, follower, lineage_path(store)))
     views = Views(store, iris, audit_log, home=views_home(store), follower=follower)  # built on first use
+    reports = follower.add(Memo("reports", follower, REPORTS_UNAFFECTED))
     policy = Policy(store, iris, res)
     records = Records(store, iris, res, validator, audit_log, lineage, index, policy)
     return Registry(
@@ -91,5 +98,6 @@ def open_registry(settings: Settings | None = None, *, read_only_fallback: bool 
         index=index,
         views=views,
         follower=follower,
+        reports=reports,
         read_only=read_only,
     )

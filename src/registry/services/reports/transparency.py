@@ -149,8 +149,6 @@ class Transparency:
             status = code_of(AGREEMENT_STATUS, r["status"]) if "status" in r else "unknown"
             start, end = _date(r.get("from")), _date(r.get("until"))
             ended = end is not None and end < on
-            if active_only and (status != "active" or ended):
-                continue
             text, days = duration(start, end)
             in_force = status == "active" and (start is None or start <= on) and not ended
             out.append(Entry(
@@ -173,7 +171,12 @@ class Transparency:
                 issued=str(r["issued"]) if "issued" in r else None,
                 url=f"/agreements/{aid}",
             ))
-        return out
+        return [e for e in out if self._active(e, on)] if active_only else out
+
+    @staticmethod
+    def _active(e: Entry, on: dt.date) -> bool:
+        """Whether the register lists the agreement on `on`: active, and not ended."""
+        return e.status == "active" and (e.valid_until is None or dt.date.fromisoformat(e.valid_until) >= on)
 
     def _party(self, r: dict[str, Node], key: str) -> Party | None:
         if key not in r:
@@ -189,8 +192,15 @@ class Transparency:
 
     # ---------------------------------------------------------------- the report
     def report(self, on: dt.date | None = None) -> Report:
-        on = on or dt.date.today()
-        entries = self.entries(on)
+        """The register as of `on` (default today): computed once per change of the registry and date
+        (`Registry.reports`), as it reads every agreement and every declared flow. The answer is shared by
+        every caller: treat it as read-only."""
+        when = on or dt.date.today()
+        return self.registry.reports.get(("transparency", when), lambda: self._report(when))
+
+    def _report(self, on: dt.date) -> Report:
+        every = self.entries(on, active_only=False)
+        entries = [e for e in every if self._active(e, on)]
         auth_counts: Counter[str] = Counter()
         pair_counts: Counter[tuple[str, str]] = Counter()
         names: dict[str, str] = {}
@@ -210,8 +220,8 @@ class Transparency:
                     and e.expires_in_days <= EXPIRY_WINDOW_DAYS]
         expiring.sort(key=lambda x: (x["days_left"], x["id"]))
         return Report(as_of=on.isoformat(), agreements=entries, by_authority=by_authority, by_pair=by_pair,
-                      expiring=expiring, unmatched_flows=self.unmatched_flows(on), sankey=self.sankey(entries),
-                      disposals=self.disposals(on))
+                      expiring=expiring, unmatched_flows=self.unmatched_flows(on, every),
+                      sankey=self.sankey(entries), disposals=self.disposals(on))
 
     def disposals(self, on: dt.date) -> list[dict[str, Any]]:
         """Per recipient institution (by name), its shares disposed of on time, late, and overdue on `on`:
@@ -250,14 +260,15 @@ class Transparency:
             "authorities": [{"id": a, "label": labels(a)["en"], "labels": labels(a)} for a in authority_ids],
         }
 
-    def unmatched_flows(self, on: dt.date) -> list[dict[str, Any]]:
+    def unmatched_flows(self, on: dt.date, agreements: list[Entry] | None = None) -> list[dict[str, Any]]:
         """Counts per institution pair of declared personal-information flows with no agreement in force
-        (see the module's docstring). Names and counts only: never which datasets."""
+        (see the module's docstring); `agreements`: every agreement (`entries(on, active_only=False)`), read
+        when not given. Names and counts only: never which datasets."""
         flows = self.public.select(self.registry.resources.query("transparency-lineage-flows"))
         if not flows:
             return []
         by_pair: dict[tuple[str, str], list[Entry]] = {}
-        for a in self.entries(on, active_only=False):
+        for a in self.entries(on, active_only=False) if agreements is None else agreements:
             if a.provider and a.recipient:
                 by_pair.setdefault((a.provider.id, a.recipient.id), []).append(a)
         counts: Counter[tuple[str, str]] = Counter()
