@@ -46,6 +46,7 @@ FIGURES = (
     "lineage and impact of the largest hub, first page p95",
     "GET /datasets/{id}/lineage?as_of=... p50",
     "GET /datasets/{id}/lineage?as_of=... p95",
+    "GET /reports/flows, the first after a write p50",
     "GET /reports/flows and /transparency p50",
     "GET /reports/flows and /transparency p95",
     "reads p95 (lookup, search, lineage) alone",
