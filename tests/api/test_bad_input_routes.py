@@ -126,6 +126,10 @@ CASES: list[Any] = [
     # -------------------------------------------------------------------------- reports and pages
     pytest.param("GET", "/reports/flows?on=tomorrow", {}, None, 422, id="flows-on-text"),
     pytest.param("GET", "/reports/flows?on=2025-02-30", {}, None, 422, id="flows-on-impossible"),
+    pytest.param("GET", "/reports/flows?limit=0", {}, None, 422, id="flows-limit-zero"),
+    pytest.param("GET", "/reports/flows?limit=1001", {}, None, 422, id="flows-limit-above-the-most"),
+    pytest.param("GET", "/reports/flows?offset=-1", {}, None, 422, id="flows-offset-negative"),
+    pytest.param("GET", "/transparency?offset=x", {}, None, 422, id="register-page-offset-text"),
     pytest.param("GET", "/transparency?on=" + "9" * 50, {}, None, 422, id="transparency-on-huge"),
     pytest.param("GET", "/search?q=" + "a" * 201, {}, None, 422, id="search-q-too-long"),
     pytest.param("GET", "/datasets?format=html&offset=-1", {"Accept": "text/html"}, None, 422, id="page-offset-negative"),

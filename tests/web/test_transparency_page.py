@@ -16,7 +16,7 @@ from rdflib.namespace import SKOS
 
 from conftest import Api
 from helpers import assert_problem
-from registry.web.pages import PALETTE, RECIPIENTS_QUERY
+from registry.web.pages import PALETTE, RECIPIENTS_QUERY, TOP_LINKS, largest
 
 HTML = {"Accept": "text/html"}
 
@@ -107,3 +107,45 @@ def test_the_register_data_carries_both_languages(world_api: Api) -> None:
     assert all("en" in link["labels"] for link in flows["sankey"]["links"])
     french = world_api.client.get("/fr/transparency").text
     assert "évaluation de programme" in french and "Flux entre institutions" in french
+
+
+def test_the_register_comes_in_pages_and_every_page_adds_up_to_the_whole(world_api: Api) -> None:
+    c = world_api.client
+    whole = c.get("/reports/flows", params={"on": "2025-02-01", "limit": 1000}).json()
+    ids = [e["id"] for e in whole["agreements"]]
+    assert whole["total"] == len(ids) > 4 and whole["offset"] == 0
+    pages = [c.get("/reports/flows", params={"on": "2025-02-01", "limit": 3, "offset": at}).json()
+             for at in range(0, len(ids), 3)]
+    assert [e["id"] for p in pages for e in p["agreements"]] == ids
+    assert all(p["total"] == len(ids) and p["limit"] == 3 for p in pages)
+    assert pages[0]["by_pair"] == whole["by_pair"] and pages[-1]["sankey"] == whole["sankey"]  # the counts are whole
+    assert c.get("/reports/flows", params={"on": "2025-02-01"}).json()["limit"] == 100  # the default page
+    assert c.get("/reports/flows", params={"offset": 10_000}).json()["agreements"] == []
+    # the page for people: from `offset`, a link back to the page before, keeping the date
+    page = c.get("/fr/transparency", params={"on": "2025-02-01", "offset": 4}, headers=HTML).text
+    register = re.search(r'<table class="register">.*?</table>', page, re.S)
+    assert register is not None
+    assert len(cells(register.group(0))) - 1 == len(ids) - 4
+    assert '<a href="/fr/transparency?on=2025-02-01" rel="prev">' in page and 'rel="next"' not in page
+
+
+def test_a_page_shows_the_largest_flows_and_pairs_and_says_how_many_there_are() -> None:
+    n = TOP_LINKS + 15
+    nodes = [{"id": f"org-{i}", "label": f"Org {i}"} for i in range(n + 1)]
+    links = [{"source": i, "target": i + 1, "authority": "fippa-42-1-c", "label": "s. 42(1)(c)",
+              "labels": {"en": "s. 42(1)(c)"}, "value": i + 1} for i in range(n)]
+    report = {"sankey": {"nodes": nodes, "links": links, "authorities": [{"id": "fippa-42-1-c", "label": "x"},
+                                                                         {"id": "unused", "label": "y"}]},
+              "by_authority": [{"id": "fippa-42-1-c", "label": "x", "count": n}],
+              "by_pair": [{"provider": f"org-{i}", "recipient": f"org-{i + 1}", "count": n - i} for i in range(n)]}
+    shown = largest(json.loads(json.dumps(report)))
+    s = shown["sankey"]
+    assert len(s["links"]) == TOP_LINKS and s["links_total"] == n
+    # the largest links, each still between the same two institutions after the nodes are numbered anew
+    assert sorted(link["value"] for link in s["links"]) == list(range(n - TOP_LINKS + 1, n + 1))
+    assert all(s["nodes"][link["source"]]["id"] == f"org-{link['value'] - 1}"
+               and s["nodes"][link["target"]]["id"] == f"org-{link['value']}" for link in s["links"])
+    assert [a["id"] for a in s["authorities"]] == ["fippa-42-1-c"]
+    assert shown["pairs_total"] == n and len(shown["by_pair"]) == 50 and shown["by_pair"][0]["count"] == n
+    shown["by_authority"][0]["label"] = "changed"
+    assert report["by_authority"][0]["label"] == "x", "the report's own parts are left as they were"

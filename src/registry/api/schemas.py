@@ -479,7 +479,10 @@ class FlowsReport(Answer):
     """The transparency register as data."""
 
     as_of: str
+    #: every agreement the register lists; `agreements` holds those from `offset`, at most `limit`
     total: int
+    offset: int = 0
+    limit: int | None = None
     agreements: list[dict[str, Any]]
     by_authority: list[dict[str, Any]]
     by_pair: list[dict[str, Any]]

@@ -110,9 +110,9 @@ def search(request: Request, pages: PagesDep, q: Text = "", type: Annotated[Reco
 @page("/transparency")
 def transparency(pages: PagesDep, on: Annotated[dt.date | None, Query()] = None,
                  provider: Annotated[str | None, Query(alias="from", max_length=SLUG_MAX, pattern=SLUG_PATTERN)] = None,
-                 ) -> Response:
+                 offset: Offset = 0) -> Response:
     """The register; `?from=ID`: which institutions receive data from that one, under which law, since when."""
-    data = pages.transparency(on, provider or None)
+    data = pages.transparency(on, provider or None, offset)
     return show(pages, "transparency.html", title=pages.here.gettext("Transparency register"), **data)
 
 

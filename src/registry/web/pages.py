@@ -80,6 +80,9 @@ ENVS = {lang: environment(lang) for lang in LANGUAGES}
 PALETTE = ["#0072B2", "#B35900", "#007A5A", "#A8558A", "#6B4FA0", "#8F6B00", "#D55E00", "#5F6B77"]
 #: the named query that answers "who receives data from this institution" (sparql/register-recipients.rq)
 RECIPIENTS_QUERY = "register-recipients"
+#: the register page lists this many agreements at a time, draws the flow diagram's largest links and the
+#: largest pairs of institutions (the CSV and JSON forms have all of them)
+REGISTER_PAGE, TOP_LINKS, TOP_PAIRS = 50, 60, 50
 
 
 #: how many related records a page lists (the rest are counted)
@@ -275,46 +278,81 @@ class Pages:
                 i["recipient_name"] = self.name(i.get("recipient"))
         return {"items": items, "total": page.total, "offset": offset, "limit": 50}
 
-    def transparency(self, on: dt.date | None, provider: str | None = None) -> dict[str, Any]:
-        """The register as of `on`; with `provider`, also which institutions receive data from it, under which
-        law, since when (the same active agreements), and the named query that gives that answer."""
+    def transparency(self, on: dt.date | None, provider: str | None = None, offset: int = 0) -> dict[str, Any]:
+        """The register as of `on`, its agreements a page from `offset`, the largest flows and pairs (the CSV
+        has them all); with `provider`, also which institutions receive data from it, under which law, since
+        when (the same active agreements), and the named query that gives that answer."""
         report = Transparency(self.registry, self.views.public).report(on)
-        data = self._in_language(report.as_json())
+        data = self._in_language(largest(report.as_json(offset, REGISTER_PAGE)))
+        def page(at: int) -> str:
+            given = {"on": on.isoformat() if on else None, "from": provider, "offset": at or None}
+            return self.here.prefix + "/transparency?" + urlencode({k: v for k, v in given.items() if v is not None})
+
+        data |= {"previous": page(max(offset - REGISTER_PAGE, 0)) if offset > 0 else None,
+                 "next": page(offset + REGISTER_PAGE) if offset + REGISTER_PAGE < data["total"] else None}
         colours = {a["id"]: PALETTE[i % len(PALETTE)] for i, a in enumerate(data["sankey"]["authorities"])}
         data["sankey"]["colours"] = colours
         data["sankey"]["text"] = {"agreements": self.here.gettext("agreements")}
-        providers = sorted({(e["provider"]["id"], e["provider"]["name"]) for e in data["agreements"] if e["provider"]},
+        providers = sorted({(e.provider.id, e.provider.name) for e in report.agreements if e.provider},
                            key=lambda x: (x[1].lower(), x[0]))
-        out = {"report": data, "sankey_json": script_json(data["sankey"]), "colours": colours, "providers": providers,
+        out: dict[str, Any] = {"report": data, "sankey_json": script_json(data["sankey"]), "colours": colours, "providers": providers,
                "chosen": provider, "on_given": on is not None}
         if provider:
             query = self.registry.resources.query(RECIPIENTS_QUERY).rstrip()
             # a link a reader follows: the provider's IRI (an id checked as a slug) given in a VALUES clause
             query += f"\nVALUES ?provider {{ <{self.iris.record('organization', provider)}> }}\n"
             out |= {"chosen_name": self.name(provider),
-                    "recipients": [e for e in data["agreements"] if (e["provider"] or {}).get("id") == provider],
+                    "recipients": self._entries_in_language(
+                        [e.as_json() for e in report.agreements if e.provider and e.provider.id == provider]),
                     "sparql_query": query, "sparql_url": "/sparql?" + urlencode({"query": query, "format": "csv"})}
         return out
 
     def _in_language(self, data: dict[str, Any]) -> dict[str, Any]:
         """The register's labels of authorities and purposes, and its durations, in the reader's language."""
-        def auth(a: dict[str, Any]) -> str:
-            if a.get("id") == "none":
-                return self.here.gettext("no authority cited")
-            label = (self.authorities.get(str(a.get("id"))) or {}).get("label")
-            return i18n.plain(label, self.here.lang) or str(a.get("label") or a.get("id"))
+        self._entries_in_language(data["agreements"])
+        for a in [*data["by_authority"], *data["sankey"]["authorities"]]:
+            a["label"] = self._authority_label(a)
+        for link in data["sankey"]["links"]:
+            link["label"] = self._authority_label({"id": link["authority"], "label": link["label"]})
+        return data
 
-        for e in data["agreements"]:
+    def _authority_label(self, a: dict[str, Any]) -> str:
+        if a.get("id") == "none":
+            return self.here.gettext("no authority cited")
+        label = (self.authorities.get(str(a.get("id"))) or {}).get("label")
+        return i18n.plain(label, self.here.lang) or str(a.get("label") or a.get("id"))
+
+    def _entries_in_language(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Register entries (their own copies) with durations, purposes and authorities in the reader's language."""
+        for e in entries:
             e["duration"] = say_duration(self.here, e.get("duration"))
             for pur in e["purposes"]:
                 pur["label"] = (self.purposes.get(pur["id"]) or {}).get("label") or pur["label"]
             for a in e["legal_authorities"]:
-                a["label"] = auth(a)
-        for a in [*data["by_authority"], *data["sankey"]["authorities"]]:
-            a["label"] = auth(a)
-        for link in data["sankey"]["links"]:
-            link["label"] = auth({"id": link["authority"], "label": link["label"]})
-        return data
+                a["label"] = self._authority_label(a)
+        return entries
+
+
+def largest(data: dict[str, Any]) -> dict[str, Any]:
+    """The register's JSON with copies of the parts a page shows (the report's own are shared by every
+    caller): the TOP_LINKS largest links of the flow diagram and their institutions and authorities, the
+    TOP_PAIRS largest pairs of institutions, and how many there are in all."""
+    sankey = data["sankey"]
+    links = sorted(sankey["links"], key=lambda x: (-x["value"], x["source"], x["target"], x["authority"]))[:TOP_LINKS]
+    used = sorted({i for link in links for i in (link["source"], link["target"])})
+    renumber = {old: new for new, old in enumerate(used)}
+    authorities = {link["authority"] for link in links}
+    data["sankey"] = {
+        "nodes": [dict(sankey["nodes"][i]) for i in used],
+        "links": [{**link, "source": renumber[link["source"]], "target": renumber[link["target"]],
+                   "labels": dict(link["labels"])} for link in sorted(links, key=lambda x: (x["source"], x["target"]))],
+        "authorities": [dict(a) for a in sankey["authorities"] if a["id"] in authorities],
+        "links_total": len(sankey["links"]),
+    }
+    data["by_authority"] = [dict(a) for a in data["by_authority"]]
+    data["pairs_total"] = len(data["by_pair"])
+    data["by_pair"] = data["by_pair"][:TOP_PAIRS]
+    return data
 
 
 def script_json(value: Any) -> str:

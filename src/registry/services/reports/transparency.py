@@ -71,11 +71,16 @@ class Report:
     sankey: dict[str, Any] = field(default_factory=dict)
     disposals: list[dict[str, Any]] = field(default_factory=list)
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, offset: int = 0, limit: int | None = None) -> dict[str, Any]:
+        """The register as JSON, its agreements from `offset`, at most `limit` of them (all by default). The
+        lists and dicts besides the agreements are the report's own: copy before changing them."""
+        shown = self.agreements[offset:] if limit is None else self.agreements[offset:offset + limit]
         return {
             "as_of": self.as_of,
             "total": len(self.agreements),
-            "agreements": [e.as_json() for e in self.agreements],
+            "offset": offset,
+            "limit": limit,
+            "agreements": [e.as_json() for e in shown],
             "by_authority": self.by_authority,
             "by_pair": self.by_pair,
             "expiring_within_90_days": self.expiring,
