@@ -332,6 +332,9 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--limit", type=float, default=60.0,
                     help="seconds a poller waits for a write to show before it counts it as never shown (default 60)")
     ap.add_argument("--timeout", type=float, default=3600.0, help="seconds the load may run (default 3600)")
+    ap.add_argument("--ready-timeout", type=float, default=0.0,
+                    help="seconds a replica may take to start (default 600 + datasets / 5: over a remote store each "
+                         "replica copies the public graphs into its SPARQL view at start)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (its path is printed)")
     return ap
 
@@ -393,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         def replica(name: str) -> Server:
             return start_server(f"replica {name}", lambda port: [*registry_cli(), "serve", "--data", location,
                                                                  "--port", str(port), "--no-access-log"],
-                                tmp / f"replica-{name}.log", timeout=600 + args.datasets / 20, env=env)
+                                tmp / f"replica-{name}.log", timeout=args.ready_timeout or 600 + args.datasets / 5, env=env)
 
         with ThreadPoolExecutor(2) as starting:  # both at once; one that fails is stopped by `finally`
             futures = [starting.submit(replica, name) for name in ("A", "B")]
@@ -406,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
         meta["ready_seconds"] = {f"replica {srv.name[-1]}": round(srv.ready_after or 0, 1) for srv in servers}
         note(f"`registry token create` {tok.seconds:.1f} s; replicas ready after "
              + ", ".join(f"{k} {v:.1f} s" for k, v in meta["ready_seconds"].items())
-             + ", started together (each builds its catalogue index and lineage graph from the store by SPARQL)")
+             + ", started together (each builds its catalogue index and lineage graph from the store by SPARQL, "
+               "and copies the graphs its SPARQL views may show into memory)")
         print(f"\n{HEADER}\n{'-' * len(HEADER)}", flush=True)
 
         writes = Writes(s, args.seed)

@@ -168,7 +168,8 @@ class Server:
         raise RuntimeError(f"{self.name} did not answer within {timeout:.0f} s: {self.tail()}")
 
     def tail(self) -> str:
-        self._log.flush()
+        if not self._log.closed:  # stop() closes it
+            self._log.flush()
         return self.log.read_text(errors="replace")[-2000:]
 
     def stop(self) -> None:
