@@ -339,3 +339,16 @@ def test_share_checks_as_of_agree_with_the_rebuild_for_records_bulk_loaded_witho
     write(bulk, "PUT", "/organizations/moh-idiu", record(bulk, "organizations", "moh-idiu", parent="mof"))
     moments.append(moment())
     assert_as_of_agrees(bulk, moments)
+
+
+@pytest.mark.parametrize(("as_of", "status"), [("0001-01-01T00:00:00+14:00", 422), ("0001-01-01T00:00:00", 422),
+                                               ("9999-12-31T23:59:59-14:00", 201)])
+def test_a_share_check_as_of_the_ends_of_time_is_an_answer_not_an_error(api: Api, as_of: str, status: int) -> None:
+    """Before the first record (the casebook's were written through the write path), the proposal names
+    records the registry did not hold; at the end of time, the answer is today's."""
+    r = api.client.post("/share-checks", json={**PROPOSAL, "as_of": as_of}, headers=api.auth("privacy-officer"))
+    if status == 422:
+        assert {v["field"] for v in assert_problem(r, 422)["violations"]} == {"provider", "recipient", "datasets"}
+    else:
+        assert r.status_code == 201, r.text
+        assert codes(r.json()) == codes(check(api))
