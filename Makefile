@@ -37,7 +37,7 @@ lint: install-test
 # the suite on WORKERS pytest-xdist processes (one more than the cores: many tests wait on a server, a
 # subprocess, fsync or Chromium); each test module stays on one worker (tests/conftest.py)
 WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
-XDIST   := -n $(WORKERS) --dist loadgroup --no-loadscope-reorder
+XDIST   := -n $(WORKERS) --dist loadfile --no-loadscope-reorder
 
 test: install-test lint
 	$(BIN)/python -m pytest -q --durations=20 $(XDIST)

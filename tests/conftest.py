@@ -29,14 +29,11 @@ LONGEST = ("tests/test_bench.py", "tests/test_catalog_import_roundtrip.py", "tes
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (`make test` runs `-n N --dist loadgroup --no-loadscope-reorder`) a test module runs on
-    one worker as a whole, so its module-scoped fixtures (a loaded world, a server, a browser) are built once,
-    unless it is marked with an `xdist_group` of its own; the longest modules, then those marked slow, are
-    handed out first. A run without workers keeps the collection's order."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(module_of(item)))
-    if not hasattr(config, "workerinput"):  # not a pytest-xdist worker (the workers collect, and run what they are sent)
+    """On a pytest-xdist worker (`make test` runs `-n N --dist loadfile --no-loadscope-reorder`: a test module
+    runs on one worker as a whole, so its module-scoped fixtures are built once), the longest modules, then
+    those marked slow, come first, in the order the workers are handed them. A run without workers keeps the
+    collection's order."""
+    if not hasattr(config, "workerinput"):
         return
     slow = {module_of(item) for item in items if item.get_closest_marker("slow") is not None}
 
