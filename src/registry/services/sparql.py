@@ -190,7 +190,7 @@ class Answer:
 
 
 #: the media types offered for each kind of answer (SELECT, ASK, CONSTRUCT or DESCRIBE); the first is the default
-OFFERED = {"solutions": formats.SOLUTION_MEDIA, "boolean": formats.BOOLEAN_MEDIA, "triples": formats.GRAPH_MEDIA}
+OFFERED = formats.OFFERED
 #: the kind of answer each query form gives
 KIND_OF_FORM = {"ASK": "boolean", "CONSTRUCT": "triples", "DESCRIBE": "triples"}
 

@@ -29,9 +29,7 @@ if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
 
 #: media type of each kind of answer when a job names none: each kind's default
-DEFAULT_MEDIA = {"solutions": formats.SOLUTION_MEDIA[0], "boolean": formats.BOOLEAN_MEDIA[0],
-                 "triples": formats.GRAPH_MEDIA[0]}
-_OFFERED = {"solutions": formats.SOLUTION_MEDIA, "boolean": formats.BOOLEAN_MEDIA, "triples": formats.GRAPH_MEDIA}
+DEFAULT_MEDIA = {kind: offered[0] for kind, offered in formats.OFFERED.items()}
 
 
 @dataclass(frozen=True)
@@ -90,7 +88,7 @@ class _Lines(io.BytesIO):
 def media_of(job: Job, kind: str) -> str:
     """The media type the job asks for this kind of answer in (ValueError when it is not one offered)."""
     media = job.media.get(kind, DEFAULT_MEDIA[kind])
-    if media not in _OFFERED[kind]:
+    if media not in formats.OFFERED[kind]:
         raise ValueError(f"{media!r} is not offered for {kind}")
     return media
 

@@ -39,6 +39,8 @@ _GRAPH: dict[str, ox.RdfFormat] = {
 SOLUTION_MEDIA = tuple(_SOLUTIONS)
 BOOLEAN_MEDIA = tuple(_BOOLEAN)
 GRAPH_MEDIA = tuple(_GRAPH)
+#: the same, by kind of answer (SELECT, ASK, CONSTRUCT or DESCRIBE)
+OFFERED = {"solutions": SOLUTION_MEDIA, "boolean": BOOLEAN_MEDIA, "triples": GRAPH_MEDIA}
 
 
 #: the prefixes a graph answer declares in Turtle and RDF/XML
