@@ -33,7 +33,9 @@ class Memo:
         return self._position
 
     def open(self) -> None:
-        """Nothing is kept between runs."""
+        """Nothing is kept between runs, and no answer is held: it is at the head of the log as it is."""
+        self._drop()
+        self._position = self.follower.head()
 
     def apply(self, entries: Sequence[Entry]) -> None:
         if any(e.kind not in self.unaffected for e in entries):

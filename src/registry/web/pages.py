@@ -295,8 +295,8 @@ class Pages:
         data["sankey"]["text"] = {"agreements": self.here.gettext("agreements")}
         providers = sorted({(e.provider.id, e.provider.name) for e in report.agreements if e.provider},
                            key=lambda x: (x[1].lower(), x[0]))
-        out: dict[str, Any] = {"report": data, "sankey_json": script_json(data["sankey"]), "colours": colours, "providers": providers,
-               "chosen": provider, "on_given": on is not None}
+        out: dict[str, Any] = {"report": data, "sankey_json": script_json(data["sankey"]), "colours": colours,
+                               "providers": providers, "chosen": provider, "on_given": on is not None}
         if provider:
             query = self.registry.resources.query(RECIPIENTS_QUERY).rstrip()
             # a link a reader follows: the provider's IRI (an id checked as a slug) given in a VALUES clause
