@@ -35,7 +35,6 @@ import json
 import math
 import os
 import platform
-import shutil
 import signal
 import subprocess
 import sys
@@ -52,7 +51,7 @@ from bench import fuseki, virtuoso, workloads
 from bench.child import BASELINE_SPARQL
 from bench.client import LeanClient
 from bench.fuseki import FusekiServer
-from bench.measure import Latencies, Run, python, registry_cli, run_child, timed_loop
+from bench.measure import Latencies, Run, python, registry_cli, run_child, timed_loop, wind_up
 from bench.report import number
 from bench.servers import Server, tree_memory_mb
 from bench.servers import start as start_server
@@ -731,20 +730,8 @@ def main(argv: list[str] | None = None) -> int:
                      store, args.sparql_clients, args.sparql_queries, args.budget, args.writes,
                      fus.endpoint if fus is not None else None)
     finally:
-        for srv in servers:
-            srv.stop()
-        for v in virtuosos:
-            v.stop()
-        for f in fusekis:
-            f.stop()
-        if args.keep:
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-
-    total = time.perf_counter() - started
-    report.meta["total_seconds"] = round(total, 1)
-    report.meta["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+        wind_up([*servers, *virtuosos, *fusekis], tmp, args.keep, report.meta, started)
+    total = report.meta["total_seconds"]
     args.out.mkdir(parents=True, exist_ok=True)
     out = args.out / f"bench-{args.datasets}.json"
     out.write_text(json.dumps({"meta": report.meta, "figures": [f.as_json() for f in report.figures],

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -133,3 +134,22 @@ def timed_loop(calls: Sequence[Callable[[], Any]], budget: float, minimum: int =
             continue
         out.seconds.append(time.perf_counter() - t)
     return out
+
+
+class Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+def wind_up(stoppables: Iterable[Stoppable | None], tmp: Path, keep: bool, meta: dict[str, Any],
+            started: float) -> None:
+    """The end of a bench run: stop every server it started, keep its folder (saying where) or remove it, and
+    note in `meta` how long the run took and the load average at its end."""
+    for s in stoppables:
+        if s is not None:
+            s.stop()
+    if keep:
+        print(f"kept {tmp}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+    meta["total_seconds"] = round(time.perf_counter() - started, 1)
+    meta["load_average_end"] = [round(x, 2) for x in os.getloadavg()]

@@ -27,7 +27,6 @@ import datetime as dt
 import json
 import os
 import random
-import shutil
 import signal
 import sys
 import tempfile
@@ -43,7 +42,7 @@ from bench import fuseki, virtuoso, workloads
 from bench.__main__ import machine, virtuoso_buffers
 from bench.client import LeanClient
 from bench.fuseki import FusekiServer
-from bench.measure import percentile, registry_cli, run_child
+from bench.measure import percentile, registry_cli, run_child, wind_up
 from bench.report import number
 from bench.servers import Server
 from bench.servers import start as start_server
@@ -447,17 +446,8 @@ def main(argv: list[str] | None = None) -> int:
         meta["visible"] = {t: sum(1 for x in [*lags1, *lags2] if x.seconds.get(t) is not None) for t in TARGETS}
         meta["measured_writes"] = len(lags1) + len(lags2)
     finally:
-        for srv in servers:
-            srv.stop()
-        if remote is not None:
-            remote.stop()
-        if args.keep:
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    total = time.perf_counter() - started
-    meta["total_seconds"] = round(total, 1)
-    meta["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+        wind_up([*servers, remote], tmp, args.keep, meta, started)
+    total = meta["total_seconds"]
     args.out.mkdir(parents=True, exist_ok=True)
     out = args.out / f"replicas-{args.datasets}.json"
     out.write_text(json.dumps({"meta": meta, "figures": [r.as_json() for r in rows], "notes": notes}, indent=2) + "\n")
