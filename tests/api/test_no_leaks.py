@@ -265,7 +265,8 @@ def test_unmatched_flows_name_institutions_only(world: World) -> None:
     section = body["personal_information_flows_without_agreement"]
     pairs = {(p["provider"], p["recipient"]): p["count"] for p in section["by_pair"]}
     assert pairs.get(("mccss", "mof")) == 1, section
-    assert set(section) == {"source", "total", "by_pair"}
+    assert set(section) == {"source", "total", "by_pair", "pairs_total"}
+    assert section["pairs_total"] == len(section["by_pair"])  # how many pairs: the count of a list shown whole
     for p in section["by_pair"]:
         assert set(p) == {"provider", "provider_name", "recipient", "recipient_name", "count"}
     assert "zq-marked" not in str(section) and "ow-caseload" not in str(section)

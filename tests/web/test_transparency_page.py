@@ -16,7 +16,8 @@ from rdflib.namespace import SKOS
 
 from conftest import Api
 from helpers import assert_problem
-from registry.web.pages import PALETTE, RECIPIENTS_QUERY, TOP_LINKS, largest
+from registry.services.reports.transparency import Report
+from registry.web.pages import PALETTE, RECIPIENTS_QUERY
 
 HTML = {"Accept": "text/html"}
 
@@ -118,7 +119,9 @@ def test_the_register_comes_in_pages_and_every_page_adds_up_to_the_whole(world_a
              for at in range(0, len(ids), 3)]
     assert [e["id"] for p in pages for e in p["agreements"]] == ids
     assert all(p["total"] == len(ids) and p["limit"] == 3 for p in pages)
-    assert pages[0]["by_pair"] == whole["by_pair"] and pages[-1]["sankey"] == whole["sankey"]  # the counts are whole
+    assert all(p["by_pair_total"] == whole["by_pair_total"] and p["sankey"]["links_total"]
+               == whole["sankey"]["links_total"] for p in pages)  # the counts are of the whole register
+    assert pages[0]["by_pair"] == whole["by_pair"][:3], "each other list: the largest `limit`"
     assert c.get("/reports/flows", params={"on": "2025-02-01"}).json()["limit"] == 100  # the default page
     assert c.get("/reports/flows", params={"offset": 10_000}).json()["agreements"] == []
     # the page for people: from `offset`, a link back to the page before, keeping the date
@@ -129,23 +132,32 @@ def test_the_register_comes_in_pages_and_every_page_adds_up_to_the_whole(world_a
     assert '<a href="/fr/transparency?on=2025-02-01" rel="prev">' in page and 'rel="next"' not in page
 
 
-def test_a_page_shows_the_largest_flows_and_pairs_and_says_how_many_there_are() -> None:
-    n = TOP_LINKS + 15
+def test_a_page_of_the_register_holds_the_largest_of_each_list_and_says_how_many_there_are() -> None:
+    n, top = 75, 60
     nodes = [{"id": f"org-{i}", "label": f"Org {i}"} for i in range(n + 1)]
     links = [{"source": i, "target": i + 1, "authority": "fippa-42-1-c", "label": "s. 42(1)(c)",
               "labels": {"en": "s. 42(1)(c)"}, "value": i + 1} for i in range(n)]
-    report = {"sankey": {"nodes": nodes, "links": links, "authorities": [{"id": "fippa-42-1-c", "label": "x"},
-                                                                         {"id": "unused", "label": "y"}]},
-              "by_authority": [{"id": "fippa-42-1-c", "label": "x", "count": n}],
-              "by_pair": [{"provider": f"org-{i}", "recipient": f"org-{i + 1}", "count": n - i} for i in range(n)]}
-    shown = largest(json.loads(json.dumps(report)))
+    pairs = [{"provider": f"org-{i}", "recipient": f"org-{i + 1}", "count": n - i} for i in range(n)]
+    report = Report(as_of="2025-02-01", agreements=[], by_authority=[{"id": "fippa-42-1-c", "label": "x", "count": n}],
+                    by_pair=pairs, expiring=[{"id": f"a-{i}", "days_left": i} for i in range(n)],
+                    unmatched_flows=[dict(p) for p in pairs],
+                    sankey={"nodes": nodes, "links": links,
+                            "authorities": [{"id": "fippa-42-1-c", "label": "x", "labels": {"en": "x"}},
+                                            {"id": "unused", "label": "y", "labels": {"en": "y"}}]})
+    whole = report.as_json()
+    assert len(whole["sankey"]["links"]) == n and whole["sankey"]["nodes"] == nodes, "all of it without `top`"
+    shown = report.as_json(top=top)
     s = shown["sankey"]
-    assert len(s["links"]) == TOP_LINKS and s["links_total"] == n
+    assert len(s["links"]) == top and s["links_total"] == n
     # the largest links, each still between the same two institutions after the nodes are numbered anew
-    assert sorted(link["value"] for link in s["links"]) == list(range(n - TOP_LINKS + 1, n + 1))
+    assert sorted(link["value"] for link in s["links"]) == list(range(n - top + 1, n + 1))
     assert all(s["nodes"][link["source"]]["id"] == f"org-{link['value'] - 1}"
                and s["nodes"][link["target"]]["id"] == f"org-{link['value']}" for link in s["links"])
     assert [a["id"] for a in s["authorities"]] == ["fippa-42-1-c"]
-    assert shown["pairs_total"] == n and len(shown["by_pair"]) == 50 and shown["by_pair"][0]["count"] == n
-    shown["by_authority"][0]["label"] = "changed"
-    assert report["by_authority"][0]["label"] == "x", "the report's own parts are left as they were"
+    assert shown["by_pair_total"] == n and len(shown["by_pair"]) == top and shown["by_pair"][0]["count"] == n
+    assert shown["expiring_total"] == n and [e["days_left"] for e in shown["expiring_within_90_days"]][:2] == [0, 1]
+    u = shown["personal_information_flows_without_agreement"]
+    assert u["pairs_total"] == n and len(u["by_pair"]) == top and u["total"] == sum(range(1, n + 1))
+    shown["by_authority"][0]["label"] = shown["by_pair"][0]["provider"] = s["links"][0]["labels"]["en"] = "changed"
+    assert report.by_authority[0]["label"] == "x" and pairs[0]["provider"] == "org-0", "the report is left as it was"
+    assert links[-1]["labels"]["en"] == "s. 42(1)(c)"

@@ -19,7 +19,8 @@ router = APIRouter(tags=["public"])
 
 OnDate = Annotated[dt.date | None, Query(description="the register as of this date (default: today)")]
 FLOWS_TYPES = [JSON, "text/csv", "application/ld+json", "text/turtle"]
-#: the JSON register lists this many agreements from `offset` by default (the CSV and RDF forms list all)
+#: the JSON register lists this many agreements from `offset` by default, and of each other list the largest
+#: as many (the CSV and RDF forms list every agreement)
 FLOWS_LIMIT, MAX_FLOWS_LIMIT = 100, 1000
 CATALOG_TYPES = ["text/turtle", "application/ld+json", "application/rdf+xml", "application/n-triples"]
 
@@ -33,7 +34,8 @@ def site_of(request: Request) -> str:
                                       "unmatched personal-information flows",
             response_model=FlowsReport, responses={200: {"content": representations(*FLOWS_TYPES[1:])}})
 def flows(request: Request, registry: RegistryDep, views: ViewsDep, on: OnDate = None,
-          limit: Annotated[int, Query(ge=1, le=MAX_FLOWS_LIMIT, description="agreements per page (JSON)")]
+          limit: Annotated[int, Query(ge=1, le=MAX_FLOWS_LIMIT, description="agreements per page, and items of "
+                                      "each other list, largest first (JSON)")]
           = FLOWS_LIMIT,
           offset: Annotated[int, Query(ge=0, le=10_000_000, description="agreements to skip (JSON)")] = 0,
           ) -> Response:
@@ -46,7 +48,7 @@ def flows(request: Request, registry: RegistryDep, views: ViewsDep, on: OnDate =
         return Response(t.csv(report, site_of(request)), media_type="text/csv; charset=utf-8", headers=headers)
     if media in RDF_FORMATS:
         return Response(serialize(t.graph(report), media), media_type=media, headers=headers)
-    return JSONResponse(report.as_json(offset, limit), headers=headers)
+    return JSONResponse(report.as_json(offset, limit, top=limit), headers=headers)
 
 
 @router.get("/catalog", summary="The public catalogue as DCAT 3 (DCAT-AP 3.0.0): Turtle, JSON-LD, RDF/XML",

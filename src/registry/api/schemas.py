@@ -473,6 +473,7 @@ class UnmatchedFlows(Answer):
     source: str
     total: int
     by_pair: list[dict[str, Any]]
+    pairs_total: int | None = None
 
 
 class FlowsReport(Answer):
@@ -485,8 +486,11 @@ class FlowsReport(Answer):
     limit: int | None = None
     agreements: list[dict[str, Any]]
     by_authority: list[dict[str, Any]]
+    #: the largest `limit` of each list, with how many there are
     by_pair: list[dict[str, Any]]
+    by_pair_total: int | None = None
     expiring_within_90_days: list[dict[str, Any]]
+    expiring_total: int | None = None
     personal_information_flows_without_agreement: UnmatchedFlows
     sankey: dict[str, Any]
     disposals_by_recipient: list[DisposalCounts]

@@ -80,9 +80,9 @@ ENVS = {lang: environment(lang) for lang in LANGUAGES}
 PALETTE = ["#0072B2", "#B35900", "#007A5A", "#A8558A", "#6B4FA0", "#8F6B00", "#D55E00", "#5F6B77"]
 #: the named query that answers "who receives data from this institution" (sparql/register-recipients.rq)
 RECIPIENTS_QUERY = "register-recipients"
-#: the register page lists this many agreements at a time, draws the flow diagram's largest links and the
-#: largest pairs of institutions (the CSV and JSON forms have all of them)
-REGISTER_PAGE, TOP_LINKS, TOP_PAIRS = 50, 60, 50
+#: the register page lists this many agreements at a time, and of each other list (the flow diagram's links,
+#: pairs of institutions, agreements ending soon) the largest TOP (the CSV has every agreement)
+REGISTER_PAGE, TOP = 50, 50
 
 
 #: how many related records a page lists (the rest are counted)
@@ -283,7 +283,7 @@ class Pages:
         has them all); with `provider`, also which institutions receive data from it, under which law, since
         when (the same active agreements), and the named query that gives that answer."""
         report = Transparency(self.registry, self.views.public).report(on)
-        data = self._in_language(largest(report.as_json(offset, REGISTER_PAGE)))
+        data = self._in_language(report.as_json(offset, REGISTER_PAGE, TOP))
         def page(at: int) -> str:
             given = {"on": on.isoformat() if on else None, "from": provider, "offset": at or None}
             return self.here.prefix + "/transparency?" + urlencode({k: v for k, v in given.items() if v is not None})
@@ -331,28 +331,6 @@ class Pages:
             for a in e["legal_authorities"]:
                 a["label"] = self._authority_label(a)
         return entries
-
-
-def largest(data: dict[str, Any]) -> dict[str, Any]:
-    """The register's JSON with copies of the parts a page shows (the report's own are shared by every
-    caller): the TOP_LINKS largest links of the flow diagram and their institutions and authorities, the
-    TOP_PAIRS largest pairs of institutions, and how many there are in all."""
-    sankey = data["sankey"]
-    links = sorted(sankey["links"], key=lambda x: (-x["value"], x["source"], x["target"], x["authority"]))[:TOP_LINKS]
-    used = sorted({i for link in links for i in (link["source"], link["target"])})
-    renumber = {old: new for new, old in enumerate(used)}
-    authorities = {link["authority"] for link in links}
-    data["sankey"] = {
-        "nodes": [dict(sankey["nodes"][i]) for i in used],
-        "links": [{**link, "source": renumber[link["source"]], "target": renumber[link["target"]],
-                   "labels": dict(link["labels"])} for link in sorted(links, key=lambda x: (x["source"], x["target"]))],
-        "authorities": [dict(a) for a in sankey["authorities"] if a["id"] in authorities],
-        "links_total": len(sankey["links"]),
-    }
-    data["by_authority"] = [dict(a) for a in data["by_authority"]]
-    data["pairs_total"] = len(data["by_pair"])
-    data["by_pair"] = data["by_pair"][:TOP_PAIRS]
-    return data
 
 
 def script_json(value: Any) -> str:

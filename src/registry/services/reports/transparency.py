@@ -71,27 +71,51 @@ class Report:
     sankey: dict[str, Any] = field(default_factory=dict)
     disposals: list[dict[str, Any]] = field(default_factory=list)
 
-    def as_json(self, offset: int = 0, limit: int | None = None) -> dict[str, Any]:
-        """The register as JSON, its agreements from `offset`, at most `limit` of them (all by default). The
-        lists and dicts besides the agreements are the report's own: copy before changing them."""
+    def as_json(self, offset: int = 0, limit: int | None = None, top: int | None = None) -> dict[str, Any]:
+        """The register as JSON: its agreements from `offset`, at most `limit` of them; with `top`, each other
+        list at most that many items, the largest first (the flow diagram's links with their institutions and
+        authorities, pairs of institutions, unmatched flows by pair; agreements ending soonest), each with its
+        total. Everything is a copy: the report itself is shared by every caller."""
         shown = self.agreements[offset:] if limit is None else self.agreements[offset:offset + limit]
+        unmatched = self.unmatched_flows
         return {
             "as_of": self.as_of,
             "total": len(self.agreements),
             "offset": offset,
             "limit": limit,
             "agreements": [e.as_json() for e in shown],
-            "by_authority": self.by_authority,
-            "by_pair": self.by_pair,
-            "expiring_within_90_days": self.expiring,
+            "by_authority": [dict(a) for a in self.by_authority],
+            "by_pair": [dict(x) for x in self.by_pair[:top]],
+            "by_pair_total": len(self.by_pair),
+            "expiring_within_90_days": [dict(x) for x in self.expiring[:top]],
+            "expiring_total": len(self.expiring),
             "personal_information_flows_without_agreement": {
                 "source": "declared lineage across institutions",
-                "total": sum(f["count"] for f in self.unmatched_flows),
-                "by_pair": self.unmatched_flows,
+                "total": sum(f["count"] for f in unmatched),
+                "by_pair": [dict(x) for x in unmatched[:top]],
+                "pairs_total": len(unmatched),
             },
-            "sankey": self.sankey,
-            "disposals_by_recipient": self.disposals,
+            "sankey": largest_links(self.sankey, top),
+            "disposals_by_recipient": [dict(x) for x in self.disposals],
         }
+
+
+def largest_links(sankey: dict[str, Any], top: int | None) -> dict[str, Any]:
+    """A copy of the flow diagram with its `top` largest links (all when None), the institutions and authorities
+    they name (numbered anew) and how many links there are in all."""
+    links = sankey.get("links", [])
+    if top is not None:
+        links = sorted(links, key=lambda x: (-x["value"], x["source"], x["target"], x["authority"]))[:top]
+    used = sorted({i for link in links for i in (link["source"], link["target"])})
+    renumber = {old: new for new, old in enumerate(used)}
+    named = {link["authority"] for link in links}
+    return {
+        "nodes": [dict(sankey["nodes"][i]) for i in used],
+        "links": [{**link, "source": renumber[link["source"]], "target": renumber[link["target"]],
+                   "labels": dict(link["labels"])} for link in sorted(links, key=lambda x: (x["source"], x["target"]))],
+        "authorities": [{**a, "labels": dict(a["labels"])} for a in sankey.get("authorities", []) if a["id"] in named],
+        "links_total": len(sankey.get("links", [])),
+    }
 
 
 def _date(v: Node | None) -> dt.date | None:
