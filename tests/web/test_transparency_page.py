@@ -9,8 +9,10 @@ import html
 import io
 import json
 import re
+from collections import Counter
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SKOS
 
@@ -161,3 +163,20 @@ def test_a_page_of_the_register_holds_the_largest_of_each_list_and_says_how_many
     shown["by_authority"][0]["label"] = shown["by_pair"][0]["provider"] = s["links"][0]["labels"]["en"] = "changed"
     assert report.by_authority[0]["label"] == "x" and pairs[0]["provider"] == "org-0", "the report is left as it was"
     assert links[-1]["labels"]["en"] == "s. 42(1)(c)"
+
+
+def test_with_many_providing_institutions_the_form_suggests_those_with_the_most_agreements(
+        world_api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from registry.web import pages
+
+    whole = world_api.client.get("/reports/flows", params={"on": "2025-02-01", "limit": 1000}).json()
+    counts = Counter(e["provider"]["id"] for e in whole["agreements"])
+    assert len(counts) > 3
+    monkeypatch.setattr(pages, "PROVIDERS_LISTED", 3)  # as if the registry had more providers than a list holds
+    page = world_api.client.get("/transparency", params={"on": "2025-02-01", "from": "moh"}, headers=HTML).text
+    assert '<select id="from"' not in page and '<input id="from" name="from" list="from-list" value="moh"' in page
+    offered = re.findall(r'<datalist id="from-list">(.*?)</datalist>', page, re.S)[0]
+    ids = re.findall(r'<option value="([^"]+)"', offered)
+    assert len(ids) == 3 and all(counts[i] >= max(c for p, c in counts.items() if p not in ids) for i in ids)
+    assert 'id="from-hint"' in page and 'aria-describedby="from-hint"' in page
+    assert '<table id="recipients">' in page, "the answer for the id typed is still given"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -83,6 +84,9 @@ RECIPIENTS_QUERY = "register-recipients"
 #: the register page lists this many agreements at a time, and of each other list (the flow diagram's links,
 #: pairs of institutions, agreements ending soon) the largest TOP (the CSV has every agreement)
 REGISTER_PAGE, TOP = 50, 50
+#: the register's form offers every providing institution in a list up to this many; above, a text field
+#: suggests the institutions with the most agreements
+PROVIDERS_LISTED = 300
 
 
 #: how many related records a page lists (the rest are counted)
@@ -293,10 +297,12 @@ class Pages:
         colours = {a["id"]: PALETTE[i % len(PALETTE)] for i, a in enumerate(data["sankey"]["authorities"])}
         data["sankey"]["colours"] = colours
         data["sankey"]["text"] = {"agreements": self.here.gettext("agreements")}
-        providers = sorted({(e.provider.id, e.provider.name) for e in report.agreements if e.provider},
-                           key=lambda x: (x[1].lower(), x[0]))
+        counted = Counter((e.provider.id, e.provider.name) for e in report.agreements if e.provider)
+        listed = [p for p, _n in counted.most_common(PROVIDERS_LISTED)]
+        providers = sorted(listed, key=lambda x: (x[1].lower(), x[0]))
         out: dict[str, Any] = {"report": data, "sankey_json": script_json(data["sankey"]), "colours": colours,
-                               "providers": providers, "chosen": provider, "on_given": on is not None}
+                               "providers": providers, "providers_all": len(counted) == len(listed),
+                               "chosen": provider, "on_given": on is not None}
         if provider:
             query = self.registry.resources.query(RECIPIENTS_QUERY).rstrip()
             # a link a reader follows: the provider's IRI (an id checked as a slug) given in a VALUES clause
