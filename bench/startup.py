@@ -46,19 +46,6 @@ def disk_mb(path: Path, seen: set[tuple[int, int]] | None = None) -> float:
     return total / 1e6
 
 
-def rss_mb(pid: int) -> dict[str, float]:
-    """VmRSS and VmHWM of a process (Linux), in MB."""
-    out: dict[str, float] = {}
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                out[key] = int(value.split()[0]) / 1024
-    except OSError:
-        pass
-    return out
-
-
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time a running process has used so far (Linux)."""
     try:
@@ -111,11 +98,11 @@ def main(argv: list[str] | None = None) -> None:
                                                             "--port", str(port), "--no-access-log"],
                             args.work / f"serve-{i}.log", timeout=args.timeout, env=env)
         try:
-            mem, cpu = rss_mb(srv.proc.pid), cpu_seconds(srv.proc.pid)
+            (rss, peak), cpu = servers.process_memory_mb(srv.proc.pid), cpu_seconds(srv.proc.pid)
         finally:
             srv.stop()
         starts.append({"ready_seconds": round(srv.ready_after or 0, 2), "cpu_seconds": round(cpu, 2),
-                       "rss_mb": round(mem.get("VmRSS", 0)), "peak_rss_mb": round(mem.get("VmHWM", 0))})
+                       "rss_mb": round(rss) if rss == rss else 0, "peak_rss_mb": round(peak) if peak == peak else 0})
     figures["starts"] = starts
     figures["disk_after_serve_mb"] = {k: round(v, 1) for k, v in beside(store).items()}
     print(json.dumps(figures))
