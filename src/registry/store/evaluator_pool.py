@@ -180,6 +180,7 @@ class EvaluatorPool:
             finally:
                 with self._lock:
                     self._starting -= 1
+                    self._freed.notify()  # a query waiting for room may start its own process now
             self._give_back(worker)
 
     def _start(self) -> _Worker:
