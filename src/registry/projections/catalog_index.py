@@ -55,6 +55,8 @@ TEXT_TABLE = ("CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5(title, body
 #: bm25 weights of title, body and tags
 WEIGHTS = "3.0, 1.0, 0.0"
 RETIRED = "retired"
+#: ids bound in one read of several records
+_CHUNK = 500
 
 
 def text_table(kind: str) -> str:
@@ -412,6 +414,37 @@ class CatalogIndex:
                 f"SELECT rowid, id, doc FROM records WHERE rowid IN ({','.join('?' * len(rowids))})",  # noqa: S608
                 rowids)} if rowids else {}
         return [(docs[r][0], json.loads(docs[r][1])) for r in rowids], int(total)
+
+    def docs(self, kind: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The public form of each record of a kind among `ids` that the index holds, by id (caught up
+        with the audit log first)."""
+        wanted = list(dict.fromkeys(ids))
+        out: dict[str, dict[str, Any]] = {}
+        with self.follower.reading(self):
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start:start + _CHUNK]
+                out.update((rid, json.loads(doc)) for rid, doc in self.db.execute(
+                    f"SELECT id, doc FROM records WHERE kind = ? AND id IN ({','.join('?' * len(chunk))})",  # noqa: S608
+                    [kind, *chunk]))
+        return out
+
+    def naming(self, kind: str, facet: str, values: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
+        """(value, public form of the record) for each record of a kind whose `facet` has one of `values`
+        (the agreements covering some datasets: "agreement", "dataset"), caught up with the audit log first."""
+        wanted = list(dict.fromkeys(values))
+        out: list[tuple[str, dict[str, Any]]] = []
+        parsed: dict[int, dict[str, Any]] = {}
+        with self.follower.reading(self):
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start:start + _CHUNK]
+                for value, rowid, doc in self.db.execute(
+                        "SELECT f.value, r.rowid, r.doc FROM facets f CROSS JOIN records r "
+                        f"WHERE f.kind = ? AND f.facet = ? AND f.value IN ({','.join('?' * len(chunk))}) "  # noqa: S608
+                        "AND r.rowid = f.rid", [kind, facet, *chunk]):
+                    if rowid not in parsed:
+                        parsed[rowid] = json.loads(doc)
+                    out.append((str(value), parsed[rowid]))
+        return out
 
     def counts(self, top: int = 50) -> dict[str, Any]:
         """Records per kind, and the `top` values of each facet by how many live records have them (`more`

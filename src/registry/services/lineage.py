@@ -13,12 +13,12 @@ from rdflib import Graph, Literal
 from rdflib.term import Node
 
 from registry.domain.lineage import LineageAt
-from registry.domain.model.common import code_of
+from registry.domain.model import AGREEMENT, DATASET
 from registry.domain.model.dataset import ACCESS_BY_IRI
 from registry.errors import BadInput, NotFound
 from registry.iris import is_slug
-from registry.namespaces import AGREEMENT_STATUS, DCTERMS, PROV
-from registry.projections.lineage import Lineage, moment
+from registry.namespaces import DCTERMS, PROV
+from registry.projections.lineage import Lineage, LineageIndex, closure_page, moment
 from registry.services.registry import Registry
 from registry.store.base import Row, Store, inline_rows
 from registry.store.terms import nt
@@ -67,10 +67,45 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _facts_of(registry: Registry, v: View, ids: list[str],
-              full: bool | Callable[[str], bool]) -> dict[str, dict[str, Any]]:
-    """The public facts of each dataset of `ids` that exists, read with one query per few hundred ids (and the
-    effective personal information for the datasets `full` allows)."""
+def _facts(doc: dict[str, Any]) -> dict[str, Any]:
+    """What a lineage answer shows of a dataset, from its public form in the catalogue index (as
+    dataset-facts.rq reads it: the English or untagged title, else the first by text; a known access level)."""
+    title = doc.get("title")
+    if isinstance(title, dict):
+        title = title.get("en", min(title.values(), default=None))
+    access = doc.get("access")
+    return {"id": doc["id"], "publisher": doc.get("publisher"),
+            "access": access if access in ACCESS_BY_IRI.values() else None,
+            "retired": doc.get("retired") is not None, "title": title}
+
+
+def _public_docs(registry: Registry, v: View, ids: list[str]) -> dict[str, dict[str, Any]] | None:
+    """The public form of each dataset of `ids` the catalogue index holds, for an answer as things are
+    now (None as of a moment: those answers read the store)."""
+    if v.as_of is not None or isinstance(v.lineage, LineageAt):
+        return None
+    return registry.index.docs(DATASET.name, [i for i in ids if is_slug(i)])
+
+
+def _with_pi(v: View, out: dict[str, dict[str, Any]], full: bool | Callable[[str], bool]) -> dict[str, dict[str, Any]]:
+    """`out`, with the effective personal information of the datasets `full` allows (a steward sees its
+    own organisation's datasets' flags only)."""
+    for rid, facts in out.items():
+        if full(rid) if callable(full) else full:
+            effective, path = v.lineage.effective_pi(rid)
+            facts["personal_information"] = effective
+            facts["personal_information_path"] = path
+    return out
+
+
+def _facts_of(registry: Registry, v: View, ids: list[str], full: bool | Callable[[str], bool],
+              docs: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """The public facts of each dataset of `ids` that exists: from the catalogue index's public forms
+    (`docs`, else read now) for an answer as things are now, else with one store query per few hundred
+    ids; and the effective personal information for the datasets `full` allows."""
+    docs = _public_docs(registry, v, ids) if docs is None else docs
+    if docs is not None:
+        return _with_pi(v, {i: _facts(docs[i]) for i in ids if i in docs}, full)
     then = v.lineage if isinstance(v.lineage, LineageAt) else None
     out: dict[str, dict[str, Any]] = {}
     now = []
@@ -100,11 +135,7 @@ def _facts_of(registry: Registry, v: View, ids: list[str],
     for rid, facts in out.items():
         if "title" not in facts:
             facts["title"] = _title(titles.get(rid, []))
-        if full(rid) if callable(full) else full:  # a steward sees its own organisation's datasets' flags only
-            effective, path = v.lineage.effective_pi(rid)
-            facts["personal_information"] = effective
-            facts["personal_information_path"] = path
-    return out
+    return _with_pi(v, out, full)
 
 
 def _page(limit: int | None, offset: int) -> tuple[int, int]:
@@ -131,20 +162,26 @@ def lineage_json(registry: Registry, rid: str, *, direction: str = "both", depth
         if rid not in _facts_of(registry, v, [rid], False):
             when = f" as of {as_of.isoformat()}" if as_of else ""
             raise NotFound(f"no dataset {rid!r}{when}", id=rid)
-        ids, edges = v.lineage.closure(rid, direction, depth)
-        ordered = [rid, *(i for i in ids if i != rid)]
-        page = ordered[offset:offset + size]
-        facts = _facts_of(registry, v, page, full)
+        if isinstance(v.lineage, LineageAt):  # as of a moment: the whole closure, as it stood then
+            ids, every = v.lineage.closure(rid, direction, depth)
+            ordered = [rid, *(i for i in ids if i != rid)]
+            total, page = len(ordered), ordered[offset:offset + size]
+            shown = set(page)
+            edges = [e for e in every if e.derived in shown]
+        elif isinstance(v.lineage, LineageIndex):
+            total, page, edges = v.lineage.closure_page(rid, direction, depth, offset, size)
+        else:
+            total, page, edges = closure_page(v.lineage, rid, direction, depth, offset, size)
+        docs = _public_docs(registry, v, page)
+        facts = _facts_of(registry, v, page, full, docs)
         nodes = [facts[i] for i in page if i in facts]
-        shown = set(page)
-        edges = [e for e in edges if e.derived in shown]
-        activities = _activities(registry, v, [e.derived for e in edges])
+        activities = _activities(registry, v, [e.derived for e in edges], docs)
         return {
             "dataset": rid,
             "direction": direction,
             "depth": depth,
             "as_of": v.as_of.isoformat() if v.as_of else None,
-            "total": len(ordered),
+            "total": total,
             "offset": offset,
             "limit": size,
             "nodes": nodes,
@@ -154,8 +191,13 @@ def lineage_json(registry: Registry, rid: str, *, direction: str = "both", depth
         }
 
 
-def _activities(registry: Registry, v: View, derived: list[str]) -> dict[str, dict[str, str | None]]:
-    """The organisation and date of the activity that generated each dataset (as of the view's moment)."""
+def _activities(registry: Registry, v: View, derived: list[str],
+                docs: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, str | None]]:
+    """The organisation and date of the activity that generated each dataset: from their public forms
+    (`docs`) as things are now, else as of the view's moment."""
+    if docs is not None:
+        return {d: {"by": docs[d]["generated_by"].get("by"), "date": docs[d]["generated_by"].get("date")}
+                for d in derived if docs.get(d, {}).get("generated_by")}
     out: dict[str, dict[str, str | None]] = {}
     now = []
     for d in derived:
@@ -208,18 +250,15 @@ def impact_json(registry: Registry, rid: str, *, full: bool | Callable[[str], bo
     page = downstream[offset:offset + size]
     agreements: dict[str, dict[str, Any]] = {}
     everything = [rid, *downstream]
-    for r in _per_dataset(registry, registry.store, "agreements-covering", everything):
-        a = agreements.setdefault(str(r["id"]), {
-            "id": str(r["id"]),
-            "title": str(r["title"]) if "title" in r else None,
-            "provider": registry.iris.id_of(r["provider"]),
-            "recipient": registry.iris.id_of(r["recipient"]),
-            "status": code_of(AGREEMENT_STATUS, r["status"]) if "status" in r else None,
-            "valid_until": str(r["until"]) if "until" in r else None,
-            "retired": "retired" in r,
-            "datasets": [],
+    for d, doc in registry.index.naming(AGREEMENT.name, "dataset", everything):
+        if doc.get("provider") is None or doc.get("recipient") is None:
+            continue  # agreements-covering.rq: an agreement names both parties
+        a = agreements.setdefault(doc["id"], {
+            "id": doc["id"], "title": doc.get("title"), "provider": doc["provider"],
+            "recipient": doc["recipient"], "status": doc.get("status"), "valid_until": doc.get("valid_until"),
+            "retired": doc.get("retired") is not None, "datasets": [],
         })
-        a["datasets"].append(registry.iris.id_of(r["dataset"]))
+        a["datasets"].append(d)
     position = {d: n for n, d in enumerate(everything)}
     for a in agreements.values():
         a["datasets"] = sorted(set(a["datasets"]), key=position.__getitem__)
