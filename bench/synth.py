@@ -50,6 +50,10 @@ from registry.namespaces import (
 )
 
 MAX_DEPTH = 15
+#: the dataset a `hub` option makes a hub of (one of the first twenty, which are never derived)
+HUB = 0
+#: from this many datasets on, the default registry has a hub with this many datasets downstream
+HUB_FROM, HUB_SIZE = 1_000_000, 10_000
 
 
 def _i(term: Any) -> str:
@@ -274,6 +278,9 @@ class Synth:
     datasets: int
     seed: int = 0
     base_iri: str = "https://registry.example.org"
+    #: about how many datasets derive from dataset HUB, directly or not (0: as the plan has it; None:
+    #: HUB_SIZE from HUB_FROM datasets on, else 0)
+    hub: int | None = None
     orgs: list[Org] = field(default_factory=list)
     agreements: list[Agreement] = field(default_factory=list)
     # per dataset, in parallel lists (cheap at a million datasets)
@@ -304,6 +311,40 @@ class Synth:
         self._plan_orgs(rng)
         self._plan_datasets(rng)
         self._plan_agreements(rng)
+        if self.hub is None:
+            self.hub = HUB_SIZE if self.datasets >= HUB_FROM else 0
+        if self.hub > 0:
+            self._plan_hub(self.hub)
+
+    def _plan_hub(self, size: int) -> None:
+        """Make dataset HUB a hub (a person index, a census): derived datasets not yet downstream of it,
+        the latest first (they have the fewest derived from them), also name it as a source until about
+        `size` datasets are downstream of it (at most every derived dataset). Drawn after the rest of the
+        plan, which stays as it was."""
+        if self.datasets <= HUB:
+            return
+        children: dict[int, list[int]] = {}
+        for i, sources in enumerate(self.ds_sources):
+            for src in sources:
+                children.setdefault(src, []).append(i)
+        below: set[int] = set()
+
+        def take(frontier: list[int]) -> None:
+            while frontier:
+                for c in children.get(frontier.pop(), ()):
+                    if c not in below:
+                        below.add(c)
+                        frontier.append(c)
+
+        take([HUB])
+        for i in range(self.datasets - 1, HUB, -1):
+            if len(below) >= size:
+                break
+            if self.ds_sources[i] and i not in below:
+                self.ds_sources[i] = (*self.ds_sources[i], HUB)
+                below.add(i)
+                take([i])
+        self._mean_in = sum(map(len, self.ds_sources)) / self._derived if self._derived else 0.0
 
     def _plan_orgs(self, rng: random.Random) -> None:
         target = max(16, round(self.datasets / 40))
@@ -773,11 +814,12 @@ def _some(r: Any, options: list[str]) -> list[str]:
     return [o for o in options if o in picked]
 
 
-def synthesize(out: Path, datasets: int, seed: int = 0, base_iri: str = "https://registry.example.org") -> SynthReport:
-    """Write a synthetic registry of `datasets` datasets to `out` (N-Quads)."""
+def synthesize(out: Path, datasets: int, seed: int = 0, base_iri: str = "https://registry.example.org",
+               hub: int | None = None) -> SynthReport:
+    """Write a synthetic registry of `datasets` datasets to `out` (N-Quads); `hub`: see `Synth.hub`."""
     if datasets < 1:
         raise ValueError("a synthetic registry needs at least one dataset")
-    return Synth(datasets=datasets, seed=seed, base_iri=base_iri).write(out)
+    return Synth(datasets=datasets, seed=seed, base_iri=base_iri, hub=hub).write(out)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -795,11 +837,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--datasets", type=int, default=1000, help="how many datasets")
     ap.add_argument("--seed", type=int, default=0, help="the same seed gives the same file")
     ap.add_argument("--base-iri", default=None, help="IRI base of the records (default: REGISTRY_BASE_IRI)")
+    ap.add_argument("--hub", type=int, default=None,
+                    help=f"about how many datasets derive from one hub (default {HUB_SIZE:,} from {HUB_FROM:,} "
+                         "datasets on, else none; 0: none)")
     args = ap.parse_args(argv)
     if args.datasets < 1:
         ap.error("--datasets must be at least 1")
+    if args.hub is not None and args.hub < 0:
+        ap.error("--hub must not be negative")
     started = time.perf_counter()
-    report = synthesize(args.out, args.datasets, args.seed, args.base_iri or Settings().base_iri)
+    report = synthesize(args.out, args.datasets, args.seed, args.base_iri or Settings().base_iri, args.hub)
     seconds = time.perf_counter() - started
     print(f"wrote {report.quads} quads to {args.out} in {seconds:.2f} s "
           f"({report.datasets / seconds:,.0f} datasets/s)", file=sys.stderr)

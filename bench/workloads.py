@@ -19,7 +19,7 @@ import httpx
 
 from bench.client import LeanClient
 from bench.measure import Latencies, timed_loop
-from bench.synth import DOMAINS, Synth
+from bench.synth import DOMAINS, HUB, Synth
 
 #: words from titles and descriptions, for GET /datasets?q=word
 SEARCH_WORDS = ("admissions", "caseload", "claims", "enrolment", "collisions", "inspections", "loans",
@@ -61,13 +61,16 @@ def build(s: Synth, *, requests: int, checks: int, writes: int, seed: int) -> Re
 
 def largest_hub(s: Synth, candidates: int = 20) -> tuple[int, int]:
     """The dataset with the most datasets downstream of it (among the `candidates` with the most direct
-    derivations), and how many."""
+    derivations, and the hub the plan was asked for: `Synth.hub`), and how many."""
     children: dict[int, list[int]] = {}
     for i, sources in enumerate(s.ds_sources):
         for src in sources:
             children.setdefault(src, []).append(i)
     best, most = 0, -1
-    for top in sorted(children, key=lambda k: -len(children[k]))[:candidates]:
+    tops = sorted(children, key=lambda k: -len(children[k]))[:candidates]
+    if s.hub and HUB in children and HUB not in tops:
+        tops.append(HUB)  # the hub the plan was asked for
+    for top in tops:
         seen: set[int] = set()
         frontier = [top]
         while frontier:

@@ -7,7 +7,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from bench.synth import MAX_DEPTH, Synth, main, synthesize
+from bench.synth import HUB, MAX_DEPTH, Synth, main, synthesize
+from bench.workloads import largest_hub
 
 from registry.config import Settings
 from registry.domain.model import KINDS
@@ -39,6 +40,47 @@ def test_same_seed_same_bytes_and_different_seed_different_bytes(tmp_path: Path)
     assert a.read_bytes() == b.read_bytes()
     assert a.read_bytes() != c.read_bytes()
     assert ra.quads == a.read_text().count("\n")
+
+
+def test_no_hub_is_the_default_below_a_million_and_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.nq", tmp_path / "b.nq"
+    synthesize(a, 200, seed=1)
+    synthesize(b, 200, seed=1, hub=0)
+    assert Synth(datasets=200, seed=1).hub == 0 and a.read_bytes() == b.read_bytes()
+
+
+def test_a_hub_has_about_as_many_datasets_downstream_as_asked_and_the_rest_of_the_plan_stays() -> None:
+    plain, hub = Synth(datasets=3000, seed=4, hub=0), Synth(datasets=3000, seed=4, hub=400)
+    assert largest_hub(plain)[1] < 400
+    top, below = largest_hub(hub)
+    assert top == HUB and 400 <= below <= 420
+    assert (hub.ds_id, hub.ds_publisher, hub.ds_access, hub.ds_depth) == (
+        plain.ds_id, plain.ds_publisher, plain.ds_access, plain.ds_depth)
+    assert [a.__dict__ for a in hub.agreements] == [a.__dict__ for a in plain.agreements]
+    changed = [i for i in range(3000) if hub.ds_sources[i] != plain.ds_sources[i]]
+    assert changed and all(hub.ds_sources[i] == (*plain.ds_sources[i], HUB) for i in changed)
+    assert all(plain.ds_sources[i] for i in changed), "only derived datasets gain the hub as a source"
+    # asked for more than there are derived datasets: every one of them
+    everything = Synth(datasets=300, seed=4, hub=10_000)
+    assert largest_hub(everything) == (HUB, sum(1 for x in everything.ds_sources if x))
+
+
+def test_the_cli_takes_a_hub(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a, b = tmp_path / "a.nq", tmp_path / "b.nq"
+    main(["--datasets", "300", "--seed", "5", "--hub", "50", "--out", str(a)])
+    synthesize(b, 300, seed=5, hub=50)
+    assert a.read_bytes() == b.read_bytes()
+    with pytest.raises(SystemExit):
+        main(["--datasets", "300", "--hub", "-1", "--out", str(a)])
+    assert "--hub" in capsys.readouterr().err
+
+
+def test_a_registry_with_a_hub_validates_with_no_violations(registry: Registry, tmp_path: Path) -> None:
+    nq = tmp_path / "hub.nq"
+    synthesize(nq, N, SEED, hub=60)
+    load_file(registry, nq, caller=SYSTEM)
+    assert [v.as_json() for v in registry.records.validate_all() if v.severity == "Violation"] == []
+    assert len(registry.lineage.downstream(Synth(datasets=N, seed=SEED, hub=60).ds_id[HUB])) >= 60
 
 
 def test_base_iri_names_every_record(tmp_path: Path) -> None:
