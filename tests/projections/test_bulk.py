@@ -65,8 +65,8 @@ def hostile(source: Path, out: Path) -> Path:
         lines[i] = "\n".join(f'{s_} {p_} "{d}"^^<http://www.w3.org/2001/XMLSchema#date> {g_} .' for d in dates)
     lines = "\n".join(lines).split("\n")
     others = sorted({line.split(" ")[-2] for line in lines if "/graph/dataset/" in line and "/restricted>" not in line})
-    g2, g3, g4, g5 = others[3], others[4], others[5], others[6]
-    s2, s3, s4, s5 = (g.replace("/graph/", "/") for g in (g2, g3, g4, g5))
+    g2, g3, g4, g5, g6 = others[3], others[4], others[5], others[6], others[7]
+    s2, s3, s4, s5, s6 = (g.replace("/graph/", "/") for g in (g2, g3, g4, g5, g6))
     xsd = "http://www.w3.org/2001/XMLSchema#"
     extra = [
         moved,
@@ -87,6 +87,12 @@ def hostile(source: Path, out: Path) -> Path:
         f'<{BASE}/graph/dataset/odd-values> .',
         '<urn:x:thing> <http://purl.org/dc/terms/title> "In a graph of no record" <urn:x:graph> .',
         f'{s4} <http://purl.org/dc/terms/title> "Zqx restricted" {g4[:-1]}/restricted> . # {g4} .',
+        # read by their text (no escape): UTF-8 as written, language tags in any case, datatypes, a long line
+        f'{s6} <http://www.w3.org/ns/dcat#keyword> "donn\u00e9es \u2014 \u6771\u4eac \U0001f3e5"@FR-ca {g6} .',
+        f'{s6} <http://www.w3.org/ns/dcat#keyword> "{"long " * 20_000}"@en-Latn {g6} .',
+        f'{s6} <http://www.w3.org/ns/dcat#keyword> "typed"^^<http://a.example/dt> {g6} .',
+        f'{s6} <http://www.w3.org/ns/dcat#keyword> "a string"^^<{xsd}string> {g6} .',
+        f'{s6} <http://www.w3.org/ns/dcat#byteSize> "0017"^^<{xsd}integer> {g6} .',
     ]
     out.write_text("\n".join(lines[: len(lines) // 2] + extra[:6] + lines[len(lines) // 2 :] + extra[6:]) + "\n",
                    encoding="utf-8")
@@ -181,6 +187,8 @@ def test_a_registry_loaded_in_bulk_answers_as_one_rebuilt_from_the_store(
     if name == "hostile":
         assert not any("Zqx" in q for q in got["public"]) and any("Zqx" in q for q in got["officer"])
         assert any("A second title" in json.dumps(r[4]) for r in got["records"])
+        keywords = [k for r in got["records"] for k in json.loads(r[4]).get("keywords", [])]
+        assert {"typed", "a string"} <= set(keywords) and any("\u6771\u4eac" in k for k in keywords)
 
 
 def test_the_officer_view_is_a_checkpoint_without_the_system_graphs(tmp_path: Path,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from registry.store.nquads import QuadReader, graph_of
+from registry.store.nquads import QuadReader, graph_of, graphs_of
 from registry.store.terms import from_ox
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -46,3 +46,79 @@ def test_a_line_reads_as_the_store_holds_it(obj: str) -> None:
 ])
 def test_a_graph_is_read_from_the_text_only_in_the_simple_form(line: str, graph: bytes | None) -> None:
     assert graph_of(line.encode()) == graph
+
+
+#: lines the pattern reads (the common form) and lines it leaves to the parser, each as hostile as N-Quads allows
+LINES = [
+    *(f"{S} {P} {obj} {G} ." for obj in OBJECTS),
+    f'{S} {P} "Donn\u00e9es de sant\u00e9 \u2014 \u6771\u4eac \U0001f3e5" {G} .',  # UTF-8 as written, not escaped
+    f'{S} {P} "x"@FR-ca {G} .', f'{S} {P} "x"@fr {G} .', f'{S} {P} "x"@en-Latn-US {G} .',
+    f'{S} {P} "{"long " * 30_000}"@en {G} .',
+    f'{S} {P} "x"^^<{XSD}string> {G} .', f'{S} {P} ""^^<http://a.example/dt> {G} .',
+    f'{S} {P} "2010-04-03"^^<{XSD}date> {G} .', f'{S} {P} "01"^^<{XSD}integer> {G} .',
+    f"<HTTP://A.example/%7e/x?y=1#z> {P} <urn:x:%C3%A9> {G} .", f"{S} {P} <http://a.example/\u00e9t\u00e9> {G} .",
+    f'{S} {P} "tab\there, <angle> and # hash" {G} .', f'{S} {P} "ends in a dot ." {G} .',
+    f"_:b1 {P} _:b2 {G} .", f"{S} {P} _:b2 {G} .", f"{S} {P} <http://a.example/o> _:g .",
+    f"{S}  {P} <http://a.example/o> {G} .", f"{S}\t{P}\t<http://a.example/o>\t{G} .",
+    f"{S} {P} <http://a.example/o> {G}.", f"{S} {P} <http://a.example/o> {G} . # a comment",
+    f'{S} {P} "x" <http://a.example/r/restricted> . # {G} .', "# only a comment",
+    f'{S} {P} "a\\tb" {G} .', f"{S} {P} <http://a.example/o\\u0041> {G} .",
+]
+
+
+@pytest.mark.parametrize("line", LINES)
+def test_lines_read_by_their_text_give_what_the_parser_gives(line: str) -> None:
+    data = line.encode()
+    assert list(QuadReader().read_lines([data])) == list(QuadReader().read(data + b"\n"))
+
+
+@pytest.mark.parametrize("line", [x for x in LINES if "_:" not in x])
+def test_lines_read_by_their_text_give_what_the_store_holds(line: str) -> None:
+    data = line.encode()
+    store = ox.Store()
+    store.bulk_load(input=data + b"\n", format=ox.RdfFormat.N_QUADS)
+    held = [(from_ox(q.subject), from_ox(q.predicate), from_ox(q.object), q.graph_name.value) for q in store]
+    got = list(QuadReader().read_lines([data]))
+    assert got == held
+    assert [tuple(type(t) for t in q) for q in got] == [tuple(type(t) for t in q) for q in held]
+
+
+def test_many_lines_read_by_their_text_give_what_the_parser_gives_in_order() -> None:
+    lines = [x.encode() for x in LINES * 3]
+    reader = QuadReader()  # its caches of terms are used again from the second round on
+    assert list(reader.read_lines(lines)) == list(QuadReader().read(b"\n".join(lines) + b"\n"))
+
+
+@pytest.mark.parametrize("bad", [
+    f"{S} {P} <http://a:b/o> {G} .".encode(),  # a port that is no number: the pattern takes it, not the store
+    f'{S} {P} "caf\xe9" {G} .'.encode("latin-1"),  # not UTF-8
+    f'{S} {P} "x"@en-- {G} .'.encode(),
+])
+def test_a_line_the_parser_refuses_is_refused_by_it_or_read_whole_for_a_load_that_fails(bad: bytes) -> None:
+    """A line the pattern takes and the parser refuses is refused by the store's own load of it (which then
+    fails, so nothing read in the pass is kept); one the pattern does not take is the parser's to refuse."""
+    with pytest.raises(SyntaxError):
+        ox.Store().bulk_load(input=bad + b"\n", format=ox.RdfFormat.N_QUADS)
+    try:
+        got = list(QuadReader().read_lines([bad]))
+    except SyntaxError:
+        return
+    assert len(got) == 1 and str(got[0][2]).startswith("http://a:b/")
+
+
+@pytest.mark.parametrize("lines", [
+    [line for line in LINES if graph_of(line.encode()) is not None],
+    LINES,
+    [f"{S} {P} <http://a.example/o> {G} .", "", f"{S} {P} <http://a.example/o> {G} ."],
+    [f"{S} {P} <http://a.example/o> {G} .\r", f"{S} {P} <http://a.example/o> {G} ."],
+    [f"{S} {P} <http://a.example/o> <http://a.example/g2> ."] * 3,
+])
+@pytest.mark.parametrize("end", ["\n", ""])
+def test_the_graphs_of_many_lines_are_those_of_each_line(lines: list[str], end: str) -> None:
+    data = ("\n".join(lines) + end).encode()
+    each = [graph_of(line) for line in data.split(b"\n")[: len(lines)]]
+    found = graphs_of(data)
+    if None in each:
+        assert found is None
+    else:
+        assert found == (data.split(b"\n")[: len(lines)], each)

@@ -24,6 +24,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ from registry.projections.lineage import LineageIndex, lineage_from_store
 from registry.projections.views import Views
 from registry.resources import Resources
 from registry.store.base import Store
-from registry.store.nquads import Quad, QuadReader, graph_of
+from registry.store.nquads import Quad, QuadReader, graph_of, graphs_of
 from registry.store.oxigraph import OxigraphStore
 
 log = logging.getLogger("registry")
@@ -55,8 +56,10 @@ MAX_FACTS_BEFORE = 100_000
 #: store's own slices: the bulk loader's memory is that of the bytes in flight)
 VIEW_CHUNK_BYTES = 32 << 20
 
+#: the staged records, in the order they came (rows appended, no key to keep in order on the way); their
+#: key is indexed once at the end, when they are read in id order
 STAGE_SCHEMA = """
-CREATE TABLE stage (kind TEXT NOT NULL, id TEXT NOT NULL, doc TEXT, PRIMARY KEY (kind, id)) WITHOUT ROWID;
+CREATE TABLE stage (kind TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL);
 """
 
 
@@ -282,7 +285,19 @@ class BulkBuild:
 
     def _runs(self, data: bytes) -> Iterator[tuple[str, list[bytes]]]:
         """The slice's lines in runs of one graph, with the graph's name (a line not in the simple form is
-        read by the parser, on its own)."""
+        read by the parser, on its own); found at once when every line of the slice is in the simple form."""
+        found = graphs_of(data)
+        if found is not None:
+            lines, graphs = found
+            start = 0
+            for g, run in groupby(graphs):
+                end = start + sum(1 for _ in run)
+                yield g.decode("utf-8", "replace"), lines[start:end]
+                start = end
+            return
+        yield from self._runs_by_line(data)
+
+    def _runs_by_line(self, data: bytes) -> Iterator[tuple[str, list[bytes]]]:
         current: bytes | None = None
         run: list[bytes] = []
         for line in data.split(b"\n"):
@@ -309,7 +324,7 @@ class BulkBuild:
         if not lines:
             return
         try:
-            yield from self.reader.read(b"\n".join(lines) + b"\n")
+            yield from self.reader.read_lines(lines)
         except SyntaxError:  # the load fails on it too, naming the line; nothing here is used then
             self.fast = False
 
@@ -330,7 +345,7 @@ class BulkBuild:
             else:
                 staged.append((kind, rid, doc))
         if staged and self._stage is not None:
-            self._stage.executemany("INSERT OR REPLACE INTO stage (kind, id, doc) VALUES (?, ?, ?)", staged)
+            self._stage.executemany("INSERT INTO stage (kind, id, doc) VALUES (?, ?, ?)", staged)
 
     def _public(self, kind: RecordKind, rid: str, triples: list[tuple[Node, Node, Node]]) -> str | None:
         """The record's public form as JSON, as the catalogue index reads it from the store (None when the
@@ -368,6 +383,8 @@ class BulkBuild:
                 self.follower.catch_up()
                 return
             head = self.follower.head()
+            assert self._stage is not None
+            self._stage.execute("CREATE INDEX stage_key ON stage (kind, id)")
             self.index.rebuild(self._records)
             self.facts.forget_ids()
             rows = self.facts.lineage_rows()
@@ -402,12 +419,19 @@ class BulkBuild:
             ids = sorted({str(r["id"]) for r in self.store.select(self.res.query("records-ids"),
                                                                  {"type": kind.rdf_type})})
         assert self._stage is not None
+        # SQLite orders text by its UTF-8 bytes, which is the order of code points Python sorts by
+        staged = self._stage.execute("SELECT id, doc FROM stage WHERE kind = ? ORDER BY id, rowid", (kind.name,))
+        row = staged.fetchone()
         for rid in ids:
             if not is_slug(rid):
                 continue
-            row = None if (kind.name, rid) in self.unsure else self._stage.execute(
-                "SELECT doc FROM stage WHERE kind = ? AND id = ?", (kind.name, rid)).fetchone()
-            record = json.loads(row[0]) if row else self.index._public(kind, rid)
+            doc = None
+            while row is not None and row[0] <= rid:
+                if row[0] == rid:
+                    doc = row[1]  # the last staged for an id, were there two
+                row = staged.fetchone()
+            record = (json.loads(doc) if doc is not None and (kind.name, rid) not in self.unsure
+                      else self.index._public(kind, rid))
             if record is not None:
                 yield record
 

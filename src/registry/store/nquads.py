@@ -1,13 +1,15 @@
 """N-Quads read into rdflib terms as the Oxigraph store gives them back once bulk-loaded, for the indexes
 built in the bulk load's own pass (projections/bulk.py): pyoxigraph's parser, then typed literals of XML
-Schema in the form the store keeps them ("01"^^xsd:int comes back as "1"^^xsd:integer)."""
+Schema in the form the store keeps them ("01"^^xsd:int comes back as "1"^^xsd:integer). Lines of the common
+form (IRIs and literals without escapes, no blank node) are read by a pattern, each term made once."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import pyoxigraph as ox
+from rdflib import URIRef
 from rdflib.term import Node
 
 from registry.store.terms import from_ox
@@ -16,12 +18,15 @@ from registry.store.terms import from_ox
 Quad = tuple[Node, Node, Node, str]
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
+_XSD = XSD.encode()
 _STRING = XSD + "string"
 #: the inside of an IRI written without escapes (a \\u escape could hide a "/restricted" from a reading of
 #: the text)
 _IRI = re.compile(rb"[^\x00-\x20<>\"{}|^`\\]+")
 #: what a comment after a statement starts with (found also inside some literals and IRIs: harmless)
-_COMMENT = re.compile(rb"\.[ \t]*#")
+COMMENT = re.compile(rb"\.[ \t]*#")
+#: the graph's name of each line `graph_of` reads, found in many lines at once
+_SIMPLE_LINE = re.compile(rb"^[<_][^\n]* <([^\x00-\x20<>\"{}|^`\\]+)> \.$", re.MULTILINE)
 #: lexical forms the store keeps as they are, by datatype (valid and canonical, or not valid at all and so
 #: kept as text); any other XML Schema literal is put through a scratch store once
 _AS_IS = {
@@ -29,6 +34,13 @@ _AS_IS = {
     XSD + "integer": re.compile(r"0|-?[1-9][0-9]{0,17}"),
     XSD + "date": re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"),
 }
+#: a line of the common form: subject, predicate, object (an IRI, or a literal's text with its language or
+#: datatype) and graph, IRIs with a scheme and without escapes, one space apart; any other line is parsed.
+#: What this takes and a parser refuses (an IRI with a bad port...) the store's own load refuses too
+_TERM_IRI = rb'<([A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>"{}|^`\\]*)>'
+_LINE = re.compile(_TERM_IRI + b" " + _TERM_IRI + rb' (?:' + _TERM_IRI
+                   + rb'|"([^"\\\n\r]*)"(?:@([A-Za-z]+(?:-[A-Za-z0-9]+)*)|\^\^'
+                   + _TERM_IRI + rb')?) ' + _TERM_IRI + rb" \.")
 #: literals kept in the cache of stored forms at most (then it starts again)
 MAX_CACHED = 100_000
 _S, _P = ox.NamedNode("urn:x-registry:s"), ox.NamedNode("urn:x-registry:p")
@@ -46,9 +58,21 @@ def graph_of(line: bytes) -> bytes | None:
     if k < 0:
         return None
     g = line[k + 2 : -3]
-    if not _IRI.fullmatch(g) or _COMMENT.search(line):
+    if not _IRI.fullmatch(g) or COMMENT.search(line):
         return None
     return g
+
+
+def graphs_of(data: bytes) -> tuple[list[bytes], list[bytes]] | None:
+    """The lines of `data` (whole lines) and the graph's name of each as `graph_of` reads it, found by one
+    pattern over them, when every line is in the simple form (as our exports write them); None otherwise."""
+    if COMMENT.search(data) is not None:
+        return None
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    graphs: list[bytes] = _SIMPLE_LINE.findall(data)  # at most one a line: one for each line, or some missing
+    return (lines, graphs) if len(graphs) == len(lines) else None
 
 
 class QuadReader:
@@ -57,6 +81,8 @@ class QuadReader:
     def __init__(self) -> None:
         self._scratch = ox.Store()
         self._stored: dict[ox.Literal, Node] = {}
+        self._iris: dict[bytes, URIRef] = {}
+        self._literals: dict[tuple[bytes | None, bytes | None, bytes | None], Node] = {}
 
     def read(self, data: bytes) -> Iterator[Quad]:
         """The quads of `data` (whole lines), in order. Raises SyntaxError where pyoxigraph's parser does.
@@ -69,6 +95,54 @@ class QuadReader:
                 yield from_ox(q.subject), from_ox(q.predicate), self._as_stored(o), name
             else:
                 yield from_ox(q.subject), from_ox(q.predicate), from_ox(o), name
+
+    def read_lines(self, lines: Iterable[bytes]) -> Iterator[Quad]:
+        """The quads of whole lines (without their line ends), in order, as `read` gives them: a line of the
+        common form is read by its text, any other by the parser (which raises SyntaxError where it does)."""
+        for line in lines:
+            m = _LINE.fullmatch(line)
+            quad = None
+            if m is not None:
+                try:
+                    quad = self._quad(*m.groups())
+                except (UnicodeDecodeError, ValueError):  # not UTF-8, a bad language tag: the parser's to say
+                    quad = None
+            if quad is None:
+                yield from self.read(line + b"\n")
+            else:
+                yield quad
+
+    def _quad(self, s: bytes, p: bytes, o: bytes | None, value: bytes | None, lang: bytes | None,
+              datatype: bytes | None, g: bytes) -> Quad:
+        if o is not None:
+            obj: Node = self._iri(o)
+        else:
+            key = (value, lang, datatype)
+            found = self._literals.get(key)
+            if found is None:
+                if len(self._literals) >= MAX_CACHED:
+                    self._literals.clear()
+                found = self._literals[key] = self._literal(value, lang, datatype)
+            obj = found
+        return self._iri(s), self._iri(p), obj, g.decode("utf-8")
+
+    def _literal(self, value: bytes | None, lang: bytes | None, datatype: bytes | None) -> Node:
+        assert value is not None
+        text = value.decode("utf-8")
+        if lang is not None:
+            return from_ox(ox.Literal(text, language=lang.decode("ascii")))
+        if datatype is None:
+            return self._as_stored(ox.Literal(text))
+        literal = ox.Literal(text, datatype=ox.NamedNode(datatype.decode("utf-8")))
+        return self._as_stored(literal) if datatype.startswith(_XSD) else from_ox(literal)
+
+    def _iri(self, text: bytes) -> URIRef:
+        node = self._iris.get(text)
+        if node is None:
+            if len(self._iris) >= MAX_CACHED:
+                self._iris.clear()
+            node = self._iris[text] = URIRef(text.decode("utf-8"))
+        return node
 
     def _as_stored(self, literal: ox.Literal) -> Node:
         """A typed literal as the store gives it back (it keeps numbers, dates and the like as values)."""
