@@ -11,6 +11,7 @@ from registry.projections.follower import Follower
 from registry.projections.lineage import LineageIndex
 from registry.projections.lineage_file import lineage_path
 from registry.projections.memo import Memo
+from registry.projections.register import Register
 from registry.projections.views import Views, views_home
 from registry.resources import Resources, resources
 from registry.services.auth import Tokens
@@ -48,6 +49,8 @@ class Registry:
     follower: Follower
     #: answers computed from the whole registry (the transparency register), kept until a record changes
     reports: Memo
+    #: what the transparency register reads of each record, kept per record
+    register: Register
     #: the store was opened read-only, as it was at that moment (a running server holds it)
     read_only: bool = False
 
@@ -81,6 +84,7 @@ def open_registry(settings: Settings | None = None, *, read_only_fallback: bool 
     lineage = follower.add(LineageIndex(store, iris, res, follower, lineage_path(store)))
     views = Views(store, iris, audit_log, home=views_home(store), follower=follower)  # built on first use
     reports = follower.add(Memo("reports", follower, REPORTS_UNAFFECTED))
+    register = follower.add(Register(store, iris, res, follower, lineage))
     policy = Policy(store, iris, res)
     records = Records(store, iris, res, validator, audit_log, lineage, index, policy)
     return Registry(
@@ -99,5 +103,6 @@ def open_registry(settings: Settings | None = None, *, read_only_fallback: bool 
         views=views,
         follower=follower,
         reports=reports,
+        register=register,
         read_only=read_only,
     )

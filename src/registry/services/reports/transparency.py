@@ -15,12 +15,17 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from registry.domain.model.common import code_of
+from registry.domain.retention import ledger
+from registry.iris import Iris
 from registry.namespaces import AGREEMENT_STATUS, AUTHORITY, DCTERMS, PURPOSE, RDF, REG, SKOS
+from registry.projections.register import AgreementFacts, Facts
 from registry.projections.views import GraphView
-from registry.services.disposals import Disposals
+from registry.resources import Resources
+from registry.services.disposals import Disposals, Terms
 from registry.services.reference import authorities, labels_by_language, purposes
 from registry.services.registry import Registry
 from registry.services.reports import csv_answer
+from registry.store import Store
 
 EXPIRY_WINDOW_DAYS = 90
 #: the flow diagram's name for agreements that cite no authority, in each language
@@ -118,7 +123,12 @@ def largest_links(sankey: dict[str, Any], top: int | None) -> dict[str, Any]:
     }
 
 
-def _date(v: Node | None) -> dt.date | None:
+def _flow_order(f: Flow) -> tuple[str, str, str, bool, str]:
+    """Flows by source and institutions, the dated first and the earliest of them first."""
+    return f[0], f[1], f[2], f[3] is None, f[3] or ""
+
+
+def _date(v: Node | str | None) -> dt.date | None:
     if v is None:
         return None
     try:
@@ -141,6 +151,91 @@ def duration(start: dt.date | None, end: dt.date | None) -> tuple[str | None, in
     return f"{days} day{'s' if days != 1 else ''}", days
 
 
+#: a declared flow: the source dataset, its publisher (the provider), the recipient and the activity's date
+Flow = tuple[str, str, str, str | None]
+
+
+@dataclass
+class Sources:
+    """What the register is computed from: the agreements (not retired) by IRI, organisation names and the
+    titles of datasets (language -> title) by IRI, and the declared flows between institutions."""
+
+    agreements: dict[str, AgreementFacts]
+    names: dict[str, str]
+    titles: dict[str, dict[str, str]]
+    flows: list[Flow]
+    #: agreement IRI -> (retention period, provider IRI, recipient IRI): see projections/register.py
+    terms: dict[str, tuple[str, str | None, str | None]]
+
+    @classmethod
+    def of(cls, facts: Facts, iris: Iris) -> Sources:
+        """From the facts the registry keeps (projections/register.py); the flows as
+        transparency-lineage-flows.rq reads them."""
+        flows: list[Flow] = []
+        for d in facts.datasets.values():
+            if d.retired or not d.publishers:
+                continue
+            for source in d.sources:
+                s = facts.datasets.get(source)
+                for provider in s.publishers if s else ():
+                    for publisher in d.publishers:
+                        for agents, dates in d.activities or (((), ()),):
+                            for agent in agents or (None,):
+                                recipient = agent or publisher
+                                if recipient != provider:
+                                    flows.extend((source, provider, recipient, when) for when in dates or (None,))
+        titles = {iri: dict(d.titles) for iri, d in facts.datasets.items() if d.titles}
+        return cls(facts.agreements, facts.names, titles, flows, facts.terms)
+
+    @classmethod
+    def from_view(cls, public: GraphView, store: Store, res: Resources, iris: Iris) -> Sources:
+        """Read from the public view by transparency-agreements.rq and transparency-lineage-flows.rq, the
+        terms from the store by disposal-agreements.rq (as `Disposals.terms`), and the names of their
+        recipients from the public view."""
+        by: dict[str, dict[str, Any]] = {}
+        names: dict[str, str] = {}
+        titles: dict[str, dict[str, str]] = {}
+        for r in public.select(res.query("transparency-agreements")):
+            a = by.setdefault(str(r["agreement"]), {"row": r, "datasets": {}, "purposes": set(), "authorities": set()})
+            for key in ("provider", "recipient"):
+                if key + "Name" in r:
+                    names[str(r[key])] = str(r[key + "Name"])
+            if "dataset" in r:
+                a["datasets"].setdefault(str(r["dataset"]), None)
+                if isinstance(title := r.get("datasetTitle"), Literal):
+                    titles.setdefault(str(r["dataset"]), {})[title.language or "en"] = str(title)
+            if "purpose" in r:
+                a["purposes"].add(code_of(PURPOSE, r["purpose"]))
+            if "authority" in r:
+                a["authorities"].add(code_of(AUTHORITY, r["authority"]))
+
+        def text(r: dict[str, Node], key: str) -> str | None:
+            return str(r[key]) if key in r else None
+
+        agreements = {iri: AgreementFacts(
+            id=str(r["id"]), title=text(r, "title"),
+            status=code_of(AGREEMENT_STATUS, r["status"]) if "status" in r else "unknown",
+            valid_from=text(r, "from"), valid_until=text(r, "until"), issued=text(r, "issued"),
+            provider=text(r, "provider"), recipient=text(r, "recipient"), datasets=tuple(a["datasets"]),
+            purposes=tuple(sorted(a["purposes"])), authorities=tuple(sorted(a["authorities"])))
+            for iri, a in by.items() for r in [a["row"]]}
+        flows: list[Flow] = []
+        for f in public.select(res.query("transparency-lineage-flows")):
+            for key in ("provider", "recipient"):
+                if key + "Name" in f:
+                    names[str(f[key])] = str(f[key + "Name"])
+            flows.append((str(f["source"]), str(f["provider"]), str(f["recipient"]), text(f, "date")))
+        terms = {str(r["agreement"]): (str(r["retention"]), text(r, "provider"), text(r, "recipient"))
+                 for r in store.select(res.query("disposal-agreements"))}
+        for _retention, _provider, recipient in terms.values():
+            if recipient is not None and recipient not in names:
+                graph = public.graph(iris.public_graph("organization", iris.id_of(URIRef(recipient))))
+                label = next((o for _s, p, o in graph if p == SKOS.prefLabel), None)
+                if label is not None:
+                    names[recipient] = str(label)
+        return cls(agreements, names, titles, flows, terms)
+
+
 class Transparency:
     def __init__(self, registry: Registry, public: GraphView) -> None:
         self.registry, self.public, self.iris = registry, public, registry.iris
@@ -159,46 +254,74 @@ class Transparency:
         return {"en": english, **{k: v for k, v in self._labels[what].get(code, {}).items() if k != "en"}}
 
     # ---------------------------------------------------------------- the register
-    def entries(self, on: dt.date, *, active_only: bool = True) -> list[Entry]:
-        rows = self.public.select(self.registry.resources.query("transparency-agreements"))
-        by: dict[str, dict[str, Any]] = {}
-        for r in rows:
-            a = by.setdefault(str(r["id"]), {"row": r, "datasets": {}, "purposes": set(), "authorities": set()})
-            if "dataset" in r:  # its English (or untagged) title, else any
-                titles = a["datasets"].setdefault(self.iris.id_of(r["dataset"]), {})
-                if isinstance(title := r.get("datasetTitle"), Literal):
-                    titles[title.language or "en"] = str(title)
-            if "purpose" in r:
-                a["purposes"].add(code_of(PURPOSE, r["purpose"]))
-            if "authority" in r:
-                a["authorities"].add(code_of(AUTHORITY, r["authority"]))
+    def sources(self) -> Sources:
+        """What the register is computed from, as the registry keeps it (projections/register.py)."""
+        return Sources.of(self.registry.register.facts(), self.iris)
+
+    def sources_from_view(self) -> Sources:
+        """The same, read from the public view by its two queries: the whole registry at each call (the
+        from-scratch computation the kept facts are checked against)."""
+        return Sources.from_view(self.public, self.registry.store, self.registry.resources, self.iris)
+
+    def entries(self, on: dt.date, *, active_only: bool = True, sources: Sources | None = None) -> list[Entry]:
+        src = sources or self.sources()
+        ids: dict[str, str] = {}
+        parties: dict[str, Party] = {}
+        purposes: dict[str, dict[str, Any]] = {}
+        authorities: dict[str, dict[str, Any]] = {}
+
+        def id_of(iri: str) -> str:
+            found = ids.get(iri)
+            if found is None:
+                found = ids[iri] = self.iris.id_of(URIRef(iri))
+            return found
+
+        def party(iri: str | None) -> Party | None:
+            if iri is None:
+                return None
+            found = parties.get(iri)
+            if found is None:
+                pid = id_of(iri)
+                found = parties[iri] = Party(pid, src.names.get(iri, pid))
+            return found
+
+        def purpose(p: str) -> dict[str, Any]:
+            found = purposes.get(p)
+            if found is None:
+                label = (self._purposes.get(p) or {}).get("label") or p
+                found = purposes[p] = {"id": p, "label": label, "labels": self.labels("purpose", p, label)}
+            return found
+
+        def authority(a: str) -> dict[str, Any]:
+            found = authorities.get(a)
+            if found is None:
+                found = authorities[a] = self._authority(a)
+            return found
+
         out = []
-        for aid, a in sorted(by.items()):
-            r = a["row"]
-            status = code_of(AGREEMENT_STATUS, r["status"]) if "status" in r else "unknown"
-            start, end = _date(r.get("from")), _date(r.get("until"))
+        for a in sorted(src.agreements.values(), key=lambda x: x.id):
+            start, end = _date(a.valid_from), _date(a.valid_until)
             ended = end is not None and end < on
             text, days = duration(start, end)
-            in_force = status == "active" and (start is None or start <= on) and not ended
+            in_force = a.status == "active" and (start is None or start <= on) and not ended
             out.append(Entry(
-                id=aid,
-                title=str(r["title"]) if "title" in r else None,
-                provider=self._party(r, "provider"),
-                recipient=self._party(r, "recipient"),
-                purposes=[{"id": p, "label": (label := (self._purposes.get(p) or {}).get("label") or p),
-                           "labels": self.labels("purpose", p, label)} for p in sorted(a["purposes"])],
-                legal_authorities=[self._authority(x) for x in sorted(a["authorities"])],
+                id=a.id,
+                title=a.title,
+                provider=party(a.provider),
+                recipient=party(a.recipient),
+                purposes=[purpose(p) for p in a.purposes],
+                legal_authorities=[authority(x) for x in a.authorities],
                 datasets=[{"id": d, "title": t.get("en") or min(t.values(), default=None)}
-                          for d, t in sorted(a["datasets"].items())],
+                          for d, t in sorted((id_of(d), src.titles.get(d, {})) for d in a.datasets)],
                 valid_from=start.isoformat() if start else None,
                 valid_until=end.isoformat() if end else None,
                 duration=text,
                 duration_days=days,
-                status=status,
+                status=a.status,
                 in_force=in_force,
                 expires_in_days=(end - on).days if end is not None and not ended else None,
-                issued=str(r["issued"]) if "issued" in r else None,
-                url=f"/agreements/{aid}",
+                issued=a.issued,
+                url=f"/agreements/{a.id}",
             ))
         return [e for e in out if self._active(e, on)] if active_only else out
 
@@ -206,12 +329,6 @@ class Transparency:
     def _active(e: Entry, on: dt.date) -> bool:
         """Whether the register lists the agreement on `on`: active, and not ended."""
         return e.status == "active" and (e.valid_until is None or dt.date.fromisoformat(e.valid_until) >= on)
-
-    def _party(self, r: dict[str, Node], key: str) -> Party | None:
-        if key not in r:
-            return None
-        pid = self.iris.id_of(r[key])
-        return Party(pid, str(r[key + "Name"]) if key + "Name" in r else pid)
 
     def _authority(self, aid: str) -> dict[str, Any]:
         a = self._authorities.get(aid) or {}
@@ -227,8 +344,10 @@ class Transparency:
         when = on or dt.date.today()
         return self.registry.reports.get(("transparency", when), lambda: self._report(when))
 
-    def _report(self, on: dt.date) -> Report:
-        every = self.entries(on, active_only=False)
+    def _report(self, on: dt.date, sources: Sources | None = None) -> Report:
+        """The register as of `on`, from `sources` (default: the facts the registry keeps)."""
+        src = sources or self.sources()
+        every = self.entries(on, active_only=False, sources=src)
         entries = [e for e in every if self._active(e, on)]
         auth_counts: Counter[str] = Counter()
         pair_counts: Counter[tuple[str, str]] = Counter()
@@ -249,17 +368,27 @@ class Transparency:
                     and e.expires_in_days <= EXPIRY_WINDOW_DAYS]
         expiring.sort(key=lambda x: (x["days_left"], x["id"]))
         return Report(as_of=on.isoformat(), agreements=entries, by_authority=by_authority, by_pair=by_pair,
-                      expiring=expiring, unmatched_flows=self.unmatched_flows(on, every),
-                      sankey=self.sankey(entries), disposals=self.disposals(on))
+                      expiring=expiring, unmatched_flows=self.unmatched_flows(on, every, src),
+                      sankey=self.sankey(entries), disposals=self.disposals(on, src))
 
-    def disposals(self, on: dt.date) -> list[dict[str, Any]]:
+    def disposals(self, on: dt.date, sources: Sources | None = None) -> list[dict[str, Any]]:
         """Per recipient institution (by name), its shares disposed of on time, late, and overdue on `on`:
-        counts only, never which agreement, dataset, date or attester."""
+        counts only, never which agreement, dataset, date or attester (`Disposals.counts`, with the
+        agreements' terms as the registry keeps them)."""
+        src = sources or self.sources()
+        ledger_of = Disposals(self.registry)
+        terms = {self.iris.id_of(URIRef(a)): Terms(retention, *(None if x is None else self.iris.id_of(URIRef(x))
+                                                               for x in (provider, recipient)))
+                 for a, (retention, provider, recipient) in src.terms.items()}
+        counts: dict[str, dict[str, int]] = {}
+        for s in ledger(ledger_of.shares(terms), ledger_of.disposed(), on):
+            recipient = terms[s.share.agreement].recipient
+            if s.status != "pending" and recipient is not None:
+                counts.setdefault(recipient, {"on_time": 0, "late": 0, "overdue": 0})[s.status] += 1
         out = []
-        for rid, n in Disposals(self.registry).counts(on).items():
-            label = next((o for _s, p, o in self.public.graph(self.iris.public_graph("organization", rid))
-                          if p == SKOS.prefLabel), None)
-            out.append({"recipient": rid, "recipient_name": str(label) if label is not None else rid, **n})
+        for rid, n in counts.items():
+            name = src.names.get(str(self.iris.record("organization", rid)), rid)
+            out.append({"recipient": rid, "recipient_name": name, **n})
         return sorted(out, key=lambda x: (x["recipient_name"], x["recipient"]))
 
     def sankey(self, entries: list[Entry]) -> dict[str, Any]:
@@ -289,36 +418,43 @@ class Transparency:
             "authorities": [{"id": a, "label": labels(a)["en"], "labels": labels(a)} for a in authority_ids],
         }
 
-    def unmatched_flows(self, on: dt.date, agreements: list[Entry] | None = None) -> list[dict[str, Any]]:
+    def unmatched_flows(self, on: dt.date, agreements: list[Entry] | None = None,
+                        sources: Sources | None = None) -> list[dict[str, Any]]:
         """Counts per institution pair of declared personal-information flows with no agreement in force
         (see the module's docstring); `agreements`: every agreement (`entries(on, active_only=False)`), read
-        when not given. Names and counts only: never which datasets."""
-        flows = self.public.select(self.registry.resources.query("transparency-lineage-flows"))
-        if not flows:
+        when not given. Names and counts only: never which datasets. A flow declared more than once between
+        the same institutions from the same source is dated by its earliest date."""
+        src = sources or self.sources()
+        if not src.flows:
             return []
         by_pair: dict[tuple[str, str], list[Entry]] = {}
-        for a in self.entries(on, active_only=False) if agreements is None else agreements:
+        for a in self.entries(on, active_only=False, sources=src) if agreements is None else agreements:
             if a.provider and a.recipient:
                 by_pair.setdefault((a.provider.id, a.recipient.id), []).append(a)
+        ids: dict[str, str] = {}
+
+        def id_of(iri: str) -> str:
+            found = ids.get(iri)
+            if found is None:
+                found = ids[iri] = self.iris.id_of(URIRef(iri))
+            return found
+
+        first: dict[tuple[str, str, str], tuple[str, str, str | None]] = {}
+        for source_iri, provider_iri, recipient_iri, date in sorted(src.flows, key=_flow_order):
+            first.setdefault((id_of(source_iri), id_of(provider_iri), id_of(recipient_iri)),
+                             (provider_iri, recipient_iri, date))
+        pi = self.registry.register.carries_pi({source for source, _p, _r in first})
         counts: Counter[tuple[str, str]] = Counter()
         names: dict[str, str] = {}
-        seen: set[tuple[str, str, str]] = set()
-        for f in flows:
-            src, provider, recipient = (self.iris.id_of(f["source"]), self.iris.id_of(f["provider"]),
-                                        self.iris.id_of(f["recipient"]))
-            key = (src, provider, recipient)
-            if key in seen:
+        for (source, provider, recipient), (provider_iri, recipient_iri, date) in first.items():
+            if not pi[source]:
                 continue
-            seen.add(key)
-            carries_pi, _ = self.registry.lineage.effective_pi(src)
-            if not carries_pi:
-                continue
-            when = _date(f.get("date")) or on
-            if any(self._covers(a, provider, recipient, src, when) for a in by_pair.get((provider, recipient), [])):
+            when = _date(date) or on
+            if any(self._covers(a, provider, recipient, source, when) for a in by_pair.get((provider, recipient), [])):
                 continue
             counts[(provider, recipient)] += 1
-            names[provider] = str(f["providerName"]) if "providerName" in f else provider
-            names[recipient] = str(f["recipientName"]) if "recipientName" in f else recipient
+            names[provider] = src.names.get(provider_iri, provider)
+            names[recipient] = src.names.get(recipient_iri, recipient)
         return [{"provider": p, "provider_name": names[p], "recipient": r, "recipient_name": names[r], "count": n}
                 for (p, r), n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
 
