@@ -428,22 +428,23 @@ class CatalogIndex:
                     [kind, *chunk]))
         return out
 
-    def naming(self, kind: str, facet: str, values: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
-        """(value, public form of the record) for each record of a kind whose `facet` has one of `values`
-        (the agreements covering some datasets: "agreement", "dataset"), caught up with the audit log first."""
+    def naming(self, kind: str, facet: str, values: Sequence[str],
+               fields: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
+        """(value, the record's top-level `fields` of its public form) for each record of a kind whose
+        `facet` has one of `values` (the agreements covering some datasets: "agreement", "dataset"), caught
+        up with the audit log first. The fields are read in SQLite: no record is parsed whole."""
         wanted = list(dict.fromkeys(values))
+        paths = [f"$.{f}" for f in fields]
+        columns = ", ".join("json_extract(r.doc, ?)" for _ in fields)
         out: list[tuple[str, dict[str, Any]]] = []
-        parsed: dict[int, dict[str, Any]] = {}
         with self.follower.reading(self):
             for start in range(0, len(wanted), _CHUNK):
                 chunk = wanted[start:start + _CHUNK]
-                for value, rowid, doc in self.db.execute(
-                        "SELECT f.value, r.rowid, r.doc FROM facets f CROSS JOIN records r "
-                        f"WHERE f.kind = ? AND f.facet = ? AND f.value IN ({','.join('?' * len(chunk))}) "  # noqa: S608
-                        "AND r.rowid = f.rid", [kind, facet, *chunk]):
-                    if rowid not in parsed:
-                        parsed[rowid] = json.loads(doc)
-                    out.append((str(value), parsed[rowid]))
+                for value, *got in self.db.execute(
+                        f"SELECT f.value, {columns} FROM facets f CROSS JOIN records r "  # noqa: S608
+                        f"WHERE f.kind = ? AND f.facet = ? AND f.value IN ({','.join('?' * len(chunk))}) "
+                        "AND r.rowid = f.rid", [*paths, kind, facet, *chunk]):
+                    out.append((str(value), dict(zip(fields, got, strict=True))))
         return out
 
     def counts(self, top: int = 50) -> dict[str, Any]:

@@ -30,6 +30,8 @@ DEFAULT_PAGE = 500
 MAX_PAGE = 5_000
 #: datasets read per query
 _BATCH = 500
+#: what an impact answer shows of an agreement (fields of its public form)
+_AGREEMENT_FIELDS = ("id", "title", "provider", "recipient", "status", "valid_until", "retired")
 
 
 @dataclass
@@ -250,7 +252,7 @@ def impact_json(registry: Registry, rid: str, *, full: bool | Callable[[str], bo
     page = downstream[offset:offset + size]
     agreements: dict[str, dict[str, Any]] = {}
     everything = [rid, *downstream]
-    for d, doc in registry.index.naming(AGREEMENT.name, "dataset", everything):
+    for d, doc in registry.index.naming(AGREEMENT.name, "dataset", everything, _AGREEMENT_FIELDS):
         if doc.get("provider") is None or doc.get("recipient") is None:
             continue  # agreements-covering.rq: an agreement names both parties
         a = agreements.setdefault(doc["id"], {
