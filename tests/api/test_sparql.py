@@ -209,3 +209,24 @@ def test_roles_choose_the_view(wapi: Api) -> None:
 def test_scan_reads_keywords_only(query: str, form: str, dataset: bool, service: bool) -> None:
     s = scan(query)
     assert (s.form, s.has_dataset, s.uses_service) == (form, dataset, service)
+
+
+def test_a_query_sees_the_writes_before_it_and_one_position_is_copied_once(wapi: Api) -> None:
+    svc = wapi.client.app.state.sparql_service  # type: ignore[attr-defined]
+
+    def count() -> int:
+        r = wapi.client.get("/sparql", params={"query": COUNT_DATASETS}, headers=wapi.auth("privacy-officer"))
+        assert r.status_code == 200, r.text
+        return int(r.json()["results"]["bindings"][0]["n"]["value"])
+
+    before = count()
+    made = svc.snapshots.made
+    assert count() == before and svc.snapshots.made == made, "the same position of the log: the same copy"
+    ds = wapi.client.get("/datasets/ohip-claims", headers=wapi.auth()).json()
+    ds.update(id="counted-once", title="Counted once")
+    assert wapi.client.post("/datasets", json=ds, headers=wapi.auth()).status_code == 201
+    assert count() == before + 1 and svc.snapshots.made == made + 1, "a write: a new copy, seen at once"
+    etag = wapi.client.get("/datasets/counted-once", headers=wapi.auth()).headers["etag"]
+    assert wapi.client.delete("/datasets/counted-once", headers={**wapi.auth(), "If-Match": etag}).status_code < 300
+    count()
+    assert svc.snapshots.made == made + 2, "the delete moved the log: the next query has a copy of its own"

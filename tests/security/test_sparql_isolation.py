@@ -3,17 +3,22 @@ it (SERVICE), or held every slot and core (no cancellation) cost at most their o
 
 from __future__ import annotations
 
+import asyncio
 import http.server
 import os
+import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 
 from helpers import assert_problem
+from registry.store.evaluator import Job, Outcome, WorkerLimits
+from registry.store.evaluator_pool import EvaluatorPool
 from test_durability import cli, server
 
 pytestmark = pytest.mark.slow
@@ -238,6 +243,21 @@ def test_anonymous_load_never_starves_signed_in_callers(served: tuple[httpx.Clie
     assert done == [503]
 
 
+def test_a_client_that_hangs_up_mid_query_leaves_the_pool_whole(served: tuple[httpx.Client, dict[str, str]]) -> None:
+    client, _tokens = served
+    alive(client)
+    body = urlencode({"query": SLOW}).encode()
+    with socket.create_connection((client.base_url.host, client.base_url.port or 80)) as s:
+        s.sendall(b"POST /sparql HTTP/1.1\r\nHost: registry\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                  b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        time.sleep(0.5)  # the query has the one anonymous evaluator; then the client hangs up
+    deadline = time.monotonic() + 60
+    while client.get("/sparql", params={"query": "ASK { }"}).status_code != 200:
+        assert time.monotonic() < deadline, "the query whose client hung up kept its slot or its process"
+        time.sleep(0.1)
+    alive(client)
+
+
 # ----------------------------------------------------------- the evaluator processes themselves
 @pytest.fixture
 def snapshot(tmp_path: Path) -> str:
@@ -252,11 +272,17 @@ def snapshot(tmp_path: Path) -> str:
     return str(tmp_path / "snap")
 
 
-def _job(path: str, query: str) -> object:
-    from registry.store.evaluator import Job
-
+def _job(path: str, query: str) -> Job:
     return Job(path=path, query=query, base_iri=None, union=True, default_graphs=None, named_graphs=None,
                max_rows=100)
+
+
+def _run(pool: EvaluatorPool, path: str, query: str, timeout: float) -> Outcome:
+    """One query through the pool, on an event loop of its own (as each test thread has)."""
+    async def make() -> Job:
+        return _job(path, query)
+
+    return asyncio.run(pool.run(make, timeout))
 
 
 def test_a_crashed_evaluator_costs_only_its_query(snapshot: str) -> None:
@@ -268,9 +294,9 @@ def test_a_crashed_evaluator_costs_only_its_query(snapshot: str) -> None:
     try:
         deep = "ASK { " + "FILTER EXISTS { " * 3000 + "}" * 3000 + " }"
         with pytest.raises(EvaluatorCrashed):
-            pool.run(lambda: _job(snapshot, deep), 60)  # type: ignore[arg-type,return-value]
+            _run(pool, snapshot, deep, 60)
         assert pool.replaced == 1
-        assert pool.run(lambda: _job(snapshot, "ASK { ?s ?p ?o }"), 60).boolean is True  # type: ignore[arg-type,return-value]
+        assert _run(pool, snapshot, "ASK { ?s ?p ?o }", 60).boolean is True
     finally:
         pool.close()
 
@@ -283,8 +309,8 @@ def test_the_memory_cap_costs_only_its_query(snapshot: str) -> None:
     try:
         # sorting a cross product of 2,000 x 2,000 x 2,000 rows holds them all: past the cap, the process ends
         with pytest.raises(EvaluatorCrashed):
-            pool.run(lambda: _job(snapshot, SLOW), 600)  # type: ignore[arg-type,return-value]
-        assert pool.run(lambda: _job(snapshot, "ASK { ?s ?p ?o }"), 60).boolean is True  # type: ignore[arg-type,return-value]
+            _run(pool, snapshot, SLOW, 600)
+        assert _run(pool, snapshot, "ASK { ?s ?p ?o }", 60).boolean is True
     finally:
         pool.close()
 
@@ -318,7 +344,7 @@ def test_queries_past_the_processes_wait_their_turn_and_past_the_cap_are_refused
 
     def run(query: str, timeout: float) -> None:
         try:
-            got.append(pool.run(lambda: _job(snapshot, query), timeout).kind)  # type: ignore[arg-type,return-value]
+            got.append(_run(pool, snapshot, query, timeout).kind)
         except (EvaluationTimeout, PoolBusy) as exc:
             got.append(type(exc).__name__)
 
@@ -345,3 +371,61 @@ def test_queries_past_the_processes_wait_their_turn_and_past_the_cap_are_refused
         assert got[-1] == "boolean" and pool.replaced == 1
     finally:
         pool.close()
+
+
+def _make(path: str, query: str) -> Callable[[], Awaitable[Job]]:
+    async def make() -> Job:
+        return _job(path, query)
+
+    return make
+
+
+def test_a_query_cancelled_while_its_process_answers_costs_that_process_only(snapshot: str) -> None:
+    pool = EvaluatorPool("test", 1, WorkerLimits(memory_bytes=4 << 30, stack_bytes=8 << 20), processes=1)
+    try:
+        assert _run(pool, snapshot, "ASK {}", 60).kind == "boolean"
+        [first] = _evaluators(os.getpid())
+
+        async def cancel_mid_answer() -> bool:
+            task = asyncio.create_task(pool.run(_make(snapshot, SLOW), 600))
+            while pool._idle:  # until the slow query has the process
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.2)
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                return True
+            return False
+
+        assert asyncio.run(cancel_mid_answer())
+        # the process still evaluating was killed, not put back with an answer on its way; the query's
+        # slot came back, and the next query gets a fresh process
+        assert pool.replaced == 1 and first not in _evaluators(os.getpid())
+        assert _run(pool, snapshot, "ASK { ?s ?p ?o }", 60).boolean is True
+    finally:
+        pool.close()
+
+
+def test_a_query_cancelled_while_it_waits_leaves_the_line(snapshot: str) -> None:
+    pool = EvaluatorPool("test", 3, WorkerLimits(memory_bytes=4 << 30, stack_bytes=8 << 20), processes=1)
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"  # 4M rows: a second or so
+
+    async def scenario() -> tuple[str, bool, bool]:
+        first = asyncio.create_task(pool.run(_make(snapshot, slow), 120))
+        while not pool._all or pool._idle:  # until the first query has the one process
+            await asyncio.sleep(0.01)
+        waiting = asyncio.create_task(pool.run(_make(snapshot, "ASK {}"), 120))
+        last = asyncio.create_task(pool.run(_make(snapshot, "ASK { ?s ?p ?o }"), 120))
+        while len(pool._waiting) < 2:
+            await asyncio.sleep(0.01)
+        waiting.cancel()
+        return (await first).kind, (await last).boolean, waiting.cancelled()
+
+    try:
+        assert asyncio.run(scenario()) == ("solutions", True, True)
+        assert not pool._waiting and pool.replaced == 0
+        assert all(pool._slots.acquire(blocking=False) for _ in range(3))  # every slot came back
+    finally:
+        pool.close()
+

@@ -84,14 +84,14 @@ PROTOCOL_PARAMETERS = [
 @router.get("/sparql", summary="SPARQL 1.1 query (GET), or the service description when no query is given",
             openapi_extra={"parameters": [_param("query", "the query (none: the service description)"),
                                           *PROTOCOL_PARAMETERS]})
-def sparql_get(request: Request, caller: CallerDep, service: SparqlDep) -> Response:
+async def sparql_get(request: Request, caller: CallerDep, service: SparqlDep) -> Response:
     pairs = request.query_params.multi_items()
     if any(k == "update" for k, _ in pairs):
         raise UpdateRefused("this endpoint is read-only, and updates never come by GET")
     queries = [v for k, v in pairs if k == "query"]
     if not queries:
-        return description(request, service, caller)
-    return _answer(request, service, caller, _single(queries, "query"), _dataset(pairs))
+        return await run_in_threadpool(description, request, service, caller)
+    return await _answer(request, service, caller, _single(queries, "query"), _dataset(pairs))
 
 
 @router.post("/sparql", summary="SPARQL 1.1 query (POST: URL-encoded form or application/sparql-query)",
@@ -122,21 +122,23 @@ async def sparql_post(request: Request, caller: CallerDep, service: SparqlDep, s
         if any(k == "update" for k, _ in form):
             raise UpdateRefused("this endpoint is read-only: records change through the REST API")
         query = _single([v for k, v in form if k == "query"], "query")
-        return await run_in_threadpool(_answer, request, service, caller, query, _dataset(form + url_pairs))
+        return await _answer(request, service, caller, query, _dataset(form + url_pairs))
     if any(k == "query" for k, _ in url_pairs):
         raise ProtocolViolation("a direct POST carries the query in its body, not in ?query=")
-    return await run_in_threadpool(_answer, request, service, caller, text, _dataset(url_pairs))
+    return await _answer(request, service, caller, text, _dataset(url_pairs))
 
 
-def _answer(request: Request, service: SparqlService, caller: Caller, query: str, dataset: Dataset) -> Response:
-    """The query's answer in the negotiated type, written so by its evaluator process (blocking)."""
+async def _answer(request: Request, service: SparqlService, caller: Caller, query: str,
+                  dataset: Dataset) -> Response:
+    """The query's answer in the negotiated type, written so by its evaluator process. On the event loop:
+    the checks scan the query's text once (bounded by the body's size), and the answer is awaited."""
     s = service.check(query, dataset)
     wanted = {kind: requested(request, offered, FORMAT_ALIASES) for kind, offered in OFFERED.items()}
     expected = KIND_OF_FORM.get(s.form or "", "solutions")
     if wanted[expected] is None:
         _choose(request, OFFERED[expected])  # 406, before the query runs
     base = str(request.url.replace(query="", fragment=""))
-    answer = service.run(query, dataset, caller, base, {k: m or OFFERED[k][0] for k, m in wanted.items()}, s)
+    answer = await service.run(query, dataset, caller, base, {k: m or OFFERED[k][0] for k, m in wanted.items()}, s)
     media = wanted[answer.kind]
     if media is None:  # the scan misread the query form, and what it really is cannot be offered
         media = _choose(request, OFFERED[answer.kind])

@@ -5,6 +5,8 @@ evaluator*.py). The HTTP protocol itself is in api/sparql.py."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from registry.store.evaluator_pool import (
     EvaluatorUnavailable,
     PoolBusy,
 )
+from registry.store.oxigraph import OxigraphStore
 from registry.store.snapshots import Snapshots
 
 
@@ -178,6 +181,34 @@ def scan(query: str) -> Scan:
     return Scan(frozenset(words), form, deepest, operators)
 
 
+def check_text(query: str) -> Scan:
+    """What the query's text says, once it passed the checks a text can fail (too complex, an update,
+    SERVICE)."""
+    raw = raw_counts(query)
+    if raw.openers > MAX_RAW_OPENERS or raw.operators > MAX_RAW_OPERATORS:
+        raise QueryTooComplex(f"the query has {raw.openers} of ( {{ [ and {raw.operators} operator signs: at "
+                              f"most {MAX_RAW_OPENERS} and {MAX_RAW_OPERATORS}", limit=MAX_RAW_OPENERS)
+    s = scan(query)
+    if s.form == "UPDATE":
+        raise UpdateRefused("this endpoint is read-only: records change through the REST API")
+    if s.uses_service:
+        raise ServiceRefused("federated queries (SERVICE) are not allowed: the endpoint never calls out")
+    if s.depth > MAX_NESTING:
+        raise QueryTooComplex(f"the query nests {{ ( [ {s.depth} levels deep: at most {MAX_NESTING}",
+                              limit=MAX_NESTING)
+    if s.operators > MAX_OPERATORS:
+        raise QueryTooComplex(f"the query has {s.operators} path steps, groups, OPTIONALs, UNIONs and the "
+                              f"like: at most {MAX_OPERATORS}; split it", limit=MAX_OPERATORS)
+    return s
+
+
+#: queries at most this long have their checks kept (the same named queries come again and again); at
+#: most `CHECKS_KEPT` of them, the most recent
+CHECKS_KEPT_CHARS = 16_384
+CHECKS_KEPT = 256
+_recently_checked = functools.lru_cache(maxsize=CHECKS_KEPT)(check_text)
+
+
 # ------------------------------------------------------------------------------------- results
 @dataclass
 class Answer:
@@ -193,6 +224,10 @@ class Answer:
 OFFERED = formats.OFFERED
 #: the kind of answer each query form gives
 KIND_OF_FORM = {"ASK": "boolean", "CONSTRUCT": "triples", "DESCRIBE": "triples"}
+
+
+def _text(payload: bytes) -> str:
+    return payload.decode("utf-8", "replace")
 
 
 # ------------------------------------------------------------------------------------- running
@@ -236,6 +271,7 @@ class SparqlService:
                       "authenticated": EvaluatorPool("authenticated", limits.max_concurrent, worker, processes)}
         home = views.public.home
         self.snapshots = Snapshots(home / "snapshots" if home is not None else None)
+        self._local = isinstance(registry.store, OxigraphStore)  # reading its audit head never waits on a server
 
     def view_for(self, caller: Caller) -> GraphView | None:
         """None means the whole store (admins)."""
@@ -249,21 +285,7 @@ class SparqlService:
         return self.pools["anonymous" if caller.anonymous else "authenticated"]
 
     def check(self, query: str, dataset: Dataset) -> Scan:
-        raw = raw_counts(query)
-        if raw.openers > MAX_RAW_OPENERS or raw.operators > MAX_RAW_OPERATORS:
-            raise QueryTooComplex(f"the query has {raw.openers} of ( {{ [ and {raw.operators} operator signs: at "
-                                  f"most {MAX_RAW_OPENERS} and {MAX_RAW_OPERATORS}", limit=MAX_RAW_OPENERS)
-        s = scan(query)
-        if s.form == "UPDATE":
-            raise UpdateRefused("this endpoint is read-only: records change through the REST API")
-        if s.uses_service:
-            raise ServiceRefused("federated queries (SERVICE) are not allowed: the endpoint never calls out")
-        if s.depth > MAX_NESTING:
-            raise QueryTooComplex(f"the query nests {{ ( [ {s.depth} levels deep: at most {MAX_NESTING}",
-                                  limit=MAX_NESTING)
-        if s.operators > MAX_OPERATORS:
-            raise QueryTooComplex(f"the query has {s.operators} path steps, groups, OPTIONALs, UNIONs and the "
-                                  f"like: at most {MAX_OPERATORS}; split it", limit=MAX_OPERATORS)
+        s = _recently_checked(query) if len(query) <= CHECKS_KEPT_CHARS else check_text(query)
         if len(dataset.default) + len(dataset.named) > MAX_PROTOCOL_GRAPHS:
             raise ProtocolViolation(f"at most {MAX_PROTOCOL_GRAPHS} default-graph-uri and named-graph-uri values")
         for g in (*dataset.default, *dataset.named):
@@ -272,18 +294,19 @@ class SparqlService:
                                         value=g[:200])
         return s
 
-    def run(self, query: str, dataset: Dataset, caller: Caller, base_iri: str | None = None,
-            media: dict[str, str] | None = None, scanned: Scan | None = None) -> Answer:
-        """Answer the query (blocking: call it off the event loop), each kind of answer in the media type
-        `media` names for it (its default when none). `scanned`: what `check` said of this query already."""
+    async def run(self, query: str, dataset: Dataset, caller: Caller, base_iri: str | None = None,
+                  media: dict[str, str] | None = None, scanned: Scan | None = None) -> Answer:
+        """Answer the query, each kind of answer in the media type `media` names for it (its default when
+        none). `scanned`: what `check` said of this query already. Runs on the event loop: it waits for its
+        evaluator there, and only a snapshot that must be made first is made on a thread."""
         s = scanned or self.check(query, dataset)
         view = self.view_for(caller)
         pool = self.pool_for(caller)
 
         leased: list[str] = []  # the snapshot the job names: no sweep removes it before its query is done
 
-        def job() -> Job:
-            path = self._whole_store() if view is None else view.snapshot(self.snapshots)
+        async def job() -> Job:
+            path = await self._snapshot(view)
             leased.append(path)
             named = dataset.given or None
             return Job(path=path, query=query, base_iri=base_iri, union=not s.has_dataset,
@@ -292,7 +315,7 @@ class SparqlService:
                        media={k: m for k, m in (media or {}).items() if k in OFFERED})
 
         try:
-            outcome = pool.run(job, self.limits.timeout)
+            outcome = await pool.run(job, self.limits.timeout)
         except PoolBusy:
             raise EndpointBusy(f"{pool.size} queries are running or waiting; try again shortly",
                                limit=pool.size) from None
@@ -306,16 +329,29 @@ class SparqlService:
         finally:
             for path in leased:
                 self.snapshots.release(path)
-            self.snapshots.sweep(set().union(*(p.paths_in_use() for p in self.pools.values())))
+            if leased:
+                self.snapshots.sweep(set().union(*(p.paths_in_use() for p in self.pools.values())))
         name = "all" if view is None else view.name
-        message = outcome.payload.decode("utf-8", "replace")
         if outcome.kind == "syntax":
-            raise QuerySyntaxError(f"the query is not valid SPARQL 1.1: {message}")
+            raise QuerySyntaxError(f"the query is not valid SPARQL 1.1: {_text(outcome.payload)}")
         if outcome.kind == "too-large":
-            raise ResultTooLarge(message, limit=self.limits.max_rows)
+            raise ResultTooLarge(_text(outcome.payload), limit=self.limits.max_rows)
         if outcome.kind == "failed":
-            raise QueryFailed(f"the query could not be evaluated: {message}")
+            raise QueryFailed(f"the query could not be evaluated: {_text(outcome.payload)}")
         return Answer(outcome.kind, outcome.payload, outcome.boolean, name)
+
+    async def _snapshot(self, view: GraphView | None) -> str:
+        """The snapshot of `view` (None: the whole store) at the audit chain's head, leased. The head of an
+        embedded store is read here (a read of one small graph); when the newest snapshot is at it, that is
+        the answer, with no lock taken. Otherwise, or for a remote store, on a thread: the view catches up
+        with the log and a new snapshot is made."""
+        if not self._local:
+            return await asyncio.to_thread(self._snapshot_now, view)
+        path = self.snapshots.leased("all" if view is None else view.name, self.registry.audit.head())
+        return path if path is not None else await asyncio.to_thread(self._snapshot_now, view)
+
+    def _snapshot_now(self, view: GraphView | None) -> str:
+        return self._whole_store() if view is None else view.snapshot(self.snapshots)
 
     def _whole_store(self) -> str:
         """A snapshot of the whole store at the audit chain's head, made when the head moved (a remote

@@ -14,10 +14,10 @@ from __future__ import annotations
 import io
 import json
 import resource
+import socket
 import sys
 import threading
-from dataclasses import asdict, dataclass, field
-from multiprocessing.connection import Connection
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
@@ -135,15 +135,54 @@ class _Snapshots:
         return self.store
 
 
-def send(conn: Connection, outcome: Outcome) -> None:
-    """One message (one write, one wake-up of the reader): the header's length, the header, the payload."""
+#: the length prefix of each message between the pool and an evaluator
+PREFIX = 8
+#: the largest message either side reads (an answer is bounded by its row cap and the process's memory)
+MAX_MESSAGE = 1 << 40
+
+
+def frame(*parts: bytes) -> bytes:
+    """One message of `parts`: its length, then its bytes (sent in one write, for one wake-up of the reader)."""
+    return b"".join((sum(len(p) for p in parts).to_bytes(PREFIX, "big"), *parts))
+
+
+def write_message(sock: socket.socket, *parts: bytes) -> None:
+    sock.sendall(frame(*parts))
+
+
+def read_message(sock: socket.socket) -> bytes:
+    """The next message on a blocking socket (EOFError when the other side closed it)."""
+    size = message_size(_exactly(sock, PREFIX))
+    return _exactly(sock, size)
+
+
+def message_size(prefix: bytes) -> int:
+    size = int.from_bytes(prefix, "big")
+    if size > MAX_MESSAGE:
+        raise OSError("a message longer than any answer")
+    return size
+
+
+def _exactly(sock: socket.socket, n: int) -> bytes:
+    buf = bytearray(n)
+    view = memoryview(buf)
+    got = 0
+    while got < n:
+        k = sock.recv_into(view[got:])
+        if k == 0:
+            raise EOFError("the other side closed the connection")
+        got += k
+    return bytes(buf)
+
+
+def send_outcome(sock: socket.socket, outcome: Outcome) -> None:
+    """One message: the header's length, the header (JSON), the payload."""
     header = json.dumps({"kind": outcome.kind, "boolean": outcome.boolean}).encode()
-    conn.send_bytes(len(header).to_bytes(4, "big") + header + outcome.payload)
+    write_message(sock, len(header).to_bytes(4, "big"), header, outcome.payload)
 
 
-def receive(conn: Connection) -> Outcome:
-    """The next outcome from an evaluator, read as data (never unpickled: the process is not trusted)."""
-    message = conn.recv_bytes()
+def decode_outcome(message: bytes) -> Outcome:
+    """An outcome from an evaluator, read as data (never unpickled: the process is not trusted)."""
     size = int.from_bytes(message[:4], "big")
     if len(message) < 4 + size or size > 1 << 16:
         raise OSError("the evaluator sent something that is not an outcome")
@@ -153,8 +192,8 @@ def receive(conn: Connection) -> Outcome:
     return Outcome(str(header["kind"]), message[4 + size :], bool(header.get("boolean")))
 
 
-def send_job(conn: Connection, job: Job) -> None:
-    conn.send_bytes(json.dumps(asdict(job)).encode("utf-8"))
+def encode_job(job: Job) -> bytes:
+    return json.dumps(vars(job)).encode("utf-8")  # its fields, as they are: strings, tuples, a dict of strings
 
 
 def _job(data: bytes) -> Job:
@@ -165,30 +204,30 @@ def _job(data: bytes) -> Job:
     return Job(**raw)
 
 
-def _loop(conn: Connection) -> None:
+def _loop(sock: socket.socket) -> None:
     snapshots = _Snapshots()
     while True:
         try:
-            job = _job(conn.recv_bytes())
+            job = _job(read_message(sock))
         except (EOFError, OSError):
             return
         try:
             store = snapshots.open(job.path)
         except OSError as exc:
-            send(conn, Outcome("failed", f"the snapshot could not be opened: {exc}".encode()))
+            send_outcome(sock, Outcome("failed", f"the snapshot could not be opened: {exc}".encode()))
             continue
-        send(conn, evaluate(store, job))
+        send_outcome(sock, evaluate(store, job))
 
 
-def serve(conn: Connection, limits: WorkerLimits) -> None:
-    """The process's body: sandbox itself, then answer jobs until the pipe closes."""
+def serve(sock: socket.socket, limits: WorkerLimits) -> None:
+    """The process's body: sandbox itself, then answer jobs until the socket closes."""
     if not deny_network():
-        send(conn, Outcome("failed", b"this platform cannot take the network away from the SPARQL evaluator"))
+        send_outcome(sock, Outcome("failed", b"this platform cannot take the network away from the SPARQL evaluator"))
         return
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-    send(conn, Outcome("ready"))
+    send_outcome(sock, Outcome("ready"))
     threading.stack_size(limits.stack_bytes)
-    worker = threading.Thread(target=_loop, args=(conn,), name="sparql-evaluator")
+    worker = threading.Thread(target=_loop, args=(sock,), name="sparql-evaluator")
     worker.start()
     worker.join()
 
@@ -196,7 +235,7 @@ def serve(conn: Connection, limits: WorkerLimits) -> None:
 def main() -> None:
     """`python -m registry.store.evaluator FD MEMORY_BYTES STACK_BYTES`: FD is this end of a socket pair."""
     fd, memory, stack = (int(a) for a in sys.argv[1:4])
-    serve(Connection(fd), WorkerLimits(memory_bytes=memory, stack_bytes=stack))
+    serve(socket.socket(fileno=fd), WorkerLimits(memory_bytes=memory, stack_bytes=stack))
 
 
 if __name__ == "__main__":

@@ -1,26 +1,37 @@
 """A pool of SPARQL evaluator processes (evaluator.py) with a hard time limit.
 
 The pool admits at most `size` queries at once (PoolBusy beyond) and runs them in at most `processes`
-processes, one query each: the others wait, up to their time limit, for one to come free. The first query
-starts the rest of the processes in the background, and each is kept for the next query. A query that
-outlives its time limit has its process killed (SIGKILL: the CPU is free at once) and a fresh process takes
-its place on demand; a process that dies on its own (a stack overflow, its memory cap) costs only the query
-it was running. Each process is a fresh interpreter (`python -m registry.store.evaluator`), so none of the
-server's threads, open stores or memory is copied into it; its answers are read as bytes and JSON, never
-unpickled."""
+processes, one query each: the others wait, up to their time limit, for one to come free. Processes are
+started in the background (on a thread: the first query, or `warm`) and each is kept for the next query.
+A query that outlives its time limit has its process killed (SIGKILL: the CPU is free at once) and a fresh
+process takes its place; a process that dies on its own (a stack overflow, its memory cap) costs only the
+query it was running, and so does a query cancelled while its process answers (the process is killed, not
+reused). Each process is a fresh interpreter (`python -m registry.store.evaluator`), so none of the
+server's threads, open stores or memory is copied into it. The server talks to it over a socket pair on
+its event loop (no thread waits for an answer); answers are read as bytes and JSON, never unpickled."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 
-from registry.store.evaluator import Job, Outcome, WorkerLimits, receive, send_job
+from registry.store.evaluator import (
+    PREFIX,
+    Job,
+    Outcome,
+    WorkerLimits,
+    decode_outcome,
+    encode_job,
+    frame,
+    message_size,
+    read_message,
+)
 
 #: how long a new process may take to start and sandbox itself
 START_SECONDS = 30.0
@@ -49,7 +60,7 @@ class EvaluatorUnavailable(Exception):
 @dataclass
 class _Worker:
     process: subprocess.Popen[bytes]
-    conn: Connection
+    sock: socket.socket  # non-blocking once the process is ready
     path: str | None = None  # the snapshot it has open
 
     def kill(self) -> None:
@@ -59,7 +70,7 @@ class _Worker:
         except (OSError, subprocess.TimeoutExpired):
             pass
         finally:
-            self.conn.close()
+            self.sock.close()
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -67,49 +78,55 @@ class _Worker:
 
 class EvaluatorPool:
     """At most `size` queries at once in at most `processes` evaluator processes (`size` when None), started
-    on demand and kept for the next query."""
+    in the background and kept for the next query. Queries run on an asyncio event loop (any loop: each
+    waiting query is woken on its own)."""
 
     def __init__(self, name: str, size: int, limits: WorkerLimits, processes: int | None = None) -> None:
         self.name, self.size, self.limits = name, size, limits
         self.processes = max(1, min(size, processes if processes is not None else size))
         self._slots = threading.BoundedSemaphore(max(size, 1))
         self._lock = threading.Lock()
-        self._freed = threading.Condition(self._lock)  # a process came free, or room for one
+        self._waiting: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = deque()
         self._idle: list[_Worker] = []
         self._all: dict[int, _Worker] = {}
         self._starting = 0  # processes being started
-        self._warming = False
+        self._warming = False  # a thread is starting processes
+        self._failed: str | None = None  # why the last start failed, until the next start
         self._closed = False
         #: processes killed or lost so far (tests, logs)
         self.replaced = 0
 
-    def run(self, make_job: Callable[[], Job], timeout: float) -> Outcome:
+    async def run(self, make_job: Callable[[], Awaitable[Job]], timeout: float) -> Outcome:
         """Evaluate the job `make_job` makes (once a process is free, so a busy pool costs nothing) in one
         of the processes; raises PoolBusy (all `size` admitted, or no process came free within `timeout`),
         EvaluationTimeout, EvaluatorCrashed or EvaluatorUnavailable."""
         if self.size < 1 or not self._slots.acquire(blocking=False):
             raise PoolBusy(self.name)
         try:
-            worker = self._take(timeout)
+            loop = asyncio.get_running_loop()
+            worker = await self._take(loop, loop.time() + timeout)
             try:
-                job = make_job()
+                job = await make_job()
             except BaseException:
                 self._give_back(worker)
                 raise
+            worker.path = job.path
             try:
-                send_job(worker.conn, job)
-                worker.path = job.path
-                if not worker.conn.poll(timeout):
-                    self._lose(worker)
-                    raise EvaluationTimeout(timeout)
-                outcome = receive(worker.conn)
+                await loop.sock_sendall(worker.sock, frame(encode_job(job)))
+                async with asyncio.timeout(timeout):
+                    outcome = decode_outcome(await _receive(loop, worker.sock))
+            except TimeoutError:
+                self._lose(worker)
+                raise EvaluationTimeout(timeout) from None
             except (EOFError, OSError, ValueError) as exc:
                 try:
-                    code: int | None = worker.process.wait(5)
-                except subprocess.TimeoutExpired:
-                    code = None
-                self._lose(worker)
+                    code = await asyncio.to_thread(_exit_code, worker.process)
+                finally:
+                    self._lose(worker)
                 raise EvaluatorCrashed(code) from exc
+            except BaseException:  # cancelled while the process answers: it is not reused
+                self._lose(worker)
+                raise
             self._give_back(worker)
             return outcome
         finally:
@@ -126,16 +143,25 @@ class EvaluatorPool:
             workers = list(self._all.values())
             self._all.clear()
             self._idle.clear()
-            self._freed.notify_all()
+            self._wake(everyone=True)
         for w in workers:
             w.kill()
 
-    # ---------------------------------------------------------------------------------------- internals
-    def _take(self, timeout: float) -> _Worker:
-        """An idle process, a new one while the pool has room, or the first to come free within `timeout`."""
-        deadline = time.monotonic() + timeout
+    def warm(self) -> None:
+        """Start the pool's missing processes in the background, so that queries find them ready."""
         with self._lock:
-            while True:
+            if self._warming or self._closed or len(self._all) + self._starting >= self.processes:
+                return
+            self._warming, self._failed = True, None
+        threading.Thread(target=self._fill, name=f"sparql-{self.name}-warm", daemon=True).start()
+
+    # ---------------------------------------------------------------------------------------- internals
+    async def _take(self, loop: asyncio.AbstractEventLoop, deadline: float) -> _Worker:
+        """An idle process, or the first to come free before `deadline` (or to be started, however long that
+        takes up to START_SECONDS)."""
+        waited = False
+        while True:
+            with self._lock:
                 if self._closed:
                     raise EvaluatorUnavailable("the SPARQL evaluators are shut down")
                 while self._idle:
@@ -143,44 +169,61 @@ class EvaluatorPool:
                     if w.alive():
                         return w
                     self._all.pop(id(w), None)
-                if len(self._all) + self._starting < self.processes:
-                    self._starting += 1
-                    break
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise PoolBusy(self.name)
-                self._freed.wait(left)
-        try:
-            worker = self._start()
-        finally:
-            with self._lock:
-                self._starting -= 1
-                self._freed.notify()
-        self.warm()
-        return worker
+                if waited and self._failed is not None and not self._warming:
+                    raise EvaluatorUnavailable(self._failed)
+                room = len(self._all) + self._starting < self.processes
+                # a process on its way is waited for as long as a start may take, whatever the query's limit
+                until = deadline if not (room or self._starting) else max(deadline, loop.time() + START_SECONDS)
+                waiter: asyncio.Future[None] = loop.create_future()
+                self._waiting.append((loop, waiter))
+            if room:
+                self.warm()
+            try:
+                async with asyncio.timeout_at(until):
+                    await waiter
+            except BaseException as exc:
+                with self._lock:
+                    try:
+                        self._waiting.remove((loop, waiter))
+                    except ValueError:  # it was woken already: the wake-up goes to the next in line
+                        self._wake()
+                if isinstance(exc, TimeoutError):
+                    raise PoolBusy(self.name) from None
+                raise
+            waited = True
 
-    def warm(self) -> None:
-        """Start the pool's processes in the background (once), so that queries find them ready."""
-        with self._lock:
-            if self._warming or self._closed or len(self._all) + self._starting >= self.processes:
+    def _wake(self, *, everyone: bool = False) -> None:
+        """Wake the first waiting query (or all of them), on its own loop. Called with the lock held."""
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:  # a thread of the pool's
+            running = None
+        while self._waiting:
+            loop, waiter = self._waiting.popleft()
+            try:
+                (loop.call_soon if loop is running else loop.call_soon_threadsafe)(_resolve, waiter)
+            except RuntimeError:  # its loop is closed: nobody waits there any more
+                continue
+            if not everyone:
                 return
-            self._warming = True
-        threading.Thread(target=self._fill, name=f"sparql-{self.name}-warm", daemon=True).start()
 
     def _fill(self) -> None:
         while True:
             with self._lock:
                 if self._closed or len(self._all) + self._starting >= self.processes:
+                    self._warming = False
                     return
                 self._starting += 1
             try:
                 worker = self._start()
-            except EvaluatorUnavailable:
-                return
-            finally:
+            except EvaluatorUnavailable as exc:
                 with self._lock:
                     self._starting -= 1
-                    self._freed.notify()  # a query waiting for room may start its own process now
+                    self._warming, self._failed = False, str(exc)
+                    self._wake(everyone=True)  # no process is coming: each waiting query is told why
+                return
+            with self._lock:
+                self._starting -= 1
             self._give_back(worker)
 
     def _start(self) -> _Worker:
@@ -195,17 +238,17 @@ class EvaluatorPool:
             raise EvaluatorUnavailable(f"no evaluator process could be started: {exc}") from None
         finally:
             theirs.close()
-        worker = _Worker(process, Connection(ours.detach()))
+        worker = _Worker(process, ours)
         try:
-            if not worker.conn.poll(START_SECONDS):
-                raise EvaluatorUnavailable("the evaluator process did not start in time")
-            hello = receive(worker.conn)
+            ours.settimeout(START_SECONDS)
+            hello = decode_outcome(read_message(ours))
+            ours.setblocking(False)
+        except TimeoutError:
+            worker.kill()
+            raise EvaluatorUnavailable("the evaluator process did not start in time") from None
         except (EOFError, OSError, ValueError):
             worker.kill()
             raise EvaluatorUnavailable(f"the evaluator process ended at start ({process.returncode})") from None
-        except EvaluatorUnavailable:
-            worker.kill()
-            raise
         if hello.kind != "ready":
             worker.kill()
             raise EvaluatorUnavailable(hello.payload.decode("utf-8", "replace"))
@@ -219,11 +262,48 @@ class EvaluatorPool:
                 worker.kill()
             else:
                 self._idle.append(worker)
-                self._freed.notify()
+                self._wake()
 
     def _lose(self, worker: _Worker) -> None:
         with self._lock:
             self._all.pop(id(worker), None)
             self.replaced += 1
-            self._freed.notify()
+            self._wake()  # room for a new process: the next waiting query has it started
         worker.kill()
+
+
+def _resolve(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+def _exit_code(process: subprocess.Popen[bytes]) -> int | None:
+    try:
+        return process.wait(5)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+async def _receive(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> bytes:
+    """The next message from an evaluator, read on the event loop (EOFError when the process is gone)."""
+    head = await loop.sock_recv(sock, 1 << 16)  # most answers come whole in the first read
+    while len(head) < PREFIX:
+        more = await loop.sock_recv(sock, 1 << 16)
+        if not more:
+            raise EOFError("the evaluator closed its socket")
+        head += more
+    size = message_size(head[:PREFIX])
+    if len(head) > PREFIX + size:
+        raise OSError("the evaluator sent more than one answer")
+    if len(head) == PREFIX + size:
+        return head[PREFIX:]
+    message = bytearray(size)
+    view = memoryview(message)
+    got = len(head) - PREFIX
+    view[:got] = head[PREFIX:]
+    while got < size:
+        n = await loop.sock_recv_into(sock, view[got:])
+        if n == 0:
+            raise EOFError("the evaluator closed its socket mid-answer")
+        got += n
+    return bytes(message)

@@ -57,6 +57,13 @@ class Snapshots:
                 self.made += 1
                 return self._lease(target)
 
+    def leased(self, name: str, key: Hashable) -> str | None:
+        """The newest snapshot of `name` when it is at `key` (leased, as `path` leases it), else None: a
+        check that never waits for a copy being made."""
+        with self._lock:
+            current = self._current.get(name)
+            return self._lease(current[1]) if current is not None and current[0] == key else None
+
     def _lease(self, path: Path) -> str:
         self._leases[str(path)] = self._leases.get(str(path), 0) + 1
         return str(path)
