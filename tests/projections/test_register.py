@@ -190,3 +190,23 @@ def test_nothing_restricted_in_what_the_register_hands_out(reg: Registry) -> Non
         for secret in ("steward-secret@example.org", "P3Y", "P1Y", "retention"):
             assert secret not in text, (on, secret)
     assert t.report(dt.date(2031, 1, 1)).disposals, "the counts are there: the test reads what could leak"
+
+
+def test_an_answer_is_kept_across_writes_that_change_nothing_it_reads(reg: Registry) -> None:
+    t, on = Transparency(reg, reg.views.public), dt.date(2026, 1, 1)
+    first = t.report(on)
+    assert first.unmatched_flows
+    # a dataset no agreement or derivation names, then a change of its title: nothing the register reads
+    write(reg, "dataset", {**read(reg, "dataset", "road-collisions"), "id": "standalone", "title": "Alone"})
+    write(reg, "dataset", {**read(reg, "dataset", "standalone"), "title": "Still alone"})
+    assert t.report(on) is first
+    assert t.report(dt.date(2026, 1, 2)) is not first, "another date, another answer"
+    # upstream of the unmatched flow, a restricted flag: the public graphs are unchanged, the answer is not
+    write(reg, "dataset", {**read(reg, "dataset", "ow-caseload"), "personal_information": False,
+                           "personal_data_categories": []})
+    second = t.report(on)
+    assert second is not first and not second.unmatched_flows
+    assert second == kept_equals_scratch(reg)[on]
+    write(reg, "organization", {**read(reg, "organization", "toronto"), "name": "City of Toronto (renamed)"})
+    third = t.report(on)
+    assert third is not second and third == kept_equals_scratch(reg)[on]

@@ -7,9 +7,10 @@ aggregated from these facts (services/reports/transparency.py). Read from the st
 from __future__ import annotations
 
 import threading
-from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from rdflib import Literal, URIRef
 from rdflib.term import Node
@@ -23,8 +24,13 @@ from registry.projections.lineage import LineageIndex
 from registry.resources import Resources
 from registry.store import Store
 
+T = TypeVar("T")
+
 #: the record kinds whose public graphs the register reads
 KINDS = ("organization", "dataset", "agreement")
+#: audit entries of these kinds change nothing the register reads (the others, disposals for one, drop the
+#: answers; an entry of one of KINDS drops them when it changes the facts)
+UNAFFECTED = frozenset({"share-check", "token"})
 #: the predicates it reads of each kind (what the first use reads of the whole store)
 PREDICATES = {
     "organization": (SKOS.prefLabel,),
@@ -140,6 +146,14 @@ class _Parts:
         return self.first(SKOS.prefLabel)
 
 
+def _put(facts: dict[str, Any], iri: str, value: Any) -> bool:
+    """Keep `value` for `iri` (None: nothing); whether that changed anything."""
+    old = facts.pop(iri, None)
+    if value is not None:
+        facts[iri] = value
+    return bool(old != value)
+
+
 class Register:
     """The facts above, kept in step with the audit log: each entry naming an organisation, a dataset or an
     agreement reads that record's public graph again. Built at first use (`facts`), not at start."""
@@ -162,7 +176,13 @@ class Register:
         #: answer), kept until a dataset upstream of it changes; `_epoch` counts those changes
         self._pi: dict[str, bool] = {}
         self._epoch = 0
+        self._pi_busy = 0  # questions to the lineage graph under way
         self._pi_lock = threading.Lock()
+        #: bumped whenever what an answer may read changes; answers are kept by (key, version)
+        self._version = 0
+        self._answers: OrderedDict[Hashable, Any] = OrderedDict()
+        self._computing = threading.Lock()
+        self.keep = 8
 
     # ---------------------------------------------------------------- the projection protocol
     def position(self) -> Head | None:
@@ -175,6 +195,8 @@ class Register:
 
     def apply(self, entries: Sequence[Entry]) -> None:
         records = dict.fromkeys((e.kind, e.id) for e in entries if e.kind in KINDS)
+        if any(e.kind not in KINDS and e.kind not in UNAFFECTED for e in entries):
+            self._version += 1
         if self._built:
             for kind, rid in records:
                 self._read(kind, rid)
@@ -196,6 +218,8 @@ class Register:
         self._built = False
         self._agreements, self._names, self._datasets, self._named = {}, {}, {}, Counter()
         self._terms = {}
+        self._answers.clear()
+        self._version += 1
         with self._pi_lock:
             self._pi, self._epoch = {}, self._epoch + 1
 
@@ -206,8 +230,9 @@ class Register:
         gone = {x for d in datasets for x in (d, *self.lineage.downstream(d))}
         with self._pi_lock:
             self._epoch += 1
-            for d in gone:
-                self._pi.pop(d, None)
+            dropped = [d for d in gone if self._pi.pop(d, None) is not None]
+            if dropped or self._pi_busy:  # an answer may have read what changed
+                self._version += 1
 
     def carries_pi(self, datasets: Collection[str]) -> dict[str, bool]:
         """Whether each dataset (by id) carries personal information, declared or inherited through its
@@ -215,14 +240,38 @@ class Register:
         upstream of it changes."""
         with self._pi_lock:
             epoch, known = self._epoch, self._pi
-        out = {d: v for d in datasets if (v := known.get(d)) is not None}
-        for d in datasets:
-            if d not in out:
-                out[d] = self.lineage.effective_pi(d)[0]
-        with self._pi_lock:
-            if self._epoch == epoch:
-                self._pi.update(out)
+            self._pi_busy += 1
+        try:
+            out = {d: v for d in datasets if (v := known.get(d)) is not None}
+            for d in datasets:
+                if d not in out:
+                    out[d] = self.lineage.effective_pi(d)[0]
+        finally:
+            with self._pi_lock:
+                self._pi_busy -= 1
+                if self._epoch == epoch:
+                    self._pi.update(out)
         return out
+
+    def answer(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """The answer kept for `key` while nothing it may read changed (the facts, whether a source carries
+        personal information, an audit entry of another kind than share checks and tokens), else
+        `compute()`'s. One caller computes while the others wait for it (they would compute the same)."""
+        with self._computing:
+            with self.follower.reading(self):
+                if not self._built:
+                    self._build()
+                kept = (key, self._version)
+                if kept in self._answers:
+                    self._answers.move_to_end(kept)
+                    found: T = self._answers[kept]
+                    return found
+            value = compute()
+            with self.follower.reading(self):
+                self._answers[kept] = value
+                while len(self._answers) > self.keep:
+                    self._answers.popitem(last=False)
+            return value
 
     # ---------------------------------------------------------------- reading
     def facts(self) -> Facts:
@@ -246,27 +295,20 @@ class Register:
 
     def _set(self, kind: str, iri: str, parts: _Parts) -> None:
         if kind == "organization":
-            name = parts.name()
-            if name is None:
-                self._names.pop(iri, None)
-            else:
-                self._names[iri] = name
+            changed = _put(self._names, iri, parts.name())
         elif kind == "agreement":
-            terms = parts.terms()
-            if terms is None:
-                self._terms.pop(iri, None)
-            else:
-                self._terms[iri] = terms
-            old = self._agreements.pop(iri, None)
-            new = parts.agreement()
-            if new is not None:
-                self._agreements[iri] = new
+            changed = _put(self._terms, iri, parts.terms())
+            old, new = self._agreements.get(iri), parts.agreement()
+            changed = _put(self._agreements, iri, new) or changed
             self._renamed(old.datasets if old else (), new.datasets if new else ())
         else:
             old_d = self._datasets.get(iri)
             new_d = parts.dataset(titled=self._named[iri] > 0)
             self._keep(iri, new_d)
+            changed = self._datasets.get(iri) != old_d
             self._renamed(old_d.sources if old_d else (), new_d.sources)
+        if changed:
+            self._version += 1
 
     def _keep(self, iri: str, facts: DatasetFacts) -> None:
         if facts.sources or self._named[iri] > 0:

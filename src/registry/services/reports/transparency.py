@@ -166,6 +166,16 @@ class Sources:
     flows: list[Flow]
     #: agreement IRI -> (retention period, provider IRI, recipient IRI): see projections/register.py
     terms: dict[str, tuple[str, str | None, str | None]]
+    iris: Iris
+    _ids: dict[str, str] = field(default_factory=dict)
+
+    def id_of(self, iri: str) -> str:
+        """The id of a record's IRI (the IRI itself when it names no record of this registry)."""
+        found = self._ids.get(iri)
+        if found is None:
+            parts = self.iris.split(iri)
+            found = self._ids[iri] = parts[1] if parts else iri
+        return found
 
     @classmethod
     def of(cls, facts: Facts, iris: Iris) -> Sources:
@@ -185,7 +195,7 @@ class Sources:
                                 if recipient != provider:
                                     flows.extend((source, provider, recipient, when) for when in dates or (None,))
         titles = {iri: dict(d.titles) for iri, d in facts.datasets.items() if d.titles}
-        return cls(facts.agreements, facts.names, titles, flows, facts.terms)
+        return cls(facts.agreements, facts.names, titles, flows, facts.terms, iris)
 
     @classmethod
     def from_view(cls, public: GraphView, store: Store, res: Resources, iris: Iris) -> Sources:
@@ -233,7 +243,7 @@ class Sources:
                 label = next((o for _s, p, o in graph if p == SKOS.prefLabel), None)
                 if label is not None:
                     names[recipient] = str(label)
-        return cls(agreements, names, titles, flows, terms)
+        return cls(agreements, names, titles, flows, terms, iris)
 
 
 class Transparency:
@@ -265,16 +275,10 @@ class Transparency:
 
     def entries(self, on: dt.date, *, active_only: bool = True, sources: Sources | None = None) -> list[Entry]:
         src = sources or self.sources()
-        ids: dict[str, str] = {}
+        id_of = src.id_of
         parties: dict[str, Party] = {}
         purposes: dict[str, dict[str, Any]] = {}
         authorities: dict[str, dict[str, Any]] = {}
-
-        def id_of(iri: str) -> str:
-            found = ids.get(iri)
-            if found is None:
-                found = ids[iri] = self.iris.id_of(URIRef(iri))
-            return found
 
         def party(iri: str | None) -> Party | None:
             if iri is None:
@@ -338,11 +342,11 @@ class Transparency:
 
     # ---------------------------------------------------------------- the report
     def report(self, on: dt.date | None = None) -> Report:
-        """The register as of `on` (default today): computed once per change of the registry and date
-        (`Registry.reports`), as it reads every agreement and every declared flow. The answer is shared by
+        """The register as of `on` (default today): computed once per change of what it reads and date
+        (`Register.answer`), as it aggregates every agreement and every declared flow. The answer is shared by
         every caller: treat it as read-only."""
         when = on or dt.date.today()
-        return self.registry.reports.get(("transparency", when), lambda: self._report(when))
+        return self.registry.register.answer(("transparency", when), lambda: self._report(when))
 
     def _report(self, on: dt.date, sources: Sources | None = None) -> Report:
         """The register as of `on`, from `sources` (default: the facts the registry keeps)."""
@@ -377,8 +381,7 @@ class Transparency:
         agreements' terms as the registry keeps them)."""
         src = sources or self.sources()
         ledger_of = Disposals(self.registry)
-        terms = {self.iris.id_of(URIRef(a)): Terms(retention, *(None if x is None else self.iris.id_of(URIRef(x))
-                                                               for x in (provider, recipient)))
+        terms = {src.id_of(a): Terms(retention, *(None if x is None else src.id_of(x) for x in (provider, recipient)))
                  for a, (retention, provider, recipient) in src.terms.items()}
         counts: dict[str, dict[str, int]] = {}
         for s in ledger(ledger_of.shares(terms), ledger_of.disposed(), on):
@@ -431,14 +434,7 @@ class Transparency:
         for a in self.entries(on, active_only=False, sources=src) if agreements is None else agreements:
             if a.provider and a.recipient:
                 by_pair.setdefault((a.provider.id, a.recipient.id), []).append(a)
-        ids: dict[str, str] = {}
-
-        def id_of(iri: str) -> str:
-            found = ids.get(iri)
-            if found is None:
-                found = ids[iri] = self.iris.id_of(URIRef(iri))
-            return found
-
+        id_of = src.id_of
         first: dict[tuple[str, str, str], tuple[str, str, str | None]] = {}
         for source_iri, provider_iri, recipient_iri, date in sorted(src.flows, key=_flow_order):
             first.setdefault((id_of(source_iri), id_of(provider_iri), id_of(recipient_iri)),
