@@ -83,8 +83,9 @@ def test_lines_read_by_their_text_give_what_the_store_holds(line: str) -> None:
     assert [tuple(type(t) for t in q) for q in got] == [tuple(type(t) for t in q) for q in held]
 
 
-def test_many_lines_read_by_their_text_give_what_the_parser_gives_in_order() -> None:
-    lines = [x.encode() for x in LINES * 3]
+@pytest.mark.parametrize("some", [LINES, [x for x in LINES if "\\" not in x and "_:" not in x and "#" not in x]])
+def test_many_lines_read_by_their_text_give_what_the_parser_gives_in_order(some: list[str]) -> None:
+    lines = [x.encode() for x in some * 3]
     reader = QuadReader()  # its caches of terms are used again from the second round on
     assert list(reader.read_lines(lines)) == list(QuadReader().read(b"\n".join(lines) + b"\n"))
 
@@ -122,3 +123,12 @@ def test_the_graphs_of_many_lines_are_those_of_each_line(lines: list[str], end: 
         assert found is None
     else:
         assert found == (data.split(b"\n")[: len(lines)], each)
+
+
+def test_a_line_not_utf8_among_lines_of_the_common_form_is_refused_as_the_parser_refuses_it() -> None:
+    good = f"{S} {P} <http://a.example/o> {G} .".encode()
+    bad = f'{S} {P} "caf\xe9" {G} .'.encode("latin-1")
+    with pytest.raises(SyntaxError):
+        list(QuadReader().read(b"\n".join([good, bad, good]) + b"\n"))
+    with pytest.raises(SyntaxError):
+        list(QuadReader().read_lines([good, bad, good]))

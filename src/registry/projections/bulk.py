@@ -264,7 +264,7 @@ class BulkBuild:
         fact_lines: list[bytes] = []
         for graph, lines in runs:
             name = self.iris.parse(graph)
-            if public.allows(graph):
+            if public.allows_name(graph, name):
                 view_lines += lines
             if name is not None and name.graph and not name.restricted and name.kind in KINDS:
                 key = hash(graph)  # a collision only sends a record to the store

@@ -20,7 +20,7 @@ from pathlib import Path
 from rdflib.term import Node
 
 from registry.domain.model import KINDS
-from registry.iris import Iris
+from registry.iris import Iris, Name
 from registry.projections.base import Entry, Head
 from registry.projections.follower import Follower
 from registry.stopping import checkpoint
@@ -57,9 +57,12 @@ class Visibility:
     extra: frozenset[str] = frozenset()
 
     def allows(self, graph: str) -> bool:
+        return self.allows_name(graph, self.iris.parse(graph))
+
+    def allows_name(self, graph: str, name: Name | None) -> bool:
+        """`allows`, given what the graph's name names (for a caller that has read it already)."""
         if graph in self.extra:
             return True
-        name = self.iris.parse(graph)
         if name is None or not name.graph:
             return False
         if name.kind == "reference":

@@ -6,7 +6,7 @@ form (IRIs and literals without escapes, no blank node) are read by a pattern, e
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 import pyoxigraph as ox
 from rdflib import URIRef
@@ -41,6 +41,8 @@ _TERM_IRI = rb'<([A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>"{}|^`\\]*)>'
 _LINE = re.compile(_TERM_IRI + b" " + _TERM_IRI + rb' (?:' + _TERM_IRI
                    + rb'|"([^"\\\n\r]*)"(?:@([A-Za-z]+(?:-[A-Za-z0-9]+)*)|\^\^'
                    + _TERM_IRI + rb')?) ' + _TERM_IRI + rb" \.")
+#: the same, for each line of many at once
+_LINES = re.compile(b"^" + _LINE.pattern + b"$", re.MULTILINE)
 #: literals kept in the cache of stored forms at most (then it starts again)
 MAX_CACHED = 100_000
 _S, _P = ox.NamedNode("urn:x-registry:s"), ox.NamedNode("urn:x-registry:p")
@@ -82,7 +84,7 @@ class QuadReader:
         self._scratch = ox.Store()
         self._stored: dict[ox.Literal, Node] = {}
         self._iris: dict[bytes, URIRef] = {}
-        self._literals: dict[tuple[bytes | None, bytes | None, bytes | None], Node] = {}
+        self._literals: dict[tuple[bytes, bytes, bytes], Node] = {}
 
     def read(self, data: bytes) -> Iterator[Quad]:
         """The quads of `data` (whole lines), in order. Raises SyntaxError where pyoxigraph's parser does.
@@ -96,42 +98,53 @@ class QuadReader:
             else:
                 yield from_ox(q.subject), from_ox(q.predicate), from_ox(o), name
 
-    def read_lines(self, lines: Iterable[bytes]) -> Iterator[Quad]:
+    def read_lines(self, lines: list[bytes]) -> Iterator[Quad]:
         """The quads of whole lines (without their line ends), in order, as `read` gives them: a line of the
         common form is read by its text, any other by the parser (which raises SyntaxError where it does)."""
+        found = _LINES.findall(b"\n".join(lines))  # at most one a line: one for each, or some missing
+        if len(found) != len(lines):
+            yield from self._read_each(lines)
+            return
+        for i, groups in enumerate(found):
+            try:
+                quad = self._quad(*groups)
+            except (UnicodeDecodeError, ValueError):  # not UTF-8, a bad language tag: the parser's to say
+                yield from self.read(lines[i] + b"\n")
+            else:
+                yield quad
+
+    def _read_each(self, lines: list[bytes]) -> Iterator[Quad]:
         for line in lines:
             m = _LINE.fullmatch(line)
             quad = None
             if m is not None:
                 try:
-                    quad = self._quad(*m.groups())
-                except (UnicodeDecodeError, ValueError):  # not UTF-8, a bad language tag: the parser's to say
+                    quad = self._quad(*m.groups(b""))
+                except (UnicodeDecodeError, ValueError):
                     quad = None
             if quad is None:
                 yield from self.read(line + b"\n")
             else:
                 yield quad
 
-    def _quad(self, s: bytes, p: bytes, o: bytes | None, value: bytes | None, lang: bytes | None,
-              datatype: bytes | None, g: bytes) -> Quad:
-        if o is not None:
-            obj: Node = self._iri(o)
-        else:
-            key = (value, lang, datatype)
-            found = self._literals.get(key)
-            if found is None:
+    def _quad(self, s: bytes, p: bytes, o: bytes, value: bytes, lang: bytes, datatype: bytes, g: bytes) -> Quad:
+        """The quad of a line's parts (b"" for a part the line has not: an IRI is never empty)."""
+        iris = self._iris  # the terms met before, most of them (a call saved on each)
+        obj = iris.get(o) if o else self._literals.get((value, lang, datatype))
+        if obj is None:
+            if o:
+                obj = self._iri(o)
+            else:
                 if len(self._literals) >= MAX_CACHED:
                     self._literals.clear()
-                found = self._literals[key] = self._literal(value, lang, datatype)
-            obj = found
-        return self._iri(s), self._iri(p), obj, g.decode("utf-8")
+                obj = self._literals[(value, lang, datatype)] = self._literal(value, lang, datatype)
+        return iris.get(s) or self._iri(s), iris.get(p) or self._iri(p), obj, g.decode("utf-8")
 
-    def _literal(self, value: bytes | None, lang: bytes | None, datatype: bytes | None) -> Node:
-        assert value is not None
+    def _literal(self, value: bytes, lang: bytes, datatype: bytes) -> Node:
         text = value.decode("utf-8")
-        if lang is not None:
+        if lang:
             return from_ox(ox.Literal(text, language=lang.decode("ascii")))
-        if datatype is None:
+        if not datatype:
             return self._as_stored(ox.Literal(text))
         literal = ox.Literal(text, datatype=ox.NamedNode(datatype.decode("utf-8")))
         return self._as_stored(literal) if datatype.startswith(_XSD) else from_ox(literal)
