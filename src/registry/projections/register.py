@@ -22,6 +22,7 @@ from registry.projections.base import Entry, Head
 from registry.projections.follower import Follower
 from registry.projections.lineage import LineageIndex
 from registry.resources import Resources
+from registry.stopping import checkpoint
 from registry.store import Store
 
 T = TypeVar("T")
@@ -163,7 +164,7 @@ class Register:
     def __init__(self, store: Store, iris: Iris, res: Resources, follower: Follower, lineage: LineageIndex) -> None:
         self.store, self.iris, self.res, self.follower, self.lineage = store, iris, res, follower, lineage
         self._position: Head | None = None
-        self._built = False
+        self._built = self._building = False
         self._agreements: dict[str, AgreementFacts] = {}
         self._names: dict[str, str] = {}
         self._datasets: dict[str, DatasetFacts] = {}
@@ -215,7 +216,7 @@ class Register:
         self.invalidate()
 
     def _forget(self) -> None:
-        self._built = False
+        self._built = self._building = False
         self._agreements, self._names, self._datasets, self._named = {}, {}, {}, Counter()
         self._terms = {}
         self._answers.clear()
@@ -275,7 +276,8 @@ class Register:
 
     # ---------------------------------------------------------------- reading
     def facts(self) -> Facts:
-        """A copy of the facts, up to date with the log (read from the whole store at the first call)."""
+        """A copy of the facts, up to date with the log (read from the whole store at the first call: a
+        server may call it once it is ready, in a thread `registry.stopping` can stop)."""
         with self.follower.reading(self):
             if not self._built:
                 self._build()
@@ -328,7 +330,7 @@ class Register:
                 found = self._datasets.get(d)
                 if found is not None:
                     self._keep(d, found)
-        for d in (came - gone):
+        for d in () if self._building else (came - gone):  # the first read reads the datasets after
             if self._named[d] == came[d]:  # not named before
                 name = self.iris.parse(d)
                 if name is not None and name.kind == "dataset" and name.id and not name.graph:
@@ -339,10 +341,19 @@ class Register:
         agreements first, then the datasets: their sources first, then of the datasets that derive from
         another or that are named, the rest."""
         self.builds += 1
-        for kind in KINDS:
+        self._building = True
+        try:
+            self._read_all()
+        finally:
+            self._building = False
+        self._built = True
+
+    def _read_all(self) -> None:
+        for kind in ("organization", "agreement", "dataset"):
             parts: dict[str, _Parts] = {}
             records: dict[str, URIRef] = {}
             for p in PREDICATES[kind]:
+                checkpoint()  # a server shutting down while it reads them stops here
                 for row in self._rows(kind, p):
                     g = str(row["g"])
                     record = records.get(g)
@@ -364,7 +375,6 @@ class Register:
                     self._keep(iri, part.dataset(titled=True))
                 else:
                     self._set(kind, iri, part)
-        self._built = True
 
     def _rows(self, kind: str, p: URIRef) -> list[dict[str, Node]]:
         """The triples of predicate `p` the first read needs of `kind`'s public graphs (and of others)."""
