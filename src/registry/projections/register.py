@@ -6,6 +6,7 @@ aggregated from these facts (services/reports/transparency.py). Read from the st
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
@@ -109,6 +110,14 @@ class _Parts:
         found = self.all(p)
         return str(found[0]) if found else None
 
+    def iri(self, p: Node) -> str | None:
+        """The first value as one shared string (IRIs recur across the facts)."""
+        found = self.first(p)
+        return None if found is None else sys.intern(found)
+
+    def iris(self, values: Iterable[Node]) -> tuple[str, ...]:
+        return tuple(sorted({sys.intern(str(x)) for x in values}))
+
     def terms(self) -> tuple[str, str | None, str | None] | None:
         if REG.DataSharingAgreement not in self.values.get(RDF.type, []):
             return None
@@ -126,8 +135,8 @@ class _Parts:
             id=ident, title=self.first(DCTERMS.title),
             status=code_of(AGREEMENT_STATUS, status[0]) if status else "unknown",
             valid_from=self.first(REG.validFrom), valid_until=self.first(REG.validUntil),
-            issued=self.first(DCTERMS.issued), provider=self.first(ODRL2.assigner),
-            recipient=self.first(ODRL2.assignee), datasets=tuple(dict.fromkeys(map(str, self.all(ODRL2.target)))),
+            issued=self.first(DCTERMS.issued), provider=self.iri(ODRL2.assigner), recipient=self.iri(ODRL2.assignee),
+            datasets=tuple(dict.fromkeys(sys.intern(str(x)) for x in self.all(ODRL2.target))),
             purposes=tuple(sorted({code_of(PURPOSE, x) for x in self.values.get(REG.purpose, [])})),
             authorities=tuple(sorted({code_of(AUTHORITY, x) for x in self.values.get(REG.legalBasis, [])})))
 
@@ -135,12 +144,12 @@ class _Parts:
         activities = []
         for a in self.all(PROV.wasGeneratedBy):
             of = self.nodes.get(a, {})
-            activities.append((tuple(sorted(map(str, of.get(PROV.wasAssociatedWith, [])))),
+            activities.append((self.iris(of.get(PROV.wasAssociatedWith, [])),
                                tuple(sorted(map(str, of.get(REG.activityDate, []))))))
         titles = [(t.language or "en", str(t)) for t in self.all(DCTERMS.title) if isinstance(t, Literal)]
         return DatasetFacts(titles=tuple(titles) if titled else (),
-                            publishers=tuple(sorted({str(x) for x in self.values.get(DCTERMS.publisher, [])})),
-                            sources=tuple(sorted({str(x) for x in self.values.get(PROV.wasDerivedFrom, [])})),
+                            publishers=self.iris(self.values.get(DCTERMS.publisher, [])),
+                            sources=self.iris(self.values.get(PROV.wasDerivedFrom, [])),
                             activities=tuple(activities), retired=REG.retired in self.values)
 
     def name(self) -> str | None:
@@ -293,7 +302,7 @@ class Register:
             for s, p, o in self.store.graph(self.iris.restricted_graph(kind, rid)):
                 if p == REG.retentionPeriod:
                     parts.add(record, s, p, o)
-        self._set(kind, str(record), parts)
+        self._set(kind, sys.intern(str(record)), parts)
 
     def _set(self, kind: str, iri: str, parts: _Parts) -> None:
         if kind == "organization":
@@ -363,7 +372,7 @@ class Register:
                                 or name.restricted and p != REG.retentionPeriod):
                             continue
                         record = records[g] = self.iris.record(kind, name.id)
-                    iri = str(record)
+                    iri = sys.intern(str(record))
                     if kind == "dataset" and p == DCTERMS.publisher and iri not in parts and self._named[iri] <= 0:
                         continue  # neither derived nor named
                     parts.setdefault(iri, _Parts()).add(record, row["s"], p, row["o"])
