@@ -210,3 +210,101 @@ def test_an_answer_is_kept_across_writes_that_change_nothing_it_reads(reg: Regis
     write(reg, "organization", {**read(reg, "organization", "toronto"), "name": "City of Toronto (renamed)"})
     third = t.report(on)
     assert third is not second and third == kept_equals_scratch(reg)[on]
+
+
+# ---------------------------------------------------------------- answers kept (Register.answer)
+
+
+def organization(registry: Registry, rid: str) -> None:
+    data = {"id": rid, "name": f"Organisation {rid}", "kind": "ministry"}
+    registry.records.write(KINDS["organization"], data, SYSTEM, create=True, rid=rid)
+
+
+class Counting:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self) -> int:
+        self.calls += 1
+        return self.calls
+
+
+def test_an_answer_is_kept_until_a_record_changes(reg: Registry) -> None:
+    memo, compute = reg.register, Counting()
+    assert memo.answer("k", compute) == 1 and memo.answer("k", compute) == 1
+    assert memo.answer("other", compute) == 2, "each key its own answer"
+    reg.tokens.create("admin")  # a token changes no record a report reads
+    assert memo.answer("k", compute) == 1
+    organization(reg, "org-one")
+    assert memo.answer("k", compute) == 3 and memo.answer("other", compute) == 4
+    reg.follower.invalidate()  # as a bulk load does: it writes no entries
+    assert memo.answer("k", compute) == 5
+
+
+def test_a_change_made_while_an_answer_is_computed_is_not_hidden_by_it(reg: Registry) -> None:
+    memo = reg.register
+    first = [True]
+
+    def compute() -> str:
+        if first[0]:  # another caller writes while this answer is computed (from what it read before)
+            first[0] = False
+            t = threading.Thread(target=organization, args=(reg, "org-meanwhile"))
+            t.start()
+            t.join()
+            return "stale"
+        return "fresh"
+
+    assert memo.answer("k", compute) == "stale"  # the caller gets what it computed ...
+    assert memo.answer("k", compute) == "fresh"  # ... but it was not kept
+
+
+def test_callers_wait_for_one_computation_instead_of_repeating_it(reg: Registry) -> None:
+    memo = reg.register
+    started, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    def slow() -> str:
+        calls.append(1)
+        started.set()
+        release.wait(10)
+        return "answer"
+
+    got: list[str] = []
+    threads = [threading.Thread(target=lambda: got.append(memo.answer("k", slow))) for _ in range(4)]
+    threads[0].start()
+    assert started.wait(10)
+    for t in threads[1:]:
+        t.start()
+    release.set()
+    for t in threads:
+        t.join(10)
+    assert got == ["answer"] * 4 and len(calls) == 1
+
+
+def test_the_register_keeps_at_most_its_number_of_answers(reg: Registry) -> None:
+    memo = reg.register
+    memo.keep = 2
+    compute = Counting()
+    for key in ("a", "b", "c"):
+        memo.answer(key, compute)
+    assert memo.answer("c", compute) == 3 and memo.answer("b", compute) == 2
+    assert memo.answer("a", compute) == 4, "the least recently used answer was let go"
+
+
+def test_the_register_is_computed_once_per_change_and_shows_every_change(reg: Registry) -> None:
+    on = dt.date(2025, 2, 1)
+    t = Transparency(reg, reg.views.public)
+    first = t.report(on)
+    assert t.report(on) is first, "the same answer while nothing changed"
+    proposal = {"datasets": ["ohip-claims"], "provider": "moh", "recipient": "moh-idiu",
+                "purpose": "program-planning", "date": "2025-02-01"}
+    reg.share_checks.run(proposal, OFFICER)  # recorded in the audit log, but no record of the register's
+    assert t.report(on) is first
+    assert t.report(dt.date(2025, 6, 1)) is not first, "another date, another answer"
+
+    agreement, _etag = reg.records.read(KINDS["agreement"], "dsa-moh-mto-2024", full=True)
+    agreement["title"] = "Renamed while the register was kept"
+    reg.records.write(KINDS["agreement"], agreement, SYSTEM, create=False, rid="dsa-moh-mto-2024")
+    again = t.report(on)
+    assert again is not first
+    assert next(e.title for e in again.agreements if e.id == "dsa-moh-mto-2024") == "Renamed while the register was kept"

@@ -49,6 +49,8 @@ def _warm(state: Any, registry: Registry, views: Views, stop: threading.Event) -
             registry.warm()
             views.public.store()
             state.sparql_service.warm()
+            state.ready = True
+            registry.register.facts()  # read once the server is ready: a register request meanwhile waits
     except Stopped:
         log.info("warming the indexes and views stopped: the server is shutting down")
     except Exception:  # noqa: BLE001 - a failure here is met again, and reported, by the first request

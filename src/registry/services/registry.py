@@ -10,7 +10,6 @@ from registry.projections.catalog_index import CatalogIndex
 from registry.projections.follower import Follower
 from registry.projections.lineage import LineageIndex
 from registry.projections.lineage_file import lineage_path
-from registry.projections.memo import Memo
 from registry.projections.register import Register
 from registry.projections.views import Views, views_home
 from registry.resources import Resources, resources
@@ -24,9 +23,6 @@ from registry.shacl.validator import ShaclValidator
 from registry.store import Store, open_store
 from registry.store.audit import AuditLog
 from registry.store.oxigraph import OxigraphStore
-
-#: audit entries of these kinds change nothing a report computed from the whole registry reads
-REPORTS_UNAFFECTED = frozenset({"share-check", "token"})
 
 
 @dataclass
@@ -47,8 +43,6 @@ class Registry:
     views: Views
     #: feeds the projections (catalogue index, lineage graph, views) the audit log's entries
     follower: Follower
-    #: answers computed from the whole registry (the transparency register), kept until a record changes
-    reports: Memo
     #: what the transparency register reads of each record, kept per record
     register: Register
     #: the store was opened read-only, as it was at that moment (a running server holds it)
@@ -83,7 +77,6 @@ def open_registry(settings: Settings | None = None, *, read_only_fallback: bool 
                                       settings.search_rank_limit))
     lineage = follower.add(LineageIndex(store, iris, res, follower, lineage_path(store)))
     views = Views(store, iris, audit_log, home=views_home(store), follower=follower)  # built on first use
-    reports = follower.add(Memo("reports", follower, REPORTS_UNAFFECTED))
     register = follower.add(Register(store, iris, res, follower, lineage))
     policy = Policy(store, iris, res)
     records = Records(store, iris, res, validator, audit_log, lineage, index, policy)
@@ -102,7 +95,6 @@ def open_registry(settings: Settings | None = None, *, read_only_fallback: bool 
         index=index,
         views=views,
         follower=follower,
-        reports=reports,
         register=register,
         read_only=read_only,
     )
