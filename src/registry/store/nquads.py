@@ -45,6 +45,9 @@ _LINE = re.compile(_TERM_IRI + b" " + _TERM_IRI + rb' (?:' + _TERM_IRI
 _LINES = re.compile(b"^" + _LINE.pattern + b"$", re.MULTILINE)
 #: literals kept in the cache of stored forms at most (then it starts again)
 MAX_CACHED = 100_000
+#: literals read by their text are kept for the next line only up to this length (dates, codes, numbers
+#: come again; a title or a description seldom does, and would hold memory)
+CACHED_LITERAL_BYTES = 64
 _S, _P = ox.NamedNode("urn:x-registry:s"), ox.NamedNode("urn:x-registry:p")
 
 
@@ -135,9 +138,11 @@ class QuadReader:
             if o:
                 obj = self._iri(o)
             else:
-                if len(self._literals) >= MAX_CACHED:
-                    self._literals.clear()
-                obj = self._literals[(value, lang, datatype)] = self._literal(value, lang, datatype)
+                obj = self._literal(value, lang, datatype)
+                if len(value) <= CACHED_LITERAL_BYTES:
+                    if len(self._literals) >= MAX_CACHED:
+                        self._literals.clear()
+                    self._literals[(value, lang, datatype)] = obj
         return iris.get(s) or self._iri(s), iris.get(p) or self._iri(p), obj, g.decode("utf-8")
 
     def _literal(self, value: bytes, lang: bytes, datatype: bytes) -> Node:
