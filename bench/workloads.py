@@ -172,8 +172,9 @@ def lineage_as_of(client: LeanClient, req: Requests, budget: float) -> Latencies
     return timed_loop([_get(client, f"/datasets/{d}/lineage", params={"as_of": when}) for d in req.derived], budget)
 
 
-def flows_after_write(client: LeanClient, req: Requests, budget: float) -> Latencies:
-    """The register's first request after a write of a record (the writes figure's): computed afresh."""
+def flows_first(client: LeanClient, req: Requests, budget: float) -> Latencies:
+    """The register's first request after a start (its facts read from the store, or waited for while the
+    server reads them) or after a write of a record it reads (the writes figure's: computed afresh)."""
     return timed_loop([_get(client, "/reports/flows")], budget, minimum=1)
 
 

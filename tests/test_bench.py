@@ -31,6 +31,7 @@ FIGURES = (
     "server start until ready",
     "serving process RSS once ready",
     "disk once ready: all files / the store alone",
+    "GET /reports/flows, the first after the start p50",
     "GET /datasets/{id} p50",
     "GET /datasets/{id} p95",
     "GET /datasets?q=word (first page) p50",
