@@ -24,6 +24,7 @@ from registry.errors import UnsupportedMediaType
 from registry.namespaces import DCTERMS, RDF, RDFS
 from registry.services.auth import Caller
 from registry.services.sparql import (
+    CHECKS_KEPT_CHARS,
     KIND_OF_FORM,
     OFFERED,
     Dataset,
@@ -130,9 +131,12 @@ async def sparql_post(request: Request, caller: CallerDep, service: SparqlDep, s
 
 async def _answer(request: Request, service: SparqlService, caller: Caller, query: str,
                   dataset: Dataset) -> Response:
-    """The query's answer in the negotiated type, written so by its evaluator process. On the event loop:
-    the checks scan the query's text once (bounded by the body's size), and the answer is awaited."""
-    s = service.check(query, dataset)
+    """The query's answer in the negotiated type, written so by its evaluator process, awaited on the event
+    loop. A long query's text is checked on a thread, so that scanning it never holds up other requests."""
+    if len(query) <= CHECKS_KEPT_CHARS:
+        s = service.check(query, dataset)
+    else:
+        s = await run_in_threadpool(service.check, query, dataset)
     wanted = {kind: requested(request, offered, FORMAT_ALIASES) for kind, offered in OFFERED.items()}
     expected = KIND_OF_FORM.get(s.form or "", "solutions")
     if wanted[expected] is None:

@@ -202,8 +202,8 @@ def check_text(query: str) -> Scan:
     return s
 
 
-#: queries at most this long have their checks kept (the same named queries come again and again); at
-#: most `CHECKS_KEPT` of them, the most recent
+#: queries at most this long have their checks kept (the same named queries come again and again), at
+#: most `CHECKS_KEPT` of them, the most recent; a longer query's scan is work enough to be run on a thread
 CHECKS_KEPT_CHARS = 16_384
 CHECKS_KEPT = 256
 _recently_checked = functools.lru_cache(maxsize=CHECKS_KEPT)(check_text)
