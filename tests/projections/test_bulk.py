@@ -274,8 +274,8 @@ def test_a_crash_in_the_middle_of_a_load_leaves_nothing_a_start_trusts(
     try:
         for p in reg.follower.projections():
             p.open()
-            if p is reg.reports:  # it keeps nothing between runs: opened, it holds no answer to trust
-                assert p.position() == reg.audit.head() and not reg.reports._answers
+            if p is reg.register:  # it keeps nothing between runs: opened, it holds no fact or answer to trust
+                assert p.position() == reg.audit.head() and not reg.register._answers
                 continue
             assert p.position() is None, f"the {p.name} projection is not trusted after the crash"
         reg.follower.catch_up()  # a start rebuilds each from the store, whatever the crash left in it
