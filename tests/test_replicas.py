@@ -55,6 +55,31 @@ def test_a_second_replica_follows_the_first_through_the_audit_log() -> None:
         b_reg.close()
 
 
+def test_a_token_revoked_through_one_replica_is_refused_at_once_by_the_other() -> None:
+    """The other replica had the token kept (projections/token_cache.py): the revocation's audit entry is
+    applied before its next authentication, not at some later refresh."""
+    location = virtuoso.server().location
+    s = open_store(location)
+    s.clear()  # type: ignore[attr-defined]
+    s.close()
+    a_reg = open_registry(Settings(data=location))
+    b_reg = open_registry(Settings(data=location))
+    a, b = Api(a_reg), Api(b_reg)
+    try:
+        token_id, secret = a_reg.tokens.create("privacy-officer")
+        bearer = {"Authorization": f"Bearer {secret}"}
+        assert b.client.get("/audit", headers=bearer).status_code == 200
+        assert b.client.get("/audit", headers=bearer).status_code == 200  # kept by B now
+        assert a.client.delete(f"/tokens/{token_id}", headers=a.auth()).status_code == 204
+        refused = b.client.get("/audit", headers=bearer)
+        assert refused.status_code == 401 and "revoked" in refused.text
+    finally:
+        a.close()
+        b.close()
+        a_reg.close()
+        b_reg.close()
+
+
 @pytest.fixture(autouse=True)
 def _needs_virtuoso() -> None:
     import shutil

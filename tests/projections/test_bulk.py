@@ -277,6 +277,9 @@ def test_a_crash_in_the_middle_of_a_load_leaves_nothing_a_start_trusts(
             if p is reg.register:  # it keeps nothing between runs: opened, it holds no fact or answer to trust
                 assert p.position() == reg.audit.head() and not reg.register._answers
                 continue
+            if p is reg.tokens.cache:  # nor does this: opened, it holds no token
+                assert p.position() == reg.audit.head() and not reg.tokens.cache._rows
+                continue
             assert p.position() is None, f"the {p.name} projection is not trusted after the crash"
         reg.follower.catch_up()  # a start rebuilds each from the store, whatever the crash left in it
         ids = {str(r["id"]) for r in reg.store.select(reg.resources.query("records-ids"), {"type": DATASETS.rdf_type})}

@@ -202,3 +202,44 @@ def test_making_and_revoking_a_token_on_the_command_line_are_audit_entries(tmp_p
         assert_secret_not_logged(reg, secret, token_id)
     finally:
         reg.close()
+
+
+def test_a_kept_token_is_refused_as_soon_as_it_is_revoked_expires_or_the_store_is_reloaded(
+        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A token found is kept by its hash (projections/token_cache.py) so that the store is not queried for it
+    on every request: a revocation, its expiry and a bulk load (which writes no audit entry) each end it at
+    once, whatever was kept."""
+    import registry.services.auth as auth
+
+    reg, c = api.registry, api.client
+    revoked_id, revoked = reg.tokens.create("admin")
+    expiring_id, expiring = reg.tokens.create("admin", expires=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+    for secret in (revoked, expiring):
+        assert c.get("/audit", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+        assert reg.tokens.cache.get(hashlib.sha256(secret.encode()).hexdigest()) is not None, "kept"
+
+    reg.tokens.revoke(revoked_id)
+    answer = c.get("/audit", headers={"Authorization": f"Bearer {revoked}"})
+    assert answer.status_code == 401 and "revoked" in answer.json()["detail"]
+
+    assert c.get("/audit", headers={"Authorization": f"Bearer {expiring}"}).status_code == 200
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+    monkeypatch.setattr(auth, "_now", lambda: later)
+    answer = c.get("/audit", headers={"Authorization": f"Bearer {expiring}"})
+    assert answer.status_code == 401 and "expired" in answer.json()["detail"]
+    monkeypatch.undo()
+
+    # a token's graph removed behind the registry's back, then a bulk load's invalidation: not kept past it
+    assert c.get("/audit", headers={"Authorization": f"Bearer {expiring}"}).status_code == 200
+    reg.store.replace_graphs({reg.iris.system_graph(f"token/{expiring_id}"): []})
+    reg.follower.invalidate()
+    answer = c.get("/audit", headers={"Authorization": f"Bearer {expiring}"})
+    assert answer.status_code == 401 and "not known" in answer.json()["detail"]
+
+
+def test_a_guessed_token_is_not_kept(api: Api) -> None:
+    """Only tokens found are kept: guesses cannot fill the registry's memory."""
+    for n in range(50):
+        guess = f"dsr_{n:043d}"
+        assert api.client.get("/audit", headers={"Authorization": f"Bearer {guess}"}).status_code == 401
+        assert api.registry.tokens.cache.get(hashlib.sha256(guess.encode()).hexdigest()) is None

@@ -15,6 +15,8 @@ from rdflib import Literal, URIRef
 from registry.errors import BadInput, NotFound, Unauthorized
 from registry.iris import Iris
 from registry.namespaces import RDF, REG, XSD
+from registry.projections.follower import Follower
+from registry.projections.token_cache import TokenCache, TokenRow
 from registry.resources import Resources
 from registry.store.audit import EMPTY, AuditLog, state_hash
 from registry.store.base import Store, Triple
@@ -59,10 +61,12 @@ def _now() -> dt.datetime:
 
 
 class Tokens:
-    """Create, look up, list and revoke tokens; one system graph per token."""
+    """Create, look up, list and revoke tokens; one system graph per token. A token found is kept (by its
+    hash) until the next token entry of the audit log (`projections/token_cache.py`)."""
 
-    def __init__(self, store: Store, iris: Iris, resources: Resources, audit: AuditLog) -> None:
-        self.store, self.iris, self.res, self.audit = store, iris, resources, audit
+    def __init__(self, store: Store, iris: Iris, resources: Resources, audit: AuditLog, follower: Follower) -> None:
+        self.store, self.iris, self.res, self.audit, self.follower = store, iris, resources, audit, follower
+        self.cache = follower.add(TokenCache(follower))
         self._lock = threading.Lock()
 
     def _graph(self, token_id: str) -> str:
@@ -112,17 +116,23 @@ class Tokens:
         return self.create("admin")
 
     def authenticate(self, secret: str) -> Caller:
-        rows = self.store.select(self.res.query("token-by-hash"), {"hash": Literal(_hash(secret))})
-        if not rows:
-            raise Unauthorized("the bearer token is not known")
-        row = rows[0]
-        token_id = self.iris.id_of(row["token"])
-        if "revoked" in row:
+        digest = _hash(secret)
+        with self.follower.reading(self.cache):  # the cache up to date with the log: a revocation is seen at once
+            token = self.cache.get(digest)
+            if token is None:
+                rows = self.store.select(self.res.query("token-by-hash"), {"hash": Literal(digest)})
+                if not rows:
+                    raise Unauthorized("the bearer token is not known")
+                row = rows[0]
+                token = TokenRow(token_id=self.iris.id_of(row["token"]), role=str(row["role"]),
+                                 org=self.iris.id_of(row["org"]) if "org" in row else None,
+                                 expires=str(row["expires"]) if "expires" in row else None, revoked="revoked" in row)
+                self.cache.put(digest, token)
+        if token.revoked:
             raise Unauthorized("the bearer token has been revoked")
-        if "expires" in row and dt.datetime.fromisoformat(str(row["expires"])) <= _now():
+        if token.expires is not None and dt.datetime.fromisoformat(token.expires) <= _now():
             raise Unauthorized("the bearer token has expired")
-        org = self.iris.id_of(row["org"]) if "org" in row else None
-        return Caller(role=str(row["role"]), org=org, token_id=token_id)
+        return Caller(role=token.role, org=token.org, token_id=token.token_id)
 
     def list(self) -> list[dict[str, Any]]:
         return [
