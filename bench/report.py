@@ -61,9 +61,12 @@ def markdown(data: dict[str, Any]) -> str:
         lines += ["Baselines: " + "; ".join(bits) + ".", ""]
     # runs before the Virtuoso column have no "virtuoso" key: their table keeps its two columns
     virtuoso = any("virtuoso" in f for f in data["figures"])
+    fuseki = any(f.get("fuseki") is not None for f in data["figures"])  # a run with the Fuseki column
     if virtuoso:
-        lines += ["| figure | unit | ours | rdflib | ratio (>1: ours better) | Virtuoso | ratio (>1: ours better) | note |",
-                  "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+        head = ["figure", "unit", "ours", "rdflib", "ratio (>1: ours better)", "Virtuoso", "ratio (>1: ours better)"]
+        head += ["Fuseki", "ratio (>1: ours better)"] if fuseki else []
+        lines += ["| " + " | ".join([*head, "note"]) + " |",
+                  "| --- | --- | " + "---: | " * (len(head) - 2) + "--- |"]
     else:
         lines += ["| figure | unit | ours | baseline | ratio (>1: ours better) | note |",
                   "| --- | --- | ---: | ---: | ---: | --- |"]
@@ -72,6 +75,8 @@ def markdown(data: dict[str, Any]) -> str:
         cells = [f["name"], f["unit"], _v(f["ours"]), _v(f["baseline"]), _x(f["ratio"])]
         if virtuoso:
             cells += [_v(f.get("virtuoso")), _x(f.get("virtuoso_ratio"))]
+        if virtuoso and fuseki:
+            cells += [_v(f.get("fuseki")), _x(f.get("fuseki_ratio"))]
         lines.append("| " + " | ".join([*cells, note]) + " |")
     if data.get("notes"):
         lines.append("")

@@ -141,6 +141,12 @@ def test_runner_fills_the_fuseki_column_of_the_sparql_figures(
     assert all("fuseki_ratio" in f for f in data["figures"]) and data["meta"]["baselines"]["fuseki"] is True
     rows = re.findall(r"fuseki n=\d+ \(([\d.]+) rows/query\)", data["figures"][-1]["note"])
     assert rows and float(rows[0]) > 0, data["figures"][-1]["note"]
+    from bench.report import markdown
+
+    table = markdown(data)  # as bench/RESULTS.md shows it: the Fuseki column and its ratio beside Virtuoso's
+    assert "| Virtuoso | ratio (>1: ours better) | Fuseki | ratio (>1: ours better) | note |" in table
+    line = next(x for x in table.splitlines() if x.startswith("| SPARQL datasets-by-publisher x8 clients |"))
+    assert len(line.split(" | ")) == 10 and "-" not in line.split(" | ")[7], line
 
 
 def test_rdflib_baselines_stop_at_a_size_and_say_so() -> None:
