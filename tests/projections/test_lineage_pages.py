@@ -1,4 +1,4 @@
-"""One page of a lineage closure (projections/lineage.py `closure_page`) is that page of the whole closure
+"""One page of a lineage closure (domain/lineage.py `closure_page`) is that page of the whole closure
 (domain/lineage.py `closure`): the same total, nodes and edges, in every direction, depth and page."""
 
 from __future__ import annotations
@@ -7,8 +7,7 @@ import random
 
 import pytest
 
-from registry.domain.lineage import LineageGraph
-from registry.projections.lineage import closure_page
+from registry.domain.lineage import LineageGraph, closure_page
 
 
 def dag(seed: int, size: int = 80) -> LineageGraph:

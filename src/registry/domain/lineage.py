@@ -111,6 +111,10 @@ class LineageGraph:
         """Nodes and edges within `depth` hops upstream, downstream or both (None: no limit)."""
         return closure(self, d, direction, depth)
 
+    def closure_page(self, d: str, direction: str, depth: int | None, offset: int,
+                     size: int) -> tuple[int, list[str], list[Edge]]:
+        return closure_page(self, d, direction, depth, offset, size)
+
     def downstream(self, d: str) -> list[str]:
         return sorted(nx.descendants(self.g, d)) if d in self.g else []
 
@@ -173,28 +177,50 @@ def effective_pi(g: Adjacency, d: str) -> tuple[bool, list[str] | None]:
     return (path is not None), path
 
 
-def closure(g: Adjacency, d: str, direction: str, depth: int | None) -> tuple[list[str], list[Edge]]:
-    """Nodes and edges within `depth` hops upstream, downstream or both (None: no limit)."""
-    if d not in g:
-        return [], []
-    nodes = {d}
-    edges: set[tuple[str, str]] = set()
+def _reach(g: Adjacency, d: str, direction: str, depth: int | None) -> tuple[set[str], set[str], set[str]]:
+    """The datasets within `depth` hops of `d` upstream, downstream or both (None: no limit), `d` among them;
+    and the datasets the walk went on from, upstream and downstream (the closure's edges are theirs)."""
+    nodes, up, down = {d}, set[str](), set[str]()
     for step in (["upstream", "downstream"] if direction == "both" else [direction]):
         frontier: deque[tuple[str, int]] = deque([(d, 0)])
-        seen = {d}
+        seen, went_on = {d}, up if step == "upstream" else down
         while frontier:
             node, dist = frontier.popleft()
             if depth is not None and dist >= depth:
                 continue
-            nxt = g.sources(node) if step == "upstream" else g.derived(node)
-            for other in nxt:
-                edges.add((other, node) if step == "upstream" else (node, other))
+            went_on.add(node)
+            for other in g.sources(node) if step == "upstream" else g.derived(node):
                 if other not in seen:
                     seen.add(other)
                     nodes.add(other)
                     frontier.append((other, dist + 1))
-    out_edges = [Edge(s, t, g.flags(t).kind) for s, t in sorted(edges)]
-    return sorted(nodes), out_edges
+    return nodes, up, down
+
+
+def _edges(g: Adjacency, edges: set[tuple[str, str]]) -> list[Edge]:
+    return [Edge(s, t, g.flags(t).kind) for s, t in sorted(edges)]
+
+
+def closure(g: Adjacency, d: str, direction: str, depth: int | None) -> tuple[list[str], list[Edge]]:
+    """Nodes and edges within `depth` hops upstream, downstream or both (None: no limit)."""
+    if d not in g:
+        return [], []
+    nodes, up, down = _reach(g, d, direction, depth)
+    edges = {(s, t) for t in up for s in g.sources(t)} | {(s, t) for s in down for t in g.derived(s)}
+    return sorted(nodes), _edges(g, edges)
+
+
+def closure_page(g: Adjacency, d: str, direction: str, depth: int | None, offset: int,
+                 size: int) -> tuple[int, list[str], list[Edge]]:
+    """One page of `closure` without building its whole list of edges: (how many nodes, the page's nodes:
+    `d` first, then the others by id, and the edges into them, as `closure` lists them)."""
+    if d not in g:
+        return 1, [d][offset:offset + size], []
+    nodes, up, down = _reach(g, d, direction, depth)
+    nodes.discard(d)
+    page = [d, *sorted(nodes)][offset:offset + size]
+    edges = {(s, t) for t in page for s in g.sources(t) if t in up or s in down}
+    return len(nodes) + 1, page, _edges(g, edges)
 
 
 def downstream(g: Adjacency, d: str) -> list[str]:
@@ -302,6 +328,10 @@ class LineageAt:
 
     def closure(self, d: str, direction: str, depth: int | None) -> tuple[list[str], list[Edge]]:
         return closure(self, d, direction, depth)
+
+    def closure_page(self, d: str, direction: str, depth: int | None, offset: int,
+                     size: int) -> tuple[int, list[str], list[Edge]]:
+        return closure_page(self, d, direction, depth, offset, size)
 
     def downstream(self, d: str) -> list[str]:
         return downstream(self, d)

@@ -6,24 +6,13 @@ stood at a moment (the oracle of the tests, tests/history_oracle.py)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 
-from registry.domain.lineage import (
-    BEFORE_ANY,
-    Adjacency,
-    Edge,
-    Flags,
-    History,
-    LineageAt,
-    LineageGraph,
-    Version,
-    downstream,
-)
+from registry.domain.lineage import BEFORE_ANY, Edge, Flags, History, LineageAt, LineageGraph, Version, downstream
 from registry.domain.model import DATASET
 from registry.iris import Iris
 from registry.projections import lineage_file
@@ -140,10 +129,6 @@ class LineageIndex:
         with self._reading() as graph:
             return graph.effective_pi(d)
 
-    def closure(self, d: str, direction: str, depth: int | None) -> tuple[list[str], list[Edge]]:
-        with self._reading() as graph:
-            return graph.closure(d, direction, depth)
-
     def downstream(self, d: str) -> list[str]:
         with self._reading() as graph:
             return downstream(graph, d)  # a plain walk: a third of networkx's descendants at a hub
@@ -151,7 +136,7 @@ class LineageIndex:
     def closure_page(self, d: str, direction: str, depth: int | None, offset: int,
                      size: int) -> tuple[int, list[str], list[Edge]]:
         with self._reading() as graph:
-            return closure_page(graph, d, direction, depth, offset, size)
+            return graph.closure_page(d, direction, depth, offset, size)
 
     @contextmanager
     def at(self, when: dt.datetime) -> Iterator[LineageAt]:
@@ -165,35 +150,6 @@ class LineageIndex:
 
 
 Lineage = LineageGraph | LineageIndex
-
-
-def closure_page(g: Adjacency, d: str, direction: str, depth: int | None, offset: int,
-                 size: int) -> tuple[int, list[str], list[Edge]]:
-    """One page of `closure` (domain/lineage.py) without building its whole list of edges: (how many
-    nodes, the page's nodes: `d` first, then the others by id, and the edges into them, as `closure`
-    lists them)."""
-    if d not in g:
-        return 1, [d][offset:offset + size], []
-    nodes = {d}
-    expanded: dict[str, set[str]] = {}  # per direction walked, the nodes whose edges the closure takes
-    for step in (["upstream", "downstream"] if direction == "both" else [direction]):
-        frontier: deque[tuple[str, int]] = deque([(d, 0)])
-        seen, done = {d}, expanded.setdefault(step, set())
-        while frontier:
-            node, dist = frontier.popleft()
-            if depth is not None and dist >= depth:
-                continue
-            done.add(node)
-            for other in g.sources(node) if step == "upstream" else g.derived(node):
-                if other not in seen:
-                    seen.add(other)
-                    nodes.add(other)
-                    frontier.append((other, dist + 1))
-    nodes.discard(d)
-    page = [d, *sorted(nodes)][offset:offset + size]
-    up, down = expanded.get("upstream", set()), expanded.get("downstream", set())
-    edges = {(s, t) for t in page for s in g.sources(t) if t in up or s in down}
-    return len(nodes) + 1, page, [Edge(s, t, g.flags(t).kind) for s, t in sorted(edges)]
 
 
 def add_versions(history: History, rows: Iterable[Row], iris: Iris) -> None:

@@ -18,7 +18,7 @@ from registry.domain.model.dataset import ACCESS_BY_IRI
 from registry.errors import BadInput, NotFound
 from registry.iris import is_slug
 from registry.namespaces import DCTERMS, PROV
-from registry.projections.lineage import Lineage, LineageIndex, closure_page, moment
+from registry.projections.lineage import Lineage, moment
 from registry.services.registry import Registry
 from registry.store.base import Row, Store, inline_rows
 from registry.store.terms import nt
@@ -164,16 +164,7 @@ def lineage_json(registry: Registry, rid: str, *, direction: str = "both", depth
         if rid not in _facts_of(registry, v, [rid], False):
             when = f" as of {as_of.isoformat()}" if as_of else ""
             raise NotFound(f"no dataset {rid!r}{when}", id=rid)
-        if isinstance(v.lineage, LineageAt):  # as of a moment: the whole closure, as it stood then
-            ids, every = v.lineage.closure(rid, direction, depth)
-            ordered = [rid, *(i for i in ids if i != rid)]
-            total, page = len(ordered), ordered[offset:offset + size]
-            shown = set(page)
-            edges = [e for e in every if e.derived in shown]
-        elif isinstance(v.lineage, LineageIndex):
-            total, page, edges = v.lineage.closure_page(rid, direction, depth, offset, size)
-        else:
-            total, page, edges = closure_page(v.lineage, rid, direction, depth, offset, size)
+        total, page, edges = v.lineage.closure_page(rid, direction, depth, offset, size)
         docs = _public_docs(registry, v, page)
         facts = _facts_of(registry, v, page, full, docs)
         nodes = [facts[i] for i in page if i in facts]
