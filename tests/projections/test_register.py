@@ -1,6 +1,6 @@
 """What the transparency register reads of each record, kept per record (projections/register.py): after each
 kind of write the register computed from the kept facts equals the one computed from scratch from the public
-view (`Transparency.sources_from_view`, the computation it replaced), on every date; writes made while it is
+view (tests/register_oracle.py, the computation it replaced), on every date; writes made while it is
 computed; and nothing restricted in what it hands out."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from helpers import fresh_world_registry
+from register_oracle import sources_from_view
 from registry.domain.model import KINDS
 from registry.services.auth import Caller
 from registry.services.ingest.loader import SYSTEM, write_all
@@ -55,7 +56,7 @@ def kept_equals_scratch(reg: Registry) -> dict[dt.date, Report]:
     t = Transparency(reg, reg.views.public)
     out = {}
     for on in DATES:
-        kept, scratch = t._report(on), t._report(on, t.sources_from_view())
+        kept, scratch = t._report(on), t._report(on, sources_from_view(t))
         assert kept == scratch, on
         assert kept.as_json() == scratch.as_json()
         out[on] = kept

@@ -14,18 +14,15 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from registry.domain.model.common import code_of
 from registry.domain.retention import ledger
 from registry.iris import Iris
-from registry.namespaces import AGREEMENT_STATUS, AUTHORITY, DCTERMS, PURPOSE, RDF, REG, SKOS
+from registry.namespaces import AUTHORITY, DCTERMS, PURPOSE, RDF, REG, SKOS
 from registry.projections.register import AgreementFacts, Facts
 from registry.projections.views import GraphView
-from registry.resources import Resources
 from registry.services.disposals import Disposals, Terms
 from registry.services.reference import authorities, labels_by_language, purposes
 from registry.services.registry import Registry
 from registry.services.reports import csv_answer
-from registry.store import Store
 
 EXPIRY_WINDOW_DAYS = 90
 #: the flow diagram's name for agreements that cite no authority, in each language
@@ -197,54 +194,6 @@ class Sources:
         titles = {iri: dict(d.titles) for iri, d in facts.datasets.items() if d.titles}
         return cls(facts.agreements, facts.names, titles, flows, facts.terms, iris)
 
-    @classmethod
-    def from_view(cls, public: GraphView, store: Store, res: Resources, iris: Iris) -> Sources:
-        """Read from the public view by transparency-agreements.rq and transparency-lineage-flows.rq, the
-        terms from the store by disposal-agreements.rq (as `Disposals.terms`), and the names of their
-        recipients from the public view."""
-        by: dict[str, dict[str, Any]] = {}
-        names: dict[str, str] = {}
-        titles: dict[str, dict[str, str]] = {}
-        for r in public.select(res.query("transparency-agreements")):
-            a = by.setdefault(str(r["agreement"]), {"row": r, "datasets": {}, "purposes": set(), "authorities": set()})
-            for key in ("provider", "recipient"):
-                if key + "Name" in r:
-                    names[str(r[key])] = str(r[key + "Name"])
-            if "dataset" in r:
-                a["datasets"].setdefault(str(r["dataset"]), None)
-                if isinstance(title := r.get("datasetTitle"), Literal):
-                    titles.setdefault(str(r["dataset"]), {})[title.language or "en"] = str(title)
-            if "purpose" in r:
-                a["purposes"].add(code_of(PURPOSE, r["purpose"]))
-            if "authority" in r:
-                a["authorities"].add(code_of(AUTHORITY, r["authority"]))
-
-        def text(r: dict[str, Node], key: str) -> str | None:
-            return str(r[key]) if key in r else None
-
-        agreements = {iri: AgreementFacts(
-            id=str(r["id"]), title=text(r, "title"),
-            status=code_of(AGREEMENT_STATUS, r["status"]) if "status" in r else "unknown",
-            valid_from=text(r, "from"), valid_until=text(r, "until"), issued=text(r, "issued"),
-            provider=text(r, "provider"), recipient=text(r, "recipient"), datasets=tuple(a["datasets"]),
-            purposes=tuple(sorted(a["purposes"])), authorities=tuple(sorted(a["authorities"])))
-            for iri, a in by.items() for r in [a["row"]]}
-        flows: list[Flow] = []
-        for f in public.select(res.query("transparency-lineage-flows")):
-            for key in ("provider", "recipient"):
-                if key + "Name" in f:
-                    names[str(f[key])] = str(f[key + "Name"])
-            flows.append((str(f["source"]), str(f["provider"]), str(f["recipient"]), text(f, "date")))
-        terms = {str(r["agreement"]): (str(r["retention"]), text(r, "provider"), text(r, "recipient"))
-                 for r in store.select(res.query("disposal-agreements"))}
-        for _retention, _provider, recipient in terms.values():
-            if recipient is not None and recipient not in names:
-                graph = public.graph(iris.public_graph("organization", iris.id_of(URIRef(recipient))))
-                label = next((o for _s, p, o in graph if p == SKOS.prefLabel), None)
-                if label is not None:
-                    names[recipient] = str(label)
-        return cls(agreements, names, titles, flows, terms, iris)
-
 
 class Transparency:
     def __init__(self, registry: Registry, public: GraphView) -> None:
@@ -267,11 +216,6 @@ class Transparency:
     def sources(self) -> Sources:
         """What the register is computed from, as the registry keeps it (projections/register.py)."""
         return Sources.of(self.registry.register.facts(), self.iris)
-
-    def sources_from_view(self) -> Sources:
-        """The same, read from the public view by its two queries: the whole registry at each call (the
-        from-scratch computation the kept facts are checked against)."""
-        return Sources.from_view(self.public, self.registry.store, self.registry.resources, self.iris)
 
     def entries(self, on: dt.date, *, active_only: bool = True, sources: Sources | None = None) -> list[Entry]:
         src = sources or self.sources()
