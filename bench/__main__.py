@@ -389,12 +389,18 @@ def bench_under_writes(report: Report, url: str, s: Synth, req: workloads.Reques
 
 
 def bench_rest(report: Report, urls: dict[str, str], tokens: dict[str, str], req: workloads.Requests,
-               budget: float) -> None:
-    """The same requests to each server in `urls` (keys of WHO, "ours" first), one server after the other."""
+               budget: float, pid: int | None = None) -> None:
+    """The same requests to each server in `urls` (keys of WHO, "ours" first), one server after the other;
+    with `pid` (our server's), a note of its resident memory after each figure: what a kind of request
+    leaves behind."""
     clients = {k: LeanClient(u) for k, u in urls.items()}
+    trace: list[str] = [f"ready {tree_memory_mb(pid)[0]:,.0f}"] if pid else []
 
     def each(fn: Any, *args: Any) -> dict[str, Any]:
-        return {k: fn(c, req, *[x(k) if callable(x) else x for x in args], budget) for k, c in clients.items()}
+        got = {k: fn(c, req, *[x(k) if callable(x) else x for x in args], budget) for k, c in clients.items()}
+        if pid:
+            trace.append(f"{fn.__name__} {tree_memory_mb(pid)[0]:,.0f}")
+        return got
 
     # warm every server (first-request costs: imports, caches, route compilation)
     for c in clients.values():
@@ -421,6 +427,9 @@ def bench_rest(report: Report, urls: dict[str, str], tokens: dict[str, str], req
     _lat(report, "GET /reports/flows and /transparency", each(workloads.flows))
     for c in clients.values():
         c.close()
+    if trace:
+        report.note("our server's resident memory (MB) once ready and after each REST figure's requests, in "
+                    "order: " + ", ".join(trace))
 
 
 def _client_cost(url: str, budget: float, n: int = 500) -> str:
@@ -727,7 +736,7 @@ def main(argv: list[str] | None = None) -> int:
             urls["virtuoso"] = over_virtuoso.url
 
         req = workloads.build(s, requests=args.requests, checks=args.checks, writes=args.writes, seed=args.seed)
-        bench_rest(report, urls, tokens, req, args.budget)
+        bench_rest(report, urls, tokens, req, args.budget, ours.proc.pid)
         bench_under_writes(report, ours.url, s, req, tokens["ours"], args.budget)
         serving_memory(report, ours, "serving process RSS after the REST figures")
         if over_virtuoso is not None and app_store is not None:  # its memory back before the SPARQL figure

@@ -99,6 +99,8 @@ def test_runner_prints_every_figure_at_a_tiny_size(run: tuple[subprocess.Complet
     assert data["meta"]["baselines"]["rdflib"] is True
     client = next(n for n in data["notes"] if n.startswith("REST latencies are measured through"))
     assert re.search(r"httpx p50 [\d.]+ ms, http.client p50 [\d.]+ ms", client), client  # the client's own cost
+    memory = next(n for n in data["notes"] if n.startswith("our server's resident memory"))
+    assert re.search(r"ready [\d,]+, flows_first [\d,]+, lookups [\d,]+, .* flows [\d,]+$", memory), memory
 
 
 @pytest.mark.slow
