@@ -1,6 +1,7 @@
 """What the transparency register reads of each record, kept per record (projections/register.py): after each
 kind of write the register computed from the kept facts equals the one computed from scratch from the public
-view (tests/register_oracle.py, the computation it replaced), on every date; writes made while it is
+view (tests/register_oracle.py, the computation it replaced), on every date; the facts read from a catalogue
+index that lags the log, is rebuilt, or was kept on disk by an earlier run; writes made while it is
 computed; and nothing restricted in what it hands out."""
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import pytest
 
 from helpers import fresh_world_registry
 from register_oracle import sources_from_view
+from registry.config import Settings
 from registry.domain.model import KINDS
 from registry.services.auth import Caller
 from registry.services.ingest.loader import SYSTEM, write_all
-from registry.services.registry import Registry
+from registry.services.registry import Registry, open_registry
 from registry.services.reports.transparency import Report, Transparency
 
 OFFICER = Caller(role="privacy-officer", token_id="test")
@@ -152,6 +154,68 @@ def test_a_bulk_load_or_rebuild_reads_the_facts_again(reg: Registry) -> None:
     assert listed(reports[dt.date(2025, 2, 1)], "dsa-moh-mto-2024").title == "After the load"
 
 
+def test_the_facts_read_from_an_index_that_lags_the_log_or_is_rebuilt(reg: Registry) -> None:
+    kept_equals_scratch(reg)
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_index() -> None:  # a reader of the index: the writes below cannot apply their entries to it
+        with reg.follower.reading(reg.index):
+            held.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=hold_the_index)
+    thread.start()
+    assert held.wait(30)
+    try:
+        write(reg, "organization", {**read(reg, "organization", "moh-idiu"), "name": "Written while the index lagged"})
+        write(reg, "agreement", {**read(reg, "agreement", "dsa-moh-mto-2024"), "title": "Also while it lagged"})
+        reg.follower.close([reg.register])  # forgets its facts: the next read reads them all again
+        lag = reg.follower.head().seq - reg.index.applied()
+    finally:
+        release.set()
+        thread.join(30)
+    assert lag == 2
+    reports = kept_equals_scratch(reg)
+    entry = listed(reports[dt.date(2025, 2, 1)], "dsa-moh-idiu-2024")
+    assert entry.recipient.name == "Written while the index lagged"
+    assert listed(reports[dt.date(2025, 2, 1)], "dsa-moh-mto-2024").title == "Also while it lagged"
+    assert reg.register.position() == reg.index.position() == reg.follower.head()
+
+    # an index forgotten (as after a bulk load) is rebuilt from the store before the facts are read from it
+    builds = reg.register.builds
+    reg.index.invalidate()
+    reg.follower.close([reg.register])
+    write(reg, "dataset", {**read(reg, "dataset", "ohip-claims"), "title": "After the index was forgotten"})
+    reports = kept_equals_scratch(reg)
+    assert reg.register.builds == builds + 1
+    assert listed(reports[dt.date(2025, 2, 1)], "dsa-moh-mto-2024").datasets == [
+        {"id": "ohip-claims", "title": "After the index was forgotten"}]
+
+
+def test_a_restart_reads_the_facts_from_the_index_kept_on_disk(tmp_path: Any) -> None:
+    location = str(tmp_path / "store")
+    first = fresh_world_registry(location)
+    try:
+        write(first, "agreement", {**read(first, "agreement", "dsa-moh-mto-2024"), "title": "Before the restart"})
+        before = kept_equals_scratch(first)
+        first.index.sync()
+    finally:
+        first.close()
+    again = open_registry(Settings(data=location))
+    try:
+        kept = again.index.position()
+        assert kept is not None and kept == again.follower.head(), "the index was kept between the runs"
+        after = kept_equals_scratch(again)
+        assert again.index.position() == kept, "and not rebuilt to read the facts"
+        assert after == before and again.register.builds == 1
+        assert listed(after[dt.date(2025, 2, 1)], "dsa-moh-mto-2024").title == "Before the restart"
+        write(again, "organization", {**read(again, "organization", "mto"), "name": "Transportation (renamed)"})
+        assert listed(kept_equals_scratch(again)[dt.date(2025, 2, 1)], "dsa-moh-mto-2024").recipient.name == (
+            "Transportation (renamed)")
+    finally:
+        again.close()
+
+
 def test_writes_while_the_register_is_computed(reg: Registry) -> None:
     t = Transparency(reg, reg.views.public)
     stop = threading.Event()
@@ -191,6 +255,13 @@ def test_nothing_restricted_in_what_the_register_hands_out(reg: Registry) -> Non
         for secret in ("steward-secret@example.org", "P3Y", "P1Y", "retention"):
             assert secret not in text, (on, secret)
     assert t.report(dt.date(2031, 1, 1)).disposals, "the counts are there: the test reads what could leak"
+    # the facts are read from the public forms: only the agreements' retention periods are restricted, and
+    # the disposal counts alone read them
+    facts = reg.register.facts()
+    public = repr((facts.agreements, facts.names, facts.datasets))
+    for secret in ("steward-secret@example.org", "P3Y", "P1Y"):
+        assert secret not in public, secret
+    assert any("P1Y" in retention or "P3Y" in retention for retention, _p, _r in facts.terms.values())
 
 
 def test_an_answer_is_kept_across_writes_that_change_nothing_it_reads(reg: Registry) -> None:

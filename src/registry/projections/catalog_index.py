@@ -11,6 +11,7 @@ import sqlite3
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -446,6 +447,33 @@ class CatalogIndex:
                         "AND r.rowid = f.rid", [*paths, kind, facet, *chunk]):
                     out.append((str(value), dict(zip(fields, got, strict=True))))
         return out
+
+    @contextmanager
+    def held(self) -> Iterator[Head | None]:
+        """Catch the index up with the audit log and hold it there (no entry is applied meanwhile) while the
+        block reads it with `fields`; what the block reads is as of the position it is given."""
+        with self.follower.reading(self):
+            yield self.position()
+
+    def fields(self, kind: str, fields: Sequence[str], *, ids: Sequence[str] | None = None,
+               nonempty: str | None = None) -> Iterator[dict[str, Any]]:
+        """The top-level `fields` of the public form of each record of a kind (of those among `ids`; of those
+        whose list `nonempty` has an item), in id order: read in SQLite, no record parsed whole in Python.
+        Read within `held`, so that every read sees one position of the log."""
+        paths = [f"$.{f}" for f in fields] + ["$.id"]  # two paths at least: one array, each record parsed once
+        sql = (f"SELECT json_extract(doc, {', '.join('?' * len(paths))}) FROM records "  # noqa: S608
+               "WHERE kind = ?" + ("" if nonempty is None else " AND json_array_length(doc, ?) > 0"))
+        params: list[Any] = [*paths, kind, *([] if nonempty is None else [f"$.{nonempty}"])]
+        chunks = [None] if ids is None else [list(ids[i:i + _CHUNK]) for i in range(0, len(ids), _CHUNK)]
+        for chunk in chunks:
+            where = "" if chunk is None else f" AND id IN ({','.join('?' * len(chunk))})"
+            for (row,) in self.db.execute(sql + where + " ORDER BY id", [*params, *(chunk or [])]):
+                yield dict(zip(fields, json.loads(row), strict=False))
+
+    def public_form(self, kind: str, rid: str) -> dict[str, Any] | None:
+        """A record as the index holds it, read from the store now (its public graph; None when the store
+        holds none): what `fields` reads once the index has applied the entry that wrote it."""
+        return self._public(KINDS[kind], rid)
 
     def counts(self, top: int = 50) -> dict[str, Any]:
         """Records per kind, and the `top` values of each facet by how many live records have them (`more`

@@ -1,25 +1,24 @@
-"""What the transparency register reads of each record, kept per record from the public graphs: each
-agreement's parties, datasets, purposes, authorities, dates and status; each organisation's name; of the
-datasets, the titles of those agreements name and the declared flows (sources, publishers, activity). An
-audit entry reads again the one record it names, so a change costs what it touches; the register is
-aggregated from these facts (services/reports/transparency.py). Read from the store at first use."""
+"""What the transparency register reads of each record, kept per record: each agreement's parties, datasets,
+purposes, authorities, dates and status; each organisation's name; of the datasets, the titles of those
+agreements name and the declared flows (sources, publishers, activity). All of it is read from the records'
+public forms (`kind.from_rdf`, what the catalogue index holds): at first use from the index as of its
+position, then each audit entry reads again the one record it names. Only the agreements' retention periods
+(a restricted condition the disposal counts read) come from the store. The register is aggregated from these
+facts (services/reports/transparency.py)."""
 
 from __future__ import annotations
 
 import sys
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from rdflib import Literal, URIRef
-from rdflib.term import Node
-
-from registry.domain.model.common import code_of
 from registry.iris import Iris
-from registry.namespaces import AGREEMENT_STATUS, AUTHORITY, DCTERMS, ODRL2, PROV, PURPOSE, RDF, REG, SKOS
+from registry.namespaces import REG
 from registry.projections.base import Entry, Head
+from registry.projections.catalog_index import CatalogIndex
 from registry.projections.follower import Follower
 from registry.projections.lineage import LineageIndex
 from registry.resources import Resources
@@ -28,19 +27,17 @@ from registry.store import Store
 
 T = TypeVar("T")
 
-#: the record kinds whose public graphs the register reads
+#: the record kinds whose public forms the register reads
 KINDS = ("organization", "dataset", "agreement")
 #: audit entries of these kinds change nothing the register reads (the others, disposals for one, drop the
 #: answers; an entry of one of KINDS drops them when it changes the facts)
 UNAFFECTED = frozenset({"share-check", "token"})
-#: the predicates it reads of each kind (what the first use reads of the whole store)
-PREDICATES = {
-    "organization": (SKOS.prefLabel,),
-    "agreement": (RDF.type, DCTERMS.identifier, REG.retired, DCTERMS.title, REG.status, REG.validFrom,
-                  REG.validUntil, DCTERMS.issued, ODRL2.assigner, ODRL2.assignee, ODRL2.target, REG.purpose,
-                  REG.legalBasis, REG.retentionPeriod),
-    "dataset": (PROV.wasDerivedFrom, DCTERMS.publisher, REG.retired, PROV.wasGeneratedBy,
-                PROV.wasAssociatedWith, REG.activityDate, DCTERMS.title),
+#: the fields of each kind's public form it reads
+FIELDS = {
+    "organization": ("id", "name"),
+    "agreement": ("id", "title", "status", "valid_from", "valid_until", "issued", "provider", "recipient",
+                  "datasets", "purposes", "legal_basis", "retired"),
+    "dataset": ("id", "title", "publisher", "derived_from", "generated_by", "retired"),
 }
 
 
@@ -89,71 +86,50 @@ class Facts:
     terms: dict[str, tuple[str, str | None, str | None]]
 
 
-@dataclass
-class _Parts:
-    """The triples of one record's public graph, gathered (in any order) before they become its facts."""
+class Forms:
+    """The facts of a record from its public form, or from the fields of it that FIELDS names (a missing field
+    as None). The shapes allow one publisher, one generating activity, one agent and one date of it, one
+    title per language, one name, one status: the public form holds each whole."""
 
-    values: dict[Node, list[Node]] = field(default_factory=dict)
-    #: of other subjects of the graph (a dataset's activity): predicate -> values
-    nodes: dict[Node, dict[Node, list[Node]]] = field(default_factory=dict)
+    def __init__(self, iris: Iris) -> None:
+        self.iris = iris
 
-    def add(self, record: URIRef, s: Node, p: Node, o: Node) -> None:
-        if s == record:
-            self.values.setdefault(p, []).append(o)
-        else:
-            self.nodes.setdefault(s, {}).setdefault(p, []).append(o)
+    def iri(self, kind: str, rid: str) -> str:
+        """A record's IRI from the id a public form names it by (`Iris.id_of`: an IRI naming no record of
+        this registry is written whole, and an id holds no colon), as one shared string (IRIs recur)."""
+        return sys.intern(rid if ":" in rid else f"{self.iris.base}/{kind}/{rid}")
 
-    def all(self, p: Node) -> list[Node]:
-        return sorted(self.values.get(p, []), key=str)
+    def party(self, rid: str | None) -> str | None:
+        return None if rid is None else self.iri("organization", rid)
 
-    def first(self, p: Node) -> str | None:
-        found = self.all(p)
-        return str(found[0]) if found else None
-
-    def iri(self, p: Node) -> str | None:
-        """The first value as one shared string (IRIs recur across the facts)."""
-        found = self.first(p)
-        return None if found is None else sys.intern(found)
-
-    def iris(self, values: Iterable[Node]) -> tuple[str, ...]:
-        return tuple(sorted({sys.intern(str(x)) for x in values}))
-
-    def terms(self) -> tuple[str, str | None, str | None] | None:
-        if REG.DataSharingAgreement not in self.values.get(RDF.type, []):
+    def agreement(self, doc: Mapping[str, Any]) -> AgreementFacts | None:
+        """None when retired."""
+        if doc.get("retired") is not None:
             return None
-        retention = self.first(REG.retentionPeriod)
-        return None if retention is None else (retention, self.first(ODRL2.assigner), self.first(ODRL2.assignee))
-
-    def agreement(self) -> AgreementFacts | None:
-        if REG.DataSharingAgreement not in self.values.get(RDF.type, []) or REG.retired in self.values:
-            return None
-        ident = self.first(DCTERMS.identifier)
-        if ident is None:
-            return None
-        status = self.all(REG.status)
         return AgreementFacts(
-            id=ident, title=self.first(DCTERMS.title),
-            status=code_of(AGREEMENT_STATUS, status[0]) if status else "unknown",
-            valid_from=self.first(REG.validFrom), valid_until=self.first(REG.validUntil),
-            issued=self.first(DCTERMS.issued), provider=self.iri(ODRL2.assigner), recipient=self.iri(ODRL2.assignee),
-            datasets=tuple(dict.fromkeys(sys.intern(str(x)) for x in self.all(ODRL2.target))),
-            purposes=tuple(sorted({code_of(PURPOSE, x) for x in self.values.get(REG.purpose, [])})),
-            authorities=tuple(sorted({code_of(AUTHORITY, x) for x in self.values.get(REG.legalBasis, [])})))
+            id=str(doc["id"]), title=doc.get("title"), status=doc.get("status") or "unknown",
+            valid_from=doc.get("valid_from"), valid_until=doc.get("valid_until"), issued=doc.get("issued"),
+            provider=self.party(doc.get("provider")), recipient=self.party(doc.get("recipient")),
+            datasets=tuple(sorted({self.iri("dataset", d) for d in doc.get("datasets") or ()})),
+            purposes=tuple(sorted(set(doc.get("purposes") or ()))),
+            authorities=tuple(sorted(set(doc.get("legal_basis") or ()))))
 
-    def dataset(self, titled: bool) -> DatasetFacts:
-        activities = []
-        for a in self.all(PROV.wasGeneratedBy):
-            of = self.nodes.get(a, {})
-            activities.append((self.iris(of.get(PROV.wasAssociatedWith, [])),
-                               tuple(sorted(map(str, of.get(REG.activityDate, []))))))
-        titles = [(t.language or "en", str(t)) for t in self.all(DCTERMS.title) if isinstance(t, Literal)]
-        return DatasetFacts(titles=tuple(titles) if titled else (),
-                            publishers=self.iris(self.values.get(DCTERMS.publisher, [])),
-                            sources=self.iris(self.values.get(PROV.wasDerivedFrom, [])),
-                            activities=tuple(activities), retired=REG.retired in self.values)
+    def terms(self, doc: Mapping[str, Any], retention: str | None) -> tuple[str, str | None, str | None] | None:
+        if retention is None:
+            return None
+        return retention, self.party(doc.get("provider")), self.party(doc.get("recipient"))
 
-    def name(self) -> str | None:
-        return self.first(SKOS.prefLabel)
+    def dataset(self, doc: Mapping[str, Any], titled: bool) -> DatasetFacts:
+        title = doc.get("title") if titled else None
+        made = doc.get("generated_by")
+        by, when = (made.get("by"), made.get("date")) if made else (None, None)
+        return DatasetFacts(
+            titles=() if title is None else (("en", title),) if isinstance(title, str) else tuple(sorted(title.items())),
+            publishers=() if doc.get("publisher") is None else (self.iri("organization", doc["publisher"]),),
+            sources=tuple(sorted({self.iri("dataset", x) for x in doc.get("derived_from") or ()})),
+            activities=() if made is None else (((self.iri("organization", by),) if by else (),
+                                                 (str(when),) if when else ()),),
+            retired=doc.get("retired") is not None)
 
 
 def _put(facts: dict[str, Any], iri: str, value: Any) -> bool:
@@ -166,21 +142,23 @@ def _put(facts: dict[str, Any], iri: str, value: Any) -> bool:
 
 class Register:
     """The facts above, kept in step with the audit log: each entry naming an organisation, a dataset or an
-    agreement reads that record's public graph again. Built at first use (`facts`), not at start."""
+    agreement reads that record's public form again. Read from the catalogue index at first use (`facts`)."""
 
     name = "register"
 
-    def __init__(self, store: Store, iris: Iris, res: Resources, follower: Follower, lineage: LineageIndex) -> None:
+    def __init__(self, store: Store, iris: Iris, res: Resources, follower: Follower, lineage: LineageIndex,
+                 index: CatalogIndex) -> None:
         self.store, self.iris, self.res, self.follower, self.lineage = store, iris, res, follower, lineage
+        self.index, self.forms = index, Forms(iris)
         self._position: Head | None = None
-        self._built = self._building = False
+        self._built = False
         self._agreements: dict[str, AgreementFacts] = {}
         self._names: dict[str, str] = {}
         self._datasets: dict[str, DatasetFacts] = {}
         self._terms: dict[str, tuple[str, str | None, str | None]] = {}
         #: how many agreements and derivations name each dataset (whose titles and publishers are kept)
         self._named: Counter[str] = Counter()
-        #: how many times the facts were read from the whole store (tests)
+        #: how many times the facts were read whole (tests)
         self.builds = 0
         #: dataset id -> whether it carries personal information (declared or inherited: the lineage graph's
         #: answer), kept until a dataset upstream of it changes; `_epoch` counts those changes
@@ -225,7 +203,7 @@ class Register:
         self.invalidate()
 
     def _forget(self) -> None:
-        self._built = self._building = False
+        self._built = False
         self._agreements, self._names, self._datasets, self._named = {}, {}, {}, Counter()
         self._terms = {}
         self._answers.clear()
@@ -269,8 +247,7 @@ class Register:
         `compute()`'s. One caller computes while the others wait for it (they would compute the same)."""
         with self._computing:
             with self.follower.reading(self):
-                if not self._built:
-                    self._build()
+                self._ensure_built()
                 kept = (key, self._version)
                 if kept in self._answers:
                     self._answers.move_to_end(kept)
@@ -285,36 +262,34 @@ class Register:
 
     # ---------------------------------------------------------------- reading
     def facts(self) -> Facts:
-        """A copy of the facts, up to date with the log (read from the whole store at the first call: a
-        server may call it once it is ready, in a thread `registry.stopping` can stop)."""
+        """A copy of the facts, up to date with the log (read whole at the first call: a server calls it once
+        it is ready, in a thread `registry.stopping` can stop)."""
         with self.follower.reading(self):
-            if not self._built:
-                self._build()
+            self._ensure_built()
             return Facts(dict(self._agreements), dict(self._names), dict(self._datasets), dict(self._terms))
 
     def _read(self, kind: str, rid: str) -> None:
-        """Read one record's public graph again."""
-        record = self.iris.record(kind, rid)
-        parts = _Parts()
-        for s, p, o in self.store.graph(self.iris.public_graph(kind, rid)):
-            parts.add(record, s, p, o)
-        if kind == "agreement":  # its retention period, a restricted condition
-            for s, p, o in self.store.graph(self.iris.restricted_graph(kind, rid)):
-                if p == REG.retentionPeriod:
-                    parts.add(record, s, p, o)
-        self._set(kind, sys.intern(str(record)), parts)
+        """Read one record's public form again (and an agreement's retention period)."""
+        doc = self.index.public_form(kind, rid)
+        retention = None
+        if kind == "agreement" and doc is not None:  # a restricted condition
+            found = sorted(str(o) for _s, p, o in self.store.graph(self.iris.restricted_graph(kind, rid))
+                           if p == REG.retentionPeriod)
+            retention = found[0] if found else None
+        self._set(kind, self.forms.iri(kind, rid), doc, retention)
 
-    def _set(self, kind: str, iri: str, parts: _Parts) -> None:
+    def _set(self, kind: str, iri: str, doc: Mapping[str, Any] | None, retention: str | None = None) -> None:
+        """Keep the facts of one record's public form (None: the store holds none)."""
         if kind == "organization":
-            changed = _put(self._names, iri, parts.name())
+            changed = _put(self._names, iri, doc.get("name") if doc else None)
         elif kind == "agreement":
-            changed = _put(self._terms, iri, parts.terms())
-            old, new = self._agreements.get(iri), parts.agreement()
+            changed = _put(self._terms, iri, self.forms.terms(doc, retention) if doc else None)
+            old, new = self._agreements.get(iri), self.forms.agreement(doc) if doc else None
             changed = _put(self._agreements, iri, new) or changed
             self._renamed(old.datasets if old else (), new.datasets if new else ())
         else:
             old_d = self._datasets.get(iri)
-            new_d = parts.dataset(titled=self._named[iri] > 0)
+            new_d = self.forms.dataset(doc or {}, titled=self._named[iri] > 0)
             self._keep(iri, new_d)
             changed = self._datasets.get(iri) != old_d
             self._renamed(old_d.sources if old_d else (), new_d.sources)
@@ -339,57 +314,63 @@ class Register:
                 found = self._datasets.get(d)
                 if found is not None:
                     self._keep(d, found)
-        for d in () if self._building else (came - gone):  # the first read reads the datasets after
+        for d in came - gone:
             if self._named[d] == came[d]:  # not named before
                 name = self.iris.parse(d)
                 if name is not None and name.kind == "dataset" and name.id and not name.graph:
                     self._read("dataset", name.id)
 
+    def _ensure_built(self) -> None:
+        """Within `follower.reading(self)`: at first use, the facts as of the index's position, then the
+        entries that followed it applied (the index may be ahead of this projection's position, or behind)."""
+        if not self._built:
+            self._build()
+            with self.follower.reading(self):  # catches up from the index's position
+                pass
+
     def _build(self) -> None:
-        """Read every fact of the store's public graphs: one query per predicate, organisations and
-        agreements first, then the datasets: their sources first, then of the datasets that derive from
-        another or that are named, the rest."""
+        """Read every record's facts from the catalogue index, as of one position of the log (it catches up
+        first, and is held there while they are read); the retention periods from the store."""
         self.builds += 1
-        self._building = True
-        try:
-            self._read_all()
-        finally:
-            self._building = False
+        self._forget()  # what a build stopped half-way kept
+        with self.index.held() as position:
+            parties = self._read_all()
+        retention: dict[str, str] = {}
+        for r in self.store.select(self.res.query("register-retention")):
+            iri, value = sys.intern(str(r["agreement"])), str(r["retention"])
+            retention[iri] = min(value, retention.get(iri, value))
+        for iri, value in retention.items():
+            if (doc := parties.get(iri)) is not None:
+                _put(self._terms, iri, self.forms.terms(doc, value))
+        if position is not None:
+            self._position = position
         self._built = True
 
-    def _read_all(self) -> None:
-        for kind in ("organization", "agreement", "dataset"):
-            parts: dict[str, _Parts] = {}
-            records: dict[str, URIRef] = {}
-            for p in PREDICATES[kind]:
-                checkpoint()  # a server shutting down while it reads them stops here
-                for row in self._rows(kind, p):
-                    g = str(row["g"])
-                    record = records.get(g)
-                    if record is None:
-                        name = self.iris.parse(g)
-                        if (name is None or name.kind != kind or not name.graph or not name.id
-                                or name.restricted and p != REG.retentionPeriod):
-                            continue
-                        record = records[g] = self.iris.record(kind, name.id)
-                    iri = sys.intern(str(record))
-                    if kind == "dataset" and p == DCTERMS.publisher and iri not in parts and self._named[iri] <= 0:
-                        continue  # neither derived nor named
-                    parts.setdefault(iri, _Parts()).add(record, row["s"], p, row["o"])
-                if p == PROV.wasDerivedFrom:  # the first of a dataset's: what the derived ones name
-                    for part in parts.values():
-                        self._named.update({str(x) for x in part.values.get(p, [])})
-            for iri, part in parts.items():
-                if kind == "dataset":
-                    self._keep(iri, part.dataset(titled=True))
-                else:
-                    self._set(kind, iri, part)
-
-    def _rows(self, kind: str, p: URIRef) -> list[dict[str, Node]]:
-        """The triples of predicate `p` the first read needs of `kind`'s public graphs (and of others)."""
-        bound: dict[str, Node] = {"p": p, "type": REG.DataSharingAgreement}
-        if kind == "agreement":
-            return self.store.select(self.res.query("register-facts-typed"), bound)
-        if kind == "dataset" and p == DCTERMS.title:
-            return self.store.select(self.res.query("register-target-titles"), {**bound, "target": ODRL2.target})
-        return self.store.select(self.res.query("register-facts"), {"p": p})
+    def _read_all(self) -> dict[str, dict[str, Any]]:
+        """Organisations and agreements, the datasets that derive from another, then the others named; the
+        parties of every agreement (retired ones too), by IRI."""
+        fields, forms = self.index.fields, self.forms
+        for doc in fields("organization", FIELDS["organization"]):
+            _put(self._names, forms.iri("organization", doc["id"]), doc.get("name"))
+        checkpoint()  # a server shutting down while it reads them stops here
+        parties: dict[str, dict[str, Any]] = {}
+        for doc in fields("agreement", FIELDS["agreement"]):
+            iri = forms.iri("agreement", doc["id"])
+            parties[iri] = {"provider": doc.get("provider"), "recipient": doc.get("recipient")}
+            if (a := forms.agreement(doc)) is not None:
+                self._agreements[iri] = a
+                self._named.update(a.datasets)
+        checkpoint()
+        for doc in fields("dataset", FIELDS["dataset"], nonempty="derived_from"):
+            d = forms.dataset(doc, titled=True)
+            self._datasets[forms.iri("dataset", doc["id"])] = d
+            self._named.update(d.sources)
+        checkpoint()
+        for iri, d in self._datasets.items():  # titles only of the datasets named
+            if d.titles and self._named[iri] <= 0:
+                self._datasets[iri] = replace(d, titles=())
+        others = sorted(split[1] for iri in self._named if iri not in self._datasets
+                        and (split := self.iris.split(iri)) is not None and split[0] == "dataset")
+        for doc in fields("dataset", FIELDS["dataset"], ids=others):
+            self._datasets[forms.iri("dataset", doc["id"])] = forms.dataset(doc, titled=True)
+        return parties

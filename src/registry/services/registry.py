@@ -77,7 +77,7 @@ def open_registry(settings: Settings | None = None, *, read_only_fallback: bool 
                                       settings.search_rank_limit))
     lineage = follower.add(LineageIndex(store, iris, res, follower, lineage_path(store)))
     views = Views(store, iris, audit_log, home=views_home(store), follower=follower)  # built on first use
-    register = follower.add(Register(store, iris, res, follower, lineage))
+    register = follower.add(Register(store, iris, res, follower, lineage, index))
     policy = Policy(store, iris, res)
     records = Records(store, iris, res, validator, audit_log, lineage, index, policy)
     return Registry(
