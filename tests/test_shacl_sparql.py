@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from rdflib import Graph, Literal
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
 
 import shacl_oracle
@@ -17,7 +17,7 @@ from conftest import ROOT, load_world
 from registry.config import Settings
 from registry.domain.model import KINDS
 from registry.errors import Violation
-from registry.namespaces import DCTERMS, REG, XSD
+from registry.namespaces import DCAT, DCTERMS, REG, XSD
 from registry.services.registry import Registry, open_registry
 from registry.shacl import compiler as shacl_sparql
 from registry.shacl.compiler import Compiler, Unsupported, execute, plan
@@ -106,6 +106,25 @@ def load_broken(reg: Registry) -> None:
         (s, DCTERMS.issued, Literal("2020-13-45", datatype=XSD.date)),
         (s, REG.retentionPeriod, Literal("7 years", datatype=XSD.duration)),
     ]})
+    # one text per language: a typed title, an IRI for a description, two French titles; and the same
+    # on a distribution of the dataset (every branch of the text check, on both shapes that hold it)
+    s = reg.iris.record("dataset", "ohip-claims")
+    g = reg.iris.public_graph("dataset", "ohip-claims")
+    d = URIRef(f"{s}/distribution/broken")
+    reg.store.replace_graphs({g: reg.store.graph(g) + [
+        (s, DCTERMS.title, Literal(5)), (s, DCTERMS.description, URIRef("https://example.org/text")),
+        (s, DCTERMS.title, Literal("Titre", lang="fr")), (s, DCTERMS.title, Literal("Autre titre", lang="fr")),
+        (s, DCAT.distribution, d), (d, RDF.type, DCAT.Distribution),
+        (d, DCAT.accessURL, URIRef("https://example.org/data.csv")),
+        (d, DCTERMS.title, Literal("a", lang="en")), (d, DCTERMS.title, Literal("b", lang="en")),
+        (d, DCTERMS.description, Literal("2020-01-01", datatype=XSD.date)),
+    ]})
+
+
+#: what load_broken breaks of the per-language text check: (focus node's id suffix, value)
+TEXTS = {("ohip-claims", "5"), ("ohip-claims", "https://example.org/text"), ("ohip-claims", "Titre"),
+         ("ohip-claims", "Autre titre"), ("ohip-claims/distribution/broken", "a"),
+         ("ohip-claims/distribution/broken", "b"), ("ohip-claims/distribution/broken", "2020-01-01")}
 
 
 def test_broken_records_give_the_same_results(reg: Registry) -> None:
@@ -113,6 +132,9 @@ def test_broken_records_give_the_same_results(reg: Registry) -> None:
     oracle, compiled = both(reg)
     assert compiled == oracle
     assert len([k for k in compiled if k[0] == "Violation"]) > 25
+    base = str(reg.iris.record("dataset", ""))
+    texts = {(k[1].removeprefix(base), k[5]) for k in compiled if k[4].startswith("title and description give")}
+    assert TEXTS <= texts
 
 
 def test_the_write_path_check_of_each_record_equals_pyshacl_on_it(reg: Registry) -> None:
