@@ -171,6 +171,9 @@ class Register:
         self._answers: OrderedDict[Hashable, Any] = OrderedDict()
         self._computing = threading.Lock()
         self.keep = 8
+        #: what the last computation of an answer made of parts of the facts, by their inputs (kept by
+        #: services/reports/transparency.py, so that after a change only the parts it touched are made again)
+        self.carry: dict[str, Any] = {}
 
     # ---------------------------------------------------------------- the projection protocol
     def position(self) -> Head | None:
@@ -205,7 +208,7 @@ class Register:
     def _forget(self) -> None:
         self._built = False
         self._agreements, self._names, self._datasets, self._named = {}, {}, {}, Counter()
-        self._terms = {}
+        self._terms, self.carry = {}, {}
         self._answers.clear()
         self._version += 1
         with self._pi_lock:

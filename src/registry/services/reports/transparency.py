@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Hashable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -17,7 +18,7 @@ from rdflib.term import Node
 from registry.domain.retention import ledger
 from registry.iris import Iris
 from registry.namespaces import AUTHORITY, DCTERMS, PURPOSE, RDF, REG, SKOS
-from registry.projections.register import AgreementFacts, Facts
+from registry.projections.register import AgreementFacts, DatasetFacts, Facts
 from registry.projections.views import GraphView
 from registry.services.disposals import Disposals, Terms
 from registry.services.reference import authorities, labels_by_language, purposes
@@ -165,6 +166,13 @@ class Sources:
     terms: dict[str, tuple[str, str | None, str | None]]
     iris: Iris
     _ids: dict[str, str] = field(default_factory=dict)
+    #: what the previous computation made of parts of these sources, by their inputs (`Register.carry`):
+    #: a part whose inputs are unchanged is taken from it rather than made again
+    carry: dict[str, Any] = field(default_factory=dict)
+    #: the flows by the dataset facts they come from (`carry`), and the earliest of each flow by ids of its
+    #: source and institutions when the previous computation made it from the same flows
+    flow_parts: Any = None
+    first: dict[tuple[str, str, str], tuple[str, str, str | None]] | None = None
 
     def id_of(self, iri: str) -> str:
         """The id of a record's IRI (the IRI itself when it names no record of this registry)."""
@@ -175,24 +183,47 @@ class Sources:
         return found
 
     @classmethod
-    def of(cls, facts: Facts, iris: Iris) -> Sources:
+    def of(cls, facts: Facts, iris: Iris, carry: dict[str, Any] | None = None) -> Sources:
         """From the facts the registry keeps (projections/register.py); the flows as
-        transparency-lineage-flows.rq reads them."""
+        transparency-lineage-flows.rq reads them. `carry`: kept between computations (the ids of IRIs, the
+        agreements' entries but for what depends on the date)."""
+        carry = {} if carry is None else carry
         flows: list[Flow] = []
+        # a dataset's flows are made again only when it, or the publishers of its sources, changed
+        before: dict[Hashable, list[Flow]] = carry.get("flows", {})
+        kept: dict[Hashable, list[Flow]] = {}
+        same = True
         for d in facts.datasets.values():
-            if d.retired or not d.publishers:
+            if d.retired or not d.publishers or not d.sources:
                 continue
-            for source in d.sources:
-                s = facts.datasets.get(source)
-                for provider in s.publishers if s else ():
-                    for publisher in d.publishers:
-                        for agents, dates in d.activities or (((), ()),):
-                            for agent in agents or (None,):
-                                recipient = agent or publisher
-                                if recipient != provider:
-                                    flows.extend((source, provider, recipient, when) for when in dates or (None,))
+            providers = tuple(s.publishers if (s := facts.datasets.get(x)) else () for x in d.sources)
+            made = before.get((d, providers))
+            if made is None:
+                same, made = False, _flows(d, providers)
+            kept[(d, providers)] = made
+            flows.extend(made)
+        carry["flows"] = kept
+        made_first = carry.get("first")
+        first = made_first[1] if same and len(kept) == len(before) and made_first and made_first[0] is before else None
+        if first is not None:
+            carry["first"] = (kept, first)
         titles = {iri: dict(d.titles) for iri, d in facts.datasets.items() if d.titles}
-        return cls(facts.agreements, facts.names, titles, flows, facts.terms, iris)
+        return cls(facts.agreements, facts.names, titles, flows, facts.terms, iris, carry.setdefault("ids", {}), carry,
+                   kept, first)
+
+
+def _flows(d: DatasetFacts, providers: tuple[tuple[str, ...], ...]) -> list[Flow]:
+    """The flows a dataset declares: from each of its sources (whose publishers are `providers`, in order)."""
+    flows: list[Flow] = []
+    for source, publishers in zip(d.sources, providers, strict=True):
+        for provider in publishers:
+            for publisher in d.publishers:
+                for agents, dates in d.activities or (((), ()),):
+                    for agent in agents or (None,):
+                        recipient = agent or publisher
+                        if recipient != provider:
+                            flows.extend((source, provider, recipient, when) for when in dates or (None,))
+    return flows
 
 
 class Transparency:
@@ -215,7 +246,8 @@ class Transparency:
     # ---------------------------------------------------------------- the register
     def sources(self) -> Sources:
         """What the register is computed from, as the registry keeps it (projections/register.py)."""
-        return Sources.of(self.registry.register.facts(), self.iris)
+        register = self.registry.register
+        return Sources.of(register.facts(), self.iris, register.carry)
 
     def entries(self, on: dt.date, *, active_only: bool = True, sources: Sources | None = None) -> list[Entry]:
         src = sources or self.sources()
@@ -246,31 +278,34 @@ class Transparency:
                 found = authorities[a] = self._authority(a)
             return found
 
+        def template(a: AgreementFacts) -> tuple[dict[str, Any], dt.date | None, dt.date | None]:
+            """What an agreement's entry holds whatever the date, and its first and last days."""
+            start, end = _date(a.valid_from), _date(a.valid_until)
+            text, days = duration(start, end)
+            return {
+                "id": a.id, "title": a.title, "provider": party(a.provider), "recipient": party(a.recipient),
+                "purposes": [purpose(p) for p in a.purposes],
+                "legal_authorities": [authority(x) for x in a.authorities],
+                "datasets": [{"id": d, "title": t.get("en") or min(t.values(), default=None)}
+                             for d, t in sorted((id_of(d), src.titles.get(d, {})) for d in a.datasets)],
+                "valid_from": start.isoformat() if start else None, "valid_until": end.isoformat() if end else None,
+                "duration": text, "duration_days": days, "status": a.status, "issued": a.issued,
+                "url": f"/agreements/{a.id}"}, start, end
+
+        # an entry's parts are made again only when what they read changed: the agreement, its parties' names,
+        # its datasets' titles (the key), else taken from the previous computation's
+        before: dict[Hashable, Any] = src.carry.get("entries", {})
+        kept: dict[Hashable, Any] = {}
         out = []
         for a in sorted(src.agreements.values(), key=lambda x: x.id):
-            start, end = _date(a.valid_from), _date(a.valid_until)
+            key = (a, src.names.get(a.provider or ""), src.names.get(a.recipient or ""),
+                   tuple(tuple(src.titles.get(d, {}).items()) for d in a.datasets))
+            found = kept[key] = before.get(key) or template(a)
+            fields, start, end = found
             ended = end is not None and end < on
-            text, days = duration(start, end)
-            in_force = a.status == "active" and (start is None or start <= on) and not ended
-            out.append(Entry(
-                id=a.id,
-                title=a.title,
-                provider=party(a.provider),
-                recipient=party(a.recipient),
-                purposes=[purpose(p) for p in a.purposes],
-                legal_authorities=[authority(x) for x in a.authorities],
-                datasets=[{"id": d, "title": t.get("en") or min(t.values(), default=None)}
-                          for d, t in sorted((id_of(d), src.titles.get(d, {})) for d in a.datasets)],
-                valid_from=start.isoformat() if start else None,
-                valid_until=end.isoformat() if end else None,
-                duration=text,
-                duration_days=days,
-                status=a.status,
-                in_force=in_force,
-                expires_in_days=(end - on).days if end is not None and not ended else None,
-                issued=a.issued,
-                url=f"/agreements/{a.id}",
-            ))
+            out.append(Entry(**fields, in_force=a.status == "active" and (start is None or start <= on) and not ended,
+                             expires_in_days=(end - on).days if end is not None and not ended else None))
+        src.carry["entries"] = kept
         return [e for e in out if self._active(e, on)] if active_only else out
 
     @staticmethod
@@ -379,10 +414,15 @@ class Transparency:
             if a.provider and a.recipient:
                 by_pair.setdefault((a.provider.id, a.recipient.id), []).append(a)
         id_of = src.id_of
-        first: dict[tuple[str, str, str], tuple[str, str, str | None]] = {}
-        for source_iri, provider_iri, recipient_iri, date in sorted(src.flows, key=_flow_order):
-            first.setdefault((id_of(source_iri), id_of(provider_iri), id_of(recipient_iri)),
-                             (provider_iri, recipient_iri, date))
+        first = src.first  # the previous computation's, made from the same flows
+        if first is None:
+            first = {}
+            for source_iri, provider_iri, recipient_iri, date in sorted(src.flows, key=_flow_order):
+                first.setdefault((id_of(source_iri), id_of(provider_iri), id_of(recipient_iri)),
+                                 (provider_iri, recipient_iri, date))
+            src.first = first
+            if src.flow_parts is not None:
+                src.carry["first"] = (src.flow_parts, first)
         pi = self.registry.register.carries_pi({source for source, _p, _r in first})
         counts: Counter[tuple[str, str]] = Counter()
         names: dict[str, str] = {}
