@@ -330,7 +330,11 @@ class Compiler:
                 lacking(counted(f"COUNT(DISTINCT {val}) < {num(n)}", optional=True),
                         per_node(f"COUNT(DISTINCT {val}) >= {num(n)}"), p)
         if (n := v(prop, SH.maxCount)) is not None:
-            core = f"{{ {per_node(f'COUNT(DISTINCT {val}) > {num(n)}')} }}"
+            # the nodes with more than n triples first (a count, no set of values kept per node), then their
+            # distinct values: the same nodes, in about half the time and memory of counting values for all
+            more = f"{{ SELECT {f} WHERE {{ {f} {p} {anyv} }} GROUP BY {f} HAVING (COUNT(*) > {num(n)}) }}"
+            core = (f"{{ SELECT {f} WHERE {{ {more} {f} {p} {val} }} GROUP BY {f} "
+                    f"HAVING (COUNT(DISTINCT {val}) > {num(n)}) }}")
             check(counted(f"COUNT(DISTINCT {val}) > {num(n)}", optional=False), along(core, False, focus.hops), True,
                   False, p)
         if (n := v(prop, SH.minLength)) is not None:
