@@ -38,6 +38,7 @@ from registry.config import Settings
 from registry.domain.model import KINDS
 from registry.projections.views import Views
 from registry.services.registry import Registry, open_registry
+from registry.services.reports.transparency import Transparency
 from registry.services.sessions import Sessions
 from registry.stopping import Stopped, stoppable
 
@@ -50,7 +51,9 @@ def _warm(state: Any, registry: Registry, views: Views, stop: threading.Event) -
             views.public.store()
             state.sparql_service.warm()
             state.ready = True
-            registry.register.facts()  # read once the server is ready: a register request meanwhile waits
+            # the transparency register of today, once the server is ready (its facts read from the catalogue
+            # index, then aggregated): a register request meanwhile waits for it instead of computing it again
+            Transparency(registry, views.public).report()
     except Stopped:
         log.info("warming the indexes and views stopped: the server is shutting down")
     except Exception:  # noqa: BLE001 - a failure here is met again, and reported, by the first request

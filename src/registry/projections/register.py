@@ -227,16 +227,14 @@ class Register:
 
     def carries_pi(self, datasets: Collection[str]) -> dict[str, bool]:
         """Whether each dataset (by id) carries personal information, declared or inherited through its
-        lineage (`LineageIndex.effective_pi`): asked of the lineage graph once, then kept until a dataset
+        lineage (`LineageIndex.carry_pi`): asked of the lineage graph once, then kept until a dataset
         upstream of it changes."""
         with self._pi_lock:
             epoch, known = self._epoch, self._pi
             self._pi_busy += 1
         try:
             out = {d: v for d in datasets if (v := known.get(d)) is not None}
-            for d in datasets:
-                if d not in out:
-                    out[d] = self.lineage.effective_pi(d)[0]
+            out.update(self.lineage.carry_pi([d for d in datasets if d not in out]))
         finally:
             with self._pi_lock:
                 self._pi_busy -= 1

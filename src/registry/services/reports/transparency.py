@@ -24,6 +24,7 @@ from registry.services.disposals import Disposals, Terms
 from registry.services.reference import authorities, labels_by_language, purposes
 from registry.services.registry import Registry
 from registry.services.reports import csv_answer
+from registry.stopping import checkpoint
 
 EXPIRY_WINDOW_DAYS = 90
 #: the flow diagram's name for agreements that cite no authority, in each language
@@ -330,8 +331,10 @@ class Transparency:
     def _report(self, on: dt.date, sources: Sources | None = None) -> Report:
         """The register as of `on`, from `sources` (default: the facts the registry keeps)."""
         src = sources or self.sources()
+        checkpoint()  # a server warming it up (api/app.py) and shutting down stops here and below
         every = self.entries(on, active_only=False, sources=src)
         entries = [e for e in every if self._active(e, on)]
+        checkpoint()
         auth_counts: Counter[str] = Counter()
         pair_counts: Counter[tuple[str, str]] = Counter()
         names: dict[str, str] = {}
@@ -350,9 +353,11 @@ class Transparency:
                     for e in entries if e.in_force and e.expires_in_days is not None
                     and e.expires_in_days <= EXPIRY_WINDOW_DAYS]
         expiring.sort(key=lambda x: (x["days_left"], x["id"]))
+        unmatched = self.unmatched_flows(on, every, src)
+        checkpoint()
         return Report(as_of=on.isoformat(), agreements=entries, by_authority=by_authority, by_pair=by_pair,
-                      expiring=expiring, unmatched_flows=self.unmatched_flows(on, every, src),
-                      sankey=self.sankey(entries), disposals=self.disposals(on, src))
+                      expiring=expiring, unmatched_flows=unmatched, sankey=self.sankey(entries),
+                      disposals=self.disposals(on, src))
 
     def disposals(self, on: dt.date, sources: Sources | None = None) -> list[dict[str, Any]]:
         """Per recipient institution (by name), its shares disposed of on time, late, and overdue on `on`:
