@@ -260,6 +260,7 @@ ex:shared ex:s 1 ; ex:r "x", ex:nothing, _:b ; ex:kind ex:K1 ;
 ex:t1 ex:q 1 ; ex:s 1, 2 ; ex:kind ex:K2 .
 ex:o1 a ex:Other ; ex:p 1, 2 ; ex:name "other", "nope" .
 ex:o2 a ex:Other ; ex:p 1 .
+[] a ex:Other ; ex:p 1, 2 ; ex:name "other" .
 """
 
 
@@ -276,6 +277,7 @@ def test_merged_queries_agree_on_shapes_with_every_supported_feature() -> None:
     per_check, fast, focus_first = forms(store, checks)
     too_many = {k[1] for k in fast if k[4] == "breaks a rule on http://example.org/p"}
     assert str(o1) in too_many and str(o2) not in too_many
+    assert any(not k.startswith("http") for k in too_many), "a blank node in breach is found too"
     assert fast == per_check
     assert focus_first == per_check
     assert len(per_check) > 30

@@ -19,6 +19,8 @@ from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
 from registry.errors import Violation
+from registry.store.base import inline_rows
+from registry.store.terms import nt
 
 #: lexical forms of the datatypes our shapes use, as (regex, must match) tests in SPARQL's regex
 #: dialect (no look-around, no backslashes, so they survive SPARQL string escaping)
@@ -45,6 +47,8 @@ BRANCHES = 12
 #: a check starts from its constraint when its class has at least 1/RATIO of the uses of the paths it
 #: scans (a scanned triple costs about a quarter of a looked-up focus node)
 RATIO = 4
+#: focus nodes asked about at once whether they are instances of a class
+MEMBERS = 1000
 
 
 #: `S P+ O` in a constraint's own SELECT, P an IRI or a prefixed name, the triple ending at `.` or `}`
@@ -489,12 +493,19 @@ def _bound(node: Any) -> set[Variable]:
 @dataclass(frozen=True)
 class Batch:
     """One merged query: the solutions of branch i carry ?{tag} = i; `branches[i]` are the indices of
-    the checks (in the list given to `plan`) that read them."""
+    the checks (in the list given to `plan`) that read them. The branches in `unjoined` lack the focus
+    pattern: their ?this is kept only if it is an instance of `target`, asked of the store afterwards
+    for the few nodes found (joining every instance of the class in the query held them all in memory);
+    `joined` is the query with the focus pattern, for when such a ?this is a blank node (which a later
+    query cannot name)."""
 
     query: str
     tag: str
     branches: list[list[int]]
     cost: float = 0.0
+    target: str = ""
+    unjoined: frozenset[int] = frozenset()
+    joined: str = ""
 
 
 def plan(checks: Sequence[Check], sizes: Mapping[str, int] | None) -> tuple[list[Batch], list[int]]:
@@ -550,12 +561,16 @@ def _merged(prologue: str, target: str, items: list[tuple[str, bool, float, list
     tag = "check"
     while re.search(rf"[?$]{tag}\b", text):
         tag += "_"
-    joined = [f"{{ {pattern}\nBIND({n} AS ?{tag}) }}" for n, (pattern, j, _, _) in enumerate(items) if j]
-    members = [f"{{ {pattern}\nBIND({n} AS ?{tag}) }}" for n, (pattern, j, _, _) in enumerate(items) if not j]
-    if joined:
-        members.insert(0, f"{{ ?this a {target} .\n" + "\nUNION ".join(joined) + " }")
-    query = f"{prologue}\nSELECT * WHERE {{\n" + "\nUNION ".join(members) + "\n}"
-    return Batch(query, tag, [idx for _, _, _, idx in items], sum(c for _, _, c, _ in items))
+    members = [f"{{ {pattern}\nBIND({n} AS ?{tag}) }}" for n, (pattern, _, _, _) in enumerate(items)]
+    joined = [m for m, (_, j, _, _) in zip(members, items, strict=True) if j]
+    rest = [m for m, (_, j, _, _) in zip(members, items, strict=True) if not j]
+    focused = ([f"{{ ?this a {target} .\n" + "\nUNION ".join(joined) + " }"] if joined else []) + rest
+    return Batch(_union(prologue, members), tag, [idx for _, _, _, idx in items], sum(c for _, _, c, _ in items),
+                 target, frozenset(n for n, (_, j, _, _) in enumerate(items) if j), _union(prologue, focused))
+
+
+def _union(prologue: str, members: list[str]) -> str:
+    return f"{prologue}\nSELECT * WHERE {{\n" + "\nUNION ".join(members) + "\n}"
 
 
 def class_sizes(store: object, checks: Sequence[Check], graphs: list[str] | None = None) -> dict[str, int]:
@@ -589,11 +604,24 @@ def execute(store: object, checks: Sequence[Check], planned: tuple[list[Batch], 
     def select(query: str) -> list[dict[str, Any]]:
         return store.select(query, graphs=graphs)  # type: ignore[attr-defined, no-any-return]
 
+    def kept(batch: Batch) -> list[tuple[int, dict[str, Any]]]:
+        """The batch's rows as (branch, row), the rows of unjoined branches kept for instances of the class."""
+        rows = [(int(row.pop(batch.tag)), row) for row in select(batch.query)]
+        nodes = sorted({row["this"] for n, row in rows if n in batch.unjoined}, key=str)
+        if any(isinstance(n, BNode) for n in nodes):
+            return [(int(row.pop(batch.tag)), row) for row in select(batch.joined)]
+        members: set[Node] = set()
+        for i in range(0, len(nodes), MEMBERS):
+            query = inline_rows(f"SELECT ?this WHERE {{ ?this a {batch.target} }}", ["this"],
+                                [[n] for n in nodes[i : i + MEMBERS]], nt)
+            members |= {r["this"] for r in select(query)}
+        return [(n, row) for n, row in rows if n not in batch.unjoined or row["this"] in members]
+
     if batches:
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            for batch, rows in zip(batches, pool.map(select, [b.query for b in batches]), strict=True):
-                for row in rows:
-                    for i in batch.branches[int(row.pop(batch.tag))]:
+            for batch, tagged in zip(batches, pool.map(kept, batches), strict=True):
+                for n, row in tagged:
+                    for i in batch.branches[n]:
                         rows_of[i].append(row)
     answers: dict[str, list[dict[str, Any]]] = {}  # a nested shape's check reports twice from one query
     for i in alone:
