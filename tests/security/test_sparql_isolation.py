@@ -437,3 +437,48 @@ def test_a_query_cancelled_while_it_waits_leaves_the_line(snapshot: str) -> None
     finally:
         pool.close()
 
+
+
+def _holding(pid: int, folder: str) -> bool:
+    """Whether the process has a file of `folder` open (a snapshot it opened)."""
+    fds = Path(f"/proc/{pid}/fd")
+    for fd in fds.iterdir():
+        try:
+            if os.readlink(fd).startswith(folder + "/"):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def test_idle_processes_open_a_new_snapshot_before_a_query_names_it(snapshot: str, tmp_path: Path) -> None:
+    import shutil
+
+    pool = EvaluatorPool("test", 2, WorkerLimits(memory_bytes=4 << 30, stack_bytes=8 << 20), processes=2)
+    newer = str(tmp_path / "newer")
+    shutil.copytree(snapshot, newer)
+
+    def held_by_all(folder: str) -> bool:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with pool._lock:
+                idle = len(pool._idle)
+            pids = _evaluators(os.getpid())
+            if idle == 2 and len(pids) == 2 and all(_holding(p, folder) for p in pids):
+                return True
+            time.sleep(0.05)
+        return False
+
+    try:
+        pool.warm()
+        pool.prepare(snapshot)  # processes still starting open it once started
+        assert held_by_all(snapshot)
+        # a query names a newer snapshot: the idle process opens it too, and lets the older one go
+        assert _run(pool, newer, "ASK { ?s ?p ?o }", 60).boolean is True
+        pool.prepare(newer)
+        assert held_by_all(newer)
+        assert not any(_holding(p, snapshot) for p in _evaluators(os.getpid()))
+        assert pool.paths_in_use() == {newer} and pool.replaced == 0
+        assert _run(pool, newer, "ASK { ?s ?p ?o }", 60).boolean is True
+    finally:
+        pool.close()

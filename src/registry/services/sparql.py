@@ -308,6 +308,8 @@ class SparqlService:
         async def job() -> Job:
             path = await self._snapshot(view)
             leased.append(path)
+            if caller.anonymous:  # one view for the whole pool: its idle processes open a new snapshot now
+                pool.prepare(path)
             named = dataset.given or None
             return Job(path=path, query=query, base_iri=base_iri, union=not s.has_dataset,
                        default_graphs=dataset.default if named else None,

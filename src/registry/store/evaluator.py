@@ -4,7 +4,8 @@ time, for the pool in `evaluator_pool.py`.
 Before it reads anything it takes the network away from itself (sandbox.py: SERVICE cannot call out),
 caps its memory (RLIMIT_AS) and runs queries on a thread with a large stack, so that deep nesting the
 parser recurses through fits; what still crashes or runs away ends this process only. Each snapshot stays
-open for the next query until a job names a newer one. Answers go back as bytes in the media type the
+open for the next query until a job names a newer one; a job that only opens one (`opening`) lets the pool
+have an idle process open a new snapshot before the queries that name it arrive. Answers go back as bytes in the media type the
 caller asked for, written by Oxigraph's serialisers (rows are counted, and refused past the cap, as they
 are written: SPARQL TSV and N-Triples hold one row a line).
 """
@@ -45,6 +46,13 @@ class Job:
     named_graphs: tuple[str, ...] | None
     max_rows: int
     media: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_MEDIA))
+    open_only: bool = False  # open the snapshot and answer "opened", evaluating nothing
+
+    @classmethod
+    def opening(cls, path: str) -> Job:
+        """A job that only opens the snapshot in `path`."""
+        return cls(path=path, query="", base_iri=None, union=True, default_graphs=None, named_graphs=None,
+                   max_rows=0, open_only=True)
 
 
 @dataclass(frozen=True)
@@ -216,7 +224,7 @@ def _loop(sock: socket.socket) -> None:
         except OSError as exc:
             send_outcome(sock, Outcome("failed", f"the snapshot could not be opened: {exc}".encode()))
             continue
-        send_outcome(sock, evaluate(store, job))
+        send_outcome(sock, Outcome("opened") if job.open_only else evaluate(store, job))
 
 
 def serve(sock: socket.socket, limits: WorkerLimits) -> None:

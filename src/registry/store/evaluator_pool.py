@@ -3,6 +3,9 @@
 The pool admits at most `size` queries at once (PoolBusy beyond) and runs them in at most `processes`
 processes, one query each: the others wait, up to their time limit, for one to come free. Processes are
 started in the background (on a thread: the first query, or `warm`) and each is kept for the next query.
+When a query names a new snapshot, the idle processes open it too, in the background (`prepare`), as does
+each process started after: opening a snapshot reads its files' index and filter blocks, a cost that grows
+with the store, which the queries after a write would otherwise meet one process at a time.
 A query that outlives its time limit has its process killed (SIGKILL: the CPU is free at once) and a fresh
 process takes its place; a process that dies on its own (a stack overflow, its memory cap) costs only the
 query it was running, and so does a query cancelled while its process answers (the process is killed, not
@@ -31,6 +34,7 @@ from registry.store.evaluator import (
     frame,
     message_size,
     read_message,
+    write_message,
 )
 
 #: how long a new process may take to start and sandbox itself
@@ -92,6 +96,7 @@ class EvaluatorPool:
         self._starting = 0  # processes being started
         self._warming = False  # a thread is starting processes
         self._failed: str | None = None  # why the last start failed, until the next start
+        self._newest: str | None = None  # the snapshot the last query named: idle processes open it ahead
         self._closed = False
         #: processes killed or lost so far (tests, logs)
         self.replaced = 0
@@ -131,6 +136,21 @@ class EvaluatorPool:
             return outcome
         finally:
             self._slots.release()
+
+    def prepare(self, path: str) -> None:
+        """Have the idle processes open the snapshot in `path` now, each on a thread of its own, so that the
+        queries naming it next find it open (called with the path each query is given: a path seen before
+        costs a comparison). A process opening it is busy: a query waits for it as for any other."""
+        with self._lock:
+            if self._closed or path == self._newest:
+                return
+            self._newest = path
+            stale = [w for w in self._idle if w.path != path]
+            self._idle = [w for w in self._idle if w.path == path]
+            for w in stale:
+                w.path = path  # from now on no sweep removes it
+        for w in stale:
+            threading.Thread(target=self._reopen, args=(w, path), name=f"sparql-{self.name}-open", daemon=True).start()
 
     def paths_in_use(self) -> set[str]:
         """The snapshots some process has open (they must not be removed)."""
@@ -224,6 +244,11 @@ class EvaluatorPool:
                 return
             with self._lock:
                 self._starting -= 1
+                newest = self._newest
+            if newest is not None and not self._open(worker, newest):
+                with self._lock:  # no loop of starts: the next query that finds room starts the next one
+                    self._warming = False
+                return
             self._give_back(worker)
 
     def _start(self) -> _Worker:
@@ -255,6 +280,26 @@ class EvaluatorPool:
         with self._lock:
             self._all[id(worker)] = worker
         return worker
+
+    def _reopen(self, worker: _Worker, path: str) -> None:
+        if self._open(worker, path):
+            self._give_back(worker)
+
+    def _open(self, worker: _Worker, path: str) -> bool:
+        """Have `worker` (taken by this thread, not idle) open the snapshot in `path`, waiting on its socket;
+        False when the process failed (it is lost)."""
+        worker.path = path
+        try:
+            worker.sock.settimeout(START_SECONDS)
+            write_message(worker.sock, encode_job(Job.opening(path)))
+            opened = decode_outcome(read_message(worker.sock)).kind == "opened"
+            worker.sock.setblocking(False)
+        except (EOFError, OSError, ValueError):
+            self._lose(worker)
+            return False
+        if not opened:  # the snapshot was removed meanwhile: the process holds none
+            worker.path = None
+        return True
 
     def _give_back(self, worker: _Worker) -> None:
         with self._lock:
