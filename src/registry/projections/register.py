@@ -61,7 +61,7 @@ class AgreementFacts:
 
 @dataclass(frozen=True, slots=True)
 class DatasetFacts:
-    """A dataset as the register reads it: its titles ((language, text); only of datasets agreements name),
+    """A dataset as the register reads it: its titles ((language, text); only of the datasets named),
     publishers, sources, generating activities ((agents, dates) each) and whether it is retired."""
 
     titles: tuple[tuple[str, str], ...]
@@ -75,7 +75,7 @@ class DatasetFacts:
 class Facts:
     """A copy of what the register reads, as of one position of the log."""
 
-    #: agreement IRI -> facts (retired ones and those not typed as data-sharing agreements left out)
+    #: agreement IRI -> facts, of the agreements the catalogue index holds (retired ones left out)
     agreements: dict[str, AgreementFacts]
     #: organisation IRI -> name
     names: dict[str, str]
