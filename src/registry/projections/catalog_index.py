@@ -60,6 +60,11 @@ RETIRED = "retired"
 _CHUNK = 500
 
 
+def record_doc(record: dict[str, Any]) -> str:
+    """A record's public form as the index keeps it (the `doc` of its row)."""
+    return json.dumps(record, separators=(",", ":"))
+
+
 def text_table(kind: str) -> str:
     return "text_" + "".join(ch for ch in kind if ch.isalnum())
 
@@ -200,7 +205,7 @@ class CatalogIndex:
         self._remove(kind.name, record["id"])
         rowid = self.db.execute("SELECT COALESCE(MAX(rowid), 0) + 1 FROM records").fetchone()[0]
         counts: Counter[tuple[str, str, str]] = Counter()
-        self._insert(kind, [(rowid, record)], counts)
+        self._insert(kind, [(rowid, record, record_doc(record))], counts)
         self._add_counts(counts)
 
     def _add_counts(self, counts: Counter[tuple[str, str, str]]) -> None:
@@ -235,11 +240,12 @@ class CatalogIndex:
         """Bring the index up to date with the audit log now."""
         self.follower.catch_up([self])
 
-    def rebuild(self, records: Callable[[RecordKind], Iterable[dict[str, Any]]] | None = None) -> None:
+    def rebuild(self, records: Callable[[RecordKind], Iterable[tuple[dict[str, Any], str]]] | None = None) -> None:
         """Index every record of the store from scratch, in one transaction: rows in batches, counts
         summed here and written once (a million datasets in one pass, not a million upserts). `records`
-        gives every record of a kind as anyone may read it, in id order, as `_public_records` reads them
-        from the store (the bulk load's pass hands over those it read on the way: projections/bulk.py)."""
+        gives every record of a kind as anyone may read it, with its `doc`, in id order, as `_public_records`
+        reads them from the store (the bulk load's pass hands over those it read on the way, their text
+        written once: projections/bulk.py)."""
         self.db.execute("BEGIN")
         try:
             for table in ("records", "facets", "counts", *map(text_table, KINDS)):
@@ -249,10 +255,10 @@ class CatalogIndex:
             rowid = 0
             for kind in KINDS.values():
                 checkpoint()  # a server shutting down during its warm-up stops here (and below)
-                batch: list[tuple[int, dict[str, Any]]] = []
-                for record in (records or self._public_records)(kind):
+                batch: list[tuple[int, dict[str, Any], str]] = []
+                for record, text in (records or self._public_records)(kind):
                     rowid += 1
-                    batch.append((rowid, record))
+                    batch.append((rowid, record, text))
                     if len(batch) >= 5000:
                         self._insert(kind, batch, counts)
                         batch = []
@@ -273,23 +279,24 @@ class CatalogIndex:
             return None
         return kind.from_rdf(Triples(public), self.iris.record(kind.name, rid), self.iris)  # type: ignore[arg-type]
 
-    def _public_records(self, kind: RecordKind) -> Iterator[dict[str, Any]]:
-        """Every record of a kind as anyone may read it, one at a time, in id order. One range of the
-        store's index per record (reading many records by SPARQL costs one range per record and
-        predicate: tried, slower)."""
+    def _public_records(self, kind: RecordKind) -> Iterator[tuple[dict[str, Any], str]]:
+        """Every record of a kind as anyone may read it, with its `doc`, one at a time, in id order. One
+        range of the store's index per record (reading many records by SPARQL costs one range per record
+        and predicate: tried, slower)."""
         ids = sorted(str(r["id"]) for r in self.store.select(self.res.query("records-ids"), {"type": kind.rdf_type}))
         for rid in ids:
             record = self._public(kind, rid)
             if record is not None:
-                yield record
+                yield record, record_doc(record)
 
-    def _insert(self, kind: RecordKind, batch: list[tuple[int, dict[str, Any]]],
+    def _insert(self, kind: RecordKind, batch: list[tuple[int, dict[str, Any], str]],
                 counts: Counter[tuple[str, str, str]]) -> None:
-        """New rows for records not in the index (at the rowids given), adding their facets to `counts`."""
+        """New rows for records not in the index (at the rowids given, each with its `doc`), adding their
+        facets to `counts`."""
         records, facets, texts = [], [], []
-        for rowid, record in batch:
+        for rowid, record, text in batch:
             retired = 1 if record.get("retired") else 0
-            records.append((rowid, kind.name, record["id"], retired, json.dumps(record, separators=(",", ":"))))
+            records.append((rowid, kind.name, record["id"], retired, text))
             values = _facet_values(kind, record)
             facets += [(kind.name, f, v, rowid) for f, v in values]
             tags = [_tag(f, v) for f, v in values] + [RETIRED] * retired

@@ -159,7 +159,8 @@ class QuadReader:
         if node is None:
             if len(self._iris) >= MAX_CACHED:
                 self._iris.clear()
-            node = self._iris[text] = URIRef(text.decode("utf-8"))
+            # URIRef's own check of the text (a warning for what it thinks invalid) is what `_TERM_IRI` took
+            node = self._iris[text] = str.__new__(URIRef, text.decode("utf-8"))
         return node
 
     def _as_stored(self, literal: ox.Literal) -> Node:

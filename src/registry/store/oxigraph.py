@@ -355,12 +355,14 @@ class OxigraphStore:
                 settle()
         return count
 
-    def bulk_load_bytes(self, data: bytes) -> None:
+    def bulk_load_bytes(self, data: bytes, *, checked: bool = False) -> None:
         """Bulk-load N-Quads given as bytes (whole lines), not atomically: for a store whose content can be
-        made again (a view filled in the bulk load's pass). Raises `BadQuads` on a syntax error."""
+        made again (a view filled in the bulk load's pass). Raises `BadQuads` on a syntax error. `checked`:
+        lines another load checks in full (a failure there drops this store), read without checking their
+        IRIs again (Oxigraph's lenient parsing: about a quarter less CPU)."""
         self._writable()
         try:
-            self._store.bulk_load(input=data, format=ox.RdfFormat.N_QUADS)
+            self._store.bulk_load(input=data, format=ox.RdfFormat.N_QUADS, lenient=checked)
         except SyntaxError as e:
             raise BadQuads(f"N-Quads: {e.msg or e}") from None
 
