@@ -231,7 +231,13 @@ ex:ThingShape sh:targetClass ex:Thing ;
     sh:sparql [ sh:message "no p, bound first" ;
         sh:select "SELECT $this ?value WHERE { BIND($this AS ?value) OPTIONAL { $this ex:p ?z } FILTER (!BOUND(?z)) }" ] ;
     sh:sparql [ sh:message "shares a part" ; sh:select '''SELECT $this ?value ?path WHERE {
-        BIND(ex:part AS ?path) $this ex:part ?value . ?o ex:part ?value . FILTER (?o != $this) }''' ] .
+        BIND(ex:part AS ?path) $this ex:part ?value . ?o ex:part ?value . FILTER (?o != $this) }''' ] ;
+    sh:sparql [ sh:message "start without p" ;
+        sh:select "SELECT $this ?value WHERE { $this ex:start ?value . FILTER NOT EXISTS { $this ex:p ?n } }" ] ;
+    sh:sparql [ sh:message "p of a kind no part has" ;
+        sh:select "SELECT $this ?value WHERE { $this ex:kind ?value FILTER NOT EXISTS { ?x ex:kind ?value . ?y ex:part ?x } }" ] ;
+    sh:sparql [ sh:message "p while anything has a q" ;
+        sh:select "SELECT $this ?value WHERE { $this ex:p ?value . FILTER NOT EXISTS { ?y ex:q ?z } }" ] .
 ex:PartShape
     sh:property [ sh:path ex:q ; sh:minCount 1 ; sh:message "q" ] ;
     sh:property [ sh:path ex:r ; sh:class ex:Thing ; sh:nodeKind sh:IRI ; sh:message "r" ] ;
@@ -283,7 +289,10 @@ def test_merged_queries_agree_on_shapes_with_every_supported_feature() -> None:
     assert len(per_check) > 30
     messages = {k[4] for k in per_check}
     assert {"p", "start after end", "kind", "part", "q", "r", "s", "child", "z", "big p", "no p, bound first",
-            "shares a part"} <= messages
+            "shares a part", "start without p", "p of a kind no part has"} <= messages
+    assert "p while anything has a q" not in messages
+    minus = {c.message for c in checks if c.part and c.part.fast and "MINUS {" in c.part.fast and c.path is None}
+    assert minus == {"start without p", "p of a kind no part has"}
     # a body that reads ?this before binding it keeps the focus pattern in front
     sparql = {c.message: c.part for c in checks if c.part and c.path is None}
     assert sparql["big p"].fast and sparql["shares a part"].fast and sparql["no p, bound first"].fast is None
@@ -317,3 +326,21 @@ def test_a_sparql_constraint_that_needs_this_bound_first_keeps_its_focus_pattern
 ])
 def test_a_sparql_constraint_that_binds_this_first_is_merged_without_it(select: str) -> None:
     assert shacl_sparql._joinable("PREFIX ex: <http://example.org/>", select.replace("$this", "?this")) is not None
+
+
+@pytest.mark.parametrize(("select", "minus"), [
+    ("SELECT $this WHERE { $this ex:p ?x FILTER NOT EXISTS { $this ex:q ?x } }", True),
+    ("SELECT $this WHERE { BIND(ex:p AS ?path) $this ex:p ?x . FILTER NOT EXISTS { ?x ex:q ?y . ?y ex:r $this } }", True),
+    # nothing shared: NOT EXISTS asks about the whole graph, MINUS would remove nothing
+    ("SELECT $this WHERE { $this ex:p ?x FILTER NOT EXISTS { ?y ex:q ?z } }", False),
+    # a shared variable not bound in every solution
+    ("SELECT $this WHERE { $this ex:p ?x OPTIONAL { $this ex:r ?y } FILTER NOT EXISTS { $this ex:q ?y } }", False),
+    ("SELECT $this WHERE { $this ex:p ?x FILTER NOT EXISTS { $this ex:q ?x FILTER (?x > 1) } }", False),
+    ("SELECT $this WHERE { { $this ex:p ?x FILTER NOT EXISTS { $this ex:q ?x } } UNION { $this ex:r ?x } }", False),
+    ("SELECT $this WHERE { $this ex:p ?x FILTER (!BOUND(?x) || NOT EXISTS { $this ex:q ?x }) }", False),
+])
+def test_not_exists_becomes_minus_only_where_it_means_the_same(select: str, minus: bool) -> None:
+    body = select.replace("$this", "?this")
+    out = shacl_sparql._as_minus("PREFIX ex: <http://example.org/>", body)
+    assert ("MINUS" in out) == minus
+    assert ("NOT EXISTS" in out) != minus

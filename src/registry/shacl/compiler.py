@@ -258,7 +258,7 @@ class Compiler:
             query = f"{self.prefixes}\n{focused}"
             scans = _joinable(self.prefixes, body)
             part = Part(query, self.prefixes, focus.cls, f"{{\n{focused}\n}}",
-                        f"{{\n{body}\n}}" if scans is not None else None, True, scans or ())
+                        f"{{\n{_as_minus(self.prefixes, body)}\n}}" if scans is not None else None, True, scans or ())
             out.append(Check(query, message, _severity(self.shapes, shape, severity), shape_name(self.shapes, sparql),
                              None, value_defaults_to_focus=True, part=part))
         return out
@@ -434,6 +434,52 @@ def _joinable(prologue: str, select: str) -> tuple[str, ...] | None:
         if _THIS not in _bound(inner) and _THIS in _walk(side):
             return None
         node = inner
+
+
+_NOT_EXISTS = re.compile(r"FILTER\s*NOT\s+EXISTS\s*\{([^{}]*)\}", re.I)
+_NOT_PLAIN = re.compile(r"\b(FILTER|OPTIONAL|BIND|VALUES|GRAPH|SERVICE|MINUS|UNION|EXISTS|SELECT)\b", re.I)
+_STRING = re.compile(r"\"[^\"]*\"|'[^']*'")
+_VARIABLE = re.compile(r"[?$](\w+)")
+
+
+@functools.cache
+def _as_minus(prologue: str, select: str) -> str:
+    """A SHACL-SPARQL select whose top-level `FILTER NOT EXISTS { triples }` become `MINUS { triples }` at
+    the end of its WHERE group, where that means the same: each variable the triples share with the rest
+    of the query is bound in every solution of the group, and they share at least one. Oxigraph answers
+    NOT EXISTS by a lookup per solution (about 40 us each) and MINUS by one hash join. pySHACL refuses
+    MINUS in a shape, so the shapes keep NOT EXISTS and the compiled form changes."""
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    if not select.rstrip().endswith("}") or not _NOT_EXISTS.search(select):
+        return select
+    try:
+        node = translateQuery(parseQuery(f"{prologue}\n{select}")).algebra.p
+    except Exception:  # rdflib's parser and translator raise many kinds; any of them means "leave it"
+        return select
+    while node.name in ("Distinct", "Reduced", "OrderBy"):
+        node = node.p
+    if node.name != "Project":
+        return select
+    bound = {str(v) for v in _bound(node.p)}
+    plain = _STRING.sub('""', select)  # braces inside strings are not groups
+    moved: list[str] = []
+
+    def swap(m: re.Match[str]) -> str:
+        inner = m[1]
+        depth = plain[: m.start()].count("{") - plain[: m.start()].count("}")
+        shared = set(_VARIABLE.findall(inner)) & set(_VARIABLE.findall(select[: m.start()] + select[m.end() :]))
+        if depth != 1 or _NOT_PLAIN.search(inner) or not shared or not shared <= bound:
+            return m[0]
+        moved.append(inner)
+        return ""
+
+    out = _NOT_EXISTS.sub(swap, select) if len(plain) == len(select) else select
+    if not moved:
+        return select
+    end = out.rstrip().rindex("}")
+    return out[:end] + "".join(f"MINUS {{{inner}}} " for inner in moved) + out[end:]
 
 
 def _walk(x: Any) -> Iterator[Any]:
