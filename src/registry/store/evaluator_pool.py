@@ -246,8 +246,9 @@ class EvaluatorPool:
                 self._starting -= 1
                 newest = self._newest
             if newest is not None and not self._open(worker, newest):
-                with self._lock:  # no loop of starts: the next query that finds room starts the next one
-                    self._warming = False
+                with self._lock:  # as a failed start: each waiting query is told why, the next query tries again
+                    self._warming, self._failed = False, "the evaluator process ended while it opened the snapshot"
+                    self._wake(everyone=True)
                 return
             self._give_back(worker)
 
