@@ -360,6 +360,14 @@ def sparql_in_process(store_path: str, queries: list[str], clients: int, per_cli
     return concurrent(call, clients, per_client, budget)
 
 
+def sparql_warm(url: str, queries: list[str]) -> None:
+    """Each query once, untimed: every endpoint's caches warm before its figures (Virtuoso's and Fuseki's are
+    warm from their loads, a server of ours just started is not)."""
+    with httpx.Client(timeout=300) as c:
+        for q in queries:
+            c.post(url, data={"query": q}, headers={"Accept": "application/sparql-results+json"}).raise_for_status()
+
+
 def sparql_latency_over_http(url: str, queries: list[str], budget: float) -> Latencies:
     """One client, one query at a time: what a single query costs end to end."""
     with httpx.Client(timeout=300) as c:
