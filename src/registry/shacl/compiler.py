@@ -397,13 +397,9 @@ _THIS = Variable("this")
 
 
 @functools.cache  # a pure function of two strings; rdflib's parser takes ~15 ms a query, 24 queries a registry
-def _joinable(prologue: str, select: str) -> tuple[str, ...] | None:
-    """Whether a SHACL-SPARQL select, run without the focus pattern and joined with it afterwards,
-    gives the rows it gives with the focus pattern in front of its WHERE group (its compiled form):
-    so when, going up from the first element of the group, each FILTER, BIND, OPTIONAL and MINUS on
-    the way either leaves ?this alone or comes after ?this is bound for sure, and the select projects
-    ?this without grouping or slicing. Returns the predicates its triple patterns use (for the cost),
-    or None: the select runs with the focus pattern in front."""
+def _projection(prologue: str, select: str) -> Any:
+    """The Project node of a SHACL-SPARQL select's algebra (below any Distinct, Reduced or OrderBy), or None:
+    rdflib could not read it, or it projects nothing."""
     from rdflib.plugins.sparql.algebra import translateQuery
     from rdflib.plugins.sparql.parser import parseQuery
 
@@ -413,7 +409,18 @@ def _joinable(prologue: str, select: str) -> tuple[str, ...] | None:
         return None
     while node.name in ("Distinct", "Reduced", "OrderBy"):
         node = node.p
-    if node.name != "Project" or _THIS not in node.PV:
+    return node if node.name == "Project" else None
+
+
+def _joinable(prologue: str, select: str) -> tuple[str, ...] | None:
+    """Whether a SHACL-SPARQL select, run without the focus pattern and joined with it afterwards,
+    gives the rows it gives with the focus pattern in front of its WHERE group (its compiled form):
+    so when, going up from the first element of the group, each FILTER, BIND, OPTIONAL and MINUS on
+    the way either leaves ?this alone or comes after ?this is bound for sure, and the select projects
+    ?this without grouping or slicing. Returns the predicates its triple patterns use (for the cost),
+    or None: the select runs with the focus pattern in front."""
+    node = _projection(prologue, select)
+    if node is None or _THIS not in node.PV:
         return None
     predicates = tuple(sorted(_predicates(node)))
     node = node.p
@@ -449,18 +456,10 @@ def _as_minus(prologue: str, select: str) -> str:
     of the query is bound in every solution of the group, and they share at least one. Oxigraph answers
     NOT EXISTS by a lookup per solution (about 40 us each) and MINUS by one hash join. pySHACL refuses
     MINUS in a shape, so the shapes keep NOT EXISTS and the compiled form changes."""
-    from rdflib.plugins.sparql.algebra import translateQuery
-    from rdflib.plugins.sparql.parser import parseQuery
-
     if not select.rstrip().endswith("}") or not _NOT_EXISTS.search(select):
         return select
-    try:
-        node = translateQuery(parseQuery(f"{prologue}\n{select}")).algebra.p
-    except Exception:  # rdflib's parser and translator raise many kinds; any of them means "leave it"
-        return select
-    while node.name in ("Distinct", "Reduced", "OrderBy"):
-        node = node.p
-    if node.name != "Project":
+    node = _projection(prologue, select)
+    if node is None:
         return select
     bound = {str(v) for v in _bound(node.p)}
     plain = _STRING.sub('""', select)  # braces inside strings are not groups
