@@ -119,19 +119,22 @@ def record_router(kind: RecordKind) -> APIRouter:
         return records.from_graph(kind, data) if how == "rdf" else data
 
     # writes validate (SHACL) and wait for the disk (their sync): plain functions, run in the thread pool;
-    # the caller's role is checked before the body is read
+    # the caller's role is checked before the body is read. The answer is made while the write's sync
+    # runs, and returned once it is done (a write answered is on disk)
     @router.post("", status_code=201, summary=f"Register a {kind.name}", openapi_extra=body_doc,
                  responses=answer(201))
     def create_record(request: Request, caller: WriterDep, body: BodyDep, records: RecordsDep) -> Response:
-        result = records.write(kind, _input(request, records, body), caller, create=True)
-        return _written(request, records, kind, result, 201)
+        with records.store.deferred_sync():
+            result = records.write(kind, _input(request, records, body), caller, create=True)
+            return _written(request, records, kind, result, 201)
 
     @router.put("/{rid}", summary=f"Replace a {kind.name}", openapi_extra=body_doc, responses=answer(200))
     def replace_record(request: Request, rid: str, caller: WriterDep, body: BodyDep, records: RecordsDep,
                        if_match: Annotated[str | None, Header()] = None) -> Response:
-        result = records.write(kind, _input(request, records, body), caller, create=False, rid=rid,
-                               if_match=if_match)
-        return _written(request, records, kind, result, 200)
+        with records.store.deferred_sync():
+            result = records.write(kind, _input(request, records, body), caller, create=False, rid=rid,
+                                   if_match=if_match)
+            return _written(request, records, kind, result, 200)
 
     @router.delete("/{rid}", status_code=204, summary=f"Retire a {kind.name} (it stays in history and lineage)")
     def retire_record(rid: str, caller: WriterDep, records: RecordsDep,

@@ -83,10 +83,10 @@ class Follower:
             with self._lock(p):
                 self._catch_up(p, head, entries)
 
-    def committed(self, seq: int) -> None:
-        """Entry `seq` was just appended by this process: apply it at once to each projection one entry
-        behind whose lock is free. The others (busy, not open, further behind) catch up at their next read."""
-        entry: Entry | None = None
+    def committed(self, entry: Entry) -> None:
+        """`entry` was just appended by this process: apply it at once to each projection one entry behind
+        whose lock is free. The others (busy, not open, further behind) catch up at their next read."""
+        seq = entry.seq
         for p in self.projections():
             lock = self._lock(p)
             if not lock.acquire(blocking=False):
@@ -95,8 +95,7 @@ class Follower:
                 pos = p.position()
                 if pos is None or pos.seq != seq - 1:
                     continue
-                entry = entry or self.audit.entry(seq)
-                if entry is not None and entry.previous == pos.hash:
+                if entry.previous == pos.hash:
                     p.apply([entry])
             except Exception:  # noqa: BLE001 - the write is committed: the next read catches up, or rebuilds
                 log.warning("the %s index could not apply audit entry %d at once", p.name, seq, exc_info=True)

@@ -80,11 +80,11 @@ class AuditLog:
     def __init__(self, store: Store, iris: Iris, resources: Resources) -> None:
         self.store, self.iris, self.res = store, iris, resources
         self._lock = threading.Lock()
-        self._listeners: list[Callable[[int], None]] = []
+        self._listeners: list[Callable[[Entry], None]] = []
         self.head_graph = iris.system_graph("audit-head")
 
-    def subscribe(self, listener: Callable[[int], None]) -> None:
-        """Call `listener(seq)` after each entry this object appends, once committed (the projections'
+    def subscribe(self, listener: Callable[[Entry], None]) -> None:
+        """Call `listener(entry)` after each entry this object appends, once committed (the projections'
         follower: a write is in the derived indexes when it returns)."""
         self._listeners.append(listener)
 
@@ -133,8 +133,9 @@ class AuditLog:
         """Replace `graphs` and append one audit entry (and a history snapshot), in one transaction.
         `details` are more (predicate, object) pairs of the entry (a token's role and organisation).
         Returns the entry's sequence number, once the subscribers were told and the transaction is on disk
-        (both after the chain's lock is released)."""
-        with self.store.deferred_sync():
+        (both after the chain's lock is released; the sync starts at the commit and runs while the
+        subscribers work)."""
+        with self.store.deferred_sync(early=True):
             with self._lock:
                 head = self.head()
                 seq = head.seq + 1
@@ -167,8 +168,9 @@ class AuditLog:
                 out[self.entry_graph(seq)] = triples
                 out[self.head_graph] = [(h, REG.sequence, Literal(seq)), (h, REG.entryHash, Literal(digest))]
                 self.store.replace_graphs(out)
+            entry = self._entry(seq, digest, head.hash, action, record)
             for listener in self._listeners:
-                listener(seq)
+                listener(entry)
         return seq
 
     # ------------------------------------------------------------- read

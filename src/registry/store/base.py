@@ -34,11 +34,12 @@ class Store(Protocol):
     def add_to_graph(self, graph: str, triples: Iterable[Triple]) -> None:
         """Add triples to a graph (append-only logs), in one transaction."""
 
-    def deferred_sync(self) -> AbstractContextManager[None]:
+    def deferred_sync(self, *, early: bool = False) -> AbstractContextManager[None]:
         """A write returns once durable; inside this block, once committed, and leaving the outermost block
         returns once every write made in it is durable (for writers that commit under a lock of their own:
-        the wait for the disk then happens after the lock is released). A no-op where durability is not
-        this process's business (a SPARQL server)."""
+        the wait for the disk then happens after the lock is released). `early`: a write in the block
+        starts its sync at once, in the background, so the writer's work after it overlaps the wait. A
+        no-op where durability is not this process's business (a SPARQL server)."""
 
     def graph(self, graph: str) -> list[Triple]:
         """Every triple of one named graph."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import logging
 import os
 import shutil
 import sys
@@ -46,8 +47,9 @@ class Durability:
     merge). So after each commit the writer takes a `ticket()` and `wait()`s for it: the log files and
     the folder (a new or recycled log file's name) are fsynced. Group commit: one sync covers every write committed before it
     started; a writer that commits while a sync runs waits for the next one, which one of the waiting
-    writers runs for all of them. `committed`, `synced` and `syncs` count what happened. (A commit is
-    visible to readers at once; it is acknowledged to its writer once synced.)"""
+    writers runs for all of them; a writer with work left after its commit `start`s the sync at once (a
+    thread of the store's runs it) and waits for it afterwards. `committed`, `synced` and `syncs` count
+    what happened. (A commit is visible to readers at once; it is acknowledged to its writer once synced.)"""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -56,6 +58,9 @@ class Durability:
         self.syncs = 0  # syncs run
         self._cond = threading.Condition()
         self._syncing = False
+        self._wanted = False  # `start` asked the sync thread for a sync
+        self._closed = False
+        self._thread: threading.Thread | None = None
 
     def ticket(self) -> int:
         """Call after a commit returned: its number, for `wait`."""
@@ -70,17 +75,65 @@ class Durability:
                 if self._syncing:
                     self._cond.wait()
                     continue
-                self._syncing, target, done = True, self.committed, False
-                self._cond.release()
+                self._run(self._claim())
+
+    def start(self) -> None:
+        """Begin syncing every write committed so far in the background (the store's sync thread), unless
+        a sync runs already: the writer's work after its commit (the projections, its answer) overlaps the
+        disk's, and its `wait` meets a sync that is done or under way. A failed sync there is left to the
+        next `wait`, which runs one itself and raises what fails."""
+        with self._cond:
+            if self._closed or self._syncing or self.synced >= self.committed:
+                return
+            self._wanted = True
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._background, name="registry-sync", daemon=True)
+                self._thread.start()
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        """End the sync thread (a sync under way finishes first)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+            thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+
+    def _claim(self) -> int:
+        """Under the condition: mark a sync as running, and return the commits it covers."""
+        self._syncing = True
+        return self.committed
+
+    def _background(self) -> None:
+        with self._cond:
+            while True:
+                while not self._closed and not (self._wanted and not self._syncing):
+                    self._cond.wait()
+                if self._closed:
+                    return
+                self._wanted = False
+                if self.synced >= self.committed:
+                    continue
                 try:
-                    self._sync()
-                    done = True
-                finally:
-                    self._cond.acquire()
-                    self._syncing = False
-                    if done:
-                        self.synced, self.syncs = max(self.synced, target), self.syncs + 1
-                    self._cond.notify_all()
+                    self._run(self._claim())
+                except OSError:
+                    log.warning("a background sync of %s failed; the writers waiting run it again", self.folder,
+                                exc_info=True)
+
+    def _run(self, target: int) -> None:
+        """Under the condition, `_claim`ed: sync (the condition released meanwhile), count, wake the waiters."""
+        done = False
+        self._cond.release()
+        try:
+            self._sync()
+            done = True
+        finally:
+            self._cond.acquire()
+            self._syncing = False
+            if done:
+                self.synced, self.syncs = max(self.synced, target), self.syncs + 1
+            self._cond.notify_all()
 
     def _sync(self) -> None:
         for entry in os.scandir(self.folder):
@@ -102,6 +155,7 @@ class Durability:
 
 
 _fdatasync = getattr(os, "fdatasync", os.fsync)
+log = logging.getLogger("registry")
 
 #: quads are bulk-loaded into a new store (a copy of graphs, a snapshot) this many at a time
 COPY_BATCH_QUADS = 200_000
@@ -209,20 +263,24 @@ class OxigraphStore:
         ticket = self.durability.ticket()
         if getattr(self._deferred, "depth", 0):
             self._deferred.ticket = ticket
+            if getattr(self._deferred, "early", False):
+                self.durability.start()
         else:
             self.durability.wait(ticket)
 
     @contextmanager
-    def deferred_sync(self) -> Iterator[None]:
+    def deferred_sync(self, *, early: bool = False) -> Iterator[None]:
         """Writes in the block return once committed; leaving the outermost block returns once they are on
         disk. A caller that commits under a lock of its own takes the lock inside this block, so the sync
-        runs after the lock is released and is shared with the writers that committed in the meantime."""
-        depth = getattr(self._deferred, "depth", 0)
-        self._deferred.depth = depth + 1
+        runs after the lock is released and is shared with the writers that committed in the meantime.
+        `early`: each write in this block starts its sync at once in the background (`Durability.start`),
+        so what the writer does after it overlaps the disk's work."""
+        depth, was_early = getattr(self._deferred, "depth", 0), getattr(self._deferred, "early", False)
+        self._deferred.depth, self._deferred.early = depth + 1, was_early or early
         try:
             yield
         finally:
-            self._deferred.depth = depth
+            self._deferred.depth, self._deferred.early = depth, was_early
             ticket = getattr(self._deferred, "ticket", 0) if depth == 0 else 0
             if ticket and self.durability is not None:
                 self._deferred.ticket = 0
@@ -482,6 +540,8 @@ class OxigraphStore:
         return self._store
 
     def close(self) -> None:
+        if self.durability is not None:
+            self.durability.close()
         if not self.read_only:
             self._store.flush()
         del self._store

@@ -385,7 +385,7 @@ class SparqlHttpStore:
     def _triples(self, triples: Iterable[Triple]) -> list[NtTriple]:
         return [(self._nt(s), self._nt(p), self._nt(o)) for s, p, o in triples]
 
-    def deferred_sync(self) -> contextlib.AbstractContextManager[None]:
+    def deferred_sync(self, *, early: bool = False) -> contextlib.AbstractContextManager[None]:
         """Durability is the server's: an update is acknowledged when the server answers it."""
         return contextlib.nullcontext()
 
