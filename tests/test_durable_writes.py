@@ -5,12 +5,16 @@ write committed before it. What the store counts is the observable: writes commi
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
+
+from rdflib import Literal, URIRef
 
 from conftest import Api
 from registry.config import Settings
 from registry.services.registry import Registry, open_registry
+from registry.store.audit import Entry
 
 
 def durability(registry: Registry) -> Any:
@@ -70,6 +74,41 @@ def test_writes_in_a_deferred_block_are_synced_when_it_ends(disk_registry: Regis
         store.replace_graphs({"urn:test:graph:b": []})
         assert d.synced < d.committed, "inside the block, the writes are committed, not yet waited for"
     assert d.synced == d.committed
+
+
+def test_a_logged_write_is_synced_while_the_projections_apply_it(disk_registry: Registry) -> None:
+    """The audit log's writer starts its sync at the commit (in the store's sync thread): a subscriber of
+    the log (the projections' follower) sees the write reach the disk while it works, before the write
+    returns; without the early start the sync would wait for the subscribers."""
+    d = durability(disk_registry)
+    seen: list[bool] = []
+
+    def subscriber(entry: Entry) -> None:
+        deadline = time.monotonic() + 30
+        while d.synced < d.committed and time.monotonic() < deadline:
+            time.sleep(0.005)
+        seen.append(d.synced == d.committed)
+
+    disk_registry.audit.subscribe(subscriber)
+    disk_registry.tokens.create("admin")
+    assert seen == [True]
+    assert d.synced == d.committed
+
+
+def test_the_folder_is_synced_when_a_new_log_appears(disk_registry: Registry) -> None:
+    """A sync fsyncs the store's folder only when it holds a write-ahead log its last folder sync did not
+    see (the name of a new log must reach the disk with the writes in it); otherwise the logs alone."""
+    store, d = disk_registry.store, durability(disk_registry)
+    triple = (URIRef("urn:test:s"), URIRef("urn:test:p"), Literal("o"))
+    store.replace_graphs({"urn:test:graph:a": [triple]})
+    before = (d.folder_syncs, d.syncs)
+    store.replace_graphs({"urn:test:graph:b": [triple]})
+    assert d.syncs == before[1] + 1 and d.folder_syncs == before[0], "the same log: only the log is synced"
+    logs = {p.name for p in Path(d.folder).glob("*.log")}
+    store.flush()  # RocksDB writes its memtable out and starts a new log
+    assert {p.name for p in Path(d.folder).glob("*.log")} - logs, "a new write-ahead log"
+    store.replace_graphs({"urn:test:graph:c": [triple]})
+    assert d.synced == d.committed and d.folder_syncs == before[0] + 1, "a new log: the folder is synced too"
 
 
 def test_a_store_in_memory_has_nothing_to_sync() -> None:
