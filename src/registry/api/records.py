@@ -55,7 +55,7 @@ def _not_modified(request: Request, etag: str, status: int) -> bool:
 
 
 def _written(request: Request, records: Records, kind: RecordKind, result: WriteResult, status: int) -> Response:
-    rid = result.record["id"]
+    rid = result.id
     extra = {"warnings": [w.as_json() for w in result.warnings]}
     resp = _record_response(request, records, kind, rid, True, status, extra)
     if status == 201:

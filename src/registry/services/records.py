@@ -11,6 +11,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -45,10 +46,17 @@ READ_ONLY = ("retired", "effective_personal_information", "personal_information_
 
 @dataclass
 class WriteResult:
-    record: dict[str, Any]
+    id: str
     etag: str
     created: bool
     warnings: list[Violation] = field(default_factory=list)
+    #: makes `record` (the API answers with the record read back from the store, so it rarely asks)
+    made: Callable[[], dict[str, Any]] = field(default=dict, repr=False)
+
+    @cached_property
+    def record(self) -> dict[str, Any]:
+        """The record as written, in its JSON form (made on first use)."""
+        return self.made()
 
 
 @dataclass
@@ -326,14 +334,14 @@ class Records:
             after = list(rg.public) + list(rg.restricted)
             after_hash = audit.state_hash(after)
             if after_hash == before_hash:  # nothing changes: nothing is written or logged
-                record = kind.from_rdf(rg.union(), rg.iri, self.iris)
-                return WriteResult(record=record, etag=after_hash, created=False,
-                                   warnings=[v for v in found if v.severity != "Violation"])
+                return WriteResult(id=rid_new, etag=after_hash, created=False,
+                                   warnings=[v for v in found if v.severity != "Violation"],
+                                   made=lambda: kind.from_rdf(rg.union(), rg.iri, self.iris))
             self._commit(kind, rid_new, list(rg.public), list(rg.restricted), caller,
                          "create" if not before else "update", before_hash, after_hash, before, reason)
-        record = kind.from_rdf(rg.union(), rg.iri, self.iris)
-        return WriteResult(record=record, etag=after_hash, created=not before,
-                           warnings=[v for v in found if v.severity != "Violation"])
+        return WriteResult(id=rid_new, etag=after_hash, created=not before,
+                           warnings=[v for v in found if v.severity != "Violation"],
+                           made=lambda: kind.from_rdf(rg.union(), rg.iri, self.iris))
 
     def _commit(self, kind: RecordKind, rid: str, public: builtins.list[Triple], restricted: builtins.list[Triple],
                 caller: Caller, action: str, before: str, after: str, previous: builtins.list[Triple] | None = None,
