@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
+from rdflib import Literal
 
 from registry.store.nquads import QuadReader, graph_of, graphs_of
 from registry.store.terms import from_ox
@@ -52,7 +53,7 @@ def test_a_graph_is_read_from_the_text_only_in_the_simple_form(line: str, graph:
 LINES = [
     *(f"{S} {P} {obj} {G} ." for obj in OBJECTS),
     f'{S} {P} "Donn\u00e9es de sant\u00e9 \u2014 \u6771\u4eac \U0001f3e5" {G} .',  # UTF-8 as written, not escaped
-    f'{S} {P} "x"@FR-ca {G} .', f'{S} {P} "x"@fr {G} .', f'{S} {P} "x"@en-Latn-US {G} .',
+    f'{S} {P} "x"@FR-ca {G} .', f'{S} {P} "x"@fr {G} .', f'{S} {P} "y"@FR-CA {G} .', f'{S} {P} "1"@en {G} .', f'{S} {P} "x"@en-Latn-US {G} .',
     f'{S} {P} "{"long " * 30_000}"@en {G} .',
     f'{S} {P} "x"^^<{XSD}string> {G} .', f'{S} {P} ""^^<http://a.example/dt> {G} .',
     f'{S} {P} "2010-04-03"^^<{XSD}date> {G} .', f'{S} {P} "01"^^<{XSD}integer> {G} .',
@@ -81,13 +82,23 @@ def test_lines_read_by_their_text_give_what_the_store_holds(line: str) -> None:
     got = list(QuadReader().read_lines([data]))
     assert got == held
     assert [tuple(type(t) for t in q) for q in got] == [tuple(type(t) for t in q) for q in held]
+    assert [_slots(q[2]) for q in got] == [_slots(q[2]) for q in held]  # a literal made without its constructor
+
+
+def _slots(term: object) -> tuple[object, ...]:
+    """All an rdflib literal holds (its equality leaves out its value and whether it is ill-typed)."""
+    if not isinstance(term, Literal):
+        return (term,)
+    return (str(term), term.language, term.datatype, term.value, term.ill_typed, type(term.value))
 
 
 @pytest.mark.parametrize("some", [LINES, [x for x in LINES if "\\" not in x and "_:" not in x and "#" not in x]])
 def test_many_lines_read_by_their_text_give_what_the_parser_gives_in_order(some: list[str]) -> None:
     lines = [x.encode() for x in some * 3]
     reader = QuadReader()  # its caches of terms are used again from the second round on
-    assert list(reader.read_lines(lines)) == list(QuadReader().read(b"\n".join(lines) + b"\n"))
+    got, parsed = list(reader.read_lines(lines)), list(QuadReader().read(b"\n".join(lines) + b"\n"))
+    assert got == parsed
+    assert [_slots(q[2]) for q in got] == [_slots(q[2]) for q in parsed]
 
 
 @pytest.mark.parametrize("bad", [

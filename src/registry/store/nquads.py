@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 
 import pyoxigraph as ox
-from rdflib import URIRef
+from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from registry.store.terms import from_ox
@@ -20,6 +20,7 @@ Quad = tuple[Node, Node, Node, str]
 XSD = "http://www.w3.org/2001/XMLSchema#"
 _XSD = XSD.encode()
 _STRING = XSD + "string"
+_XSD_STRING = _STRING.encode()
 #: the inside of an IRI written without escapes (a \\u escape could hide a "/restricted" from a reading of
 #: the text)
 _IRI = re.compile(rb"[^\x00-\x20<>\"{}|^`\\]+")
@@ -80,6 +81,18 @@ def graphs_of(data: bytes) -> tuple[list[bytes], list[bytes]] | None:
     return (lines, graphs) if len(graphs) == len(lines) else None
 
 
+def text_literal(text: str, language: str | None) -> Literal:
+    """rdflib's ``Literal(text, lang=language)`` (a language tag already checked and in the form the store
+    keeps it), made without its constructor, which converts the text to a value and back (a fifth of the
+    pass's reading of terms): the same text, language, datatype, value and ill-typed flag."""
+    node = str.__new__(Literal, text)
+    node._language = language
+    node._datatype = None
+    node._value = text
+    node._ill_typed = None
+    return node
+
+
 class QuadReader:
     """Reads N-Quads text into quads of rdflib terms. Not for threads: one reader per pass."""
 
@@ -88,6 +101,7 @@ class QuadReader:
         self._stored: dict[ox.Literal, Node] = {}
         self._iris: dict[bytes, URIRef] = {}
         self._literals: dict[tuple[bytes, bytes, bytes], Node] = {}
+        self._languages: dict[bytes, str] = {}  # a language tag as written -> as the store keeps it
 
     def read(self, data: bytes) -> Iterator[Quad]:
         """The quads of `data` (whole lines), in order. Raises SyntaxError where pyoxigraph's parser does.
@@ -148,9 +162,16 @@ class QuadReader:
     def _literal(self, value: bytes, lang: bytes, datatype: bytes) -> Node:
         text = value.decode("utf-8")
         if lang:
-            return from_ox(ox.Literal(text, language=lang.decode("ascii")))
-        if not datatype:
-            return self._as_stored(ox.Literal(text))
+            language = self._languages.get(lang)
+            if language is None:  # the tag checked and put in the form the store keeps, once
+                node = from_ox(ox.Literal(text, language=lang.decode("ascii")))
+                if len(self._languages) >= MAX_CACHED:
+                    self._languages.clear()
+                self._languages[lang] = node.language  # type: ignore[attr-defined]
+                return node
+            return text_literal(text, language)
+        if not datatype or datatype == _XSD_STRING:
+            return text_literal(text, None)
         literal = ox.Literal(text, datatype=ox.NamedNode(datatype.decode("utf-8")))
         return self._as_stored(literal) if datatype.startswith(_XSD) else from_ox(literal)
 
