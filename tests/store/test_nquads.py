@@ -53,7 +53,8 @@ def test_a_graph_is_read_from_the_text_only_in_the_simple_form(line: str, graph:
 LINES = [
     *(f"{S} {P} {obj} {G} ." for obj in OBJECTS),
     f'{S} {P} "Donn\u00e9es de sant\u00e9 \u2014 \u6771\u4eac \U0001f3e5" {G} .',  # UTF-8 as written, not escaped
-    f'{S} {P} "x"@FR-ca {G} .', f'{S} {P} "x"@fr {G} .', f'{S} {P} "y"@FR-CA {G} .', f'{S} {P} "1"@en {G} .', f'{S} {P} "x"@en-Latn-US {G} .',
+    f'{S} {P} "x"@FR-ca {G} .', f'{S} {P} "x"@fr {G} .', f'{S} {P} "y"@FR-CA {G} .', f'{S} {P} "1"@en {G} .',
+    f'{S} {P} "x"@en-Latn-US {G} .',
     f'{S} {P} "{"long " * 30_000}"@en {G} .',
     f'{S} {P} "x"^^<{XSD}string> {G} .', f'{S} {P} ""^^<http://a.example/dt> {G} .',
     f'{S} {P} "2010-04-03"^^<{XSD}date> {G} .', f'{S} {P} "01"^^<{XSD}integer> {G} .',
