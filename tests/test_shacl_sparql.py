@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -178,13 +179,16 @@ def test_compiled_checks_are_plain_sparql_selects(reg: Registry) -> None:
 # ------------------------------------------------------------------------- merged queries
 def forms(store: object, checks: list[shacl_sparql.Check]) -> list[list[tuple[Any, ...]]]:
     """The results of the checks one query each (the reference), merged starting from the
-    constraints wherever a check can, and merged keeping each check's focus-first form."""
+    constraints wherever a check can, merged keeping each check's focus-first form, and merged
+    starting from the constraints with every test of values made on each distinct value once."""
+    every = {c.part.tested for c in checks if c.part is not None and c.part.tested}
     logging.disable(logging.WARNING)
     try:
         return [[key(v) for v in found] for found in (
             shacl_sparql.run(store, checks, {}, merge=False),
             execute(store, checks, plan(checks, None), {}),
             execute(store, checks, plan(checks, {}), {}),
+            execute(store, checks, plan(checks, None, every), {}),
         )]
     finally:
         logging.disable(logging.NOTSET)
@@ -193,9 +197,10 @@ def forms(store: object, checks: list[shacl_sparql.Check]) -> list[list[tuple[An
 def test_merged_queries_give_the_results_of_the_checks_one_by_one(reg: Registry) -> None:
     load_broken(reg)
     checks = reg.validator.compiled()
-    per_check, fast, focus_first = forms(reg.store, checks)
+    per_check, fast, focus_first, grouped = forms(reg.store, checks)
     assert fast == per_check  # the same violations, in the same order
     assert focus_first == per_check
+    assert grouped == per_check
     assert len({k[4] for k in per_check if k[0] == "Violation"}) > 25  # many different violations
     parts = [c.part for c in checks if c.part is not None]
     assert any(p.fast and p.joined for p in parts) and any(p.fast and not p.joined for p in parts)
@@ -280,12 +285,13 @@ def test_merged_queries_agree_on_shapes_with_every_supported_feature() -> None:
     # one value in two graphs is one value: ex:o2 keeps its sh:maxCount 1, ex:o1 (two values) breaks it
     o1, o2, p = (URIRef(f"http://example.org/{n}") for n in ("o1", "o2", "p"))
     store.add_to_graph("http://example.org/g3", [(o2, p, Literal(1)), (o1, p, Literal(1))])
-    per_check, fast, focus_first = forms(store, checks)
+    per_check, fast, focus_first, grouped = forms(store, checks)
     too_many = {k[1] for k in fast if k[4] == "breaks a rule on http://example.org/p"}
     assert str(o1) in too_many and str(o2) not in too_many
     assert any(not k.startswith("http") for k in too_many), "a blank node in breach is found too"
     assert fast == per_check
     assert focus_first == per_check
+    assert grouped == per_check
     assert len(per_check) > 30
     messages = {k[4] for k in per_check}
     assert {"p", "start after end", "kind", "part", "q", "r", "s", "child", "z", "big p", "no p, bound first",
@@ -344,3 +350,51 @@ def test_not_exists_becomes_minus_only_where_it_means_the_same(select: str, minu
     out = shacl_sparql._as_minus("PREFIX ex: <http://example.org/>", body)
     assert ("MINUS" in out) == minus
     assert ("NOT EXISTS" in out) != minus
+
+
+VALUE_SHAPES = """
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix ex: <http://example.org/> .
+ex:TShape sh:targetClass ex:T ;
+    sh:property [ sh:path ex:v ; sh:minLength 3 ; sh:pattern "^[A-Z]" ; sh:datatype xsd:string ; sh:message "v" ] ;
+    sh:property [ sh:path ex:w ; sh:nodeKind sh:IRI ; sh:pattern "^http" ; sh:message "w" ] ;
+    sh:property [ sh:path ex:part ; sh:node ex:PShape ; sh:message "part" ] .
+ex:PShape sh:property [ sh:path ex:v ; sh:minLength 10 ; sh:datatype xsd:date ; sh:message "inner" ] .
+"""
+
+VALUE_DATA = """
+@prefix ex: <http://example.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+ex:a a ex:T ; ex:v "Abc" ; ex:w <http://example.org/x> .
+ex:b a ex:T ; ex:v "Ab", "Abc" .
+ex:c a ex:T ; ex:v "abc", "Abc" .
+ex:d a ex:T ; ex:v "Abc"@en .
+ex:e a ex:T ; ex:v "a"@en, ex:iri, "Ab" ; ex:w "http://example.org/s", <ftp://example.org/x> .
+ex:f a ex:T ; ex:v "Abc" ; ex:part ex:p .
+ex:p ex:v "2021-02-03"^^xsd:date, "x"^^xsd:date, "2020-01-01", "Abc" .
+ex:g ex:v "ab" .
+"""
+
+
+def test_each_test_of_a_value_is_found_alone_and_together_as_pyshacl_finds_it() -> None:
+    """A property shape's tests of each value (sh:minLength, sh:pattern, sh:datatype, sh:nodeKind) run as
+    one filter: a value failing any one of them, or several, is one result, as pySHACL reports it (with
+    the value tested one by one or each distinct value once)."""
+    shapes = Graph().parse(data=VALUE_SHAPES, format="turtle")
+    data = Graph().parse(data=VALUE_DATA, format="turtle")
+    checks = Compiler(shapes).compile()
+    store = OxigraphStore(None)
+    store.add_to_graph("http://example.org/g", list(data))
+    logging.disable(logging.WARNING)
+    try:
+        oracle = {key(v) for v in shacl_oracle.validate(SimpleNamespace(shapes=shapes), data, None)}  # type: ignore[arg-type]
+    finally:
+        logging.disable(logging.NOTSET)
+    for found in forms(store, checks):
+        assert set(found) == oracle
+    ex = "http://example.org/"
+    assert {(k[1].removeprefix(ex), k[4], k[5]) for k in oracle if k[4] in ("v", "w")} == {
+        ("b", "v", "Ab"), ("c", "v", "abc"), ("d", "v", "Abc"), ("e", "v", "a"), ("e", "v", f"{ex}iri"),
+        ("e", "v", "Ab"), ("e", "w", "http://example.org/s"), ("e", "w", "ftp://example.org/x")}
+    assert {k[5] for k in oracle if k[4] == "inner"} == {"x", "2020-01-01", "Abc"}

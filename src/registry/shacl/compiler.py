@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
@@ -49,6 +49,8 @@ BRANCHES = 12
 RATIO = 4
 #: focus nodes asked about at once whether they are instances of a class
 MEMBERS = 1000
+#: triples of a predicate read to tell whether its values repeat
+SAMPLE = 10000
 
 
 #: `S P+ O` in a constraint's own SELECT, P an IRI or a prefixed name, the triple ending at `.` or `}`
@@ -98,6 +100,10 @@ class Part:
     fast: str | None = None
     joined: bool = True
     scans: tuple[str, ...] = ()
+    #: a test of each value of the predicate `tested` (`fast` filters each triple): the same test of each
+    #: distinct value once, then the triples of the values that fail it (for predicates whose values repeat)
+    grouped: str | None = None
+    tested: str = ""
 
 
 @dataclass(frozen=True)
@@ -287,9 +293,9 @@ class Compiler:
             return int(str(node))
         out: list[Check] = []
 
-        def check(query: str, fast: str, joined: bool, with_value: bool, *scans: str) -> None:
+        def check(query: str, fast: str, joined: bool, with_value: bool, *scans: str, grouped: str | None = None) -> None:
             alone = "{\n" + query[len(self.prefixes) + 1 :] + "\n}"
-            part = Part(query, self.prefixes, focus.cls, alone, fast, joined, scans)
+            part = Part(query, self.prefixes, focus.cls, alone, fast, joined, scans, grouped, p if grouped else "")
             out.append(Check(query, message, sev, shape, str(path), var, val[1:] if with_value else None, part=part))
 
         def along(core: str, with_value: bool, hops: tuple[tuple[str, str, str], ...]) -> str:
@@ -301,11 +307,15 @@ class Compiler:
             back = " ".join(f"{s} {q} {o} ." for s, q, o in reversed(hops))
             return f"{{ SELECT {select} WHERE {{ {core} {back} }} }}"
 
-        def values(where: str, fast: str, *scans: str) -> None:
-            """A test of each value: `where` binds {val} and filters; `fast` is the same test reading
-            the value once (each read of a variable decodes the term in Oxigraph)."""
+        def values(where: str, test: str, *scans: str, grouping: bool = True) -> None:
+            """A test of each value: `where` binds {val} and filters; `test` is the same FILTER reading the
+            value once (each read of a variable decodes the term in Oxigraph). Its grouped form tests each
+            distinct value once (GROUP BY keeps Oxigraph from pushing the filter down into the scan)."""
             query = f"{self.prefixes}\nSELECT DISTINCT {group} {val} WHERE {{ {focus.pattern} {where} }}"
-            check(query, along(f"{{ SELECT {f} {val} WHERE {{ {fast} }} }}", True, focus.hops), True, True, p, *scans)
+            fast = f"{f} {p} {val} . {test}"
+            grouped = f"{{ SELECT {val} WHERE {{ ?_g{depth} {p} {val} }} GROUP BY {val} }} {test} {f} {p} {val} ."
+            check(query, along(f"{{ SELECT {f} {val} WHERE {{ {fast} }} }}", True, focus.hops), True, True, p, *scans,
+                  grouped=along(f"{{ SELECT {f} {val} WHERE {{ {grouped} }} }}", True, focus.hops) if grouping else None)
 
         def lacking(query: str, pattern: str, *scans: str) -> None:
             """The focus nodes without a match for `pattern` (over {f}, reading `scans`): every instance
@@ -341,29 +351,34 @@ class Compiler:
                     f"HAVING (COUNT(DISTINCT {val}) > {num(n)}) }}")
             check(counted(f"COUNT(DISTINCT {val}) > {num(n)}", optional=False), along(core, False, focus.hops), True,
                   False, p)
+        # the tests of each value, one filter for all (a value failing any of them is the same result: the
+        # same focus node, path, message and value), so the store reads the values once: (test, fast test)
+        tests: list[tuple[str, str]] = []
         if (n := v(prop, SH.minLength)) is not None:
-            values(f"{f} {p} {val} . FILTER (isBlank({val}) || STRLEN(STR({val})) < {num(n)})",
-                   f"{f} {p} {val} . FILTER (COALESCE(STRLEN(STR({val})) < {num(n)}, isBlank({val})))")
+            tests.append((f"isBlank({val}) || STRLEN(STR({val})) < {num(n)}",
+                          f"COALESCE(STRLEN(STR({val})) < {num(n)}, isBlank({val}))"))
         if (dt := v(prop, SH.datatype)) is not None:
-            tests = LEXICAL.get(dt, []) if isinstance(dt, URIRef) else []
-            bad_form = "".join(f' || {"!" if must else ""}REGEX(STR({val}), "{rx}")' for rx, must in tests)
-            values(f"{f} {p} {val} . FILTER (!isLiteral({val}) || DATATYPE({val}) != {_iri(dt)}{bad_form})",
-                   f"{f} {p} {val} . FILTER (COALESCE(DATATYPE({val}) != {_iri(dt)}{bad_form}, !isLiteral({val})))")
-        if (cls := v(prop, SH["class"])) is not None:
-            values(f"{f} {p} {val} . FILTER NOT EXISTS {{ {val} a {_iri(cls)} }}",
-                   f"{f} {p} {val} . MINUS {{ {val} a {_iri(cls)} }}")
+            lexical = LEXICAL.get(dt, []) if isinstance(dt, URIRef) else []
+            bad_form = "".join(f' || {"!" if must else ""}REGEX(STR({val}), "{rx}")' for rx, must in lexical)
+            tests.append((f"!isLiteral({val}) || DATATYPE({val}) != {_iri(dt)}{bad_form}",
+                          f"COALESCE(DATATYPE({val}) != {_iri(dt)}{bad_form}, !isLiteral({val}))"))
         if (pattern := v(prop, SH.pattern)) is not None:
             rx = Literal(str(pattern)).n3()
-            values(f"{f} {p} {val} . FILTER (isBlank({val}) || !REGEX(STR({val}), {rx}))",
-                   f"{f} {p} {val} . FILTER (COALESCE(!REGEX(STR({val}), {rx}), isBlank({val})))")
+            tests.append((f"isBlank({val}) || !REGEX(STR({val}), {rx})", f"COALESCE(!REGEX(STR({val}), {rx}), isBlank({val}))"))
         if (kind := v(prop, SH.nodeKind)) is not None:
             test = {SH.IRI: "isIRI", SH.Literal: "isLiteral", SH.BlankNode: "isBlank"}.get(URIRef(str(kind)))
             if test is None:
                 raise Unsupported(f"sh:nodeKind {kind}")
-            values(f"{f} {p} {val} . FILTER (!{test}({val}))", f"{f} {p} {val} . FILTER (!{test}({val}))")
+            tests.append((f"!{test}({val})", f"!{test}({val})"))
+        if tests:
+            values(f"{f} {p} {val} . FILTER ({' || '.join(f'({t})' for t, _ in tests)})",
+                   f"FILTER ({' || '.join(f'({t})' for _, t in tests)})")
+        if (cls := v(prop, SH["class"])) is not None:
+            values(f"{f} {p} {val} . FILTER NOT EXISTS {{ {val} a {_iri(cls)} }}",
+                   f"MINUS {{ {val} a {_iri(cls)} }}")
         if (other := v(prop, SH.lessThanOrEquals)) is not None:
-            where = f"{f} {p} {val} ; {_iri(other)} {oth} . FILTER (!({val} <= {oth}))"
-            values(where, where, _iri(other))
+            values(f"{f} {p} {val} ; {_iri(other)} {oth} . FILTER (!({val} <= {oth}))",
+                   f"{f} {_iri(other)} {oth} . FILTER (!({val} <= {oth}))", _iri(other), grouping=False)
         if (value := v(prop, SH.hasValue)) is not None:
             # the pairs (p, value) are a vocabulary's, not in proportion to the records that use p
             lacking(f"{self.prefixes}\nSELECT DISTINCT {group} WHERE {{ {focus.pattern} "
@@ -553,11 +568,14 @@ class Batch:
     joined: str = ""
 
 
-def plan(checks: Sequence[Check], sizes: Mapping[str, int] | None) -> tuple[list[Batch], list[int]]:
+def plan(checks: Sequence[Check], sizes: Mapping[str, int] | None,
+         repeated: Collection[str] = ()) -> tuple[list[Batch], list[int]]:
     """Merge the checks by target class into UNION queries, one branch per distinct part. A part
     starts from its constraint (`Part.fast`) unless `sizes` (instances per class, `?this a <C>` ->
     count) says its class is a small user of the predicates that form scans; None: no counts, every
-    part that has a fast form uses it. The fast parts that lack the focus pattern join the focus
+    part that has a fast form uses it. A part that starts from its constraint and tests each value of
+    a predicate in `repeated` (whose values repeat) tests each distinct value once instead
+    (`Part.grouped`). The fast parts that lack the focus pattern join the focus
     pattern once per query, together. A class has a query per BRANCHES branches at most, so that the
     threads share the work evenly. Returns the queries, costliest first (as far as the counts tell),
     and the indices of the checks to run on their own (those whose query was rewritten since)."""
@@ -575,12 +593,13 @@ def plan(checks: Sequence[Check], sizes: Mapping[str, int] | None) -> tuple[list
 
     def form(part: Part) -> tuple[str, bool, float]:
         """The pattern to merge, whether it joins the focus pattern, and a guess at its cost."""
+        fast = part.grouped if part.grouped is not None and part.tested in repeated else part.fast
         if sizes is None:
-            return (part.fast, part.joined, 1.0) if part.fast is not None else (part.alone, False, 1.0)
+            return (fast, part.joined, 1.0) if fast is not None else (part.alone, False, 1.0)
         mine = sizes.get(part.target, 0)
         scanned = max((sum(sizes.get(c, 0) for c in users[p]) for p in part.scans), default=mine)
-        if part.fast is not None and mine * RATIO > scanned:
-            return part.fast, part.joined, float(scanned)
+        if fast is not None and mine * RATIO > scanned:
+            return fast, part.joined, float(scanned)
         return part.alone, False, float(mine * RATIO)
 
     batches: list[Batch] = []
@@ -629,12 +648,26 @@ def class_sizes(store: object, checks: Sequence[Check], graphs: list[str] | None
     return {f"<{r['c']}>": int(r["n"]) for r in rows}
 
 
+def repeating(store: object, checks: Sequence[Check], graphs: list[str] | None = None) -> set[str]:
+    """The predicates whose values the checks test one by one (`Part.tested`) and whose values repeat: in
+    the first SAMPLE triples of each (in the order of their values), at most half as many distinct values
+    as triples. One query."""
+    tested = sorted({c.part.tested for c in checks if c.part is not None and c.part.tested})
+    if not tested:
+        return set()
+    parts = [f"{{ SELECT ({p} AS ?p) (COUNT(*) AS ?n) (COUNT(DISTINCT ?v) AS ?d) WHERE "
+             f"{{ {{ SELECT ?v WHERE {{ ?s {p} ?v }} LIMIT {SAMPLE} }} }} }}" for p in tested]
+    rows = store.select("SELECT ?p ?n ?d WHERE {\n" + "\nUNION ".join(parts) + "\n}",  # type: ignore[attr-defined]
+                        graphs=graphs)
+    return {f"<{r['p']}>" for r in rows if 2 * int(r["d"]) <= int(r["n"])}
+
+
 def run(store: object, checks: list[Check], fields: dict[URIRef, str], graphs: list[str] | None = None,
         *, merge: bool = True) -> list[Violation]:
     """Run compiled checks with a Store's select; results as Violations (one per focus node and value).
     With `merge`, as the merged queries of `plan`, on WORKERS threads; else one query per check."""
     if merge and any(c.mergeable for c in checks):
-        planned = plan(checks, class_sizes(store, checks, graphs))
+        planned = plan(checks, class_sizes(store, checks, graphs), repeating(store, checks, graphs))
     else:
         planned = ([], list(range(len(checks))))
     return execute(store, checks, planned, fields, graphs)
