@@ -31,6 +31,7 @@ from registry.api.records import record_router
 from registry.api.reference import router as reference_router
 from registry.api.schemas import PROBLEMS, Health
 from registry.api.share_checks import router as share_checks_router
+from registry.api.sparql_endpoint import SparqlEndpoint
 from registry.api.stats import router as stats_router
 from registry.api.tokens import router as tokens_router
 from registry.api.workspace import router as workspace_router
@@ -105,6 +106,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     )
     errors.install(app)
     app.state.sessions = Sessions()  # the workspace's sessions and sign-in links (services/sessions.py)
+    # SPARQL queries are answered below the router, once TokenCheck (added after it: outside it) found the caller
+    app.add_middleware(SparqlEndpoint)
     # every request's bearer token is read before routing (a bad, expired or revoked one is 401 everywhere:
     # pages, FastAPI's /docs and /openapi.json, unknown paths) and counts against the caller's rate limit
     app.add_middleware(TokenCheck)

@@ -86,20 +86,37 @@ PROTOCOL_PARAMETERS = [
             openapi_extra={"parameters": [_param("query", "the query (none: the service description)"),
                                           *PROTOCOL_PARAMETERS]})
 async def sparql_get(request: Request, caller: CallerDep, service: SparqlDep) -> Response:
-    pairs = request.query_params.multi_items()
-    if any(k == "update" for k, _ in pairs):
-        raise UpdateRefused("this endpoint is read-only, and updates never come by GET")
-    queries = [v for k, v in pairs if k == "query"]
-    if not queries:
+    asked = query_of_get(request)
+    if asked is None:
         return await run_in_threadpool(description, request, service, caller)
-    return await _answer(request, service, caller, _single(queries, "query"), _dataset(pairs))
+    return await answer(request, service, caller, *asked)
 
 
+# The queries themselves are answered below the router, by api/sparql_endpoint.py, with the same functions
+# (query_of_get, query_of_post, answer): these routes document them (OpenAPI) and serve the service
+# description and the HTML page.
 @router.post("/sparql", summary="SPARQL 1.1 query (POST: URL-encoded form or application/sparql-query)",
              openapi_extra={"parameters": PROTOCOL_PARAMETERS, "requestBody": {"content": {
                  FORM: {"schema": {"type": "object", "properties": {"query": {"type": "string"}}}},
                  DIRECT: {"schema": {"type": "string"}}}}})
 async def sparql_post(request: Request, caller: CallerDep, service: SparqlDep, settings: SettingsDep) -> Response:
+    return await answer(request, service, caller, *await query_of_post(request, settings.max_body_bytes))
+
+
+def query_of_get(request: Request) -> tuple[str, Dataset] | None:
+    """The query a GET sends and the graphs it names; None when it sends none (it asks for the service
+    description); UpdateRefused for an update."""
+    pairs = request.query_params.multi_items()
+    if any(k == "update" for k, _ in pairs):
+        raise UpdateRefused("this endpoint is read-only, and updates never come by GET")
+    queries = [v for k, v in pairs if k == "query"]
+    if not queries:
+        return None
+    return _single(queries, "query"), _dataset(pairs)
+
+
+async def query_of_post(request: Request, max_body_bytes: int) -> tuple[str, Dataset]:
+    """The query a POST sends (a URL-encoded form, or the query as the body) and the graphs it names."""
     header = request.headers.get("content-type", "")
     ct, _, params = header.partition(";")
     ct = ct.strip().lower()
@@ -112,7 +129,7 @@ async def sparql_post(request: Request, caller: CallerDep, service: SparqlDep, s
                                    accepted=[FORM, DIRECT])
     if charset not in ("utf-8", "utf8"):
         raise UnsupportedMediaType(f"the body must be UTF-8 (got charset={charset})")
-    body = await read_body(request, settings.max_body_bytes)
+    body = await read_body(request, max_body_bytes)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -122,15 +139,14 @@ async def sparql_post(request: Request, caller: CallerDep, service: SparqlDep, s
         form = parse_qsl(text, keep_blank_values=True)
         if any(k == "update" for k, _ in form):
             raise UpdateRefused("this endpoint is read-only: records change through the REST API")
-        query = _single([v for k, v in form if k == "query"], "query")
-        return await _answer(request, service, caller, query, _dataset(form + url_pairs))
+        return _single([v for k, v in form if k == "query"], "query"), _dataset(form + url_pairs)
     if any(k == "query" for k, _ in url_pairs):
         raise ProtocolViolation("a direct POST carries the query in its body, not in ?query=")
-    return await _answer(request, service, caller, text, _dataset(url_pairs))
+    return text, _dataset(url_pairs)
 
 
-async def _answer(request: Request, service: SparqlService, caller: Caller, query: str,
-                  dataset: Dataset) -> Response:
+async def answer(request: Request, service: SparqlService, caller: Caller, query: str,
+                 dataset: Dataset) -> Response:
     """The query's answer in the negotiated type, written so by its evaluator process, awaited on the event
     loop. A long query's text is checked on a thread, so that scanning it never holds up other requests."""
     if len(query) <= CHECKS_KEPT_CHARS:
