@@ -8,7 +8,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Literal
 
-from registry.store.nquads import QuadReader, graph_of, graphs_of
+from registry.store.nquads import QuadReader, common_lines, graph_of, graphs_of
 from registry.store.terms import from_ox
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -135,6 +135,36 @@ def test_the_graphs_of_many_lines_are_those_of_each_line(lines: list[str], end: 
         assert found is None
     else:
         assert found == (data.split(b"\n")[: len(lines)], each)
+
+
+@pytest.mark.parametrize(("lines", "common"), [
+    ([line for line in LINES if not any(x in line for x in ("_:", "\\", "#", "  ", "\t", f"{G}."))], True),
+    (LINES, False),
+    ([f"{S} {P} <http://a.example/o> {G} .", "", f"{S} {P} <http://a.example/o> {G} ."], False),
+    ([f"{S} {P} <http://a.example/o> {G} .\r", f"{S} {P} <http://a.example/o> {G} ."], False),
+    ([f'{S} {P} "a . # b" {G} .', f'{S} {P} "x"@fr {G} .'] * 2, True),
+    ([f'{S} {P} "x" {G} .', f'{S} {P} "x" <http://a.example/r/restricted> . # {G} .'], False),
+])
+@pytest.mark.parametrize("end", ["\n", ""])
+def test_the_parts_of_many_lines_in_the_common_form_read_as_each_line(lines: list[str], common: bool,
+                                                                      end: str) -> None:
+    """One pattern over a slice gives each line's parts only when every line has the common form; then the
+    graph is the parser's (and `graph_of`'s where it reads one), and the quads those the parser gives."""
+    data = ("\n".join(lines) + end).encode()
+    each = data.split(b"\n")[: len(lines)]
+    found = common_lines(data)
+    if not common:
+        assert found is None
+        return
+    assert found is not None
+    got_lines, parts = found
+    assert got_lines == each
+    parsed = list(QuadReader().read(b"\n".join(each) + b"\n"))
+    assert [q[6].decode() for q in parts] == [quad[3] for quad in parsed]
+    assert all(graph_of(line) in (None, q[6]) for line, q in zip(each, parts, strict=True))
+    quads = list(QuadReader().read_parts(got_lines, parts))
+    assert quads == parsed
+    assert [_slots(q[2]) for q in quads] == [_slots(q[2]) for q in QuadReader().read_lines(each)]
 
 
 def test_a_line_not_utf8_among_lines_of_the_common_form_is_refused_as_the_parser_refuses_it() -> None:

@@ -46,7 +46,7 @@ from registry.projections.lineage import LineageIndex, lineage_from_store
 from registry.projections.views import Views
 from registry.resources import Resources
 from registry.store.base import Store
-from registry.store.nquads import Quad, QuadReader, graph_of, graphs_of
+from registry.store.nquads import Parts, Quad, QuadReader, common_lines, graph_of, graphs_of
 from registry.store.oxigraph import OxigraphStore
 
 log = logging.getLogger("registry")
@@ -54,6 +54,12 @@ log = logging.getLogger("registry")
 #: a line that may state one of the facts (the predicate's IRI as written), or hide one behind an escape
 FACT_LINE = re.compile(rb"rdf-syntax-ns#type>|/terms/identifier>|prov#wasDerivedFrom>|prov#wasGeneratedBy>|"
                        rb"ns#activityKind>|ns#containsPersonalInformation>|ns#retired>|\\")
+#: the predicates of those facts (lines read by their parts: no escape can hide one)
+FACT_PREDICATES = frozenset(str(p).encode() for p in (RDF.type, DCTERMS.identifier, PROV.wasDerivedFrom,
+                                                      PROV.wasGeneratedBy, REG.activityKind,
+                                                      REG.containsPersonalInformation, REG.retired))
+#: a run of lines of one graph: its name, the lines, and their parts when every line has the common form
+Run = tuple[str, list[bytes], list[Parts] | None]
 #: a store holding more of these facts than this before the load is not a fresh one: rebuilt from the store
 MAX_FACTS_BEFORE = 100_000
 #: the public view's lines go to its store in bulk loads of about this many bytes, one at a time (as the
@@ -147,6 +153,10 @@ class Facts:
         self.identifiers.clear()
 
 
+def _graph(parts: Parts) -> bytes:
+    return parts[6]
+
+
 def _drain(items: list[Any]) -> Iterator[Any]:
     """The items, last first, each let go of as it is taken."""
     while items:
@@ -213,7 +223,7 @@ class BulkBuild:
         self._loading: list[Future[None]] = []
         self._view_lines: list[bytes] = []  # public lines not handed to the view's store yet
         self._view_bytes = 0
-        self._carry: tuple[str, list[bytes]] | None = None  # the last run of the slice before
+        self._carry: Run | None = None  # the last run of the slice before
         self._collecting = False  # whether the cyclic garbage collector runs outside the pass
 
     # ------------------------------------------------------------------ the pass
@@ -265,18 +275,22 @@ class BulkBuild:
         runs = list(self._runs(data))
         if self._carry is not None:
             if runs and runs[0][0] == self._carry[0]:
-                runs[0] = (runs[0][0], self._carry[1] + runs[0][1])
+                graph, lines, parts = runs[0]
+                both = self._carry[2] + parts if self._carry[2] is not None and parts is not None else None
+                runs[0] = (graph, self._carry[1] + lines, both)
             else:
                 runs.insert(0, self._carry)
         self._carry = runs.pop() if runs else None
         self._read_runs(runs)
 
-    def _read_runs(self, runs: list[tuple[str, list[bytes]]]) -> None:
+    def _read_runs(self, runs: list[Run]) -> None:
         public = self.views.public.visibility
         view_lines: list[bytes] = []
-        records: list[tuple[str, str, list[bytes]]] = []
+        records: list[tuple[str, str, list[bytes], list[Parts] | None]] = []
         fact_lines: list[bytes] = []
-        for graph, lines in runs:
+        common_fact_lines: list[bytes] = []  # and the parts of each
+        fact_parts: list[Parts] = []
+        for graph, lines, parts in runs:
             name = self.iris.parse(graph)
             if public.allows_name(graph, name):
                 view_lines += lines
@@ -286,9 +300,15 @@ class BulkBuild:
                     self.unsure.add((name.kind, name.id))
                 else:
                     self._seen.add(key)
-                    records.append((name.kind, name.id, lines))
+                    records.append((name.kind, name.id, lines, parts))
                     continue
-            fact_lines += [line for line in lines if FACT_LINE.search(line)]
+            if parts is None:
+                fact_lines += [line for line in lines if FACT_LINE.search(line)]
+            else:
+                for line, q in zip(lines, parts, strict=True):
+                    if q[1] in FACT_PREDICATES:
+                        common_fact_lines.append(line)
+                        fact_parts.append(q)
         self._view_lines += view_lines
         self._view_bytes += sum(map(len, view_lines))
         if self._view_bytes >= VIEW_CHUNK_BYTES:
@@ -296,20 +316,33 @@ class BulkBuild:
         self._read_records(records)
         for s, p, o, _g in self._read(fact_lines):
             self.facts.add(s, p, o)
+        for s, p, o, _g in self._read(common_fact_lines, fact_parts):
+            self.facts.add(s, p, o)
 
-    def _runs(self, data: bytes) -> Iterator[tuple[str, list[bytes]]]:
+    def _runs(self, data: bytes) -> Iterator[Run]:
         """The slice's lines in runs of one graph, with the graph's name (a line not in the simple form is
-        read by the parser, on its own); found at once when every line of the slice is in the simple form."""
+        read by the parser, on its own); found at once when every line of the slice is in the simple form,
+        with each line's parts when every line is in the common form (one pattern over the slice)."""
+        common = common_lines(data)
+        if common is not None:
+            lines, parts = common
+            start = 0
+            for g, same in groupby(parts, key=_graph):
+                end = start + sum(1 for _ in same)
+                yield g.decode("utf-8", "replace"), lines[start:end], parts[start:end]
+                start = end
+            return
         found = graphs_of(data)
         if found is not None:
             lines, graphs = found
             start = 0
             for g, run in groupby(graphs):
                 end = start + sum(1 for _ in run)
-                yield g.decode("utf-8", "replace"), lines[start:end]
+                yield g.decode("utf-8", "replace"), lines[start:end], None
                 start = end
             return
-        yield from self._runs_by_line(data)
+        for graph, lines in self._runs_by_line(data):
+            yield graph, lines, None
 
     def _runs_by_line(self, data: bytes) -> Iterator[tuple[str, list[bytes]]]:
         current: bytes | None = None
@@ -334,22 +367,22 @@ class BulkBuild:
         if current is not None:
             yield current.decode("utf-8", "replace"), run
 
-    def _read(self, lines: list[bytes]) -> Iterator[Quad]:
+    def _read(self, lines: list[bytes], parts: list[Parts] | None = None) -> Iterator[Quad]:
         if not lines:
             return
         try:
-            yield from self.reader.read_lines(lines)
+            yield from (self.reader.read_lines(lines) if parts is None else self.reader.read_parts(lines, parts))
         except SyntaxError:  # the load fails on it too, naming the line; nothing here is used then
             self.fast = False
 
-    def _read_records(self, records: list[tuple[str, str, list[bytes]]]) -> None:
+    def _read_records(self, records: list[tuple[str, str, list[bytes], list[Parts] | None]]) -> None:
         """The public form of each record whose public graph came here, staged; the facts on the way."""
         staged: list[tuple[str, str, str]] = []
-        for kind, rid, lines in records:
+        for kind, rid, lines, parts in records:
             triples = []
             whole = True
             graph = self.iris.public_graph(kind, rid)
-            for s, p, o, g in self._read(lines):
+            for s, p, o, g in self._read(lines, parts):
                 self.facts.add(s, p, o)
                 triples.append((s, p, o))
                 whole = whole and g == graph and type(s) is not BNode and type(o) is not BNode

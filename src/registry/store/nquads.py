@@ -44,6 +44,9 @@ _LINE = re.compile(_TERM_IRI + b" " + _TERM_IRI + rb' (?:' + _TERM_IRI
                    + _TERM_IRI + rb')?) ' + _TERM_IRI + rb" \.")
 #: the same, for each line of many at once
 _LINES = re.compile(b"^" + _LINE.pattern + b"$", re.MULTILINE)
+#: a line's parts as `_LINE` finds them: subject, predicate, object IRI, literal text, language, datatype, graph
+#: (b"" for a part the line has not)
+Parts = tuple[bytes, bytes, bytes, bytes, bytes, bytes, bytes]
 #: literals kept in the cache of stored forms at most (then it starts again)
 MAX_CACHED = 100_000
 #: literals read by their text are kept for the next line only up to this length (dates, codes, numbers
@@ -93,6 +96,17 @@ def text_literal(text: str, language: str | None) -> Literal:
     return node
 
 
+def common_lines(data: bytes) -> tuple[list[bytes], list[Parts]] | None:
+    """The lines of `data` (whole lines) and the parts of each (`Parts`) found by one pattern over them, when
+    every line has the common form (as our exports write them); None otherwise. A line's graph is its
+    parts' last, as `graph_of` reads it."""
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    parts: list[Parts] = _LINES.findall(data)  # at most one a line: one for each line, or some missing
+    return (lines, parts) if len(parts) == len(lines) else None
+
+
 class QuadReader:
     """Reads N-Quads text into quads of rdflib terms. Not for threads: one reader per pass."""
 
@@ -122,7 +136,11 @@ class QuadReader:
         if len(found) != len(lines):
             yield from self._read_each(lines)
             return
-        for i, groups in enumerate(found):
+        yield from self.read_parts(lines, found)
+
+    def read_parts(self, lines: list[bytes], parts: list[Parts]) -> Iterator[Quad]:
+        """`read_lines`, given the parts of each line as `common_lines` found them."""
+        for i, groups in enumerate(parts):
             try:
                 quad = self._quad(*groups)
             except (UnicodeDecodeError, ValueError):  # not UTF-8, a bad language tag: the parser's to say
