@@ -6,6 +6,7 @@ form of every check to pySHACL's results."""
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import itertools
 import re
@@ -685,6 +686,7 @@ def execute(store: object, checks: Sequence[Check], planned: tuple[list[Batch], 
     def kept(batch: Batch) -> list[tuple[int, dict[str, Any]]]:
         """The batch's rows as (branch, row), the rows of unjoined branches kept for instances of the class."""
         rows = [(int(row.pop(batch.tag)), row) for row in select(batch.query)]
+        _trim()
         nodes = sorted({row["this"] for n, row in rows if n in batch.unjoined}, key=str)
         if any(isinstance(n, BNode) for n in nodes):
             return [(int(row.pop(batch.tag)), row) for row in select(batch.joined)]
@@ -723,6 +725,19 @@ def execute(store: object, checks: Sequence[Check], planned: tuple[list[Batch], 
                     message=c.message, severity=c.severity, source_shape=c.shape,
                     value=str(value) if value is not None and not isinstance(value, BNode) else None)
     return ordered(found.values())
+
+
+try:
+    _LIBC: ctypes.CDLL | None = ctypes.CDLL("libc.so.6")
+except OSError:  # not glibc
+    _LIBC = None
+
+
+def _trim() -> None:
+    """Give the memory a finished query freed back to the system: glibc keeps it per thread otherwise, and
+    what each of the WORKERS threads keeps adds to the peak of the other's next query."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 def ordered(found: Iterable[Violation]) -> list[Violation]:
