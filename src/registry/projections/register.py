@@ -84,6 +84,14 @@ class Facts:
     #: agreement IRI -> (retention period, provider IRI, recipient IRI), of every agreement with a retention
     #: period, retired ones too (a restricted condition: the disposal counts read it, nothing else)
     terms: dict[str, tuple[str, str | None, str | None]]
+    #: the IRIs of the records whose facts changed since they were read whole (the `generation`th time), in
+    #: order: what a computation made of the facts before needs making again only for these
+    generation: int = 0
+    changes: tuple[str, ...] = ()
+
+
+#: the changes kept before the facts count as changed whole (a new generation)
+MAX_CHANGES = 50_000
 
 
 class Forms:
@@ -174,6 +182,8 @@ class Register:
         #: what the last computation of an answer made of parts of the facts, by their inputs (kept by
         #: services/reports/transparency.py, so that after a change only the parts it touched are made again)
         self.carry: dict[str, Any] = {}
+        self._generation = 0
+        self._changes: list[str] = []
 
     # ---------------------------------------------------------------- the projection protocol
     def position(self) -> Head | None:
@@ -209,6 +219,7 @@ class Register:
         self._built = False
         self._agreements, self._names, self._datasets, self._named = {}, {}, {}, Counter()
         self._terms, self.carry = {}, {}
+        self._generation, self._changes = self._generation + 1, []
         self._answers.clear()
         self._version += 1
         with self._pi_lock:
@@ -267,7 +278,15 @@ class Register:
         it is ready, in a thread `registry.stopping` can stop)."""
         with self.follower.reading(self):
             self._ensure_built()
-            return Facts(dict(self._agreements), dict(self._names), dict(self._datasets), dict(self._terms))
+            return Facts(dict(self._agreements), dict(self._names), dict(self._datasets), dict(self._terms),
+                         self._generation, tuple(self._changes))
+
+    def _touched(self, iri: str) -> None:
+        """Note that the facts of a record changed."""
+        self._version += 1
+        if len(self._changes) >= MAX_CHANGES:
+            self._generation, self._changes = self._generation + 1, []
+        self._changes.append(iri)
 
     def _read(self, kind: str, rid: str) -> None:
         """Read one record's public form again (and an agreement's retention period)."""
@@ -295,13 +314,11 @@ class Register:
             changed = self._datasets.get(iri) != old_d
             self._renamed(old_d.sources if old_d else (), new_d.sources)
         if changed:
-            self._version += 1
+            self._touched(iri)
 
-    def _keep(self, iri: str, facts: DatasetFacts) -> None:
-        if facts.sources or self._named[iri] > 0:
-            self._datasets[iri] = facts
-        else:
-            self._datasets.pop(iri, None)
+    def _keep(self, iri: str, facts: DatasetFacts) -> bool:
+        """Keep a dataset's facts while it derives from another or is named; whether that changed them."""
+        return _put(self._datasets, iri, facts if facts.sources or self._named[iri] > 0 else None)
 
     def _renamed(self, before: Iterable[str], after: Iterable[str]) -> None:
         """Count the datasets a record stops and starts naming; read again those newly named (their titles
@@ -313,8 +330,8 @@ class Register:
             if self._named[d] <= 0:
                 del self._named[d]
                 found = self._datasets.get(d)
-                if found is not None:
-                    self._keep(d, found)
+                if found is not None and self._keep(d, found):
+                    self._touched(d)
         for d in came - gone:
             if self._named[d] == came[d]:  # not named before
                 name = self.iris.parse(d)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Hashable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -18,12 +17,14 @@ from rdflib.term import Node
 from registry.domain.retention import ledger
 from registry.iris import Iris
 from registry.namespaces import AUTHORITY, DCTERMS, PURPOSE, RDF, REG, SKOS
-from registry.projections.register import AgreementFacts, DatasetFacts, Facts
+from registry.projections.register import AgreementFacts, Facts
 from registry.projections.views import GraphView
 from registry.services.disposals import Disposals, Terms
 from registry.services.reference import authorities, labels_by_language, purposes
 from registry.services.registry import Registry
 from registry.services.reports import csv_answer
+from registry.services.reports.register_parts import Flow as Flow
+from registry.services.reports.register_parts import FlowKey, Parts, first_flows
 from registry.stopping import checkpoint
 
 EXPIRY_WINDOW_DAYS = 90
@@ -122,11 +123,6 @@ def largest_links(sankey: dict[str, Any], top: int | None) -> dict[str, Any]:
     }
 
 
-def _flow_order(f: Flow) -> tuple[str, str, str, bool, str]:
-    """Flows by source and institutions, the dated first and the earliest of them first."""
-    return f[0], f[1], f[2], f[3] is None, f[3] or ""
-
-
 def _date(v: Node | str | None) -> dt.date | None:
     if v is None:
         return None
@@ -150,10 +146,6 @@ def duration(start: dt.date | None, end: dt.date | None) -> tuple[str | None, in
     return f"{days} day{'s' if days != 1 else ''}", days
 
 
-#: a declared flow: the source dataset, its publisher (the provider), the recipient and the activity's date
-Flow = tuple[str, str, str, str | None]
-
-
 @dataclass
 class Sources:
     """What the register is computed from: the agreements (not retired) by IRI, organisation names and the
@@ -170,10 +162,10 @@ class Sources:
     #: what the previous computation made of parts of these sources, by their inputs (`Register.carry`):
     #: a part whose inputs are unchanged is taken from it rather than made again
     carry: dict[str, Any] = field(default_factory=dict)
-    #: the flows by the dataset facts they come from (`carry`), and the earliest of each flow by ids of its
-    #: source and institutions when the previous computation made it from the same flows
-    flow_parts: Any = None
-    first: dict[tuple[str, str, str], tuple[str, str, str | None]] | None = None
+    #: the parts kept between computations (`Sources.of`), and the earliest of each flow by the ids of its
+    #: source and institutions (made from `flows` when None)
+    parts: Parts | None = None
+    first: dict[FlowKey, tuple[str, str, str | None]] | None = None
 
     def id_of(self, iri: str) -> str:
         """The id of a record's IRI (the IRI itself when it names no record of this registry)."""
@@ -186,45 +178,15 @@ class Sources:
     @classmethod
     def of(cls, facts: Facts, iris: Iris, carry: dict[str, Any] | None = None) -> Sources:
         """From the facts the registry keeps (projections/register.py); the flows as
-        transparency-lineage-flows.rq reads them. `carry`: kept between computations (the ids of IRIs, the
-        agreements' entries but for what depends on the date)."""
+        transparency-lineage-flows.rq reads them, kept as the earliest of each (`first`). `carry`: kept between
+        computations (the ids of IRIs, the parts made of the facts: `Parts`, updated from what changed)."""
         carry = {} if carry is None else carry
-        flows: list[Flow] = []
-        # a dataset's flows are made again only when it, or the publishers of its sources, changed
-        before: dict[Hashable, list[Flow]] = carry.get("flows", {})
-        kept: dict[Hashable, list[Flow]] = {}
-        same = True
-        for d in facts.datasets.values():
-            if d.retired or not d.publishers or not d.sources:
-                continue
-            providers = tuple(s.publishers if (s := facts.datasets.get(x)) else () for x in d.sources)
-            made = before.get((d, providers))
-            if made is None:
-                same, made = False, _flows(d, providers)
-            kept[(d, providers)] = made
-            flows.extend(made)
-        carry["flows"] = kept
-        made_first = carry.get("first")
-        first = made_first[1] if same and len(kept) == len(before) and made_first and made_first[0] is before else None
-        if first is not None:
-            carry["first"] = (kept, first)
-        titles = {iri: dict(d.titles) for iri, d in facts.datasets.items() if d.titles}
-        return cls(facts.agreements, facts.names, titles, flows, facts.terms, iris, carry.setdefault("ids", {}), carry,
-                   kept, first)
-
-
-def _flows(d: DatasetFacts, providers: tuple[tuple[str, ...], ...]) -> list[Flow]:
-    """The flows a dataset declares: from each of its sources (whose publishers are `providers`, in order)."""
-    flows: list[Flow] = []
-    for source, publishers in zip(d.sources, providers, strict=True):
-        for provider in publishers:
-            for publisher in d.publishers:
-                for agents, dates in d.activities or (((), ()),):
-                    for agent in agents or (None,):
-                        recipient = agent or publisher
-                        if recipient != provider:
-                            flows.extend((source, provider, recipient, when) for when in dates or (None,))
-    return flows
+        ids: dict[str, str] = carry.setdefault("ids", {})
+        parts: Parts = carry.setdefault("parts", Parts())
+        src = cls(facts.agreements, facts.names, parts.titles, [], facts.terms, iris, ids, carry, parts)
+        parts.update(facts, src.id_of)
+        src.titles, src.first = parts.titles, parts.first
+        return src
 
 
 class Transparency:
@@ -293,20 +255,25 @@ class Transparency:
                 "duration": text, "duration_days": days, "status": a.status, "issued": a.issued,
                 "url": f"/agreements/{a.id}"}, start, end
 
-        # an entry's parts are made again only when what they read changed: the agreement, its parties' names,
-        # its datasets' titles (the key), else taken from the previous computation's
-        before: dict[Hashable, Any] = src.carry.get("entries", {})
-        kept: dict[Hashable, Any] = {}
+        # an entry is made again only when what it reads changed (the agreement, its parties' names, its
+        # datasets' titles: `Parts` drops it then), else taken from the previous computation's
+        parts = src.parts or Parts()
+        order = parts.order if src.parts else sorted((a.id, iri) for iri, a in src.agreements.items())
+        made, dated = parts.made, parts.entries_on(on)
         out = []
-        for a in sorted(src.agreements.values(), key=lambda x: x.id):
-            key = (a, src.names.get(a.provider or ""), src.names.get(a.recipient or ""),
-                   tuple(tuple(src.titles.get(d, {}).items()) for d in a.datasets))
-            found = kept[key] = before.get(key) or template(a)
-            fields, start, end = found
-            ended = end is not None and end < on
-            out.append(Entry(**fields, in_force=a.status == "active" and (start is None or start <= on) and not ended,
-                             expires_in_days=(end - on).days if end is not None and not ended else None))
-        src.carry["entries"] = kept
+        for _aid, iri in order:
+            entry = dated.get(iri)
+            if entry is None:
+                a = src.agreements[iri]
+                found = made.get(iri)
+                if found is None:
+                    found = made[iri] = template(a)
+                fields, start, end = found
+                ended = end is not None and end < on
+                entry = dated[iri] = Entry(
+                    **fields, in_force=a.status == "active" and (start is None or start <= on) and not ended,
+                    expires_in_days=(end - on).days if end is not None and not ended else None)
+            out.append(entry)
         return [e for e in out if self._active(e, on)] if active_only else out
 
     @staticmethod
@@ -365,8 +332,9 @@ class Transparency:
         agreements' terms as the registry keeps them)."""
         src = sources or self.sources()
         ledger_of = Disposals(self.registry)
-        terms = {src.id_of(a): Terms(retention, *(None if x is None else src.id_of(x) for x in (provider, recipient)))
-                 for a, (retention, provider, recipient) in src.terms.items()}
+        terms = src.parts.terms if src.parts else {
+            src.id_of(a): Terms(retention, *(None if x is None else src.id_of(x) for x in (provider, recipient)))
+            for a, (retention, provider, recipient) in src.terms.items()}
         counts: dict[str, dict[str, int]] = {}
         for s in ledger(ledger_of.shares(terms), ledger_of.disposed(), on):
             recipient = terms[s.share.agreement].recipient
@@ -412,22 +380,16 @@ class Transparency:
         when not given. Names and counts only: never which datasets. A flow declared more than once between
         the same institutions from the same source is dated by its earliest date."""
         src = sources or self.sources()
-        if not src.flows:
+        if not src.flows and not src.first:
             return []
         by_pair: dict[tuple[str, str], list[Entry]] = {}
         for a in self.entries(on, active_only=False, sources=src) if agreements is None else agreements:
             if a.provider and a.recipient:
                 by_pair.setdefault((a.provider.id, a.recipient.id), []).append(a)
         id_of = src.id_of
-        first = src.first  # the previous computation's, made from the same flows
+        first = src.first
         if first is None:
-            first = {}
-            for source_iri, provider_iri, recipient_iri, date in sorted(src.flows, key=_flow_order):
-                first.setdefault((id_of(source_iri), id_of(provider_iri), id_of(recipient_iri)),
-                                 (provider_iri, recipient_iri, date))
-            src.first = first
-            if src.flow_parts is not None:
-                src.carry["first"] = (src.flow_parts, first)
+            first = src.first = first_flows(src.flows, id_of)
         pi = self.registry.register.carries_pi({source for source, _p, _r in first})
         counts: Counter[tuple[str, str]] = Counter()
         names: dict[str, str] = {}

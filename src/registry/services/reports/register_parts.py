@@ -1,0 +1,177 @@
+"""The parts of the transparency register kept between its computations (in `Register.carry`), each updated
+from the records whose facts changed since (`Facts.changes`) instead of made again from every record: the
+declared flows per dataset and the earliest of each flow, the datasets' titles, the agreements' retention
+terms, the agreements in order of id, and their entries (made by services/reports/transparency.py), dropped
+when the agreement, its parties' names or its datasets' titles change."""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from registry.projections.register import DatasetFacts, Facts
+from registry.services.disposals import Terms
+
+#: a declared flow: the source dataset, its publisher (the provider), the recipient and the activity's date
+Flow = tuple[str, str, str, str | None]
+#: a flow's source, provider and recipient, by id
+FlowKey = tuple[str, str, str]
+#: the dates whose entries are kept
+DATES_KEPT = 4
+
+
+def flow_order(f: Flow) -> tuple[str, str, str, bool, str]:
+    """Flows by source and institutions, the dated first and the earliest of them first."""
+    return f[0], f[1], f[2], f[3] is None, f[3] or ""
+
+
+def declared_flows(d: DatasetFacts, providers: tuple[tuple[str, ...], ...]) -> list[Flow]:
+    """The flows a dataset declares: from each of its sources (whose publishers are `providers`, in order)."""
+    flows: list[Flow] = []
+    for source, publishers in zip(d.sources, providers, strict=True):
+        for provider in publishers:
+            for publisher in d.publishers:
+                for agents, dates in d.activities or (((), ()),):
+                    for agent in agents or (None,):
+                        recipient = agent or publisher
+                        if recipient != provider:
+                            flows.extend((source, provider, recipient, when) for when in dates or (None,))
+    return flows
+
+
+def first_flows(flows: Iterable[Flow], id_of: Callable[[str], str]) -> dict[FlowKey, tuple[str, str, str | None]]:
+    """The earliest of each flow (by the ids of its source and institutions): its provider, recipient, date."""
+    first: dict[FlowKey, tuple[str, str, str | None]] = {}
+    for source, provider, recipient, date in sorted(flows, key=flow_order):
+        first.setdefault((id_of(source), id_of(provider), id_of(recipient)), (provider, recipient, date))
+    return first
+
+
+class Parts:
+    """What the last computation made of the facts, brought up to date by `update`. One computation at a
+    time uses it (`Register.answer` runs one)."""
+
+    def __init__(self) -> None:
+        self._clear()
+
+    def _clear(self) -> None:
+        #: the facts it was last brought up to date with (None: nothing made yet, or an update stopped)
+        self.facts: Facts | None = None
+        self.titles: dict[str, dict[str, str]] = {}
+        #: dataset IRI -> the flows it declares; source IRI -> the datasets deriving from it
+        self.flows: dict[str, list[Flow]] = {}
+        self.derived: dict[str, set[str]] = {}
+        #: the earliest of each flow, and the datasets declaring it
+        self.first: dict[FlowKey, tuple[str, str, str | None]] = {}
+        self.declaring: dict[FlowKey, set[str]] = {}
+        #: agreement id -> its retention terms (ids); organisation or dataset IRI -> the agreements naming it
+        self.terms: dict[str, Terms] = {}
+        self.naming: dict[str, set[str]] = {}
+        #: (id, IRI) of every agreement, in order
+        self.order: list[tuple[str, str]] = []
+        #: agreement IRI -> what its entry holds whatever the date; date -> agreement IRI -> entry
+        self.made: dict[str, Any] = {}
+        self.dated: dict[dt.date, dict[str, Any]] = {}
+
+    def update(self, facts: Facts, id_of: Callable[[str], str]) -> None:
+        """Bring every part up to date with `facts`: from the records that changed since the last update, or
+        whole when the facts were read whole since."""
+        before, self.facts = self.facts, None  # an update stopped half-way leaves the parts to be made whole
+        if before is None or before.generation != facts.generation or len(before.changes) > len(facts.changes):
+            self._clear()
+            before, changed = Facts({}, {}, {}, {}), set(facts.names) | set(facts.datasets) | set(facts.agreements)
+            changed |= set(facts.terms)
+        else:
+            changed = set(facts.changes[len(before.changes):])
+        self._datasets(before, facts, changed, id_of)
+        self._agreements(before, facts, changed, id_of)
+        self.facts = facts
+
+    def _datasets(self, before: Facts, facts: Facts, changed: set[str], id_of: Callable[[str], str]) -> None:
+        """Titles, flows and the earliest of each, of the datasets changed and those deriving from them."""
+        redo: set[str] = set()
+        for iri in changed:
+            if iri in facts.datasets or iri in before.datasets:
+                redo.add(iri)
+                redo.update(self.derived.get(iri, ()))
+                d = facts.datasets.get(iri)
+                if d is not None and d.titles:
+                    self.titles[iri] = dict(d.titles)
+                else:
+                    self.titles.pop(iri, None)
+        touched: set[FlowKey] = set()
+        for iri in redo:
+            old, new = before.datasets.get(iri), facts.datasets.get(iri)
+            for source in old.sources if old else ():
+                if (deriving := self.derived.get(source)) is not None:
+                    deriving.discard(iri)
+                    if not deriving:
+                        del self.derived[source]
+            for source in new.sources if new else ():
+                self.derived.setdefault(source, set()).add(iri)
+            for f in self.flows.pop(iri, ()):
+                key = (id_of(f[0]), id_of(f[1]), id_of(f[2]))
+                touched.add(key)
+                self.declaring[key].discard(iri)
+            if new is None or new.retired or not new.publishers or not new.sources:
+                continue
+            providers = tuple(s.publishers if (s := facts.datasets.get(x)) else () for x in new.sources)
+            if made := declared_flows(new, providers):
+                self.flows[iri] = made
+                for f in made:
+                    key = (id_of(f[0]), id_of(f[1]), id_of(f[2]))
+                    touched.add(key)
+                    self.declaring.setdefault(key, set()).add(iri)
+        for key in touched:
+            declaring = self.declaring.get(key)
+            if not declaring:
+                self.declaring.pop(key, None)
+                self.first.pop(key, None)
+                continue
+            first = min((f for d in declaring for f in self.flows[d]
+                         if (id_of(f[0]), id_of(f[1]), id_of(f[2])) == key), key=flow_order)
+            self.first[key] = first[1], first[2], first[3]
+
+    def _agreements(self, before: Facts, facts: Facts, changed: set[str], id_of: Callable[[str], str]) -> None:
+        """Order, terms and what names each agreement; the entries of those whose inputs changed dropped."""
+        stale: set[str] = set()
+        for iri in changed:
+            stale.update(self.naming.get(iri, ()))
+            if iri in facts.terms:
+                retention, provider, recipient = facts.terms[iri]
+                self.terms[id_of(iri)] = Terms(retention, *(None if x is None else id_of(x) for x in (provider, recipient)))
+            elif iri in before.terms:
+                self.terms.pop(id_of(iri), None)
+            old, new = before.agreements.get(iri), facts.agreements.get(iri)
+            if old is None and new is None:
+                continue
+            stale.add(iri)
+            if old is not None:
+                for x in (old.provider, old.recipient, *old.datasets):
+                    if x is not None and (naming := self.naming.get(x)) is not None:
+                        naming.discard(iri)
+                        if not naming:
+                            del self.naming[x]
+                if new is None:
+                    del self.order[bisect.bisect_left(self.order, (old.id, iri))]
+            if new is not None:
+                for x in (new.provider, new.recipient, *new.datasets):
+                    if x is not None:
+                        self.naming.setdefault(x, set()).add(iri)
+                if old is None:
+                    bisect.insort(self.order, (new.id, iri))
+        for iri in stale:
+            self.made.pop(iri, None)
+            for entries in self.dated.values():
+                entries.pop(iri, None)
+
+    def entries_on(self, on: dt.date) -> dict[str, Any]:
+        """The entries kept for a date (the last few dates' kept)."""
+        found = self.dated.get(on)
+        if found is None:
+            while len(self.dated) >= DATES_KEPT:
+                del self.dated[next(iter(self.dated))]
+            found = self.dated[on] = {}
+        return found
