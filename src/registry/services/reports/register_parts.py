@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from registry.projections.register import DatasetFacts, Facts
@@ -20,6 +22,8 @@ Flow = tuple[str, str, str, str | None]
 FlowKey = tuple[str, str, str]
 #: the dates whose entries are kept
 DATES_KEPT = 4
+#: a pair of institutions, by id
+Pair = tuple[str, str]
 
 
 def flow_order(f: Flow) -> tuple[str, str, str, bool, str]:
@@ -49,6 +53,18 @@ def first_flows(flows: Iterable[Flow], id_of: Callable[[str], str]) -> dict[Flow
     return first
 
 
+@dataclass
+class Unmatched:
+    """On one date, the flows counted as carrying personal information with no agreement covering them, their
+    counts per pair and the IRIs of each pair's institutions; the flows to look at again (None: every one)."""
+
+    pi: dict[str, bool] = field(default_factory=dict)
+    counted: set[FlowKey] = field(default_factory=set)
+    counts: Counter[Pair] = field(default_factory=Counter)
+    iris: dict[Pair, tuple[str, str]] = field(default_factory=dict)
+    dirty: set[FlowKey] | None = None
+
+
 class Parts:
     """What the last computation made of the facts, brought up to date by `update`. One computation at a
     time uses it (`Register.answer` runs one)."""
@@ -66,6 +82,9 @@ class Parts:
         #: the earliest of each flow, and the datasets declaring it
         self.first: dict[FlowKey, tuple[str, str, str | None]] = {}
         self.declaring: dict[FlowKey, set[str]] = {}
+        #: the flows between each pair of institutions; the agreements between them (IRIs)
+        self.flows_of_pair: dict[Pair, set[FlowKey]] = {}
+        self.pairs: dict[Pair, set[str]] = {}
         #: agreement id -> its retention terms (ids); organisation or dataset IRI -> the agreements naming it
         self.terms: dict[str, Terms] = {}
         self.naming: dict[str, set[str]] = {}
@@ -74,6 +93,7 @@ class Parts:
         #: agreement IRI -> what its entry holds whatever the date; date -> agreement IRI -> entry
         self.made: dict[str, Any] = {}
         self.dated: dict[dt.date, dict[str, Any]] = {}
+        self.unmatched: dict[dt.date, Unmatched] = {}
 
     def update(self, facts: Facts, id_of: Callable[[str], str]) -> None:
         """Bring every part up to date with `facts`: from the records that changed since the last update, or
@@ -105,10 +125,7 @@ class Parts:
         for iri in redo:
             old, new = before.datasets.get(iri), facts.datasets.get(iri)
             for source in old.sources if old else ():
-                if (deriving := self.derived.get(source)) is not None:
-                    deriving.discard(iri)
-                    if not deriving:
-                        del self.derived[source]
+                _drop(self.derived, source, iri)
             for source in new.sources if new else ():
                 self.derived.setdefault(source, set()).add(iri)
             for f in self.flows.pop(iri, ()):
@@ -125,11 +142,16 @@ class Parts:
                     touched.add(key)
                     self.declaring.setdefault(key, set()).add(iri)
         for key in touched:
+            for unmatched in self.unmatched.values():
+                if unmatched.dirty is not None:
+                    unmatched.dirty.add(key)
             declaring = self.declaring.get(key)
             if not declaring:
                 self.declaring.pop(key, None)
                 self.first.pop(key, None)
+                _drop(self.flows_of_pair, key[1:], key)
                 continue
+            self.flows_of_pair.setdefault(key[1:], set()).add(key)
             first = min((f for d in declaring for f in self.flows[d]
                          if (id_of(f[0]), id_of(f[1]), id_of(f[2])) == key), key=flow_order)
             self.first[key] = first[1], first[2], first[3]
@@ -150,22 +172,43 @@ class Parts:
             stale.add(iri)
             if old is not None:
                 for x in (old.provider, old.recipient, *old.datasets):
-                    if x is not None and (naming := self.naming.get(x)) is not None:
-                        naming.discard(iri)
-                        if not naming:
-                            del self.naming[x]
+                    if x is not None:
+                        _drop(self.naming, x, iri)
+                if old.provider is not None and old.recipient is not None:
+                    self._moved((id_of(old.provider), id_of(old.recipient)), iri, add=False)
                 if new is None:
                     del self.order[bisect.bisect_left(self.order, (old.id, iri))]
             if new is not None:
                 for x in (new.provider, new.recipient, *new.datasets):
                     if x is not None:
                         self.naming.setdefault(x, set()).add(iri)
+                if new.provider is not None and new.recipient is not None:
+                    self._moved((id_of(new.provider), id_of(new.recipient)), iri, add=True)
                 if old is None:
                     bisect.insort(self.order, (new.id, iri))
         for iri in stale:
             self.made.pop(iri, None)
             for entries in self.dated.values():
                 entries.pop(iri, None)
+
+    def _moved(self, pair: Pair, agreement: str, add: bool) -> None:
+        """An agreement between a pair of institutions changed: the pair's flows are looked at again."""
+        if add:
+            self.pairs.setdefault(pair, set()).add(agreement)
+        else:
+            _drop(self.pairs, pair, agreement)
+        for unmatched in self.unmatched.values():
+            if unmatched.dirty is not None:
+                unmatched.dirty.update(self.flows_of_pair.get(pair, ()))
+
+    def unmatched_on(self, on: dt.date) -> Unmatched:
+        """The unmatched flows kept for a date (the last few dates' kept)."""
+        found = self.unmatched.get(on)
+        if found is None:
+            while len(self.unmatched) >= DATES_KEPT:
+                del self.unmatched[next(iter(self.unmatched))]
+            found = self.unmatched[on] = Unmatched()
+        return found
 
     def entries_on(self, on: dt.date) -> dict[str, Any]:
         """The entries kept for a date (the last few dates' kept)."""
@@ -175,3 +218,12 @@ class Parts:
                 del self.dated[next(iter(self.dated))]
             found = self.dated[on] = {}
         return found
+
+
+def _drop(index: dict[Any, set[Any]], key: Any, value: Any) -> None:
+    """Take `value` out of the set `index` keeps for `key` (and the set, once empty)."""
+    found = index.get(key)
+    if found is not None:
+        found.discard(value)
+        if not found:
+            del index[key]

@@ -363,8 +363,13 @@ class Transparency:
                 links[(index[e.provider.id], index[e.recipient.id], str(a["id"]))] += 1
         authority_ids = sorted({k[2] for k in links})
 
+        known: dict[str, dict[str, str]] = {}
+
         def labels(a: str) -> dict[str, str]:
-            return dict(NO_AUTHORITY) if a == "none" else self._authority(a)["labels"]
+            found = known.get(a)
+            if found is None:
+                found = known[a] = dict(NO_AUTHORITY) if a == "none" else self._authority(a)["labels"]
+            return found
 
         return {
             "nodes": nodes,
@@ -382,6 +387,8 @@ class Transparency:
         src = sources or self.sources()
         if not src.flows and not src.first:
             return []
+        if src.parts is not None and src.first is src.parts.first:
+            return self._unmatched_kept(on, src, src.parts)
         by_pair: dict[tuple[str, str], list[Entry]] = {}
         for a in self.entries(on, active_only=False, sources=src) if agreements is None else agreements:
             if a.provider and a.recipient:
@@ -404,6 +411,40 @@ class Transparency:
             names[recipient] = src.names.get(recipient_iri, recipient)
         return [{"provider": p, "provider_name": names[p], "recipient": r, "recipient_name": names[r], "count": n}
                 for (p, r), n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
+
+    def _unmatched_kept(self, on: dt.date, src: Sources, parts: Parts) -> list[dict[str, Any]]:
+        """`unmatched_flows` from what the last computation on this date counted: only the flows whose
+        declarations or agreements changed since are looked at again (every one when whether a source carries
+        personal information changed)."""
+        first, state = parts.first, parts.unmatched_on(on)
+        entries = parts.entries_on(on)
+        if len(entries) < len(parts.order):
+            self.entries(on, active_only=False, sources=src)
+        pi = self.registry.register.carries_pi({source for source, _p, _r in first})
+        if state.dirty is None or pi != state.pi:
+            state.counted, state.counts, state.iris, state.dirty = set(), Counter(), {}, set(first)
+            state.pi = pi
+        for key in state.dirty:
+            source, provider, recipient = key
+            pair = provider, recipient
+            was, found = key in state.counted, first.get(key)
+            now = found is not None and pi[source] and not any(
+                self._covers(entries[a], provider, recipient, source, _date(found[2]) or on)
+                for a in parts.pairs.get(pair, ()))
+            if now and found is not None:
+                state.iris[pair] = found[0], found[1]
+            if was != now:
+                (state.counted.add if now else state.counted.discard)(key)
+                state.counts[pair] += 1 if now else -1
+                if not state.counts[pair]:
+                    del state.counts[pair], state.iris[pair]
+        state.dirty = set()
+        out = []
+        for (p, r), n in sorted(state.counts.items(), key=lambda x: (-x[1], x[0])):
+            provider_iri, recipient_iri = state.iris[(p, r)]
+            out.append({"provider": p, "provider_name": src.names.get(provider_iri, p), "recipient": r,
+                        "recipient_name": src.names.get(recipient_iri, r), "count": n})
+        return out
 
     @staticmethod
     def _covers(a: Entry, provider: str, recipient: str, dataset: str, when: dt.date) -> bool:
