@@ -86,8 +86,8 @@ def graphs_of(data: bytes) -> tuple[list[bytes], list[bytes]] | None:
 
 def text_literal(text: str, language: str | None) -> Literal:
     """rdflib's ``Literal(text, lang=language)`` (a language tag already checked and in the form the store
-    keeps it), made without its constructor, which converts the text to a value and back (a fifth of the
-    pass's reading of terms): the same text, language, datatype, value and ill-typed flag."""
+    keeps it), made without its constructor, which converts the text to a value and back (a title or a
+    description is met once: no cache saves it): the same text, language, datatype, value and ill-typed flag."""
     node = str.__new__(Literal, text)
     node._language = language
     node._datatype = None
