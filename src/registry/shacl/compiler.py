@@ -594,13 +594,16 @@ def plan(checks: Sequence[Check], sizes: Mapping[str, int] | None,
 
     def form(part: Part) -> tuple[str, bool, float]:
         """The pattern to merge, whether it joins the focus pattern, and a guess at its cost."""
-        fast = part.grouped if part.grouped is not None and part.tested in repeated else part.fast
+        grouped = part.grouped if part.grouped is not None and part.tested in repeated else None
+        fast = grouped or part.fast
         if sizes is None:
             return (fast, part.joined, 1.0) if fast is not None else (part.alone, False, 1.0)
         mine = sizes.get(part.target, 0)
         scanned = max((sum(sizes.get(c, 0) for c in users[p]) for p in part.scans), default=mine)
         if fast is not None and mine * RATIO > scanned:
             return fast, part.joined, float(scanned)
+        if grouped is not None and mine * RATIO * RATIO > scanned:  # a triple scanned, not decoded, costs less
+            return grouped, part.joined, float(scanned / RATIO)
         return part.alone, False, float(mine * RATIO)
 
     batches: list[Batch] = []
