@@ -115,12 +115,13 @@ class Forms:
         if doc.get("retired") is not None:
             return None
         return AgreementFacts(
-            id=str(doc["id"]), title=doc.get("title"), status=doc.get("status") or "unknown",
-            valid_from=doc.get("valid_from"), valid_until=doc.get("valid_until"), issued=doc.get("issued"),
+            id=str(doc["id"]), title=doc.get("title"), status=sys.intern(doc.get("status") or "unknown"),
+            valid_from=_shared(doc.get("valid_from")), valid_until=_shared(doc.get("valid_until")),
+            issued=_shared(doc.get("issued")),
             provider=self.party(doc.get("provider")), recipient=self.party(doc.get("recipient")),
             datasets=tuple(sorted({self.iri("dataset", d) for d in doc.get("datasets") or ()})),
-            purposes=tuple(sorted(set(doc.get("purposes") or ()))),
-            authorities=tuple(sorted(set(doc.get("legal_basis") or ()))))
+            purposes=tuple(sorted({sys.intern(p) for p in doc.get("purposes") or ()})),
+            authorities=tuple(sorted({sys.intern(a) for a in doc.get("legal_basis") or ()})))
 
     def terms(self, doc: Mapping[str, Any], retention: str | None) -> tuple[str, str | None, str | None] | None:
         if retention is None:
@@ -136,8 +137,13 @@ class Forms:
             publishers=() if doc.get("publisher") is None else (self.iri("organization", doc["publisher"]),),
             sources=tuple(sorted({self.iri("dataset", x) for x in doc.get("derived_from") or ()})),
             activities=() if made is None else (((self.iri("organization", by),) if by else (),
-                                                 (str(when),) if when else ()),),
+                                                 (sys.intern(str(when)),) if when else ()),),
             retired=doc.get("retired") is not None)
+
+
+def _shared(text: str | None) -> str | None:
+    """One string for texts that recur (codes, dates)."""
+    return None if text is None else sys.intern(text)
 
 
 def _put(facts: dict[str, Any], iri: str, value: Any) -> bool:

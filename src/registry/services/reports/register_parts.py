@@ -1,6 +1,6 @@
 """The parts of the transparency register kept between its computations (in `Register.carry`), each updated
 from the records whose facts changed since (`Facts.changes`) instead of made again from every record: the
-declared flows per dataset and the earliest of each flow, the datasets' titles, the agreements' retention
+declared flows per dataset and the earliest of each flow, the agreements' retention
 terms, the agreements in order of id, and their entries (made by services/reports/transparency.py), dropped
 when the agreement, its parties' names or its datasets' titles change."""
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +53,25 @@ def first_flows(flows: Iterable[Flow], id_of: Callable[[str], str]) -> dict[Flow
     return first
 
 
+class Titles(Mapping[str, dict[str, str]]):
+    """The titles of the datasets (language -> title) by IRI, made from their facts when asked (a copy)."""
+
+    def __init__(self, datasets: Mapping[str, DatasetFacts]) -> None:
+        self.datasets = datasets
+
+    def __getitem__(self, iri: str) -> dict[str, str]:
+        d = self.datasets.get(iri)
+        if d is None or not d.titles:
+            raise KeyError(iri)
+        return dict(d.titles)
+
+    def __iter__(self) -> Iterator[str]:
+        return (iri for iri, d in self.datasets.items() if d.titles)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 @dataclass
 class Unmatched:
     """On one date, the flows counted as carrying personal information with no agreement covering them, their
@@ -75,7 +94,6 @@ class Parts:
     def _clear(self) -> None:
         #: the facts it was last brought up to date with (None: nothing made yet, or an update stopped)
         self.facts: Facts | None = None
-        self.titles: dict[str, dict[str, str]] = {}
         #: dataset IRI -> the flows it declares; source IRI -> the datasets deriving from it
         self.flows: dict[str, list[Flow]] = {}
         self.derived: dict[str, set[str]] = {}
@@ -110,17 +128,12 @@ class Parts:
         self.facts = facts
 
     def _datasets(self, before: Facts, facts: Facts, changed: set[str], id_of: Callable[[str], str]) -> None:
-        """Titles, flows and the earliest of each, of the datasets changed and those deriving from them."""
+        """The flows and the earliest of each, of the datasets changed and those deriving from them."""
         redo: set[str] = set()
         for iri in changed:
             if iri in facts.datasets or iri in before.datasets:
                 redo.add(iri)
                 redo.update(self.derived.get(iri, ()))
-                d = facts.datasets.get(iri)
-                if d is not None and d.titles:
-                    self.titles[iri] = dict(d.titles)
-                else:
-                    self.titles.pop(iri, None)
         touched: set[FlowKey] = set()
         for iri in redo:
             old, new = before.datasets.get(iri), facts.datasets.get(iri)

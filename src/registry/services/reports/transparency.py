@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -24,7 +25,7 @@ from registry.services.reference import authorities, labels_by_language, purpose
 from registry.services.registry import Registry
 from registry.services.reports import csv_answer
 from registry.services.reports.register_parts import Flow as Flow
-from registry.services.reports.register_parts import FlowKey, Parts, first_flows
+from registry.services.reports.register_parts import FlowKey, Parts, Titles, first_flows
 from registry.stopping import checkpoint
 
 EXPIRY_WINDOW_DAYS = 90
@@ -153,7 +154,7 @@ class Sources:
 
     agreements: dict[str, AgreementFacts]
     names: dict[str, str]
-    titles: dict[str, dict[str, str]]
+    titles: Mapping[str, dict[str, str]]
     flows: list[Flow]
     #: agreement IRI -> (retention period, provider IRI, recipient IRI): see projections/register.py
     terms: dict[str, tuple[str, str | None, str | None]]
@@ -183,9 +184,9 @@ class Sources:
         carry = {} if carry is None else carry
         ids: dict[str, str] = carry.setdefault("ids", {})
         parts: Parts = carry.setdefault("parts", Parts())
-        src = cls(facts.agreements, facts.names, parts.titles, [], facts.terms, iris, ids, carry, parts)
+        src = cls(facts.agreements, facts.names, Titles(facts.datasets), [], facts.terms, iris, ids, carry, parts)
         parts.update(facts, src.id_of)
-        src.titles, src.first = parts.titles, parts.first
+        src.first = parts.first
         return src
 
 
