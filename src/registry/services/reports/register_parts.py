@@ -97,11 +97,9 @@ class Parts:
         #: dataset IRI -> the flows it declares; source IRI -> the datasets deriving from it
         self.flows: dict[str, list[Flow]] = {}
         self.derived: dict[str, set[str]] = {}
-        #: the earliest of each flow, and the datasets declaring it
+        #: the earliest of each flow
         self.first: dict[FlowKey, tuple[str, str, str | None]] = {}
-        self.declaring: dict[FlowKey, set[str]] = {}
-        #: the flows between each pair of institutions; the agreements between them (IRIs)
-        self.flows_of_pair: dict[Pair, set[FlowKey]] = {}
+        #: the agreements between each pair of institutions (IRIs)
         self.pairs: dict[Pair, set[str]] = {}
         #: agreement id -> its retention terms (ids); organisation or dataset IRI -> the agreements naming it
         self.terms: dict[str, Terms] = {}
@@ -134,40 +132,46 @@ class Parts:
             if iri in facts.datasets or iri in before.datasets:
                 redo.add(iri)
                 redo.update(self.derived.get(iri, ()))
-        touched: set[FlowKey] = set()
+        touched: dict[FlowKey, str] = {}  # the flows made or dropped: their sources
         for iri in redo:
             old, new = before.datasets.get(iri), facts.datasets.get(iri)
             for source in old.sources if old else ():
                 _drop(self.derived, source, iri)
             for source in new.sources if new else ():
                 self.derived.setdefault(source, set()).add(iri)
-            for f in self.flows.pop(iri, ()):
-                key = (id_of(f[0]), id_of(f[1]), id_of(f[2]))
-                touched.add(key)
-                self.declaring[key].discard(iri)
-            if new is None or new.retired or not new.publishers or not new.sources:
-                continue
-            providers = tuple(s.publishers if (s := facts.datasets.get(x)) else () for x in new.sources)
-            if made := declared_flows(new, providers):
+            dropped = self.flows.pop(iri, [])
+            made = [] if new is None or new.retired or not new.publishers or not new.sources else declared_flows(
+                new, tuple(s.publishers if (s := facts.datasets.get(x)) else () for x in new.sources))
+            if made:
                 self.flows[iri] = made
-                for f in made:
-                    key = (id_of(f[0]), id_of(f[1]), id_of(f[2]))
-                    touched.add(key)
-                    self.declaring.setdefault(key, set()).add(iri)
-        for key in touched:
-            for unmatched in self.unmatched.values():
-                if unmatched.dirty is not None:
-                    unmatched.dirty.add(key)
-            declaring = self.declaring.get(key)
-            if not declaring:
-                self.declaring.pop(key, None)
-                self.first.pop(key, None)
-                _drop(self.flows_of_pair, key[1:], key)
-                continue
-            self.flows_of_pair.setdefault(key[1:], set()).add(key)
-            first = min((f for d in declaring for f in self.flows[d]
-                         if (id_of(f[0]), id_of(f[1]), id_of(f[2])) == key), key=flow_order)
-            self.first[key] = first[1], first[2], first[3]
+            touched.update(((id_of(f[0]), id_of(f[1]), id_of(f[2])), f[0]) for f in (*dropped, *made))
+        by_source: dict[str, set[FlowKey]] = {}
+        for key, source in touched.items():
+            by_source.setdefault(source, set()).add(key)
+        for source, keys in by_source.items():
+            self._dirty(keys)
+            found: dict[FlowKey, Flow] = {}
+            for key, f in self._flows_from(source, id_of):
+                if key in keys and (key not in found or flow_order(f) < flow_order(found[key])):
+                    found[key] = f
+            for key in keys:
+                if (best := found.get(key)) is not None:
+                    self.first[key] = best[1], best[2], best[3]
+                else:
+                    self.first.pop(key, None)
+
+    def _flows_from(self, source: str, id_of: Callable[[str], str]) -> Iterator[tuple[FlowKey, Flow]]:
+        """The flows from a source dataset (by IRI), each with its key."""
+        for d in self.derived.get(source, ()):
+            for f in self.flows.get(d, ()):
+                if f[0] == source:
+                    yield (id_of(f[0]), id_of(f[1]), id_of(f[2])), f
+
+    def _dirty(self, keys: Iterable[FlowKey]) -> None:
+        """These flows are to be looked at again by each date's unmatched flows."""
+        for unmatched in self.unmatched.values():
+            if unmatched.dirty is not None:
+                unmatched.dirty.update(keys)
 
     def _agreements(self, before: Facts, facts: Facts, changed: set[str], id_of: Callable[[str], str]) -> None:
         """Order, terms and what names each agreement; the entries of those whose inputs changed dropped."""
@@ -188,7 +192,7 @@ class Parts:
                     if x is not None:
                         _drop(self.naming, x, iri)
                 if old.provider is not None and old.recipient is not None:
-                    self._moved((id_of(old.provider), id_of(old.recipient)), iri, add=False)
+                    self._moved((id_of(old.provider), id_of(old.recipient)), iri, old.datasets, id_of, add=False)
                 if new is None:
                     del self.order[bisect.bisect_left(self.order, (old.id, iri))]
             if new is not None:
@@ -196,7 +200,7 @@ class Parts:
                     if x is not None:
                         self.naming.setdefault(x, set()).add(iri)
                 if new.provider is not None and new.recipient is not None:
-                    self._moved((id_of(new.provider), id_of(new.recipient)), iri, add=True)
+                    self._moved((id_of(new.provider), id_of(new.recipient)), iri, new.datasets, id_of, add=True)
                 if old is None:
                     bisect.insort(self.order, (new.id, iri))
         for iri in stale:
@@ -204,15 +208,16 @@ class Parts:
             for entries in self.dated.values():
                 entries.pop(iri, None)
 
-    def _moved(self, pair: Pair, agreement: str, add: bool) -> None:
-        """An agreement between a pair of institutions changed: the pair's flows are looked at again."""
+    def _moved(self, pair: Pair, agreement: str, datasets: Iterable[str], id_of: Callable[[str], str],
+               add: bool) -> None:
+        """An agreement between a pair of institutions about some datasets changed: the flows it may cover
+        (from those datasets, between that pair) are looked at again."""
         if add:
             self.pairs.setdefault(pair, set()).add(agreement)
         else:
             _drop(self.pairs, pair, agreement)
-        for unmatched in self.unmatched.values():
-            if unmatched.dirty is not None:
-                unmatched.dirty.update(self.flows_of_pair.get(pair, ()))
+        if any(u.dirty is not None for u in self.unmatched.values()):
+            self._dirty([key for d in datasets for key, _f in self._flows_from(d, id_of) if key[1:] == pair])
 
     def unmatched_on(self, on: dt.date) -> Unmatched:
         """The unmatched flows kept for a date (the last few dates' kept)."""
