@@ -150,7 +150,8 @@ def duration(start: dt.date | None, end: dt.date | None) -> tuple[str | None, in
 @dataclass
 class Sources:
     """What the register is computed from: the agreements (not retired) by IRI, organisation names and the
-    titles of datasets (language -> title) by IRI, and the declared flows between institutions."""
+    titles of datasets (language -> title) by IRI, and the declared flows between institutions (empty when
+    `first` is given: the earliest of each, as `Parts` keeps them)."""
 
     agreements: dict[str, AgreementFacts]
     names: dict[str, str]
@@ -160,8 +161,7 @@ class Sources:
     terms: dict[str, tuple[str, str | None, str | None]]
     iris: Iris
     _ids: dict[str, str] = field(default_factory=dict)
-    #: what the previous computation made of parts of these sources, by their inputs (`Register.carry`):
-    #: a part whose inputs are unchanged is taken from it rather than made again
+    #: what is kept between computations (`Register.carry`)
     carry: dict[str, Any] = field(default_factory=dict)
     #: the parts kept between computations (`Sources.of`), and the earliest of each flow by the ids of its
     #: source and institutions (made from `flows` when None)
