@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
@@ -136,6 +137,53 @@ def test_broken_records_give_the_same_results(reg: Registry) -> None:
     base = str(reg.iris.record("dataset", ""))
     texts = {(k[1].removeprefix(base), k[5]) for k in compiled if k[4].startswith("title and description give")}
     assert TEXTS <= texts
+
+
+#: titles and descriptions put on datasets of the world for the per-language text check, and what it
+#: reports of them: (dataset, path, value)
+TEXT_CASES: dict[str, tuple[list[Any], list[Any]]] = {
+    "ohip-claims": ([Literal("a", lang="en"), Literal("b", lang="en")],  # two texts in one language
+                    [Literal("x", lang="fr"), Literal("y", lang="fr"), Literal("z", lang="en")]),
+    "ow-caseload": ([Literal("Data", lang="en"), Literal("Data", lang="fr")],  # one text in two languages
+                    [Literal("d"), Literal("d", lang="en")]),  # a plain text and an English one are apart
+    "osap-loans": ([Literal("p"), Literal("q")],  # two plain texts
+                   [URIRef("https://example.org/text"), Literal("n")]),  # an IRI is no text
+    "road-collisions": ([Literal(5), Literal("x", datatype=XSD.normalizedString)],  # typed, not texts
+                        [Literal("2020-01-01", datatype=XSD.date)]),
+    "collision-summary": ([Literal("t", lang="en")], [Literal("u")]),  # the same in two graphs (below)
+}
+TEXT_FOUND = {("ohip-claims", "title", "a"), ("ohip-claims", "title", "b"), ("ohip-claims", "description", "x"),
+              ("ohip-claims", "description", "y"), ("osap-loans", "title", "p"), ("osap-loans", "title", "q"),
+              ("osap-loans", "description", "https://example.org/text"),
+              ("road-collisions", "title", "5"), ("road-collisions", "title", "x"),
+              ("road-collisions", "description", "2020-01-01")}
+
+
+def test_one_text_per_language_is_found_in_each_way_as_pyshacl_finds_it(reg: Registry) -> None:
+    """The per-language text check of datasets (a value that is not a text; two values in one language)
+    gives pySHACL's results, in each merged form, on titles and descriptions breaking it in each way and
+    on ones that keep it."""
+    load_world(reg)
+    for ds, (titles, descriptions) in TEXT_CASES.items():
+        s = reg.iris.record("dataset", ds)
+        pub, res = reg.iris.graphs("dataset", ds)
+        kept = [t for t in reg.store.graph(pub) if not (t[0] == s and t[1] in (DCTERMS.title, DCTERMS.description))]
+        added = [(s, DCTERMS.title, v) for v in titles] + [(s, DCTERMS.description, v) for v in descriptions]
+        graphs = {pub: kept + added}
+        if ds == "collision-summary":  # one value held in two graphs is one value
+            graphs[res] = reg.store.graph(res) + added
+        reg.store.replace_graphs(graphs)
+    oracle, compiled = both(reg)
+    assert compiled == oracle
+    base = str(reg.iris.record("dataset", ""))
+
+    def texts(found: Iterable[tuple[Any, ...]]) -> set[tuple[str, str, str]]:
+        return {(k[1].removeprefix(base), k[2].rsplit("/", 1)[-1], k[5]) for k in found
+                if k[4].startswith("title and description give")}
+    assert texts(compiled) == TEXT_FOUND
+    per_check, *merged = forms(reg.store, reg.validator.compiled())
+    assert all(m == per_check for m in merged)
+    assert texts(per_check) == TEXT_FOUND
 
 
 def test_the_write_path_check_of_each_record_equals_pyshacl_on_it(reg: Registry) -> None:
