@@ -35,7 +35,7 @@ class RdflibStore:
         # a Graph over the dataset's store, without registering the name as a graph
         return Graph(store=self.ds.store, identifier=URIRef(name))
 
-    def deferred_sync(self) -> contextlib.AbstractContextManager[None]:
+    def deferred_sync(self, *, early: bool = False) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()  # in memory: nothing to sync
 
     def replace_graphs(self, graphs: Mapping[str, Iterable[Triple]]) -> None:
