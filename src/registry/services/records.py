@@ -333,13 +333,11 @@ class Records:
                 raise ValidationFailed(violations)
             after = list(rg.public) + list(rg.restricted)
             after_hash = audit.state_hash(after)
-            if after_hash == before_hash:  # nothing changes: nothing is written or logged
-                return WriteResult(id=rid_new, etag=after_hash, created=False,
-                                   warnings=[v for v in found if v.severity != "Violation"],
-                                   made=lambda: kind.from_rdf(rg.union(), rg.iri, self.iris))
-            self._commit(kind, rid_new, list(rg.public), list(rg.restricted), caller,
-                         "create" if not before else "update", before_hash, after_hash, before, reason)
-        return WriteResult(id=rid_new, etag=after_hash, created=not before,
+            changed = after_hash != before_hash  # nothing changes: nothing is written or logged
+            if changed:
+                self._commit(kind, rid_new, list(rg.public), list(rg.restricted), caller,
+                             "create" if not before else "update", before_hash, after_hash, before, reason)
+        return WriteResult(id=rid_new, etag=after_hash, created=changed and not before,
                            warnings=[v for v in found if v.severity != "Violation"],
                            made=lambda: kind.from_rdf(rg.union(), rg.iri, self.iris))
 
