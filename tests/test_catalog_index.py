@@ -10,7 +10,7 @@ import pytest
 
 from conftest import Api, world
 from registry.domain.model import KINDS
-from registry.projections.catalog_index import TEXT_TABLE, CatalogIndex, _fts_query, text_table
+from registry.projections.catalog_index import TEXT_TABLE, WEIGHTS, CatalogIndex, _fts_query, text_table
 from registry.services.registry import Registry
 
 
@@ -253,3 +253,86 @@ def test_fts5_syntax_in_a_search_is_never_an_error(world_api: Api) -> None:
     assert {"named-1", "named-4", "named-5"} <= set(ohip[0]) and search_ids(world_api, '"ohip') == ohip
     assert search_ids(world_api, "-ohip") == ohip, "a minus is not a NOT"
     assert search_ids(world_api, "NEAR(ohip claims, 2)")[1] == 0
+
+
+#: (title, description, keywords) of datasets written in this order: ties, words that begin others, words
+#: that look like tags ("retired", "f" and hex digits), a word with a diacritic, several hits in one row
+SCORED = [("Claims tied", "Yearly counts.", []), ("Claims tied", "Yearly counts.", []),
+          ("Claims tied", "Yearly counts.", []), ("Claimant register", "Claim forms.", ["claims"]),
+          ("Fab f00d retired", "Tied to claims.", []), ("Rétired staff", "Claims of staff.", []),
+          ("Ret", "Claims, claims and claims.", ["claims"]), ("Claims tied", "Yearly counts.", []),
+          ("Household panel", "Tied claims.", ["fab"])]
+SCORED_QUERIES = ["claims", "claim", "tied", "claims tied", "claim tied", "retired", "rétired", "ret", "fab", "f00d",
+                  "f", "fa", "staff", "CLAIMS", "ohip claims", "claims_tied", "zqsteward", "hidden"]
+
+
+def post_scored(api: Api) -> list[str]:
+    """The casebook world, then the SCORED datasets (each with a steward named "Zqsteward Hidden": restricted
+    text), the second retired; their ids in the order written."""
+    admin = api.auth()
+    data = world()
+    for collection in ("organizations", "datasets", "agreements"):
+        for item in data[collection]:
+            assert api.client.post(f"/{collection}", json=item, headers=admin).status_code == 201
+    written = []
+    for i, (title, description, keywords) in enumerate(SCORED):
+        body = dict(data["datasets"][2], id=f"scored-{i}", title=title, description=description, keywords=keywords,
+                    derived_from=[], steward={"name": "Zqsteward Hidden", "email": "zq@example.org"})
+        assert api.client.post("/datasets", json=body, headers=admin).status_code == 201
+        written.append(body["id"])
+    assert api.client.delete(f"/datasets/{written[1]}", headers=admin).status_code == 204
+    return written
+
+
+def contract(index: CatalogIndex, q: str, include_retired: bool, **filters: str) -> tuple[list[str], int]:
+    """Every match of the plain query (each last part a prefix, the words scoped to title and body) with its
+    bm25 score, in the order the search promises: the `rank_limit` most recently written by score (ties: the
+    newest first), then the rest newest first; and their number."""
+    index.sync()
+    t = text_table("dataset")
+    match = _fts_query(q, filters, include_retired)
+    rows = index.db.execute(f"SELECT rowid, bm25({t}, {WEIGHTS}) FROM {t} WHERE {t} MATCH ?", (match,)).fetchall()  # noqa: S608
+    newest = sorted(rows, key=lambda row: -row[0])
+    limit = index.rank_limit
+    order = sorted(newest[:limit], key=lambda row: (row[1], -row[0])) + newest[limit:]
+    ids = dict(index.db.execute("SELECT rowid, id FROM records WHERE kind = 'dataset'"))
+    return [ids[rowid] for rowid, _score in order], len(rows)
+
+
+def test_the_faster_match_finds_the_same_rows_with_the_same_scores(api: Api) -> None:
+    post_scored(api)
+    index, kind, t = api.registry.index, KINDS["dataset"], text_table("dataset")
+    index.sync()  # then read without the follower's lock: nothing else uses the index meanwhile
+    scored = f"SELECT rowid, bm25({t}, {WEIGHTS}) FROM {t} WHERE {t} MATCH ? ORDER BY rowid"  # noqa: S608
+    for q in SCORED_QUERIES:
+        for filters in ({}, {"publisher": "mcu"}, {"keyword": "claims"}):
+            for include_retired in (False, True):
+                plain, faster = _fts_query(q, filters, include_retired), index._match(kind, q, filters, include_retired)
+                assert index.db.execute(scored, (faster,)).fetchall() == index.db.execute(scored, (plain,)).fetchall(), \
+                    (q, filters, include_retired, faster)
+    assert index._match(kind, "tied", {}, False) == '("tied") NOT {tags} : retired', "a whole word, not scoped"
+    assert '"claim"*' in index._match(kind, "claim", {}, False), "claims and claimant begin with claim"
+    for q in ("retired", "ret", "f00d", "fab", "rétired"):
+        assert index._match(kind, q, {}, True).startswith("{title body} : ("), f"{q} might match a tag"
+
+
+def test_a_search_answers_in_the_promised_order_whatever_the_form_of_its_match(api: Api) -> None:
+    post_scored(api)
+    index = api.registry.index
+    for rank_limit in (3, 5000):
+        index.rank_limit = rank_limit
+        for q in SCORED_QUERIES:
+            for include_retired in (False, True):
+                params = {"include_retired": str(include_retired).lower()}
+                expected, total = contract(index, q, include_retired)
+                pages = [api.client.get("/datasets", params={"q": q, "limit": 2, "offset": o, **params}).json()
+                         for o in range(0, max(total, 1) + 2, 2)]
+                assert [i["id"] for p in pages for i in p["items"]] == expected, (rank_limit, q, include_retired)
+                assert {p["total"] for p in pages} == {total}
+                assert search_ids(api, q, publisher="mcu", **params) == contract(index, q, include_retired, publisher="mcu")
+    ties = search_ids(api, "tied")[0]
+    assert ties[:3] == ["scored-7", "scored-2", "scored-0"], "equal scores: the newest first; the retired one left out"
+    for caller in ({}, api.auth()):  # the steward's name is restricted: no search finds it, for anyone
+        for q in ("zqsteward", "hidden", "zqsteward claims"):
+            body = api.client.get("/datasets", params={"q": q, "include_retired": "true"}, headers=caller).json()
+            assert (body["items"], body["total"]) == ([], 0)
