@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from registry.api.deps import BodyDep, CallerDep, PolicyDep, RecordsDep, SettingsDep, role, short_read
 from registry.api.negotiation import JSON, RDF_FORMATS, choose, read_record_input, serialize
-from registry.api.schemas import Page, inline, record_model, representations
+from registry.api.schemas import Page, model_schema, record_model, representations
 from registry.domain.model import RecordKind
 from registry.errors import BadInput, NotFound
 from registry.services.auth import Caller
@@ -66,7 +66,7 @@ def _written(request: Request, records: Records, kind: RecordKind, result: Write
 def record_router(kind: RecordKind) -> APIRouter:
     router = APIRouter(prefix=f"/{kind.collection}", tags=[kind.collection])
     body_doc = {"requestBody": {"required": True, "content": {
-        "application/json": {"schema": inline(kind.model.model_json_schema())},
+        "application/json": {"schema": model_schema(kind.model)},
         "application/ld+json": {"schema": {"type": "object"}},
         "text/turtle": {"schema": {"type": "string"}},
     }}}

@@ -3,6 +3,7 @@ document describes what each route answers (and the schemathesis suite checks ev
 
 from __future__ import annotations
 
+import copy
 import types
 from functools import cache
 from typing import Any, Generic, Literal, TypeVar, Union, get_args, get_origin
@@ -166,6 +167,17 @@ class LineageFacts(Answer):
     personal_information_path: list[str] | None = None
 
 
+def model_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """A model's JSON schema, inlined: made once per model for the process (every app the factory makes
+    declares the same bodies), handed out as a copy."""
+    return copy.deepcopy(_model_schema(model))
+
+
+@cache
+def _model_schema(model: type[BaseModel]) -> dict[str, Any]:
+    return inline(model.model_json_schema())
+
+
 def inline(schema: dict[str, Any]) -> dict[str, Any]:
     """A JSON schema of pydantic's with its `$defs` written in place, for the OpenAPI document's
     hand-declared bodies (its components hold only what FastAPI registers itself)."""
@@ -187,7 +199,7 @@ def inline(schema: dict[str, Any]) -> dict[str, Any]:
 
 def body_of(model: type[BaseModel], media_type: str = "application/json") -> dict[str, Any]:
     """`openapi_extra` declaring a required request body of `model`'s schema."""
-    return {"requestBody": {"required": True, "content": {media_type: {"schema": inline(model.model_json_schema())}}}}
+    return {"requestBody": {"required": True, "content": {media_type: {"schema": model_schema(model)}}}}
 
 
 def representations(*media_types: str) -> dict[str, Any]:
@@ -200,7 +212,7 @@ def representations(*media_types: str) -> dict[str, Any]:
 #: the error answers of every route, as one OpenAPI response (FastAPI adds none of its own then)
 PROBLEMS: dict[int | str, dict[str, Any]] = {"4XX": {
     "description": "An error (RFC 9457 problem details)",
-    "content": {"application/problem+json": {"schema": inline(Problem.model_json_schema())}}}}
+    "content": {"application/problem+json": {"schema": model_schema(Problem)}}}}
 
 
 def _out(tp: Any) -> Any:

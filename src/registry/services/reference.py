@@ -14,7 +14,7 @@ from registry.domain.model.common import code_of
 from registry.iris import Iris
 from registry.namespaces import AUTHORITY, DCTERMS, INFO_KIND, ORG_KIND, PD_CATEGORY, PURPOSE, RDF, RDFS, REG, SKOS, STATUTE
 from registry.resources import Resources
-from registry.store.base import Store
+from registry.store.base import Store, Triple
 
 _FLAGS = {
     "designation": REG.requiresDesignation,
@@ -250,5 +250,11 @@ def purpose_ancestors(res: Resources, pid: str) -> list[str]:
 def load_reference_graphs(store: Store, iris: Iris, res: Resources) -> None:
     """Reference graphs (ontology, authorities, vocabularies, shapes) come from the repository's
     files at every start, so they are versioned with the code."""
+    store.replace_graphs(_reference_triples(res, iris.base))
+
+
+@cache
+def _reference_triples(res: Resources, base: str) -> dict[str, tuple[Triple, ...]]:
+    """The reference graphs' triples by graph name, read once per set of resources and base IRI."""
     graphs: dict[str, Graph] = res.reference_graphs()
-    store.replace_graphs({iris.reference_graph(name): list(g) for name, g in graphs.items()})
+    return {Iris(base).reference_graph(name): tuple(g) for name, g in graphs.items()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from registry.config import Settings
 from registry.iris import Iris
@@ -58,6 +59,11 @@ class Registry:
         self.store.close()
 
 
+#: one validator per set of resources for the life of the process: its shapes are compiled once, not per
+#: registry, and each validation takes a graph of its own in its scratch store, so registries and threads share it
+shared_validator = cache(ShaclValidator)
+
+
 def open_registry(settings: Settings | None = None, *, read_only_fallback: bool = False) -> Registry:
     """The registry over the store the settings name. With `read_only_fallback`, a store a running server
     holds is opened read-only (for commands that only read): its reference graphs are then the server's,
@@ -69,7 +75,7 @@ def open_registry(settings: Settings | None = None, *, read_only_fallback: bool 
     iris = Iris(settings.base_iri)
     if not read_only:
         load_reference_graphs(store, iris, res)
-    validator = ShaclValidator(res)
+    validator = shared_validator(res)
     audit_log = AuditLog(store, iris, res)
     follower = Follower(audit_log)
     audit_log.subscribe(follower.committed)  # a write is in the projections when it returns
