@@ -23,7 +23,9 @@ from registry.namespaces import DCAT, DCTERMS, REG, XSD
 from registry.services.registry import Registry, open_registry
 from registry.shacl import compiler as shacl_sparql
 from registry.shacl.compiler import Compiler, Unsupported, execute, plan
+from registry.store.base import inline_rows
 from registry.store.oxigraph import OxigraphStore
+from registry.store.terms import nt
 
 BROKEN: list[tuple[str, dict[str, Any]]] = [
     ("dataset", {"id": "bad1", "title": "", "publisher": "nope", "access": "secret", "personal_information": False,
@@ -362,6 +364,43 @@ def test_merged_queries_agree_on_shapes_with_every_supported_feature() -> None:
     other = "\n".join(b.query for b in batches if b.target == "<http://example.org/Other>")
     assert "?_g0 <http://example.org/name> ?v0 } GROUP BY ?v0" in other
     assert execute(store, checks, (batches, []), {}) == shacl_sparql.run(store, checks, {}, merge=False)
+
+
+def test_the_write_paths_queries_of_a_few_checks_find_each_violation_alone_and_together() -> None:
+    """The write path binds the checks of a record's classes to its nodes and runs a few of a class's
+    bound queries as one UNION (`by_class`): bound to each node alone and to all of them at once, that
+    gives exactly what the bound queries give one by one, and each node's violations alone are among
+    them together."""
+    shapes = Graph().parse(data=SHAPES, format="turtle")
+    checks = Compiler(shapes).compile()
+    data = Graph().parse(data=DATA, format="turtle")
+    store = OxigraphStore(None)
+    store.add_to_graph("http://example.org/g", list(data))
+    focus: dict[str, list[URIRef]] = {}
+    for s, _p, o in data.triples((None, RDF.type, None)):
+        if isinstance(s, URIRef):
+            focus.setdefault(f"<{o}>", []).append(s)
+
+    def found(nodes: dict[str, list[URIRef]]) -> list[tuple[Any, ...]]:
+        mine = [c for c in checks if c.part is not None and c.part.target in nodes]
+        queries = [inline_rows(c.query, ["this"], [[n] for n in sorted(nodes[c.part.target])], nt)
+                   for c in mine if c.part is not None]
+        batches, alone = shacl_sparql.by_class(mine, queries)
+        assert alone == [] and {b.target for b in batches} == set(nodes)
+        assert all(len(b.branches) <= shacl_sparql.BOUND_BRANCHES for b in batches)
+        assert len(batches) < len(set(queries)) and any(len(b.branches) > 1 for b in batches)
+        one_by_one = shacl_sparql.run(store, [replace(c, query=q) for c, q in zip(mine, queries, strict=True)], {},
+                                      merge=False)
+        together = execute(store, mine, (batches, alone), {}, None, queries, workers=1)
+        assert together == one_by_one
+        return [key(v) for v in together]
+
+    alone = {n: found({c: [n] for c, ns in focus.items() if n in ns}) for ns in focus.values() for n in ns}
+    every = found(focus)
+    assert [n for n, ks in alone.items() if not ks] == [URIRef("http://example.org/t1")], "the others break rules"
+    assert set(every) == {k for ks in alone.values() for k in ks}
+    assert {k[4] for k in every} >= {"p", "start after end", "kind", "part", "q", "r", "s", "big p", "shares a part",
+                                      "start without p", "p of a kind no part has"}
 
 
 @pytest.mark.parametrize("select", [

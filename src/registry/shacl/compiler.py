@@ -45,6 +45,9 @@ OTHER_TARGETS = (SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
 #: the threads more evenly; each query reads the focus nodes of its class once)
 WORKERS = 2
 BRANCHES = 12
+#: the most branches in one of the write path's queries (`by_class`): Oxigraph answers a UNION of up to
+#: about ten checks' queries faster than the queries one by one, and a larger one more slowly
+BOUND_BRANCHES = 8
 #: a check starts from its constraint when its class has at least 1/RATIO of the uses of the paths it
 #: scans (a scanned triple costs about a quarter of a looked-up focus node)
 RATIO = 4
@@ -624,6 +627,28 @@ def plan(checks: Sequence[Check], sizes: Mapping[str, int] | None,
     return batches, alone
 
 
+def by_class(checks: Sequence[Check], queries: Sequence[str]) -> tuple[list[Batch], list[int]]:
+    """The write path's plan: `queries[i]` is check i's query bound to focus nodes (a record's own), and the
+    queries of a class run as UNIONs of up to BOUND_BRANCHES of them, each query a sub-select in a
+    branch of its own, so a branch gives exactly the rows its query gives alone; checks with the same
+    query share a branch. A check without a class, or whose query does not start with its class's
+    prologue, runs on its own. For `execute` with the same `queries`."""
+    alone: list[int] = []
+    by: dict[tuple[str, str], dict[str, list[int]]] = {}
+    for i, (c, query) in enumerate(zip(checks, queries, strict=True)):
+        if c.part is None or not query.startswith(c.part.prologue + "\n"):
+            alone.append(i)
+            continue
+        branch = "{\n" + query[len(c.part.prologue) + 1 :] + "\n}"
+        by.setdefault((c.part.prologue, c.part.target), {}).setdefault(branch, []).append(i)
+    batches: list[Batch] = []
+    for (prologue, target), branches in by.items():
+        items = [(branch, False, 0.0, idx) for branch, idx in branches.items()]
+        batches += [_merged(prologue, target, items[k : k + BOUND_BRANCHES])
+                    for k in range(0, len(items), BOUND_BRANCHES)]
+    return batches, alone
+
+
 def _merged(prologue: str, target: str, items: list[tuple[str, bool, float, list[int]]]) -> Batch:
     text = " ".join(pattern for pattern, _, _, _ in items)
     tag = "check"
@@ -678,8 +703,11 @@ def run(store: object, checks: list[Check], fields: dict[URIRef, str], graphs: l
 
 
 def execute(store: object, checks: Sequence[Check], planned: tuple[list[Batch], list[int]],
-            fields: dict[URIRef, str], graphs: list[str] | None = None) -> list[Violation]:
-    """Run the merged queries and lone checks of a `plan`; results as Violations."""
+            fields: dict[URIRef, str], graphs: list[str] | None = None,
+            queries: Sequence[str] | None = None, *, workers: int = WORKERS) -> list[Violation]:
+    """Run the merged queries and lone checks of a `plan` (on `workers` threads; 1: in this one, for a few
+    small queries); results as Violations. `queries`, if given, are the texts the lone checks run in
+    place of their own (the write path's, bound to focus nodes: `by_class`)."""
     batches, alone = planned
     rows_of: list[list[dict[str, Any]]] = [[] for _ in checks]
 
@@ -689,7 +717,8 @@ def execute(store: object, checks: Sequence[Check], planned: tuple[list[Batch], 
     def kept(batch: Batch) -> list[tuple[int, dict[str, Any]]]:
         """The batch's rows as (branch, row), the rows of unjoined branches kept for instances of the class."""
         rows = [(int(row.pop(batch.tag)), row) for row in select(batch.query)]
-        _trim()
+        if workers > 1:
+            _trim()
         nodes = sorted({row["this"] for n, row in rows if n in batch.unjoined}, key=str)
         if any(isinstance(n, BNode) for n in nodes):
             return [(int(row.pop(batch.tag)), row) for row in select(batch.joined)]
@@ -700,15 +729,18 @@ def execute(store: object, checks: Sequence[Check], planned: tuple[list[Batch], 
             members |= {r["this"] for r in select(query)}
         return [(n, row) for n, row in rows if n not in batch.unjoined or row["this"] in members]
 
-    if batches:
-        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            for batch, tagged in zip(batches, pool.map(kept, batches), strict=True):
-                for n, row in tagged:
-                    for i in batch.branches[n]:
-                        rows_of[i].append(row)
+    if workers > 1 and len(batches) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            answered = list(pool.map(kept, batches))
+    else:
+        answered = [kept(batch) for batch in batches]
+    for batch, tagged in zip(batches, answered, strict=True):
+        for n, row in tagged:
+            for i in batch.branches[n]:
+                rows_of[i].append(row)
     answers: dict[str, list[dict[str, Any]]] = {}  # a nested shape's check reports twice from one query
     for i in alone:
-        q = checks[i].query
+        q = checks[i].query if queries is None else queries[i]
         if q not in answers:
             answers[q] = select(q)
         rows_of[i] = answers[q]

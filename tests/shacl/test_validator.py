@@ -1,0 +1,52 @@
+"""The write path's validation (ShaclValidator.check): each check's query bound to a record's nodes from
+halves cut once gives the text `inline_rows` gives, and many validations in a row, across the renewals
+of the scratch store, give the same results and leave only the reference data behind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rdflib import URIRef
+
+from registry.domain.model import KINDS
+from registry.errors import Violation
+from registry.services.registry import Registry
+from registry.shacl import validator as validation
+from registry.store.base import inline_rows
+from registry.store.terms import nt
+
+BROKEN = {"id": "bad1", "title": "", "publisher": "nope", "access": "secret", "personal_information": False,
+          "personal_data_categories": ["healthx"], "retention": "P7Y", "steward": {"name": "", "email": "bad"},
+          "generated_by": {"kind": "magic", "by": "zzz"}, "keywords": [""]}
+
+
+def key(v: Violation) -> tuple[Any, ...]:
+    return (v.severity, v.focus_node, v.path, v.field, v.message, v.value)
+
+
+def test_a_check_bound_from_its_halves_is_the_query_inline_rows_binds(registry: Registry) -> None:
+    v = registry.validator
+    nodes = [URIRef("https://example.org/a"), URIRef("https://example.org/b")]
+    bound = 0
+    for target in v.by_target():
+        for c, (head, tail) in v.bindable(target):
+            for rows in ([[nodes[0]]], [[n] for n in nodes]):
+                assert head + " ".join(f"({nt(n)})" for (n,) in rows) + tail == inline_rows(c.query, ["this"], rows, nt)
+            bound += 1
+    assert bound == len(v.compiled()) > 100
+
+
+def test_validations_across_renewals_of_the_scratch_store_give_the_same_results(registry: Registry) -> None:
+    kind = KINDS["dataset"]
+    rg = kind.to_rdf(kind.model.model_validate(BROKEN), registry.iris)
+    triples = [*rg.public, *rg.restricted]
+    v = registry.validator
+    first = {key(x) for x in v.check(triples, [rg.iri], kind.fields)}
+    assert len({k for k in first if k[0] == "Violation"}) > 5
+    stores = set()
+    for _ in range(2 * validation.RENEW + 2):
+        assert {key(x) for x in v.check(triples, [rg.iri], kind.fields)} == first
+        stores.add(id(v._scratch))
+        quads = list(v._scratch.quads())
+        assert {str(g) for *_t, g in quads} == {validation.REFERENCE} and len(quads) == len(v.reference)
+    assert len(stores) >= 2, "a fresh scratch store took over"
