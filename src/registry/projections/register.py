@@ -13,6 +13,7 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from registry.iris import Iris
@@ -73,17 +74,17 @@ class DatasetFacts:
 
 @dataclass(frozen=True)
 class Facts:
-    """A copy of what the register reads, as of one position of the log."""
+    """What the register reads, as of one position of the log: read-only, and never changed afterwards."""
 
     #: agreement IRI -> facts, of the agreements the catalogue index holds (retired ones left out)
-    agreements: dict[str, AgreementFacts]
+    agreements: Mapping[str, AgreementFacts]
     #: organisation IRI -> name
-    names: dict[str, str]
+    names: Mapping[str, str]
     #: dataset IRI -> facts, for the datasets that derive from another and those agreements or derivations name
-    datasets: dict[str, DatasetFacts]
+    datasets: Mapping[str, DatasetFacts]
     #: agreement IRI -> (retention period, provider IRI, recipient IRI), of every agreement with a retention
     #: period, retired ones too (a restricted condition: the disposal counts read it, nothing else)
-    terms: dict[str, tuple[str, str | None, str | None]]
+    terms: Mapping[str, tuple[str, str | None, str | None]]
     #: the IRIs of the records whose facts changed since they were read whole (the `generation`th time), in
     #: order: what a computation made of the facts before needs making again only for these
     generation: int = 0
@@ -170,6 +171,8 @@ class Register:
         self._names: dict[str, str] = {}
         self._datasets: dict[str, DatasetFacts] = {}
         self._terms: dict[str, tuple[str, str | None, str | None]] = {}
+        #: which of the four dicts above `facts` handed out: copied before their next change, not at each call
+        self._lent: set[str] = set()
         #: how many agreements and derivations name each dataset (whose titles and publishers are kept)
         self._named: Counter[str] = Counter()
         #: how many times the facts were read whole (tests)
@@ -224,7 +227,7 @@ class Register:
     def _forget(self) -> None:
         self._built = False
         self._agreements, self._names, self._datasets, self._named = {}, {}, {}, Counter()
-        self._terms, self.carry = {}, {}
+        self._terms, self.carry, self._lent = {}, {}, set()
         self._generation, self._changes = self._generation + 1, []
         self._answers.clear()
         self._version += 1
@@ -280,12 +283,27 @@ class Register:
 
     # ---------------------------------------------------------------- reading
     def facts(self) -> Facts:
-        """A copy of the facts, up to date with the log (read whole at the first call: a server calls it once
-        it is ready, in a thread `registry.stopping` can stop)."""
+        """The facts, up to date with the log (read whole at the first call: a server calls it once it is
+        ready, in a thread `registry.stopping` can stop). Read-only views of the kept dicts, which are copied
+        before their next change (`_change`), so what was handed out stays as it was."""
         with self.follower.reading(self):
             self._ensure_built()
-            return Facts(dict(self._agreements), dict(self._names), dict(self._datasets), dict(self._terms),
+            self._lent = {"_agreements", "_names", "_datasets", "_terms"}
+            return Facts(MappingProxyType(self._agreements), MappingProxyType(self._names),
+                         MappingProxyType(self._datasets), MappingProxyType(self._terms),
                          self._generation, tuple(self._changes))
+
+    def _change(self, which: str, iri: str, value: Any) -> bool:
+        """Keep `value` for `iri` in one of the dicts of facts (`_put`), copying it first when `facts` handed
+        it out and the value is a new one; whether that changed anything."""
+        kept: dict[str, Any] = getattr(self, which)
+        if which in self._lent:
+            if kept.get(iri) == value:
+                return False
+            kept = dict(kept)
+            setattr(self, which, kept)
+            self._lent.discard(which)
+        return _put(kept, iri, value)
 
     def _touched(self, iri: str) -> None:
         """Note that the facts of a record changed."""
@@ -307,11 +325,11 @@ class Register:
     def _set(self, kind: str, iri: str, doc: Mapping[str, Any] | None, retention: str | None = None) -> None:
         """Keep the facts of one record's public form (None: the store holds none)."""
         if kind == "organization":
-            changed = _put(self._names, iri, doc.get("name") if doc else None)
+            changed = self._change("_names", iri, doc.get("name") if doc else None)
         elif kind == "agreement":
-            changed = _put(self._terms, iri, self.forms.terms(doc, retention) if doc else None)
+            changed = self._change("_terms", iri, self.forms.terms(doc, retention) if doc else None)
             old, new = self._agreements.get(iri), self.forms.agreement(doc) if doc else None
-            changed = _put(self._agreements, iri, new) or changed
+            changed = self._change("_agreements", iri, new) or changed
             self._renamed(old.datasets if old else (), new.datasets if new else ())
         else:
             old_d = self._datasets.get(iri)
@@ -324,7 +342,7 @@ class Register:
 
     def _keep(self, iri: str, facts: DatasetFacts) -> bool:
         """Keep a dataset's facts while it derives from another or is named; whether that changed them."""
-        return _put(self._datasets, iri, facts if facts.sources or self._named[iri] > 0 else None)
+        return self._change("_datasets", iri, facts if facts.sources or self._named[iri] > 0 else None)
 
     def _renamed(self, before: Iterable[str], after: Iterable[str]) -> None:
         """Count the datasets a record stops and starts naming; read again those newly named (their titles

@@ -153,12 +153,12 @@ class Sources:
     titles of datasets (language -> title) by IRI, and the declared flows between institutions (empty when
     `first` is given: the earliest of each, as `Parts` keeps them)."""
 
-    agreements: dict[str, AgreementFacts]
-    names: dict[str, str]
+    agreements: Mapping[str, AgreementFacts]
+    names: Mapping[str, str]
     titles: Mapping[str, dict[str, str]]
     flows: list[Flow]
     #: agreement IRI -> (retention period, provider IRI, recipient IRI): see projections/register.py
-    terms: dict[str, tuple[str, str | None, str | None]]
+    terms: Mapping[str, tuple[str, str | None, str | None]]
     iris: Iris
     _ids: dict[str, str] = field(default_factory=dict)
     #: what is kept between computations (`Register.carry`)
