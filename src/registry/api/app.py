@@ -45,12 +45,15 @@ from registry.services.sessions import Sessions
 from registry.stopping import Stopped, stoppable
 
 
-def _settle() -> None:
+def _settle(*, collect: bool = True) -> None:
     """Leave what the start-up built (the lineage graph, the indexes' and the register's kept structures, which
     live as long as the server) out of the cyclic collector's later full passes: each pass walked all of them
     (0.25 s CPU at 100k datasets, growing with the registry), with the register's first computation making
-    several. The garbage is collected first, so none is kept; the server's end hands them back."""
-    gc.collect()
+    several. With `collect`, the garbage is collected first, so none is kept (without it, what is garbage in
+    cycles then stays: after the register's first computation, a few dozen closures, where a full pass over
+    its new structures would hold the requests that follow its answer). The server's end hands them back."""
+    if collect:
+        gc.collect()
     gc.freeze()
 
 
@@ -66,7 +69,7 @@ def _warm(state: Any, registry: Registry, views: Views, stop: threading.Event) -
             # the transparency register of today, once the server is ready (its facts read from the catalogue
             # index, then aggregated): a register request meanwhile waits for it instead of computing it again
             Transparency(registry, views.public).report()
-            _settle()
+            _settle(collect=False)
     except Stopped:
         log.info("warming the indexes and views stopped: the server is shutting down")
     except Exception:  # noqa: BLE001 - a failure here is met again, and reported, by the first request
