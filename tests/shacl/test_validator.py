@@ -7,12 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from rdflib import URIRef
+from rdflib.namespace import RDF
 
 from registry.domain.model import KINDS
 from registry.errors import Violation
 from registry.services.registry import Registry
 from registry.shacl import validator as validation
 from registry.store.base import inline_rows
+from registry.store.oxigraph import OxigraphStore
 from registry.store.terms import nt
 
 BROKEN = {"id": "bad1", "title": "", "publisher": "nope", "access": "secret", "personal_information": False,
@@ -50,3 +52,27 @@ def test_validations_across_renewals_of_the_scratch_store_give_the_same_results(
         quads = list(v._scratch.quads())
         assert {str(g) for *_t, g in quads} == {validation.REFERENCE} and len(quads) == len(v.reference)
     assert len(stores) >= 2, "a fresh scratch store took over"
+
+
+def test_a_check_skipped_for_a_predicate_the_data_lacks_finds_nothing(registry: Registry) -> None:
+    """The write path skips a check that reads a predicate (`Check.needs`) neither the record nor the
+    reference data uses: run anyway over the same data, each such check finds nothing; what is missing
+    (sh:minCount) is still found."""
+    kind = KINDS["dataset"]
+    v = registry.validator
+    rg = kind.to_rdf(kind.model.model_validate(BROKEN), registry.iris)
+    triples = [*rg.public, *rg.restricted]
+    present = {f"<{p}>" for _s, p, _o in [*triples, *v.reference]}
+    store = OxigraphStore(None)
+    store.add_to_graph("urn:x-test:data", [*triples, *v.reference])
+    types = {str(o) for s, p, o in triples if p == RDF.type and str(s).startswith(str(rg.iri))}
+    skipped = [c for t in types for c in v.by_target().get(t, []) if c.needs and not present.issuperset(c.needs)]
+    assert len(skipped) > 5
+    for c in skipped:
+        assert store.select(inline_rows(c.query, ["this"], [[rg.iri]], nt)) == [], c.message
+    # what is missing is found: a dataset with nothing but its id breaks each sh:minCount 1 of the dataset
+    bare = kind.to_rdf(kind.model.model_validate({"id": "bare"}), registry.iris)
+    found = {x.message.split(" (")[0] for x in v.check([*bare.public, *bare.restricted], [bare.iri], kind.fields)}
+    assert {"title is required", "publisher is required and must be a registered organisation",
+            "steward is required, with a name and a valid e-mail address",
+            "personal_information is required: true or false"} <= found

@@ -127,6 +127,9 @@ class Check:
     #: the check for a merged query; used only while `query` is still the text it was made for (a
     #: check whose query was rewritten since, e.g. bound to some focus nodes, runs on its own)
     part: Part | None = None
+    #: predicates (`<iri>`) of which every row of the query matches a triple: over data holding none of
+    #: one of them, the check finds nothing (the write path skips it); None: not known (SHACL-SPARQL)
+    needs: tuple[str, ...] | None = None
 
     @property
     def mergeable(self) -> bool:
@@ -297,10 +300,14 @@ class Compiler:
             return int(str(node))
         out: list[Check] = []
 
-        def check(query: str, fast: str, joined: bool, with_value: bool, *scans: str, grouped: str | None = None) -> None:
+        def check(query: str, fast: str, joined: bool, with_value: bool, *scans: str, grouped: str | None = None,
+                  reads_value: bool = False) -> None:
+            """`reads_value`: the query's rows match a triple of the path (not only its absence)."""
             alone = "{\n" + query[len(self.prefixes) + 1 :] + "\n}"
             part = Part(query, self.prefixes, focus.cls, alone, fast, joined, scans, grouped, p if grouped else "")
-            out.append(Check(query, message, sev, shape, str(path), var, val[1:] if with_value else None, part=part))
+            needs = tuple(sorted({q for _, q, _ in focus.hops} | ({p} if reads_value else set())))
+            out.append(Check(query, message, sev, shape, str(path), var, val[1:] if with_value else None, part=part,
+                             needs=needs))
 
         def along(core: str, with_value: bool, hops: tuple[tuple[str, str, str], ...]) -> str:
             """`core`, a sub-select, joined back along `hops` to ?this; the core comes first, so the
@@ -319,7 +326,8 @@ class Compiler:
             fast = f"{f} {p} {val} . {test}"
             grouped = f"{{ SELECT {val} WHERE {{ ?_g{depth} {p} {val} }} GROUP BY {val} }} {test} {f} {p} {val} ."
             check(query, along(f"{{ SELECT {f} {val} WHERE {{ {fast} }} }}", True, focus.hops), True, True, p, *scans,
-                  grouped=along(f"{{ SELECT {f} {val} WHERE {{ {grouped} }} }}", True, focus.hops) if grouping else None)
+                  grouped=along(f"{{ SELECT {f} {val} WHERE {{ {grouped} }} }}", True, focus.hops) if grouping else None,
+                  reads_value=True)
 
         def lacking(query: str, pattern: str, *scans: str) -> None:
             """The focus nodes without a match for `pattern` (over {f}, reading `scans`): every instance
@@ -354,7 +362,7 @@ class Compiler:
             core = (f"{{ SELECT {f} WHERE {{ {more} {f} {p} {val} }} GROUP BY {f} "
                     f"HAVING (COUNT(DISTINCT {val}) > {num(n)}) }}")
             check(counted(f"COUNT(DISTINCT {val}) > {num(n)}", optional=False), along(core, False, focus.hops), True,
-                  False, p)
+                  False, p, reads_value=True)
         # the tests of each value, one filter for all (a value failing any of them is the same result: the
         # same focus node, path, message and value), so the store reads the values once: (test, fast test)
         tests: list[tuple[str, str]] = []

@@ -40,6 +40,7 @@ class ShaclValidator:
         for t in resources.shapes():
             self.shapes.add(t)
         self.reference = resources.reference_data()
+        self._predicates = {f"<{p}>" for _s, p, _o in self.reference}
         self._compiled: list[Check] | None = None
         self._residual: Residual | None = None
         self._by_target: dict[str, list[Check]] | None = None
@@ -79,7 +80,8 @@ class ShaclValidator:
         records they reference. The compiled checks (shacl_sparql.py, tested equal to pySHACL) run
         over those triples and the reference data in a small in-memory store, and only the checks
         whose target class is a type of the records' own nodes (the record and its nodes
-        `{record}/...`, such as a dataset's steward), with the focus bound to those nodes, a few
+        `{record}/...`, such as a dataset's steward) and that read no predicate the triples and the
+        reference data lack (`Check.needs`), with the focus bound to those nodes, a few
         checks' queries to a query (`by_class`). Results
         about the referenced records are not asked for: they are judged when they are written. Shapes
         outside the compiled subset are validated by pySHACL over the same triples, for the same nodes."""
@@ -90,11 +92,14 @@ class ShaclValidator:
         for s, p, o in triples:
             if p == RDF.type and isinstance(s, URIRef) and (str(s) in own or str(s).startswith(nested)):
                 focus.setdefault(str(o), set()).add(s)
+        present = self._predicates | {f"<{p}>" for _s, p, _o in triples}
         checks: list[Check] = []
         queries: list[str] = []
         for target, nodes in focus.items():
             rows = " ".join(f"({nt(n)})" for n in sorted(nodes))
             for c, (head, tail) in self.bindable(target):
+                if c.needs and not present.issuperset(c.needs):
+                    continue  # it reads a predicate the data does not use: it finds nothing
                 checks.append(c)
                 queries.append(f"{head}{rows}{tail}")
         graph = f"urn:x-registry:validation:{next(self._serial)}"
