@@ -28,6 +28,7 @@ from registry.api.openlineage import router as openlineage_router
 from registry.api.public import router as public_router
 from registry.api.public_deps import build_sparql
 from registry.api.ratelimit import RateLimiter
+from registry.api.record_reads import RecordReads
 from registry.api.records import record_router
 from registry.api.reference import router as reference_router
 from registry.api.schemas import PROBLEMS, Health
@@ -124,6 +125,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.state.sessions = Sessions()  # the workspace's sessions and sign-in links (services/sessions.py)
     # SPARQL queries are answered below the router, once TokenCheck (added after it: outside it) found the caller
     app.add_middleware(SparqlEndpoint)
+    # so are the public reads of records and lists (/datasets/{id}, /datasets?publisher=...): same functions, same errors
+    app.add_middleware(RecordReads)
     # every request's bearer token is read before routing (a bad, expired or revoked one is 401 everywhere:
     # pages, FastAPI's /docs and /openapi.json, unknown paths) and counts against the caller's rate limit
     app.add_middleware(TokenCheck)

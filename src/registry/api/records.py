@@ -12,12 +12,18 @@ from starlette.concurrency import run_in_threadpool
 from registry.api.deps import BodyDep, CallerDep, PolicyDep, RecordsDep, SettingsDep, role, short_read
 from registry.api.negotiation import JSON, RDF_FORMATS, choose, read_record_input, serialize
 from registry.api.schemas import Page, model_schema, record_model, representations
+from registry.config import Settings
 from registry.domain.model import RecordKind
 from registry.errors import BadInput, NotFound
 from registry.services.auth import Caller
+from registry.services.policy import Policy
 from registry.services.records import Records, WriteResult, etag_matches
 
 WRITERS = ("admin", "privacy-officer", "steward")
+#: the query parameters of a list that are not filters
+LIST_PARAMS = ("limit", "offset", "q", "include_retired", "format")
+#: a list's page size unless asked, and the bounds of its query
+PAGE, MAX_LIMIT, MAX_OFFSET, MAX_Q = 50, 100_000, 10_000_000, 200
 WriterDep = Annotated[Caller, role(*WRITERS)]
 
 
@@ -46,6 +52,31 @@ def _record_response(request: Request, records: Records, kind: RecordKind, rid: 
         return Response(status_code=304, headers=headers)
     g = records.graph(kind, rid, full=full)
     return Response(serialize(g, media), status_code=status, media_type=media, headers=headers)
+
+
+async def record_response(request: Request, records: Records, policy: Policy, caller: Caller, kind: RecordKind,
+                          rid: str) -> Response:
+    """GET /{collection}/{rid}: the record in the caller's view (the route's body, also answered below the
+    router by api/record_reads.py)."""
+    full = policy.reads_restricted(kind, caller)
+    if caller.anonymous and choose(request, [JSON, *RDF_FORMATS]) == JSON:
+        # the public lookup, the common case, reads two graphs and nothing more (a full dataset also asks
+        # the lineage index, which may be busy building; RDF forms are serialised by rdflib)
+        return await short_read(records.store, _record_response, request, records, kind, rid, full)
+    return await run_in_threadpool(_record_response, request, records, kind, rid, full)
+
+
+def list_response(request: Request, records: Records, policy: Policy, settings: Settings, caller: Caller,
+                  kind: RecordKind, limit: int, offset: int, q: str | None, include_retired: bool) -> JSONResponse:
+    """GET /{collection}: a page of the records the caller may read, with their total (the route's body once
+    its query is checked, also answered below the router by api/record_reads.py)."""
+    if limit > settings.max_page_size:
+        raise BadInput(f"limit is at most {settings.max_page_size}", limit=settings.max_page_size)
+    filters = {k: v for k, v in request.query_params.items() if k not in LIST_PARAMS}
+    page = records.list(kind, filters=filters, q=q, limit=limit, offset=offset,
+                        include_retired=include_retired, full=policy.reads_restricted(kind, caller))
+    return JSONResponse({"items": page.items, "total": page.total, "limit": page.limit,
+                         "offset": page.offset}, headers={"Vary": "Authorization"})
 
 
 def _not_modified(request: Request, etag: str, status: int) -> bool:
@@ -90,29 +121,17 @@ def record_router(kind: RecordKind) -> APIRouter:
         policy: PolicyDep,
         settings: SettingsDep,
         caller: CallerDep,
-        limit: Annotated[int, Query(ge=1, le=100_000)] = 50,
-        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-        q: Annotated[str | None, Query(max_length=200, description="text in title or description")] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = PAGE,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+        q: Annotated[str | None, Query(max_length=MAX_Q, description="text in title or description")] = None,
         include_retired: bool = False,
     ) -> JSONResponse:
-        if limit > settings.max_page_size:
-            raise BadInput(f"limit is at most {settings.max_page_size}", limit=settings.max_page_size)
-        filters = {k: v for k, v in request.query_params.items()
-                   if k not in ("limit", "offset", "q", "include_retired", "format")}
-        page = records.list(kind, filters=filters, q=q, limit=limit, offset=offset,
-                            include_retired=include_retired, full=policy.reads_restricted(kind, caller))
-        return JSONResponse({"items": page.items, "total": page.total, "limit": page.limit,
-                             "offset": page.offset}, headers={"Vary": "Authorization"})
+        return list_response(request, records, policy, settings, caller, kind, limit, offset, q, include_retired)
 
     @router.get("/{rid}", summary=f"One {kind.name}", openapi_extra={"parameters": [fmt]}, responses=answer(200))
     async def get_record(request: Request, rid: str, records: RecordsDep, policy: PolicyDep,
                          caller: CallerDep) -> Response:
-        full = policy.reads_restricted(kind, caller)
-        if caller.anonymous and choose(request, [JSON, *RDF_FORMATS]) == JSON:
-            # the public lookup, the common case, reads two graphs and nothing more (a full dataset also asks
-            # the lineage index, which may be busy building; RDF forms are serialised by rdflib)
-            return await short_read(records.store, _record_response, request, records, kind, rid, full)
-        return await run_in_threadpool(_record_response, request, records, kind, rid, full)
+        return await record_response(request, records, policy, caller, kind, rid)
 
     def _input(request: Request, records: Records, body: bytes) -> Any:
         how, data = read_record_input(request, body)
