@@ -38,7 +38,8 @@ class RdflibStore:
     def deferred_sync(self, *, early: bool = False) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()  # in memory: nothing to sync
 
-    def replace_graphs(self, graphs: Mapping[str, Iterable[Triple]]) -> None:
+    def replace_graphs(self, graphs: Mapping[str, Iterable[Triple]], *,
+                       holding: Mapping[str, Iterable[Triple]] | None = None) -> None:
         for name, triples in graphs.items():
             g = self._g(name)
             g.remove((None, None, None))
@@ -110,6 +111,10 @@ class RdflibStore:
 
     def identity(self) -> str:
         return f"rdflib-memory-{id(self):x}"
+
+    def write_mark(self) -> int | None:
+        """None: the baseline keeps nothing it read."""
+        return None
 
     def close(self) -> None:
         pass

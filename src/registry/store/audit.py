@@ -82,6 +82,10 @@ class AuditLog:
         self._lock = threading.Lock()
         self._listeners: list[Callable[[Entry], None]] = []
         self.head_graph = iris.system_graph("audit-head")
+        # the head as last read or written, and the store's write mark it stands for (`head`)
+        self._known: tuple[int | None, Head, list[Triple]] | None = None
+        # the write mark this object's last commit left (its head graph then holds what that commit wrote)
+        self._wrote_at: int | None = None
 
     def subscribe(self, listener: Callable[[Entry], None]) -> None:
         """Call `listener(entry)` after each entry this object appends, once committed (the projections'
@@ -107,13 +111,30 @@ class AuditLog:
 
     # ----------------------------------------------------------- append
     def head(self) -> Head:
+        """The chain's head. Kept while the store's write mark stands still (no write since, none under way):
+        every commit and each projection's read asks for it, and the head graph, rewritten at each commit,
+        is read past every quad it ever held until the store compacts them (0.02 ms fresh, 3.9 ms after
+        5,000 commits on a new store)."""
+        return self._head_state()[1]
+
+    def _head_state(self) -> tuple[int | None, Head, list[Triple]]:
+        """The store's write mark (None: nothing read can be kept), the head, and the head graph's triples as
+        they are in the store."""
+        mark = self.store.write_mark()
+        known = self._known
+        if mark is not None and known is not None and known[0] == mark:
+            return known
+        triples = self.store.graph(self.head_graph)
         seq, digest = 0, EMPTY
-        for _s, p, o in self.store.graph(self.head_graph):
+        for _s, p, o in triples:
             if p == REG.sequence:
                 seq = int(str(o))
             elif p == REG.entryHash:
                 digest = str(o)
-        return Head(seq, digest)
+        state = (mark, Head(seq, digest), triples)
+        if mark is not None and self.store.write_mark() == mark:  # no write began or ended while it was read
+            self._known = state
+        return state
 
     def commit(
         self,
@@ -137,7 +158,7 @@ class AuditLog:
         subscribers work)."""
         with self.store.deferred_sync(early=True):
             with self._lock:
-                head = self.head()
+                mark, head, held = self._head_state()
                 seq = head.seq + 1
                 e = self.entry_iri(seq)
                 now = dt.datetime.now(dt.UTC).isoformat()
@@ -166,8 +187,15 @@ class AuditLog:
                 triples.append((e, REG.entryHash, Literal(digest)))
                 h = URIRef(self.head_graph)
                 out[self.entry_graph(seq)] = triples
-                out[self.head_graph] = [(h, REG.sequence, Literal(seq)), (h, REG.entryHash, Literal(digest))]
-                self.store.replace_graphs(out)
+                written: list[Triple] = [(h, REG.sequence, Literal(seq)), (h, REG.entryHash, Literal(digest))]
+                out[self.head_graph] = written
+                # right after this object's own last commit (nothing written since), the head graph holds what
+                # it wrote: those triples are taken out, no drop of a graph rewritten at every commit
+                ours = mark is not None and mark == self._wrote_at and self.store.write_mark() == mark
+                self.store.replace_graphs(out, holding={self.head_graph: held} if ours else None)
+                moved = self.store.write_mark()
+                if mark is not None and moved == mark + 1:  # this write and no other
+                    self._known, self._wrote_at = (moved, Head(seq, digest), written), moved
             entry = self._entry(seq, digest, head.hash, action, record)
             for listener in self._listeners:
                 listener(entry)

@@ -25,10 +25,14 @@ class Store(Protocol):
     #: short read of an in-process store on the event loop, where a hop to the thread pool costs more
     in_process: bool
 
-    def replace_graphs(self, graphs: Mapping[str, Iterable[Triple]]) -> None:
+    def replace_graphs(self, graphs: Mapping[str, Iterable[Triple]], *,
+                       holding: Mapping[str, Iterable[Triple]] | None = None) -> None:
         """Replace each named graph with the given triples, all in one transaction.
 
-        A graph given no triples is dropped.
+        A graph given no triples is dropped. `holding`: what the caller knows some of these graphs hold
+        now, exactly (the audit chain's head, rewritten at every commit): a store may take those triples
+        out instead of dropping the graph, which on Oxigraph reads past every quad the graph ever held until
+        they are compacted (1.5 ms per drop after 6,000 rewrites, growing; 0.05 ms this way).
         """
 
     def add_to_graph(self, graph: str, triples: Iterable[Triple]) -> None:
@@ -40,6 +44,12 @@ class Store(Protocol):
         the wait for the disk then happens after the lock is released). `early`: a write in the block
         starts its sync at once, in the background, so the writer's work after it overlaps the wait. A
         no-op where durability is not this process's business (a SPARQL server)."""
+
+    def write_mark(self) -> int | None:
+        """A number that moves with every write made through this object, when it is the store's only writer
+        and no write is under way: what was read while it stood still is still the store's. None when that
+        cannot be known: a write is under way, others may write (a SPARQL server), or it is open read-only
+        beside the process that writes."""
 
     def graph(self, graph: str) -> list[Triple]:
         """Every triple of one named graph."""

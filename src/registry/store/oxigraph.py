@@ -237,15 +237,24 @@ class OxigraphStore:
         # (a view) does without
         self.durability = Durability(path) if path is not None and durable and not self.read_only else None
         self._deferred = threading.local()  # per thread: depth of deferred_sync blocks, last commit in them
+        # write_mark: writes finished through this object, and those under way
+        self._marks = threading.Lock()
+        self._written, self._writing = 0, 0
 
     # ---------------------------------------------------------------- writes
-    def replace_graphs(self, graphs: Mapping[str, Iterable[Triple]]) -> None:
+    def replace_graphs(self, graphs: Mapping[str, Iterable[Triple]], *,
+                       holding: Mapping[str, Iterable[Triple]] | None = None) -> None:
         # One SPARQL update is one Oxigraph transaction: all graphs change, or none.
         parts: list[str] = []
         inserts: list[str] = []
         for g, triples in graphs.items():
             gname = _nt(_uri(g))
-            parts.append(f"DROP SILENT GRAPH {gname}")
+            if holding is not None and g in holding:
+                held = " .\n".join(f"{_nt(s)} {_nt(p)} {_nt(o)}" for s, p, o in holding[g])
+                if held:
+                    parts.append(f"DELETE DATA {{ GRAPH {gname} {{\n{held} .\n}} }}")
+            else:
+                parts.append(f"DROP SILENT GRAPH {gname}")
             body = " .\n".join(f"{_nt(s)} {_nt(p)} {_nt(o)}" for s, p, o in triples)
             if body:
                 inserts.append(f"GRAPH {gname} {{\n{body} .\n}}")
@@ -253,14 +262,34 @@ class OxigraphStore:
             parts.append("INSERT DATA {\n" + "\n".join(inserts) + "\n}")
         if parts:
             self._writable()
-            self._store.update(" ;\n".join(parts))
+            with self._writing_now():
+                self._store.update(" ;\n".join(parts))
             self._durable()
 
     def add_to_graph(self, graph: str, triples: Iterable[Triple]) -> None:
         self._writable()
         g = ox.NamedNode(graph)
-        self._store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), g) for s, p, o in triples)  # type: ignore[arg-type]
+        with self._writing_now():
+            self._store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), g) for s, p, o in triples)  # type: ignore[arg-type]
         self._durable()
+
+    def write_mark(self) -> int | None:
+        if self.read_only:
+            return None
+        with self._marks:
+            return None if self._writing else self._written
+
+    @contextmanager
+    def _writing_now(self) -> Iterator[None]:
+        """A write through this object: no mark while it is under way, a new one once it is over (done or not)."""
+        with self._marks:
+            self._writing += 1
+        try:
+            yield
+        finally:
+            with self._marks:
+                self._writing -= 1
+                self._written += 1
 
     def _writable(self) -> None:
         if self.read_only:
@@ -350,6 +379,11 @@ class OxigraphStore:
         if observe is not None and fmt != "nquads":
             raise ValueError("only N-Quads are loaded in slices that can be observed")
         self._writable()
+        with self._writing_now():
+            return self._bulk_load(path, fmt, progress, observe)
+
+    def _bulk_load(self, path: Path, fmt: str, progress: Callable[[int], None] | None,
+                   observe: Callable[[bytes], None] | None) -> int:
         if self.path is None:
             scratch = OxigraphStore(None)
             scratch.slice_bytes = self.slice_bytes
@@ -430,7 +464,8 @@ class OxigraphStore:
         IRIs again (Oxigraph's lenient parsing: about a quarter less CPU)."""
         self._writable()
         try:
-            self._store.bulk_load(input=data, format=ox.RdfFormat.N_QUADS, lenient=checked)
+            with self._writing_now():
+                self._store.bulk_load(input=data, format=ox.RdfFormat.N_QUADS, lenient=checked)
         except SyntaxError as e:
             raise BadQuads(f"N-Quads: {e.msg or e}") from None
 
@@ -490,7 +525,8 @@ class OxigraphStore:
         if blocks:
             parts.append("INSERT DATA {\n" + "\n".join(blocks) + "\n}")
         if parts:
-            self._store.update(" ;\n".join(parts))  # one update is one transaction
+            with self._writing_now():
+                self._store.update(" ;\n".join(parts))  # one update is one transaction
             self._durable()
         return count
 
@@ -499,6 +535,10 @@ class OxigraphStore:
         200,000 at 0.4 GB, in the same time), so quads go in batches; graphs this store holds already are
         dropped first."""
         self._writable()
+        with self._writing_now():
+            return self._load_batches(source, names)
+
+    def _load_batches(self, source: ox.Store, names: Iterable[str]) -> int:
         count = 0
         batch: list[ox.Quad] = []
         for name in names:
@@ -546,7 +586,8 @@ class OxigraphStore:
         return self._memory_identity
 
     def raw(self) -> ox.Store:
-        """The underlying pyoxigraph store, for tests and benchmarks: the registry goes through `Store`."""
+        """The underlying pyoxigraph store, for tests and benchmarks: the registry goes through `Store` (writes made
+        through this one do not move `write_mark`)."""
         return self._store
 
     def close(self) -> None:

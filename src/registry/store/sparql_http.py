@@ -389,8 +389,10 @@ class SparqlHttpStore:
         """Durability is the server's: an update is acknowledged when the server answers it."""
         return contextlib.nullcontext()
 
-    def replace_graphs(self, graphs: Mapping[str, Iterable[Triple]]) -> None:
-        # everything is serialised (and so checked) before the one request is sent
+    def replace_graphs(self, graphs: Mapping[str, Iterable[Triple]], *,
+                       holding: Mapping[str, Iterable[Triple]] | None = None) -> None:
+        # everything is serialised (and so checked) before the one request is sent; `holding` is not needed:
+        # the staged graphs are switched in whole
         staged = {self._graph_name(g): self._triples(t) for g, t in graphs.items()}
         if staged:
             self._write(staged, replace=True)
@@ -625,6 +627,10 @@ class SparqlHttpStore:
         names = self._graph_names(ours=False)
         for start in range(0, len(names), 500):
             self._update(" ;\n".join(f"DROP SILENT GRAPH {self._graph_name(g)}" for g in names[start:start + 500]))
+
+    def write_mark(self) -> int | None:
+        """None: other processes may write to the server: nothing read from it is kept."""
+        return None
 
     def close(self) -> None:
         self._client.close()
