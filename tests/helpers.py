@@ -174,6 +174,21 @@ def world_api() -> Iterator[Any]:
 
 
 @contextmanager
+def world_api_and_routes(below_router: type) -> Iterator[tuple[Any, Any]]:
+    """`world_api()`, and a client of the same app over the same registry without the middleware
+    `below_router`: its routes answer what that middleware answers below the router."""
+    from fastapi.testclient import TestClient
+
+    from registry.api import create_app
+
+    with world_api() as api:
+        app = create_app(registry=api.registry)
+        app.user_middleware = [m for m in app.user_middleware if m.cls is not below_router]
+        with TestClient(app) as routed:
+            yield api, routed
+
+
+@contextmanager
 def records_api(path: Path) -> Iterator[Any]:
     """The real app (conftest's Api) over a fresh in-memory registry holding the records of a world file
     (`path`: organisations, datasets, agreements), written through the write path."""

@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 from starlette.requests import Request
 
 from conftest import Api, world
-from helpers import fresh_world_registry
-from registry.api import create_app
+from helpers import world_api_and_routes
 from registry.api.deps import TokenCheck
 from registry.api.record_reads import RecordReads, claimed, list_query
 from registry.api.records import MAX_Q, PAGE
@@ -26,15 +25,9 @@ RETIRED = "collision-summary"
 def clients() -> Iterator[tuple[Api, TestClient]]:
     """The app as served, and the same app over the same registry without RecordReads (the routes answer);
     one dataset retired, so that lists with and without the retired differ."""
-    reg = fresh_world_registry()
-    served = Api(reg)
-    assert served.client.delete(f"/datasets/{RETIRED}", headers=served.auth()).status_code == 204
-    routed_app = create_app(registry=reg)
-    routed_app.user_middleware = [m for m in routed_app.user_middleware if m.cls is not RecordReads]
-    with TestClient(routed_app) as routed:
+    with world_api_and_routes(RecordReads) as (served, routed):
+        assert served.client.delete(f"/datasets/{RETIRED}", headers=served.auth()).status_code == 204
         yield served, routed
-    served.close()
-    reg.close()
 
 
 def test_the_served_app_answers_reads_below_the_router_inside_token_check(clients: tuple[Api, TestClient]) -> None:

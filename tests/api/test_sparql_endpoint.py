@@ -11,8 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from conftest import Api
-from helpers import fresh_world_registry
-from registry.api import create_app
+from helpers import world_api_and_routes
 from registry.api.deps import TokenCheck
 from registry.api.sparql_endpoint import SparqlEndpoint
 
@@ -29,14 +28,8 @@ HEADERS = ("content-type", "vary", "x-registry-view", "cache-control", "www-auth
 @pytest.fixture(scope="module")
 def clients() -> Iterator[tuple[Api, TestClient]]:
     """The app as served, and the same app over the same registry without SparqlEndpoint (the routes answer)."""
-    reg = fresh_world_registry()
-    served = Api(reg)
-    routed_app = create_app(registry=reg)
-    routed_app.user_middleware = [m for m in routed_app.user_middleware if m.cls is not SparqlEndpoint]
-    with TestClient(routed_app) as routed:
-        yield served, routed
-    served.close()
-    reg.close()
+    with world_api_and_routes(SparqlEndpoint) as both:
+        yield both
 
 
 def test_the_served_app_answers_queries_below_the_router_inside_token_check(

@@ -93,7 +93,7 @@ class RecordReads:
             registry = request.app.state.registry
             if rid is not None:
                 response = await record_response(request, registry.records, registry.policy, caller, kind, rid)
-            else:
+            else:  # in the thread pool, as the route: the catalogue index's lock may be held by a write or a build
                 response = await run_in_threadpool(list_response, request, registry.records, registry.policy,
                                                    registry.settings, caller, kind, **query)
         except RegistryError as exc:
