@@ -17,6 +17,7 @@ import json
 import random
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -49,7 +50,7 @@ from test_store import EX, G1, G2, G3, A, B, C, P, Q, StoreContract
 
 #: what a server's test module takes with `from remote_store import *`: the fixtures that put the registry on
 #: its server, and the tests collected again there (the casebook, the records API's, the registry's)
-__all__ = ["registry", "world_registry", "wapi", "world_api", "test_casebook", "test_delete_retires",
+__all__ = ["registry", "world_registry", "wapi", "world_api", "read_only_world", "test_casebook", "test_delete_retires",
            "test_duplicate_post_is_409_and_changes_nothing", "test_etag_and_if_match", "test_list_filters_and_search",
            "test_list_pages", "test_post_creates_and_get_reads_back", "test_post_json_ld_with_our_context",
            "test_post_turtle", "test_put_replaces", "test_rdf_round_trip_get_then_put", "test_turtle_and_json_ld_output",
@@ -297,12 +298,47 @@ def world_api(remote_location: str) -> Iterator[Api]:
     reg.close()
 
 
+#: the records API's tests that only read (GETs without a token): one world on the server serves them while
+#: the server holds it unchanged (each of the others gets a fresh one, as a fresh registry costs seconds)
+READ_ONLY = frozenset({"test_list_pages", "test_list_filters_and_search", "test_turtle_and_json_ld_output"})
+
+
+def _mark(registry: Registry) -> tuple[object, ...]:
+    """What any change of the server's data changes: its graphs, its number of quads, the audit chain's head."""
+    count = registry.store.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+    return registry.store.graph_names(), count, registry.audit.head()
+
+
+@pytest.fixture(scope="module")
+def read_only_world() -> Iterator[dict[str, Any]]:
+    """The world the read-only tests share (`api`) and the server's `_mark` once it was written."""
+    shared: dict[str, Any] = {}
+    yield shared
+    if "api" in shared:
+        shared["api"].close()
+        shared["api"].registry.close()
+
+
 @pytest.fixture
-def wapi(world_registry: Registry) -> Iterator[Api]:
-    """What test_records_api's `wapi` is, on the server."""
-    a = Api(world_registry)
-    yield a
-    a.close()
+def wapi(request: pytest.FixtureRequest, remote_location: str, read_only_world: dict[str, Any]) -> Iterator[Api]:
+    """What test_records_api's `wapi` is, on the server: a fresh world, or for a test in READ_ONLY the shared
+    one, written again unless the server holds exactly what it held when the shared world was written (a test
+    in between, or a read that wrote, changed it)."""
+    if request.node.originalname not in READ_ONLY:
+        a = Api(request.getfixturevalue("world_registry"))
+        yield a
+        a.close()
+        return
+    shared = read_only_world
+    if "api" in shared and _mark(shared["api"].registry) != shared["mark"]:
+        stale = shared.pop("api")
+        stale.close()
+        stale.registry.close()
+    if "api" not in shared:
+        open_remote(remote_location).close()
+        shared["api"] = Api(_load_world(open_registry(Settings(data=remote_location))))
+        shared["mark"] = _mark(shared["api"].registry)
+    yield shared["api"]
 
 
 def test_registry_keeps_the_audit_chain(wapi: Api) -> None:
