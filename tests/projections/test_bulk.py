@@ -327,13 +327,14 @@ def test_a_failed_load_leaves_the_store_and_nothing_half_built(bad_line: str, tm
 @pytest.mark.parametrize("good", [True, False])
 @pytest.mark.parametrize("collecting", [True, False])
 def test_the_cyclic_garbage_collector_is_off_in_the_pass_and_as_it_was_after(
-        good: bool, collecting: bool, tmp_path: Path, synth_file: Path) -> None:
+        good: bool, collecting: bool, tmp_path: Path) -> None:
     """The pass holds millions of objects at a million records, which each collection would walk: the
-    collector is off while the slices are read, and after the load, built or failed, as it was before."""
-    path = synth_file
+    collector is off while the slices are read, and after the load, built or failed, as it was before.
+    (The casebook world: 340 kB, some twenty slices.)"""
+    path = world_nquads()
     if not good:
         path = tmp_path / "bad.nq"
-        path.write_text(synth_file.read_text(encoding="utf-8") + "<urn:x:s> <urn:x:p> .\n", encoding="utf-8")
+        path.write_text(world_nquads().read_text(encoding="utf-8") + "<urn:x:s> <urn:x:p> .\n", encoding="utf-8")
     during: list[bool] = []
     reg = open_registry(settings(tmp_path / "store"))
     was = gc.isenabled()
