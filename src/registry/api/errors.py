@@ -4,12 +4,14 @@ class of its MRO in STATUS), an OSError (a disk or store failure) as 503."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from registry import errors as e
 
@@ -34,6 +36,8 @@ PROBLEM = "application/problem+json"
 TYPE_BASE = "https://w3id.org/gov-data-registry/problems/"
 #: seconds a client is asked to wait before retrying a store that did not answer
 STORE_RETRY_AFTER = 5
+
+R = TypeVar("R")
 
 
 def status_of(exc: e.RegistryError) -> int:
@@ -101,3 +105,19 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, request_validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(OSError, store_unavailable)
+
+
+async def answered(request: Request, answer: Awaitable[R]) -> R | Response:
+    """`answer` awaited, for what is answered below the router (api/sparql_endpoint.py, api/record_reads.py):
+    an exception the app has a handler for (`install`) is answered by that handler, the nearest class of its
+    MRO as Starlette's own dispatch picks it, so those paths answer every error as the routes do; any other
+    is raised."""
+    try:
+        return await answer
+    except Exception as exc:
+        handlers = request.app.exception_handlers
+        handler = next((handlers[c] for c in type(exc).__mro__ if c in handlers), None)
+        if handler is None:
+            raise
+        response: Response = await handler(request, exc)
+        return response

@@ -27,7 +27,6 @@ from registry.api.records import MAX_LIMIT, MAX_OFFSET, MAX_Q, PAGE, list_respon
 from registry.api.sparql_endpoint import route_path
 from registry.api.web import prefers_html
 from registry.domain.model import KINDS, RecordKind
-from registry.errors import RegistryError
 
 COLLECTIONS = {kind.collection: kind for kind in KINDS.values()}
 #: /{collection} or /{collection}/{id}, an id as the routes' `{rid}` reads it (no slash, no control character)
@@ -87,20 +86,18 @@ class RecordReads:
         if query is None or request.app.dependency_overrides or _html(request):
             await self.app(scope, receive, send)
             return
-        response: Response
-        try:
-            caller = await get_caller(request)
-            registry = request.app.state.registry
-            if rid is not None:
-                response = await record_response(request, registry.records, registry.policy, caller, kind, rid)
-            else:  # in the thread pool, as the route: the catalogue index's lock may be held by a write or a build
-                response = await run_in_threadpool(list_response, request, registry.records, registry.policy,
-                                                   registry.settings, caller, kind, **query)
-        except RegistryError as exc:
-            response = await errors.registry_error(request, exc)
-        except OSError as exc:  # as the app's handler answers it: the store could not be read
-            response = await errors.store_unavailable(request, exc)
+        response = await errors.answered(request, _answer(request, kind, rid, query))
         await response(scope, receive, send)
+
+
+async def _answer(request: Request, kind: RecordKind, rid: str | None, query: dict[str, Any]) -> Response:
+    """The record (`rid`) or the page of the list (`query`), in the caller's view."""
+    caller = await get_caller(request)
+    registry = request.app.state.registry
+    if rid is not None:
+        return await record_response(request, registry.records, registry.policy, caller, kind, rid)
+    return await run_in_threadpool(list_response, request, registry.records, registry.policy, registry.settings,
+                                   caller, kind, **query)
 
 
 def _html(request: Request) -> bool:

@@ -20,7 +20,6 @@ from registry.api import errors
 from registry.api.deps import get_caller
 from registry.api.public_deps import get_sparql
 from registry.api.sparql import answer, query_of_get, query_of_post
-from registry.errors import RegistryError
 from registry.services.sparql import SparqlService
 
 PATH = "/sparql"
@@ -52,19 +51,20 @@ class SparqlEndpoint:
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
-        response: Response
-        try:
-            caller = await get_caller(request)
-            if scope["method"] == "GET":
-                asked = query_of_get(request)
-                if asked is None:  # the service description or the HTML page: the router's
-                    await self.app(scope, receive, send)
-                    return
-            else:
-                asked = await query_of_post(request, request.app.state.registry.settings.max_body_bytes)
-            response = await answer(request, service_of(request.app), caller, *asked)
-        except RegistryError as exc:
-            response = await errors.registry_error(request, exc)
-        except OSError as exc:  # as the app's handler answers it: the store could not be read
-            response = await errors.store_unavailable(request, exc)
+        response = await errors.answered(request, _answer(request))
+        if response is None:  # the service description or the HTML page: the router's
+            await self.app(scope, receive, send)
+            return
         await response(scope, receive, send)
+
+
+async def _answer(request: Request) -> Response | None:
+    """The query's answer, or None for a GET without a query (the router answers it)."""
+    caller = await get_caller(request)
+    if request.method == "GET":
+        asked = query_of_get(request)
+        if asked is None:
+            return None
+    else:
+        asked = await query_of_post(request, request.app.state.registry.settings.max_body_bytes)
+    return await answer(request, service_of(request.app), caller, *asked)
