@@ -29,6 +29,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ from registry.projections.lineage import LineageIndex, lineage_from_store
 from registry.projections.views import Views
 from registry.resources import Resources
 from registry.store.base import Store
-from registry.store.nquads import Parts, Quad, QuadReader, common_lines, graph_of, graphs_of
+from registry.store.nquads import Parts, Quad, QuadReader, Triple, common_lines, graph_of, graphs_of
 from registry.store.oxigraph import OxigraphStore
 
 log = logging.getLogger("registry")
@@ -153,8 +154,17 @@ class Facts:
         self.identifiers.clear()
 
 
-def _graph(parts: Parts) -> bytes:
-    return parts[6]
+#: a line's graph's name, from its parts
+_graph = itemgetter(6)
+
+
+def _spans(graphs: list[bytes]) -> Iterator[tuple[bytes, int, int]]:
+    """Each run of equal names in `graphs`: the name, where the run starts and where it ends."""
+    start = 0
+    for g, run in groupby(graphs):
+        end = start + len(list(run))
+        yield g, start, end
+        start = end
 
 
 def _drain(items: list[Any]) -> Iterator[Any]:
@@ -326,20 +336,14 @@ class BulkBuild:
         common = common_lines(data)
         if common is not None:
             lines, parts = common
-            start = 0
-            for g, same in groupby(parts, key=_graph):
-                end = start + sum(1 for _ in same)
+            for g, start, end in _spans(list(map(_graph, parts))):
                 yield g.decode("utf-8", "replace"), lines[start:end], parts[start:end]
-                start = end
             return
         found = graphs_of(data)
         if found is not None:
             lines, graphs = found
-            start = 0
-            for g, run in groupby(graphs):
-                end = start + sum(1 for _ in run)
+            for g, start, end in _spans(graphs):
                 yield g.decode("utf-8", "replace"), lines[start:end], None
-                start = end
             return
         for graph, lines in self._runs_by_line(data):
             yield graph, lines, None
@@ -379,13 +383,15 @@ class BulkBuild:
         """The public form of each record whose public graph came here, staged; the facts on the way."""
         staged: list[tuple[str, str, str]] = []
         for kind, rid, lines, parts in records:
-            triples = []
-            whole = True
             graph = self.iris.public_graph(kind, rid)
-            for s, p, o, g in self._read(lines, parts):
-                self.facts.add(s, p, o)
-                triples.append((s, p, o))
-                whole = whole and g == graph and type(s) is not BNode and type(o) is not BNode
+            triples = self._read_graph(graph, lines, parts)
+            whole = True
+            if triples is None:
+                triples = []
+                for s, p, o, g in self._read(lines, parts):
+                    self.facts.add(s, p, o)
+                    triples.append((s, p, o))
+                    whole = whole and g == graph and type(s) is not BNode and type(o) is not BNode
             doc = self._public(KINDS[kind], rid, triples) if whole else None
             if doc is None:
                 self.unsure.add((kind, rid))
@@ -393,6 +399,25 @@ class BulkBuild:
                 staged.append((kind, rid, doc))
         if staged and self._stage is not None:
             self._stage.executemany("INSERT INTO stage (kind, id, doc) VALUES (?, ?, ?)", staged)
+
+    def _read_graph(self, graph: str, lines: list[bytes], parts: list[Parts] | None) -> list[Triple] | None:
+        """The triples of lines of the common form that all name `graph` (so none has a blank node and
+        every one is in that graph), their facts noted; None for other lines, read quad by quad (and for a
+        line no parser reads, which that reading meets again)."""
+        name = graph.encode("utf-8")
+        if parts is None or any(q[6] != name for q in parts):
+            return None
+        try:
+            triples = self.reader.read_triples(lines, parts)
+        except SyntaxError:
+            return None
+        if len(triples) != len(parts):  # a line the parser read otherwise
+            return None
+        add = self.facts.add
+        for t, q in zip(triples, parts, strict=True):
+            if q[1] in FACT_PREDICATES:  # the predicate's IRI as written: no escape in the common form
+                add(*t)
+        return triples
 
     def _public(self, kind: RecordKind, rid: str, triples: list[tuple[Node, Node, Node]]) -> str | None:
         """The record's public form as JSON, as the catalogue index reads it from the store (None when the

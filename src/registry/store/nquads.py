@@ -16,6 +16,8 @@ from registry.store.terms import from_ox
 
 #: subject, predicate, object and the graph's name
 Quad = tuple[Node, Node, Node, str]
+#: subject, predicate and object
+Triple = tuple[Node, Node, Node]
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 _XSD = XSD.encode()
@@ -148,6 +150,15 @@ class QuadReader:
             else:
                 yield quad
 
+    def read_triples(self, lines: list[bytes], parts: list[Parts]) -> list[Triple]:
+        """The triples of `read_parts`, one for each line, without the graph's name (for a run of lines of one
+        graph: read in one go, with no generator resumed for each line). Raises SyntaxError where it does."""
+        triple = self._triple
+        try:
+            return [triple(s, p, o, value, lang, datatype) for s, p, o, value, lang, datatype, _g in parts]
+        except (UnicodeDecodeError, ValueError):  # a line for the parser: each read as `read_parts` reads it
+            return [(s, p, o) for s, p, o, _g in self.read_parts(lines, parts)]
+
     def _read_each(self, lines: list[bytes]) -> Iterator[Quad]:
         for line in lines:
             m = _LINE.fullmatch(line)
@@ -164,6 +175,10 @@ class QuadReader:
 
     def _quad(self, s: bytes, p: bytes, o: bytes, value: bytes, lang: bytes, datatype: bytes, g: bytes) -> Quad:
         """The quad of a line's parts (b"" for a part the line has not: an IRI is never empty)."""
+        return (*self._triple(s, p, o, value, lang, datatype), g.decode("utf-8"))
+
+    def _triple(self, s: bytes, p: bytes, o: bytes, value: bytes, lang: bytes, datatype: bytes) -> Triple:
+        """The triple of a line's parts (those of `_quad` but the graph's name)."""
         iris = self._iris  # the terms met before, most of them (a call saved on each)
         obj = iris.get(o) if o else self._literals.get((value, lang, datatype))
         if obj is None:
@@ -175,7 +190,7 @@ class QuadReader:
                     if len(self._literals) >= MAX_CACHED:
                         self._literals.clear()
                     self._literals[(value, lang, datatype)] = obj
-        return iris.get(s) or self._iri(s), iris.get(p) or self._iri(p), obj, g.decode("utf-8")
+        return iris.get(s) or self._iri(s), iris.get(p) or self._iri(p), obj
 
     def _literal(self, value: bytes, lang: bytes, datatype: bytes) -> Node:
         text = value.decode("utf-8")
