@@ -8,9 +8,10 @@ GET ?query=...; POST application/x-www-form-urlencoded (query=...); POST applica
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-from urllib.parse import parse_qsl
+from codecs import escape_decode
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, TypeVar
+from urllib.parse import unquote
 
 from fastapi import APIRouter, Request, Response
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
@@ -55,6 +56,47 @@ FORMAT_ALIASES = {"json": "application/sparql-results+json", "xml": "application
                   "rdf": "application/rdf+xml"}
 
 
+V = TypeVar("V")
+#: the most entries each of the small memos below keeps (emptied when full), and the longest header a key holds
+KEPT = 64
+KEPT_HEADER_CHARS = 512
+
+
+def _kept(memo: dict[Hashable, V], key: tuple[str | None, ...], make: Callable[[], V]) -> V:
+    """`make()`, kept in `memo` under `key` (a few request headers: the same few come with every query of a
+    client, and each is long only when a client makes it so, which then is not kept)."""
+    value = memo.get(key)
+    if value is None:
+        value = make()
+        if sum(len(k or "") for k in key) <= KEPT_HEADER_CHARS:
+            if len(memo) >= KEPT:
+                memo.clear()
+            memo[key] = value
+    return value
+
+
+_WANTED: dict[Hashable, dict[str, str | None]] = {}
+_BASES: dict[Hashable, str] = {}
+
+
+def wanted_media(request: Request) -> dict[str, str | None]:
+    """The media type each kind of answer is wanted in (None: none offered is acceptable), as `requested`
+    reads the request's ?format= and Accept; the same for every request with the same two (never changed)."""
+    key = (request.query_params.get("format"), request.headers.get("accept", ""))
+    return _kept(_WANTED, key, lambda: {kind: requested(request, offered, FORMAT_ALIASES)
+                                        for kind, offered in OFFERED.items()})
+
+
+def base_iri(request: Request) -> str:
+    """The request's URL without its query: the base IRI of the query. The same for every request with the
+    same scheme, server, path and Host header (its query string never shows in it)."""
+    scope = request.scope
+    host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), None)
+    server = scope.get("server")
+    key = (scope.get("scheme"), str(server), scope.get("root_path"), scope["path"], host)
+    return _kept(_BASES, key, lambda: str(request.url.replace(query="", fragment="")))
+
+
 def _choose(request: Request, offered: Sequence[str]) -> str:
     return negotiate(request, offered, FORMAT_ALIASES)
 
@@ -68,6 +110,34 @@ def _single(values: list[str], name: str) -> str:
 def _dataset(pairs: list[tuple[str, str]]) -> Dataset:
     return Dataset(default=tuple(v for k, v in pairs if k == "default-graph-uri"),
                    named=tuple(v for k, v in pairs if k == "named-graph-uri"))
+
+
+def unquote_form(text: str) -> str:
+    """`urllib.parse.unquote(text)` (UTF-8, undecodable bytes replaced), for a text of a form already
+    split and with its `+` made spaces: each %XX is made a \\xXX escape (each backslash doubled first) and
+    the whole read by the C codec in one call, where `unquote` loops over the escapes in Python (a query
+    in a form has hundreds). Anything else (a % not followed by two hex digits, a lone surrogate) is left
+    to `unquote` itself. The text is read as one sequence of bytes where `unquote` reads each run of ASCII
+    apart, with the same result: the characters between runs are whole UTF-8 sequences, and none starts
+    with a continuation byte, so no run's bytes combine with them."""
+    if "%" not in text:
+        return text
+    try:
+        raw = escape_decode(text.replace("\\", "\\\\").replace("%", "\\x").encode("utf-8"))[0]
+    except ValueError:  # a malformed escape, or a surrogate: the text is unusual, read it the usual way
+        return unquote(text)
+    return raw.decode("utf-8", "replace")
+
+
+def parse_form(text: str) -> list[tuple[str, str]]:
+    """A URL-encoded form's fields, as `urllib.parse.parse_qsl(text, keep_blank_values=True)` reads them:
+    fields split at `&` (empty ones skipped), a name without `=` given an empty value, `+` a space."""
+    fields = []
+    for field in text.split("&"):
+        if field:
+            name, _, value = field.partition("=")
+            fields.append((unquote_form(name.replace("+", " ")), unquote_form(value.replace("+", " "))))
+    return fields
 
 
 def _param(name: str, description: str, *, many: bool = False) -> dict[str, Any]:
@@ -136,7 +206,7 @@ async def query_of_post(request: Request, max_body_bytes: int) -> tuple[str, Dat
         raise UnsupportedMediaType("the body is not valid UTF-8") from None
     url_pairs = request.query_params.multi_items()
     if ct == FORM:
-        form = parse_qsl(text, keep_blank_values=True)
+        form = parse_form(text)
         if any(k == "update" for k, _ in form):
             raise UpdateRefused("this endpoint is read-only: records change through the REST API")
         return _single([v for k, v in form if k == "query"], "query"), _dataset(form + url_pairs)
@@ -153,12 +223,11 @@ async def answer(request: Request, service: SparqlService, caller: Caller, query
         s = service.check(query, dataset)
     else:
         s = await run_in_threadpool(service.check, query, dataset)
-    wanted = {kind: requested(request, offered, FORMAT_ALIASES) for kind, offered in OFFERED.items()}
+    wanted = wanted_media(request)
     expected = KIND_OF_FORM.get(s.form or "", "solutions")
     if wanted[expected] is None:
         _choose(request, OFFERED[expected])  # 406, before the query runs
-    base = str(request.url.replace(query="", fragment=""))
-    answer = await service.run(query, dataset, caller, base, {k: m or OFFERED[k][0] for k, m in wanted.items()}, s)
+    answer = await service.run(query, dataset, caller, base_iri(request), {k: m or OFFERED[k][0] for k, m in wanted.items()}, s)
     media = wanted[answer.kind]
     if media is None:  # the scan misread the query form, and what it really is cannot be offered
         media = _choose(request, OFFERED[answer.kind])

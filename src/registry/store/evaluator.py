@@ -184,20 +184,17 @@ def _exactly(sock: socket.socket, n: int) -> bytes:
 
 
 def send_outcome(sock: socket.socket, outcome: Outcome) -> None:
-    """One message: the header's length, the header (JSON), the payload."""
-    header = json.dumps({"kind": outcome.kind, "boolean": outcome.boolean}).encode()
-    write_message(sock, len(header).to_bytes(4, "big"), header, outcome.payload)
+    """One message: a byte for the boolean, the kind's length and the kind (ASCII), the payload."""
+    kind = outcome.kind.encode("ascii")
+    write_message(sock, bytes((outcome.boolean, len(kind))), kind, outcome.payload)
 
 
 def decode_outcome(message: bytes) -> Outcome:
     """An outcome from an evaluator, read as data (never unpickled: the process is not trusted)."""
-    size = int.from_bytes(message[:4], "big")
-    if len(message) < 4 + size or size > 1 << 16:
+    end = 2 + message[1] if len(message) >= 2 else 0
+    if not end or len(message) < end or message[0] > 1 or not message[2:end].isascii():
         raise OSError("the evaluator sent something that is not an outcome")
-    header = json.loads(message[4 : 4 + size])
-    if not isinstance(header, dict) or not isinstance(header.get("kind"), str):
-        raise OSError("the evaluator sent something that is not an outcome")
-    return Outcome(str(header["kind"]), message[4 + size :], bool(header.get("boolean")))
+    return Outcome(message[2:end].decode("ascii"), message[end:], bool(message[0]))
 
 
 def encode_job(job: Job) -> bytes:

@@ -11,7 +11,7 @@ process takes its place; a process that dies on its own (a stack overflow, its m
 query it was running, and so does a query cancelled while its process answers (the process is killed, not
 reused). Each process is a fresh interpreter (`python -m registry.store.evaluator`), so none of the
 server's threads, open stores or memory is copied into it. The server talks to it over a socket pair on
-its event loop (no thread waits for an answer); answers are read as bytes and JSON, never unpickled."""
+its event loop (no thread waits for an answer); answers are read as bytes, never unpickled."""
 
 from __future__ import annotations
 
