@@ -108,6 +108,9 @@ class Part:
     #: distinct value once, then the triples of the values that fail it (for predicates whose values repeat)
     grouped: str | None = None
     tested: str = ""
+    #: a sh:maxCount of one or more on the predicate `capped`: over data where no node has two triples of it,
+    #: the check finds nothing (`plan` leaves it out)
+    capped: str = ""
 
 
 @dataclass(frozen=True)
@@ -301,10 +304,12 @@ class Compiler:
         out: list[Check] = []
 
         def check(query: str, fast: str, joined: bool, with_value: bool, *scans: str, grouped: str | None = None,
-                  reads_value: bool = False) -> None:
-            """`reads_value`: the query's rows match a triple of the path (not only its absence)."""
+                  reads_value: bool = False, capped: bool = False) -> None:
+            """`reads_value`: the query's rows match a triple of the path (not only its absence); `capped`: a
+            sh:maxCount of one or more (Part.capped)."""
             alone = "{\n" + query[len(self.prefixes) + 1 :] + "\n}"
-            part = Part(query, self.prefixes, focus.cls, alone, fast, joined, scans, grouped, p if grouped else "")
+            part = Part(query, self.prefixes, focus.cls, alone, fast, joined, scans, grouped, p if grouped else "",
+                        p if capped else "")
             needs = tuple(sorted({q for _, q, _ in focus.hops} | ({p} if reads_value else set())))
             out.append(Check(query, message, sev, shape, str(path), var, val[1:] if with_value else None, part=part,
                              needs=needs))
@@ -362,7 +367,7 @@ class Compiler:
             core = (f"{{ SELECT {f} WHERE {{ {more} {f} {p} {val} }} GROUP BY {f} "
                     f"HAVING (COUNT(DISTINCT {val}) > {num(n)}) }}")
             check(counted(f"COUNT(DISTINCT {val}) > {num(n)}", optional=False), along(core, False, focus.hops), True,
-                  False, p, reads_value=True)
+                  False, p, reads_value=True, capped=num(n) >= 1)
         # the tests of each value, one filter for all (a value failing any of them is the same result: the
         # same focus node, path, message and value), so the store reads the values once: (test, fast test)
         tests: list[tuple[str, str]] = []
@@ -581,22 +586,26 @@ class Batch:
 
 
 def plan(checks: Sequence[Check], sizes: Mapping[str, int] | None,
-         repeated: Collection[str] = ()) -> tuple[list[Batch], list[int]]:
+         repeated: Collection[str] = (), single: Collection[str] = ()) -> tuple[list[Batch], list[int]]:
     """Merge the checks by target class into UNION queries, one branch per distinct part. A part
     starts from its constraint (`Part.fast`) unless `sizes` (instances per class, `?this a <C>` ->
     count) says its class is a small user of the predicates that form scans; None: no counts, every
     part that has a fast form uses it. A part that starts from its constraint and tests each value of
     a predicate in `repeated` (whose values repeat) tests each distinct value once instead
-    (`Part.grouped`). The fast parts that lack the focus pattern join the focus
-    pattern once per query, together. A class has a query per BRANCHES branches at most, so that the
-    threads share the work evenly. Returns the queries, costliest first (as far as the counts tell),
-    and the indices of the checks to run on their own (those whose query was rewritten since)."""
+    (`Part.grouped`). A sh:maxCount check of a predicate in `single` (no node has two triples of it:
+    `single_valued`) finds nothing and is left out (`Part.capped`). The fast parts that lack the focus
+    pattern join the focus pattern once per query, together. A class has a query per BRANCHES branches
+    at most, so that the threads share the work evenly. Returns the queries, costliest first (as far
+    as the counts tell), and the indices of the checks to run on their own (those whose query was
+    rewritten since)."""
     alone: list[int] = []
     by_class: dict[tuple[str, str], list[int]] = {}
     users: dict[str, set[str]] = {}
     for i, c in enumerate(checks):
         if c.part is None or not c.mergeable:
             alone.append(i)
+            continue
+        if c.part.capped and c.part.capped in single:
             continue
         by_class.setdefault((c.part.prologue, c.part.target), []).append(i)
         if c.part.fast is not None:
@@ -689,14 +698,31 @@ def repeating(store: object, checks: Sequence[Check], graphs: list[str] | None =
     """The predicates whose values the checks test one by one (`Part.tested`) and whose values repeat: in
     the first SAMPLE triples of each (in the order of their values), at most half as many distinct values
     as triples. One query."""
-    tested = sorted({c.part.tested for c in checks if c.part is not None and c.part.tested})
-    if not tested:
-        return set()
-    parts = [f"{{ SELECT ({p} AS ?p) (COUNT(*) AS ?n) (COUNT(DISTINCT ?v) AS ?d) WHERE "
-             f"{{ {{ SELECT ?v WHERE {{ ?s {p} ?v }} LIMIT {SAMPLE} }} }} }}" for p in tested]
+    rows = _per_predicate(store, {c.part.tested for c in checks if c.part is not None},
+                          f"(COUNT(*) AS ?n) (COUNT(DISTINCT ?v) AS ?d) WHERE {{{{ {{{{ SELECT ?v WHERE "
+                          f"{{{{ ?s {{p}} ?v }}}} LIMIT {SAMPLE} }}}} }}}}", graphs)
+    return {p for p, n, d in rows if 2 * d <= n}
+
+
+def single_valued(store: object, checks: Sequence[Check], graphs: list[str] | None = None) -> set[str]:
+    """The predicates of the checks' sh:maxCount (`Part.capped`) of which no node has two triples: as many
+    triples as subjects (the counts read no value, where the checks group every triple by its node). One
+    query."""
+    rows = _per_predicate(store, {c.part.capped for c in checks if c.part is not None},
+                          "(COUNT(*) AS ?n) (COUNT(DISTINCT ?s) AS ?d) WHERE {{ ?s {p} ?v }}", graphs)
+    return {p for p, n, d in rows if n == d}
+
+
+def _per_predicate(store: object, predicates: set[str], counts: str,
+                   graphs: list[str] | None) -> list[tuple[str, int, int]]:
+    """(predicate, ?n, ?d) of each of `predicates` (`<iri>`; "" left out), counted by `counts` (a select's
+    projection and WHERE less the SELECT, `{p}` the predicate), in one query."""
+    if not (predicates := predicates - {""}):
+        return []
+    parts = [f"{{ SELECT ({p} AS ?p) {counts.format(p=p)} }}" for p in sorted(predicates)]
     rows = store.select("SELECT ?p ?n ?d WHERE {\n" + "\nUNION ".join(parts) + "\n}",  # type: ignore[attr-defined]
                         graphs=graphs)
-    return {f"<{r['p']}>" for r in rows if 2 * int(r["d"]) <= int(r["n"])}
+    return [(f"<{r['p']}>", int(r["n"]), int(r["d"])) for r in rows]
 
 
 def run(store: object, checks: list[Check], fields: dict[URIRef, str], graphs: list[str] | None = None,
@@ -704,7 +730,8 @@ def run(store: object, checks: list[Check], fields: dict[URIRef, str], graphs: l
     """Run compiled checks with a Store's select; results as Violations (one per focus node and value).
     With `merge`, as the merged queries of `plan`, on WORKERS threads; else one query per check."""
     if merge and any(c.mergeable for c in checks):
-        planned = plan(checks, class_sizes(store, checks, graphs), repeating(store, checks, graphs))
+        planned = plan(checks, class_sizes(store, checks, graphs), repeating(store, checks, graphs),
+                       single_valued(store, checks, graphs))
     else:
         planned = ([], list(range(len(checks))))
     return execute(store, checks, planned, fields, graphs)
