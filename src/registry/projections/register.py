@@ -11,10 +11,10 @@ from __future__ import annotations
 import sys
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from registry.iris import Iris
 from registry.namespaces import REG
@@ -27,6 +27,7 @@ from registry.stopping import checkpoint
 from registry.store import Store
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 #: the record kinds whose public forms the register reads
 KINDS = ("organization", "dataset", "agreement")
@@ -93,6 +94,85 @@ class Facts:
 
 #: the changes kept before the facts count as changed whole (a new generation)
 MAX_CHANGES = 50_000
+#: facts changed since they were lent are folded into a new dict of them all once they are this many, or
+#: one in this many of them (so a change costs a share of one copy, never a copy of every record's facts)
+FOLD_AT, FOLD_ONE_IN = 1024, 8
+
+
+class Layered(Mapping[str, V]):
+    """Facts as they were lent, read-only: a dict no one changes any more, and over it the changes made
+    since it was lent (None: the record's facts were dropped). In the order of the dict the register would
+    have kept (`_put` moves a changed record's facts to the end)."""
+
+    def __init__(self, base: Mapping[str, V], top: Mapping[str, V | None]) -> None:
+        self._base, self._top = base, top
+        self._len: int | None = None
+
+    def __getitem__(self, key: str) -> V:
+        if key in self._top:
+            value = self._top[key]
+            if value is None:
+                raise KeyError(key)
+            return value
+        return self._base[key]
+
+    def __iter__(self) -> Iterator[str]:
+        top = self._top
+        yield from (k for k in self._base if k not in top)
+        yield from (k for k, v in top.items() if v is not None)
+
+    def __len__(self) -> int:
+        if self._len is None:
+            top = self._top
+            self._len = (len(self._base) - sum(1 for k in top if k in self._base)
+                         + sum(1 for v in top.values() if v is not None))
+        return self._len
+
+
+class Kept(Generic[V]):
+    """One kind of facts, by IRI, kept in step and lent out (`lend`) as read-only snapshots that never
+    change afterwards. Until it is lent the dict is changed in place; once lent, changes go to a layer
+    over it (a lent dict is never changed again), folded into a new dict at `FOLD_AT` or one in
+    `FOLD_ONE_IN` changes: a write after a read costs its own change, not a copy of the whole, in the
+    writer's commit (a copy of 300,000 entries, about the derived datasets at 1M: 11.6 ms CPU)."""
+
+    def __init__(self) -> None:
+        self.base: dict[str, V] = {}
+        self._top: dict[str, V | None] = {}
+        self._lent = False
+        self._changed = False  # a change since it was last lent (each change after it moves its record, as `_put`)
+
+    def get(self, key: str) -> V | None:
+        if key in self._top:
+            return self._top[key]
+        return self.base.get(key)
+
+    def put(self, key: str, value: V | None) -> bool:
+        """Keep `value` for `key` (None: nothing); whether that changed anything."""
+        if not self._lent:
+            return _put(self.base, key, value)
+        old = self.get(key)
+        if old == value and not self._changed:
+            return False
+        self._changed = True
+        self._top.pop(key, None)  # to the end, as `_put` moves it
+        self._top[key] = value
+        if len(self._top) >= max(FOLD_AT, len(self.base) // FOLD_ONE_IN):
+            self._fold()
+        return bool(old != value)
+
+    def lend(self) -> Mapping[str, V]:
+        """The facts as they are now, read-only, never changed afterwards."""
+        self._lent, self._changed = True, False
+        if not self._top:
+            return MappingProxyType(self.base)
+        return Layered(self.base, dict(self._top))
+
+    def _fold(self) -> None:
+        top = self._top
+        base = {k: v for k, v in self.base.items() if k not in top}
+        base.update((k, v) for k, v in top.items() if v is not None)
+        self.base, self._top, self._lent = base, {}, False
 
 
 class Forms:
@@ -167,12 +247,10 @@ class Register:
         self.index, self.forms = index, Forms(iris)
         self._position: Head | None = None
         self._built = False
-        self._agreements: dict[str, AgreementFacts] = {}
-        self._names: dict[str, str] = {}
-        self._datasets: dict[str, DatasetFacts] = {}
-        self._terms: dict[str, tuple[str, str | None, str | None]] = {}
-        #: which of the four dicts above `facts` handed out: copied before their next change, not at each call
-        self._lent: set[str] = set()
+        self._agreements: Kept[AgreementFacts] = Kept()
+        self._names: Kept[str] = Kept()
+        self._datasets: Kept[DatasetFacts] = Kept()
+        self._terms: Kept[tuple[str, str | None, str | None]] = Kept()
         #: how many agreements and derivations name each dataset (whose titles and publishers are kept)
         self._named: Counter[str] = Counter()
         #: how many times the facts were read whole (tests)
@@ -226,8 +304,8 @@ class Register:
 
     def _forget(self) -> None:
         self._built = False
-        self._agreements, self._names, self._datasets, self._named = {}, {}, {}, Counter()
-        self._terms, self.carry, self._lent = {}, {}, set()
+        self._agreements, self._names, self._datasets, self._named = Kept(), Kept(), Kept(), Counter()
+        self._terms, self.carry = Kept(), {}
         self._generation, self._changes = self._generation + 1, []
         self._answers.clear()
         self._version += 1
@@ -284,26 +362,17 @@ class Register:
     # ---------------------------------------------------------------- reading
     def facts(self) -> Facts:
         """The facts, up to date with the log (read whole at the first call: a server calls it once it is
-        ready, in a thread `registry.stopping` can stop). Read-only views of the kept dicts, which are copied
-        before their next change (`_change`), so what was handed out stays as it was."""
+        ready, in a thread `registry.stopping` can stop). Read-only snapshots of the kept facts (`Kept.lend`):
+        what was handed out stays as it was."""
         with self.follower.reading(self):
             self._ensure_built()
-            self._lent = {"_agreements", "_names", "_datasets", "_terms"}
-            return Facts(MappingProxyType(self._agreements), MappingProxyType(self._names),
-                         MappingProxyType(self._datasets), MappingProxyType(self._terms),
+            return Facts(self._agreements.lend(), self._names.lend(), self._datasets.lend(), self._terms.lend(),
                          self._generation, tuple(self._changes))
 
     def _change(self, which: str, iri: str, value: Any) -> bool:
-        """Keep `value` for `iri` in one of the dicts of facts (`_put`), copying it first when `facts` handed
-        it out and the value is a new one; whether that changed anything."""
-        kept: dict[str, Any] = getattr(self, which)
-        if which in self._lent:
-            if kept.get(iri) == value:
-                return False
-            kept = dict(kept)
-            setattr(self, which, kept)
-            self._lent.discard(which)
-        return _put(kept, iri, value)
+        """Keep `value` for `iri` in one of the kinds of facts (`Kept.put`); whether that changed anything."""
+        kept: Kept[Any] = getattr(self, which)
+        return kept.put(iri, value)
 
     def _touched(self, iri: str) -> None:
         """Note that the facts of a record changed."""
@@ -383,36 +452,37 @@ class Register:
             retention[iri] = min(value, retention.get(iri, value))
         for iri, value in retention.items():
             if (doc := parties.get(iri)) is not None:
-                _put(self._terms, iri, self.forms.terms(doc, value))
+                self._terms.put(iri, self.forms.terms(doc, value))
         if position is not None:
             self._position = position
         self._built = True
 
     def _read_all(self) -> dict[str, dict[str, Any]]:
         """Organisations and agreements, the datasets that derive from another, then the others named; the
-        parties of every agreement (retired ones too), by IRI."""
+        parties of every agreement (retired ones too), by IRI. Into the dicts `_forget` made, lent to no one yet."""
         fields, forms = self.index.fields, self.forms
+        datasets = self._datasets.base
         for doc in fields("organization", FIELDS["organization"]):
-            _put(self._names, forms.iri("organization", doc["id"]), doc.get("name"))
+            self._names.put(forms.iri("organization", doc["id"]), doc.get("name"))
         checkpoint()  # a server shutting down while it reads them stops here
         parties: dict[str, dict[str, Any]] = {}
         for doc in fields("agreement", FIELDS["agreement"]):
             iri = forms.iri("agreement", doc["id"])
             parties[iri] = {"provider": doc.get("provider"), "recipient": doc.get("recipient")}
             if (a := forms.agreement(doc)) is not None:
-                self._agreements[iri] = a
+                self._agreements.base[iri] = a
                 self._named.update(a.datasets)
         checkpoint()
         for doc in fields("dataset", FIELDS["dataset"], nonempty="derived_from"):
             d = forms.dataset(doc, titled=True)
-            self._datasets[forms.iri("dataset", doc["id"])] = d
+            datasets[forms.iri("dataset", doc["id"])] = d
             self._named.update(d.sources)
         checkpoint()
-        for iri, d in self._datasets.items():  # titles only of the datasets named
+        for iri, d in datasets.items():  # titles only of the datasets named
             if d.titles and self._named[iri] <= 0:
-                self._datasets[iri] = replace(d, titles=())
-        others = sorted(split[1] for iri in self._named if iri not in self._datasets
+                datasets[iri] = replace(d, titles=())
+        others = sorted(split[1] for iri in self._named if iri not in datasets
                         and (split := self.iris.split(iri)) is not None and split[0] == "dataset")
         for doc in fields("dataset", FIELDS["dataset"], ids=others):
-            self._datasets[forms.iri("dataset", doc["id"])] = forms.dataset(doc, titled=True)
+            datasets[forms.iri("dataset", doc["id"])] = forms.dataset(doc, titled=True)
         return parties
