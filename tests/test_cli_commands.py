@@ -29,9 +29,11 @@ def test_every_command_of_the_modules_is_listed_and_found() -> None:
         assert helped.exit_code == 0 and f" {name} [OPTIONS]" in " ".join(helped.stdout.split())
 
 
-def test_an_unknown_command_is_refused() -> None:
+def test_an_unknown_command_is_refused_with_the_nearest_names() -> None:
     result = CliRunner().invoke(app, ["no-such-command"])
     assert result.exit_code == 2 and "No such command" in result.stderr
+    result = CliRunner().invoke(app, ["lod"])
+    assert result.exit_code == 2 and "Did you mean 'load'?" in result.stderr
 
 
 def imported_by(args: list[str]) -> tuple[int, list[str]]:

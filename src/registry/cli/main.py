@@ -9,7 +9,9 @@ runs (or `--help` lists them all), so `registry load` does not import FastAPI an
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator, Mapping, MutableMapping
 from functools import cache
+from typing import Any
 
 import typer
 from typer import _click as click
@@ -39,15 +41,35 @@ def module_commands(module: str) -> dict[str, click.Command]:
     return dict(typer.main.get_group(importlib.import_module(module).app).commands)
 
 
+class ByModule(MutableMapping[str, click.Command]):
+    """The root's commands by name: those of `COMMANDS` read from their modules when first asked for, and any
+    added to the group itself."""
+
+    def __init__(self, added: Mapping[str, click.Command]) -> None:
+        self.added = dict(added)
+
+    def __getitem__(self, name: str) -> click.Command:
+        return module_commands(COMMANDS[name])[name] if name in COMMANDS else self.added[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self.added[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self.added[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*COMMANDS, *(n for n in self.added if n not in COMMANDS)])
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+
 class Commands(TyperGroup):
     """The root group: its commands are read from their modules (`COMMANDS`) when asked for by name."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(COMMANDS)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        module = COMMANDS.get(cmd_name)
-        return module_commands(module).get(cmd_name) if module is not None else None
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.commands = ByModule(self.commands)
 
 
 app = typer.Typer(cls=Commands, help="A registry of government datasets, lineage, data-sharing agreements and legal "
