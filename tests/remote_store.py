@@ -41,11 +41,15 @@ from conftest import Api
 from helpers import DATA, world_nquads
 from registry.cli.main import app
 from registry.config import Settings
+from registry.iris import Iris
+from registry.resources import resources
+from registry.services.reference import REFERENCE_MARKER
 from registry.services.registry import Registry, open_registry
 from registry.store import Store, open_store
 from registry.store.sparql_http import ENCODED, SKOLEM, SparqlHttpStore, SparqlStoreError, ValueCodec
 from registry.store.sparql_switch import STAGED, STAGING, staged_write
 from test_legal import test_casebook  # noqa: F401 - collected again by each server's module (__all__)
+from test_reference_graphs import ReferenceGraphsContract
 from test_store import EX, G1, G2, G3, A, B, C, P, Q, StoreContract
 
 #: what a server's test module takes with `from remote_store import *`: the fixtures that put the registry on
@@ -74,14 +78,34 @@ def open_remote(location: str) -> SparqlHttpStore:
     return s
 
 
+def empty_for_a_registry(location: str) -> None:
+    """Empty the server but for the registry's reference graphs and their note (services/reference.py): the
+    registry opened next finds them as its last open wrote them and keeps them (or writes them again where a
+    test changed them), as a registry restarted on a server does."""
+    s = open_store(location)
+    assert isinstance(s, SparqlHttpStore)
+    iris, res = Iris(Settings().base_iri), resources()
+    kept = {iris.reference_graph(n) for n in res.reference_graphs()} | {iris.system_graph(REFERENCE_MARKER)}
+    dropped = [g for g in raw_graph_names(s) if g not in kept]
+    try:
+        for start in range(0, len(dropped), 500):
+            s._update(" ;\n".join(f"DROP SILENT GRAPH {s._graph_name(g)}" for g in dropped[start:start + 500]))
+    finally:
+        s.close()
+
+
 def raw_graph_names(store: SparqlHttpStore) -> list[str]:
     """Every graph the server holds for us, staging included."""
     return store._graph_names(ours=False)
 
 
 # ------------------------------------------------------------------------------ the contract
-class RemoteStoreContract(StoreContract):
+class RemoteStoreContract(StoreContract, ReferenceGraphsContract):
     in_process = False
+    # what the service decides from the marker alone is tested on Oxigraph (test_reference_graphs): each case
+    # rewrites the reference graphs, seconds on a server
+    test_a_lost_or_edited_marker_writes_them_again = None
+    test_other_files_or_another_base_write_them_again = None
 
     @pytest.fixture
     def remote(self, remote_location: str) -> Iterator[SparqlHttpStore]:
@@ -267,8 +291,9 @@ class FailingAt(httpx.HTTPTransport):
 # ------------------------------------------------------------- the registry over the server
 @pytest.fixture
 def registry(remote_location: str) -> Iterator[Registry]:
-    """Overrides conftest's in-memory registry: a registry on the module's server, emptied first."""
-    open_remote(remote_location).close()
+    """Overrides conftest's in-memory registry: a registry on the module's server, emptied first (but for the
+    reference graphs, `empty_for_a_registry`)."""
+    empty_for_a_registry(remote_location)
     reg = open_registry(Settings(data=remote_location))
     yield reg
     reg.close()
@@ -290,7 +315,7 @@ def world_registry(registry: Registry) -> Registry:
 def world_api(remote_location: str) -> Iterator[Api]:
     """The casebook's: one world for all of a module's cases, as each case only records its share check (a
     fresh registry on a server per case would cost the suite minutes)."""
-    open_remote(remote_location).close()
+    empty_for_a_registry(remote_location)
     reg = _load_world(open_registry(Settings(data=remote_location)))
     a = Api(reg)
     yield a
@@ -335,7 +360,7 @@ def wapi(request: pytest.FixtureRequest, remote_location: str, read_only_world: 
         stale.close()
         stale.registry.close()
     if "api" not in shared:
-        open_remote(remote_location).close()
+        empty_for_a_registry(remote_location)
         shared["api"] = Api(_load_world(open_registry(Settings(data=remote_location))))
         shared["mark"] = _mark(shared["api"].registry)
     yield shared["api"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -248,9 +249,49 @@ def purpose_ancestors(res: Resources, pid: str) -> list[str]:
 
 
 def load_reference_graphs(store: Store, iris: Iris, res: Resources) -> None:
-    """Reference graphs (ontology, authorities, vocabularies, shapes) come from the repository's
-    files at every start, so they are versioned with the code."""
-    store.replace_graphs(_reference_triples(res, iris.base))
+    """Reference graphs (ontology, authorities, vocabularies, shapes) come from the repository's files, so
+    they are versioned with the code. They are written at an open only where the store does not hold them
+    exactly already: the system graph `reference` notes, for each, the digest of the files it was written
+    from and the fingerprint the store gave of it right after (`sparql/reference-fingerprint.rq`). A graph
+    written from other files, missing, or changed since behind the registry's back (its fingerprint is not
+    the one noted) is written again, all of them in one transaction, then noted again. On a remote store
+    this saves a rewrite (0.35-0.45 s of Virtuoso's CPU, 0.15 s of this process's) at each open."""
+    graphs = _reference_triples(res, iris.base)
+    marker = iris.system_graph(REFERENCE_MARKER)
+    version = Literal(_files_digest(res, iris.base))
+    noted = {(s, p): o for s, p, o in store.graph(marker)}
+    if all(noted.get((URIRef(g), DCTERMS.hasVersion)) == version
+           and noted.get((URIRef(g), DCTERMS.extent)) == _fingerprint(store, res, g) for g in graphs):
+        return
+    store.replace_graphs({**graphs, marker: [(URIRef(g), DCTERMS.hasVersion, version) for g in graphs]})
+    store.add_to_graph(marker, [(URIRef(g), DCTERMS.extent, _fingerprint(store, res, g)) for g in graphs])
+
+
+#: the system graph that says what the store's reference graphs were written from (`load_reference_graphs`)
+REFERENCE_MARKER = "reference"
+#: what the reference graphs are parsed from: every Turtle file under these folders of the resources
+_REFERENCE_FOLDERS = ("ontology", "shapes")
+
+
+def _fingerprint(store: Store, res: Resources, graph: str) -> Literal:
+    """A graph's fingerprint as the store gives it now: its triple count and the sum of their hashes."""
+    row = store.select(res.query("reference-fingerprint"), {"g": URIRef(graph)})[0]
+    return Literal(f"{row.get('triples', 0)} {row.get('sum', '')}")
+
+
+@cache
+def _files_digest(res: Resources, base: str) -> str:
+    """A digest of the reference files (every `*.ttl` under the folders they are read from, by path and
+    content) and of the base IRI that names their graphs: the same digest, the same reference graphs. Read
+    once per set of resources, as their graphs are."""
+    h = hashlib.sha256(f"reference graphs 1\n{base}\n".encode())
+    root = res.root
+    for folder in _REFERENCE_FOLDERS:
+        for f in sorted((root / folder).rglob("*.ttl")):
+            data = f.read_bytes()
+            h.update(f"{f.relative_to(root).as_posix()}\n{len(data)}\n".encode())
+            h.update(data)
+    return h.hexdigest()
 
 
 @cache
