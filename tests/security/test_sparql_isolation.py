@@ -4,6 +4,7 @@ it (SERVICE), or held every slot and core (no cancellation) cost at most their o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.server
 import os
 import socket
@@ -18,7 +19,7 @@ import pytest
 
 from helpers import assert_problem
 from registry.store.evaluator import Job, Outcome, WorkerLimits
-from registry.store.evaluator_pool import EvaluatorPool
+from registry.store.evaluator_pool import EvaluationTimeout, EvaluatorPool, PoolBusy
 from test_durability import cli, server
 
 pytestmark = pytest.mark.slow
@@ -434,6 +435,81 @@ def test_a_query_cancelled_while_it_waits_leaves_the_line(snapshot: str) -> None
         assert asyncio.run(scenario()) == ("solutions", True, True)
         assert not pool._waiting and pool.replaced == 0
         assert all(pool._slots.acquire(blocking=False) for _ in range(3))  # every slot came back
+    finally:
+        pool.close()
+
+
+def test_a_freed_process_goes_to_the_query_that_waited_for_it(snapshot: str) -> None:
+    """A process given back goes to the first query in line, not to whichever query asks next: a caller that
+    asks again on the step its answer came back (an in-process client, a pipelined one) must not take the
+    process from a query that waited, again and again until that query runs out of time (a 503)."""
+    pool = EvaluatorPool("test", 3, WorkerLimits(memory_bytes=4 << 30, stack_bytes=8 << 20), processes=1)
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"  # 4M rows: a second or so
+    order: list[str] = []
+
+    async def query(name: str, text: str) -> None:
+        await pool.run(_make(snapshot, text), 120)
+        order.append(name)
+
+    async def twice() -> None:  # a caller asking again at once, on the step its first answer came
+        await query("first", slow)
+        await query("again", "ASK {}")
+
+    async def scenario() -> None:
+        await query("warm", "ASK {}")
+        caller = asyncio.create_task(twice())
+        while pool._idle:  # until the first query has the process
+            await asyncio.sleep(0.01)
+        waiting = asyncio.create_task(query("waited", "ASK {}"))
+        while not pool._waiting:
+            await asyncio.sleep(0.01)
+        await asyncio.gather(caller, waiting)
+
+    try:
+        asyncio.run(scenario())
+        assert order == ["warm", "first", "waited", "again"]
+        assert not pool._waiting and pool.replaced == 0 and len(pool._idle) == 1
+    finally:
+        pool.close()
+
+
+def test_no_process_is_lost_when_queries_give_up_as_it_is_handed_over(snapshot: str) -> None:
+    """Queries on two threads' loops give up (time out, are cancelled) at random moments, some while a process
+    is on its way to them: every process ends idle or replaced, none is held by a query that left, every slot
+    comes back and the pool still answers."""
+    import random
+
+    pool = EvaluatorPool("test", 400, WorkerLimits(memory_bytes=4 << 30, stack_bytes=8 << 20), processes=2)
+    rng = random.Random(7)  # every query admitted: most wait in line, many give up there
+
+    def thread(plan: list[float]) -> None:
+        async def one(limit: float) -> None:
+            with contextlib.suppress(TimeoutError, PoolBusy, EvaluationTimeout):
+                await asyncio.wait_for(pool.run(_make(snapshot, "ASK { ?s ?p ?o }"), 5), limit)
+
+        async def all_of_them() -> None:
+            await asyncio.gather(*(one(limit) for limit in plan))
+
+        asyncio.run(all_of_them())
+
+    try:
+        assert _run(pool, snapshot, "ASK {}", 60).kind == "boolean"
+        for _ in range(5):  # rounds: the moments at which a query gives up differ in each
+            plans = [[rng.choice((0.001, 0.003, 0.01, 0.03, 0.1, 30.0)) for _ in range(150)] for _ in range(2)]
+            threads = [threading.Thread(target=thread, args=(plan,)) for plan in plans]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        deadline = time.monotonic() + 60
+        while (pool._warming or pool._starting) and time.monotonic() < deadline:  # replacements starting
+            time.sleep(0.05)
+        assert not pool._waiting
+        assert len(pool._idle) == len(pool._all)  # no process kept by a query that gave up
+        assert all(pool._slots.acquire(blocking=False) for _ in range(400))  # every slot came back
+        for _ in range(400):
+            pool._slots.release()
+        assert _run(pool, snapshot, "ASK { ?s ?p ?o }", 60).boolean is True
     finally:
         pool.close()
 

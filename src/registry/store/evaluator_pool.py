@@ -23,6 +23,7 @@ import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from registry.store.evaluator import (
     PREFIX,
@@ -90,7 +91,9 @@ class EvaluatorPool:
         self.processes = max(1, min(size, processes if processes is not None else size))
         self._slots = threading.BoundedSemaphore(max(size, 1))
         self._lock = threading.Lock()
-        self._waiting: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = deque()
+        #: the queries waiting for a process, first in line first: each is handed the process given back
+        #: (its future's result), or woken with None to look again (a process lost, a start failed, closing)
+        self._waiting: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[_Worker | None]]] = deque()
         self._idle: list[_Worker] = []
         self._all: dict[int, _Worker] = {}
         self._starting = 0  # processes being started
@@ -194,38 +197,52 @@ class EvaluatorPool:
                 room = len(self._all) + self._starting < self.processes
                 # a process on its way is waited for as long as a start may take, whatever the query's limit
                 until = deadline if not (room or self._starting) else max(deadline, loop.time() + START_SECONDS)
-                waiter: asyncio.Future[None] = loop.create_future()
+                waiter: asyncio.Future[_Worker | None] = loop.create_future()
                 self._waiting.append((loop, waiter))
             if room:
                 self.warm()
             try:
                 async with asyncio.timeout_at(until):
-                    await waiter
+                    handed = await waiter
             except BaseException as exc:
+                waiter.cancel()  # a hand-over or wake-up still on its way passes itself on (_hand, _resolve)
                 with self._lock:
                     try:
                         self._waiting.remove((loop, waiter))
-                    except ValueError:  # it was woken already: the wake-up goes to the next in line
-                        self._wake()
+                    except ValueError:  # woken already
+                        pass
+                if not waiter.cancelled():  # woken before it gave up: what it got goes to the next in line
+                    if (got := waiter.result()) is not None:
+                        self._give_back(got)
+                    else:
+                        with self._lock:
+                            self._wake()
                 if isinstance(exc, TimeoutError):
                     raise PoolBusy(self.name) from None
                 raise
             waited = True
+            if handed is not None:
+                with self._lock:
+                    if handed.alive() and not self._closed:
+                        return handed
+                    self._all.pop(id(handed), None)
+                handed.kill()  # ended, or the pool closed while it was on its way
 
     def _wake(self, *, everyone: bool = False) -> None:
-        """Wake the first waiting query (or all of them), on its own loop. Called with the lock held."""
-        try:
-            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:  # a thread of the pool's
-            running = None
+        """Wake the first waiting query (or all of them) to look again, on its own loop. Called with the lock
+        held."""
         while self._waiting:
             loop, waiter = self._waiting.popleft()
-            try:
-                (loop.call_soon if loop is running else loop.call_soon_threadsafe)(_resolve, waiter)
-            except RuntimeError:  # its loop is closed: nobody waits there any more
-                continue
-            if not everyone:
+            if _call(loop, self._resolve, waiter) and not everyone:
                 return
+
+    def _resolve(self, waiter: asyncio.Future[_Worker | None]) -> None:
+        """On the waiting query's loop: it looks again, unless it gave up meanwhile (then the next does)."""
+        if waiter.done():
+            with self._lock:
+                self._wake()
+        else:
+            waiter.set_result(None)
 
     def _fill(self) -> None:
         while True:
@@ -303,12 +320,24 @@ class EvaluatorPool:
         return True
 
     def _give_back(self, worker: _Worker) -> None:
+        """The process goes to the first query in line, handed over on its own loop (so that no query asking
+        in the meantime takes it first), or to the idle ones when nobody waits."""
         with self._lock:
             if self._closed:
                 worker.kill()
-            else:
-                self._idle.append(worker)
-                self._wake()
+                return
+            while self._waiting:
+                loop, waiter = self._waiting.popleft()
+                if _call(loop, self._hand, waiter, worker):
+                    return
+            self._idle.append(worker)
+
+    def _hand(self, waiter: asyncio.Future[_Worker | None], worker: _Worker) -> None:
+        """On the waiting query's loop: the process is its own, unless it gave up meanwhile (then the next)."""
+        if waiter.done():
+            self._give_back(worker)
+        else:
+            waiter.set_result(worker)
 
     def _lose(self, worker: _Worker) -> None:
         with self._lock:
@@ -318,9 +347,18 @@ class EvaluatorPool:
         worker.kill()
 
 
-def _resolve(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
+def _call(loop: asyncio.AbstractEventLoop, fn: Callable[..., None], *args: Any) -> bool:
+    """Have `loop` call `fn(*args)` soon (from its own thread or any other); False when the loop is closed
+    (nobody waits there any more)."""
+    try:
+        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:  # a thread of the pool's
+        running = None
+    try:
+        (loop.call_soon if loop is running else loop.call_soon_threadsafe)(fn, *args)
+    except RuntimeError:
+        return False
+    return True
 
 
 def _exit_code(process: subprocess.Popen[bytes]) -> int | None:
