@@ -85,7 +85,7 @@ def empty_for_a_registry(location: str) -> None:
     s = open_store(location)
     assert isinstance(s, SparqlHttpStore)
     iris, res = Iris(Settings().base_iri), resources()
-    kept = {iris.reference_graph(n) for n in res.reference_graphs()} | {iris.system_graph(REFERENCE_MARKER)}
+    kept = {iris.reference_graph(n) for n in res.reference_graphs()} | {iris.reference_graph(REFERENCE_MARKER)}
     dropped = [g for g in raw_graph_names(s) if g not in kept]
     try:
         for start in range(0, len(dropped), 500):

@@ -80,7 +80,7 @@ class ReferenceGraphsContract:
 
     def test_an_open_writes_the_files_graphs(self, loaded: Store) -> None:
         assert holds_the_files(loaded, resources())
-        assert loaded.has_graph(IRIS.system_graph(REFERENCE_MARKER))
+        assert loaded.has_graph(IRIS.reference_graph(REFERENCE_MARKER))
 
     def test_an_open_over_the_same_graphs_writes_nothing(self, loaded: Store, monkeypatch: pytest.MonkeyPatch) -> None:
         writes = Writes(loaded, monkeypatch)
@@ -101,7 +101,7 @@ class ReferenceGraphsContract:
         assert holds_the_files(loaded, res)
 
     def test_a_lost_or_edited_marker_writes_them_again(self, loaded: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-        marker = IRIS.system_graph(REFERENCE_MARKER)
+        marker = IRIS.reference_graph(REFERENCE_MARKER)
         held = loaded.graph(marker)
         for edited in ([], [t for t in held if "extent" not in str(t[1])],
                        [(s, p, Literal("0 0") if "extent" in str(p) else o) for s, p, o in held],

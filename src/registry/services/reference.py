@@ -251,13 +251,13 @@ def purpose_ancestors(res: Resources, pid: str) -> list[str]:
 def load_reference_graphs(store: Store, iris: Iris, res: Resources) -> None:
     """Reference graphs (ontology, authorities, vocabularies, shapes) come from the repository's files, so
     they are versioned with the code. They are written at an open only where the store does not hold them
-    exactly already: the system graph `reference` notes, for each, the digest of the files it was written
+    exactly already: the graph `reference/fingerprints` beside them notes, for each, the digest of the files it was written
     from and the fingerprint the store gave of it right after (`sparql/reference-fingerprint.rq`). A graph
     written from other files, missing, or changed since behind the registry's back (its fingerprint is not
     the one noted) is written again, all of them in one transaction, then noted again. On a remote store
     this saves a rewrite (0.35-0.45 s of Virtuoso's CPU, 0.15 s of this process's) at each open."""
     graphs = _reference_triples(res, iris.base)
-    marker = iris.system_graph(REFERENCE_MARKER)
+    marker = iris.reference_graph(REFERENCE_MARKER)
     version = Literal(_files_digest(res, iris.base))
     noted = {(s, p): o for s, p, o in store.graph(marker)}
     if all(noted.get((URIRef(g), DCTERMS.hasVersion)) == version
@@ -267,8 +267,9 @@ def load_reference_graphs(store: Store, iris: Iris, res: Resources) -> None:
     store.add_to_graph(marker, [(URIRef(g), DCTERMS.extent, _fingerprint(store, res, g)) for g in graphs])
 
 
-#: the system graph that says what the store's reference graphs were written from (`load_reference_graphs`)
-REFERENCE_MARKER = "reference"
+#: the reference graph that says what the others were written from (`load_reference_graphs`): among them, so
+#: whatever leaves the reference graphs out (an export of the records, the bulk projections) leaves it out too
+REFERENCE_MARKER = "fingerprints"
 #: what the reference graphs are parsed from: every Turtle file under these folders of the resources
 _REFERENCE_FOLDERS = ("ontology", "shapes")
 
