@@ -20,9 +20,9 @@ from typer.testing import CliRunner
 
 from helpers import world_nquads
 from registry.api import create_app
-from registry.api.control import ControlChannel, perform
 from registry.config import Settings
 from registry.errors import BadInput, NotFound
+from registry.services.control import ControlChannel, perform
 from registry.services.registry import open_registry
 from test_durability import cli, server
 

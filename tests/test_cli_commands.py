@@ -60,6 +60,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ["export", "--data", "{store}", "--out", "{out}"],
     ["backup", "{backup}", "--data", "{store}"],
     ["ontology", "check", "--help"],
+    ["token", "list", "--data", "{store}"],
 ])
 def test_commands_that_do_not_serve_leave_the_web_stack_out(args: list[str], loaded: Path, tmp_path: Path) -> None:
     paths = {"store": loaded, "out": tmp_path / "out.nq", "backup": tmp_path / "backup"}

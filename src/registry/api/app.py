@@ -18,7 +18,6 @@ from fastapi.responses import JSONResponse
 from registry import __version__
 from registry.api import errors
 from registry.api.audit import router as audit_router
-from registry.api.control import ControlChannel
 from registry.api.deps import TokenCheck, get_caller, plain_path
 from registry.api.disposals import router as disposals_router
 from registry.api.lineage import router as lineage_router
@@ -40,6 +39,7 @@ from registry.api.workspace import router as workspace_router
 from registry.config import Settings
 from registry.domain.model import KINDS
 from registry.projections.views import Views
+from registry.services.control import ControlChannel
 from registry.services.registry import Registry, open_registry
 from registry.services.reports.transparency import Transparency
 from registry.services.sessions import Sessions

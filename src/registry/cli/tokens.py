@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 import typer
 
-from registry.api import control
 from registry.cli.common import DataOpt, report_error, settings_of
 from registry.cli.opening import open_for
 from registry.errors import RegistryError
+from registry.services import control
 
 app = typer.Typer()
 token_app = typer.Typer(help="Bearer tokens: create, list, revoke.", no_args_is_help=True)
