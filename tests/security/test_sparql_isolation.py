@@ -314,7 +314,9 @@ def test_the_memory_cap_costs_only_its_query(snapshot: str) -> None:
     from registry.store.evaluator import WorkerLimits
     from registry.store.evaluator_pool import EvaluatorCrashed, EvaluatorPool
 
-    pool = EvaluatorPool("test", 1, WorkerLimits(memory_bytes=(1 << 30) + (1 << 30), stack_bytes=1 << 30))
+    # 2 GB besides the 1 GB stack, as a served registry's default (REGISTRY_SPARQL_MEMORY_MB): with 1 GB besides
+    # it, a fresh process on a busy machine could run out of address space for its own threads and malloc arenas
+    pool = EvaluatorPool("test", 1, WorkerLimits(memory_bytes=(2 << 30) + (1 << 30), stack_bytes=1 << 30))
     try:
         # sorting a cross product of 2,000 x 2,000 x 2,000 rows holds them all: past the cap, the process ends
         with pytest.raises(EvaluatorCrashed):
