@@ -19,6 +19,9 @@ from registry.projections import bulk as bulk_module
 from registry.projections.bulk import BulkBuild, Facts
 
 BASE = "https://registry.example.org"
+#: the load's slices: records still cross them (about 40 slices of the synthetic file), each slice costing
+#: a settle of Oxigraph's loader (a quarter of the slices of test_bulk.py's loads)
+SLICE = 65536
 
 
 def retired_and_blank(source: Path, out: Path) -> Path:
@@ -65,7 +68,7 @@ def pass_of(path: Path, data: Path, monkeypatch: pytest.MonkeyPatch, *, in_one_g
     with monkeypatch.context() as m:
         m.setattr(BulkBuild, "_read_graph", counted)
         m.setattr(BulkBuild, "finish", snapshot)
-        load(data, path, build=True)
+        load(data, path, build=True, slice_bytes=SLICE)
     return seen
 
 
