@@ -22,11 +22,11 @@ def python() -> str:
 
 
 def registry_cli() -> list[str]:
-    """`registry`, as the installed console script beside this interpreter, or through `-c`."""
+    """`registry`, as the installed console script beside this interpreter, or as `python -m registry`."""
     script = Path(sys.executable).with_name("registry")
     if script.is_file():
         return [str(script)]
-    return [sys.executable, "-c", "from registry.cli.main import main; main()"]
+    return [sys.executable, "-m", "registry"]
 
 
 @dataclass

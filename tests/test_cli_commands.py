@@ -69,3 +69,15 @@ def test_commands_that_do_not_serve_leave_the_web_stack_out(args: list[str], loa
 
 def test_serve_brings_the_web_stack() -> None:
     assert imported_by(["serve", "--help"]) == (0, sorted(WEB_STACK))
+
+
+def test_python_dash_m_registry_is_the_command_line(loaded: Path) -> None:
+    """`python -m registry` runs the same commands, with the same exit codes, as the console script."""
+    listed = subprocess.run([sys.executable, "-m", "registry", "--help"], capture_output=True, text=True, timeout=120)
+    assert listed.returncode == 0 and all(f" {name.split()[0]} " in listed.stdout for name in COMMANDS)
+    tokens = subprocess.run([sys.executable, "-m", "registry", "token", "list", "--data", str(loaded)],
+                            capture_output=True, text=True, timeout=120)
+    assert tokens.returncode == 0
+    refused = subprocess.run([sys.executable, "-m", "registry", "no-such-command"], capture_output=True, text=True,
+                             timeout=120)
+    assert refused.returncode == 2 and "No such command" in refused.stderr
