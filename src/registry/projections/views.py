@@ -37,7 +37,8 @@ RESTRICTED_ONLY_KINDS = ("share-check", "openlineage-run", "disposal")
 #: the version of the view rules (`Visibility.allows`) and of what a view holds: bump it when either
 #: changes, and every view kept on disk is rebuilt
 VIEW_FORMAT = 2
-#: while serving, a view on disk records its position at most this often (each time costs a flush, ~50 ms)
+#: while serving, a view on disk records its position at most this often (each time costs a sync of its
+#: write-ahead log, and a write and sync of its state file)
 SAVE_EVERY_SECONDS = 10.0
 #: a long catch-up (after a restart) copies records again this many at a time, each batch one update
 UPDATE_RECORDS = 2000
@@ -308,13 +309,18 @@ class GraphView:
         return folder, head
 
     def _save(self, *, force: bool = False) -> None:
-        """Record the view's position in its state file, if it moved (after a flush: the file never runs
-        ahead of the store); unless `force`, at most every `SAVE_EVERY_SECONDS`."""
+        """Record the view's position in its state file, if it moved, once what the view holds is on disk (the
+        file never runs ahead of the store); unless `force`, at most every `SAVE_EVERY_SECONDS`. While
+        serving, the view's write-ahead log is synced (RocksDB replays it at the next open); a forced save
+        (a new build, the view closed) writes the memtables out, so the next start replays nothing."""
         if self.home is None or self._store is None or self._folder is None or self._head is None:
             return
         if self._head == self._saved or (not force and time.monotonic() - self._saved_at < SAVE_EVERY_SECONDS):
             return
-        self._store.flush()
+        if force:
+            self._store.flush()
+        else:
+            self._store.sync()
         state = {"store": self._folder, "seq": self._head.seq, "hash": self._head.hash, **self._identity()}
         self.home.mkdir(parents=True, exist_ok=True)
         tmp = self._state_file().with_suffix(".json.tmp")

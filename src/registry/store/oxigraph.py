@@ -234,8 +234,9 @@ class OxigraphStore:
             self._store = ox.Store()
         self.path = path
         # durable: each acknowledged write is on disk (fsynced); a store whose content can be copied again
-        # (a view) does without
-        self.durability = Durability(path) if path is not None and durable and not self.read_only else None
+        # (a view) does without, and syncs when its owner asks (`sync`)
+        self._syncs = Durability(path) if path is not None and not self.read_only else None
+        self.durability = self._syncs if durable else None
         self._deferred = threading.local()  # per thread: depth of deferred_sync blocks, last commit in them
         # write_mark: writes finished through this object, and those under way
         self._marks = threading.Lock()
@@ -588,6 +589,16 @@ class OxigraphStore:
         if not self.read_only:
             self._store.flush()
 
+    def sync(self) -> None:
+        """Every write committed so far reaches the disk, as a durable store's do (`Durability`: the write-ahead
+        logs fsynced, and the folder when it names a new one), without writing the memtables out: for a store
+        not synced write by write (a view) before its owner records how far it got (nothing to do in memory).
+        A `flush` does the same by writing new table files each time, which compaction merges again: the two
+        views flushed every 10 s wrote 57 kB of table files per write (300 writes at 100k datasets), synced
+        none."""
+        if self._syncs is not None:
+            self._syncs.wait(self._syncs.ticket())
+
     def identity(self) -> str:
         """On disk, RocksDB's IDENTITY (written when a folder's database is created, so a replaced folder has
         a new one); in memory, made up once."""
@@ -606,8 +617,8 @@ class OxigraphStore:
         return self._store
 
     def close(self) -> None:
-        if self.durability is not None:
-            self.durability.close()
+        if self._syncs is not None:
+            self._syncs.close()
         if not self.read_only:
             self._store.flush()
         del self._store
