@@ -17,6 +17,7 @@ import pytest
 import test_views
 from helpers import WORLD_FILE, load_json, record
 from registry.projections import views as views_module
+from registry.projections.views import Views
 from registry.store import oxigraph as oxigraph_module
 from test_views import Disk, state, titles, write_dataset
 
@@ -32,14 +33,19 @@ def logs(folder: Path) -> dict[str, int]:
     return {p.name: p.stat().st_size for p in folder.glob("*.log")}
 
 
-def test_a_save_while_serving_syncs_the_log_and_writes_no_table_file(disk: Disk,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def public_view(disk: Disk) -> tuple[Views, Path]:
+    """The registry's views, the public one built, and the public view's folder."""
     views = disk.views
     assert views is not None
     view = views.public
     view.store()
     assert view.home is not None and view._folder is not None
-    folder = view.home / view._folder
+    return views, view.home / view._folder
+
+
+def test_a_save_while_serving_syncs_the_log_and_writes_no_table_file(disk: Disk,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    views, folder = public_view(disk)
     synced: list[str] = []
     real = oxigraph_module._fdatasync
 
@@ -51,7 +57,7 @@ def test_a_save_while_serving_syncs_the_log_and_writes_no_table_file(disk: Disk,
     monkeypatch.setattr(views_module, "SAVE_EVERY_SECONDS", 0.0)
     before = logs(folder)
     write_dataset(disk.registry, "synced-not-flushed", "Synced, not flushed")
-    assert "Synced, not flushed" in titles(view)
+    assert "Synced, not flushed" in titles(views.public)
     assert state(disk)["seq"] == disk.registry.audit.head().seq, "the position moved with the write"
     after = logs(folder)
     assert after.keys() == before.keys(), "no memtable written out for the save (a flush starts a new log)"
@@ -63,15 +69,10 @@ def test_a_save_while_serving_syncs_the_log_and_writes_no_table_file(disk: Disk,
 
 def test_a_forced_save_writes_the_memtables_out(disk: Disk) -> None:
     """Closing the view (as a server stops) writes what it holds out, so the next start replays no log."""
-    views = disk.views
-    assert views is not None
-    view = views.public
-    view.store()
-    assert view.home is not None and view._folder is not None
-    folder = view.home / view._folder
+    views, folder = public_view(disk)
     before = logs(folder)
     write_dataset(disk.registry, "flushed-at-close", "Flushed at close")
-    view.store()
+    views.public.store()
     views.close()
     assert logs(folder).keys() - before.keys(), "the close wrote the memtables out and started a new log"
 
