@@ -9,8 +9,9 @@ while its threads load it; the lines are read by their graph's name:
   records-ids.rq, single pattern by pattern) are collected from every line that may hold one.
 
 `finish` then builds the catalogue index (a record read on the way when its graph came whole, read from
-the store otherwise), the lineage graph (kept in its file) and the officer view (a checkpoint of the store
-pruned), each at the audit log's head after the load. Whatever the pass cannot vouch for falls back to the
+the store otherwise), the lineage graph (kept in its file), the officer view (a checkpoint of the store
+pruned), each at the audit log's head after the load, and the transparency register's facts read from the new
+index (kept in their file). Whatever the pass cannot vouch for falls back to the
 store: a record whose graph came in pieces, blank nodes, a line no parser read, a store that held records
 before the load (then every projection is rebuilt from the store, as a server would). Every projection's
 position is forgotten before the first quad goes in, so a crash part-way leaves nothing a start trusts.
@@ -44,6 +45,7 @@ from registry.namespaces import DCAT, DCTERMS, PROV, RDF, REG
 from registry.projections.catalog_index import CatalogIndex, record_doc
 from registry.projections.follower import Follower
 from registry.projections.lineage import LineageIndex, lineage_from_store
+from registry.projections.register import Register
 from registry.projections.views import Views
 from registry.resources import Resources
 from registry.store.base import Store
@@ -455,6 +457,7 @@ class BulkBuild:
             if not self.fast:
                 self._discard_view()
                 self.follower.catch_up()
+                self._keep_register()
                 return
             head = self.follower.head()
             assert self._stage is not None
@@ -475,8 +478,17 @@ class BulkBuild:
                 log.error("the public view filled in the bulk load's pass holds a graph it may not: copying it")
                 self._discard_view()
             self.follower.catch_up()  # the officer view (a checkpoint, pruned); nothing else moves
+            self._keep_register()
         finally:
             self._end()
+
+    def _keep_register(self) -> None:
+        """The transparency register's facts read from the index now and kept in their file (then let go of),
+        so that a server's first register answer reads them from it instead of from the index."""
+        registers = [p for p in self.follower.projections() if isinstance(p, Register)]
+        for register in registers:
+            register.facts()
+        self.follower.close(registers)
 
     def abort(self) -> None:
         """The load failed (the store is put back as it was): drop what the pass made."""

@@ -3,11 +3,14 @@ purposes, authorities, dates and status; each organisation's name; of the datase
 agreements name and the declared flows (sources, publishers, activity). All of it is read from the records'
 public forms (`kind.from_rdf`, what the catalogue index holds): at first use from the index as of its
 position, then each audit entry reads again the one record it names. Only the agreements' retention periods
-(a restricted condition the disposal counts read) come from the store. The register is aggregated from these
-facts (services/reports/transparency.py)."""
+(a restricted condition the disposal counts read) come from the store. Beside an on-disk store the facts are
+kept in a file (projections/register_file.py), written by `registry load`, after each read from the index and
+when the register closes: a start reads them from it instead of from the index. The register is aggregated
+from these facts (services/reports/transparency.py)."""
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 from collections import Counter, OrderedDict
@@ -18,6 +21,7 @@ from typing import Any, Generic, TypeVar
 
 from registry.iris import Iris
 from registry.namespaces import REG
+from registry.projections import register_file
 from registry.projections.base import Entry, Head
 from registry.projections.catalog_index import CatalogIndex
 from registry.projections.follower import Follower
@@ -25,6 +29,8 @@ from registry.projections.lineage import LineageIndex
 from registry.resources import Resources
 from registry.stopping import checkpoint
 from registry.store import Store
+
+log = logging.getLogger("registry")
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -222,6 +228,58 @@ class Forms:
             retired=doc.get("retired") is not None)
 
 
+def rows_of(facts: Facts) -> register_file.Rows:
+    """The facts as plain lists (JSON), in the order kept: first the texts they share (IRIs, codes, dates), each
+    once, then the agreements, names, datasets and terms, the shared texts by their number. `facts_of` reads
+    them back."""
+    texts: dict[str | None, int | None] = {None: None}
+
+    def n(text: str | None) -> int | None:
+        found = texts.get(text, -1)
+        if found == -1:
+            found = texts[text] = len(texts) - 1
+        return found
+
+    def ns(items: Iterable[str]) -> list[int | None]:
+        return [n(x) for x in items]
+
+    agreements = [[n(iri), a.id, a.title, n(a.status), n(a.valid_from), n(a.valid_until), n(a.issued),
+                   n(a.provider), n(a.recipient), ns(a.datasets), ns(a.purposes), ns(a.authorities)]
+                  for iri, a in facts.agreements.items()]
+    names = [[n(iri), name] for iri, name in facts.names.items()]
+    datasets = [[n(iri), d.titles, ns(d.publishers), ns(d.sources), [[ns(by), ns(when)] for by, when in d.activities],
+                 d.retired] for iri, d in facts.datasets.items()]
+    terms = [[n(iri), retention, n(provider), n(recipient)] for iri, (retention, provider, recipient) in facts.terms.items()]
+    return [[t for t in texts if t is not None], agreements, names, datasets, terms]
+
+
+def facts_of(rows: register_file.Rows) -> tuple[dict[str, AgreementFacts], dict[str, str], dict[str, DatasetFacts],
+                                                 dict[str, tuple[str, str | None, str | None]]]:
+    """The facts `rows_of` wrote (agreements, names, datasets, terms), the texts they share as one string each
+    (as `Forms` shares them); rows of another shape raise ValueError, TypeError or IndexError."""
+    table, agreements, names, datasets, terms = rows
+    if not all(isinstance(t, str) for t in table):
+        raise TypeError("a shared text that is not one")
+    shared = [sys.intern(t) for t in table]
+    t = shared.__getitem__
+
+    def opt(i: int | None) -> str | None:
+        return None if i is None else shared[i]
+
+    def ts(items: list[int]) -> tuple[str, ...]:
+        return tuple(map(t, items))
+
+    return (
+        {t(iri): AgreementFacts(str(aid), title, t(status), opt(vf), opt(vu), opt(issued), opt(provider),
+                                opt(recipient), ts(ds), ts(ps), ts(auths))
+         for iri, aid, title, status, vf, vu, issued, provider, recipient, ds, ps, auths in agreements},
+        {t(iri): name for iri, name in names},
+        {t(iri): DatasetFacts(tuple((str(lang), str(text)) for lang, text in titles), ts(publishers), ts(sources),
+                              tuple((ts(by), ts(when)) for by, when in activities), bool(retired))
+         for iri, titles, publishers, sources, activities, retired in datasets},
+        {t(iri): (str(retention), opt(provider), opt(recipient)) for iri, retention, provider, recipient in terms})
+
+
 def _shared(text: str | None) -> str | None:
     """One string for texts that recur (codes, dates)."""
     return None if text is None else sys.intern(text)
@@ -253,8 +311,8 @@ class Register:
         self._terms: Kept[tuple[str, str | None, str | None]] = Kept()
         #: how many agreements and derivations name each dataset (whose titles and publishers are kept)
         self._named: Counter[str] = Counter()
-        #: how many times the facts were read whole (tests)
-        self.builds = 0
+        #: how many times the facts were read whole from the index, and from their file (tests)
+        self.builds = self.loads = 0
         #: dataset id -> whether it carries personal information (declared or inherited: the lineage graph's
         #: answer), kept until a dataset upstream of it changes; `_epoch` counts those changes
         self._pi: dict[str, bool] = {}
@@ -271,14 +329,26 @@ class Register:
         self.carry: dict[str, Any] = {}
         self._generation = 0
         self._changes: list[str] = []
+        #: the file the facts are kept in (None: not kept), and the position it holds
+        self.path = register_file.register_path(store)
+        self._saved: Head | None = None
+        #: the position of the facts in the file, not read from it yet; the records entries named since
+        self._unread: Head | None = None
+        self._since: dict[tuple[str, str], None] = {}
 
     # ---------------------------------------------------------------- the projection protocol
     def position(self) -> Head | None:
         return self._position
 
     def open(self) -> None:
-        """Nothing is kept between runs: the facts are read at first use."""
+        """The position of the facts kept in the file, if it holds any (the follower then checks the log
+        continues from it): the facts themselves are read from it at first use (`_load`), the records entries
+        name meanwhile read again then. Else the facts are read from the index at first use."""
         self._forget()
+        kept = None if self.path is None else register_file.position(self.path, self.store.identity(), self.iris.base)
+        if kept is not None:
+            self._position = self._saved = self._unread = kept
+            return
         self._position = self.follower.head()
 
     def apply(self, entries: Sequence[Entry]) -> None:
@@ -288,22 +358,61 @@ class Register:
         if self._built:
             for kind, rid in records:
                 self._read(kind, rid)
+        elif self._unread is not None:
+            self._since.update(records)
+            if len(self._since) > MAX_CHANGES:  # more than reading them whole from the index
+                self._unread, self._since = None, {}
         self._changed([rid for kind, rid in records if kind == "dataset"])
         self._position = entries[-1].position
 
     def rebuild(self) -> None:
+        """The facts are read again at first use: the file no longer holds facts the log continues from."""
         self._forget()
+        self._unkeep()
         self._position = self.follower.head()
 
     def invalidate(self) -> None:
         self._forget()
+        self._unkeep()
         self._position = None
 
     def close(self) -> None:
-        self.invalidate()
+        """Keep the facts in their file (the next open reads them) and let go of them."""
+        self.save()
+        self._forget()
+        self._position = None
+
+    def save(self) -> None:
+        """Keep the facts and their position in the file, unless it holds them already."""
+        if self.path is None or not self._built or self._position is None or self._position == self._saved:
+            return
+        facts = Facts(self._agreements.lend(), self._names.lend(), self._datasets.lend(), self._terms.lend())
+        try:
+            register_file.save(self.path, rows_of(facts), self._position, self.store.identity(), self.iris.base)
+        except (OSError, ValueError) as e:  # the facts stay in memory; a start reads them from the index
+            log.warning("the register's facts could not be kept in %s: %s", self.path, e)
+            self._unkeep()
+            return
+        self._saved = self._position
+
+    def _unkeep(self) -> None:
+        register_file.forget(self.path)
+        self._saved = None
+
+    def _restore(self, facts: tuple[dict[str, AgreementFacts], dict[str, str], dict[str, DatasetFacts],
+                                    dict[str, tuple[str, str | None, str | None]]]) -> None:
+        """Keep facts read back from the file (into the dicts `_forget` made), and count what they name."""
+        agreements, names, datasets, terms = facts
+        self._agreements.base, self._names.base, self._datasets.base, self._terms.base = (
+            agreements, names, datasets, terms)
+        for a in agreements.values():
+            self._named.update(a.datasets)
+        for d in datasets.values():
+            self._named.update(d.sources)
 
     def _forget(self) -> None:
         self._built = False
+        self._unread, self._since = None, {}
         self._agreements, self._names, self._datasets, self._named = Kept(), Kept(), Kept(), Counter()
         self._terms, self.carry = Kept(), {}
         self._generation, self._changes = self._generation + 1, []
@@ -434,10 +543,32 @@ class Register:
     def _ensure_built(self) -> None:
         """Within `follower.reading(self)`: at first use, the facts as of the index's position, then the
         entries that followed it applied (the index may be ahead of this projection's position, or behind)."""
-        if not self._built:
+        if not self._built and not self._load():
             self._build()
             with self.follower.reading(self):  # catches up from the index's position
                 pass
+
+    def _load(self) -> bool:
+        """Within `follower.reading(self)`: the facts from the file `open` found, then the records entries named
+        since read again; whether it held the facts `open` found."""
+        at, since = self._unread, self._since
+        if at is None or self.path is None:
+            return False
+        saved = register_file.load(self.path, self.store.identity(), self.iris.base)
+        self._forget()
+        if saved is None or saved.position != at:
+            return False
+        try:
+            facts = facts_of(saved.rows)
+        except (ValueError, TypeError, IndexError) as e:
+            log.warning("the register file %s holds facts of another shape, not used: %s", self.path, e)
+            return False
+        self.loads += 1
+        self._restore(facts)
+        self._built = True
+        for kind, rid in since:
+            self._read(kind, rid)
+        return True
 
     def _build(self) -> None:
         """Read every record's facts from the catalogue index, as of one position of the log (it catches up
@@ -453,9 +584,10 @@ class Register:
         for iri, value in retention.items():
             if (doc := parties.get(iri)) is not None:
                 self._terms.put(iri, self.forms.terms(doc, value))
+        self._built = True
         if position is not None:
             self._position = position
-        self._built = True
+            self.save()  # a start reads them from the file (`open`)
 
     def _read_all(self) -> dict[str, dict[str, Any]]:
         """Organisations and agreements, the datasets that derive from another, then the others named; the
