@@ -119,11 +119,22 @@ class Parts:
             self._clear()
             before, changed = Facts({}, {}, {}, {}), set(facts.names) | set(facts.datasets) | set(facts.agreements)
             changed |= set(facts.terms)
+            self._all_datasets(facts, id_of)
         else:
             changed = set(facts.changes[len(before.changes):])
-        self._datasets(before, facts, changed, id_of)
+            self._datasets(before, facts, changed, id_of)
         self._agreements(before, facts, changed, id_of)
         self.facts = facts
+
+    def _all_datasets(self, facts: Facts, id_of: Callable[[str], str]) -> None:
+        """The flows and the earliest of each, made whole (`_datasets` with every dataset changed, in one sort
+        of the flows instead of one look per source)."""
+        for iri, d in facts.datasets.items():
+            for source in d.sources:
+                self.derived.setdefault(source, set()).add(iri)
+            if made := _declared(d, facts):
+                self.flows[iri] = made
+        self.first = first_flows((f for made in self.flows.values() for f in made), id_of)
 
     def _datasets(self, before: Facts, facts: Facts, changed: set[str], id_of: Callable[[str], str]) -> None:
         """The flows and the earliest of each, of the datasets changed and those deriving from them."""
@@ -140,8 +151,7 @@ class Parts:
             for source in new.sources if new else ():
                 self.derived.setdefault(source, set()).add(iri)
             dropped = self.flows.pop(iri, [])
-            made = [] if new is None or new.retired or not new.publishers or not new.sources else declared_flows(
-                new, tuple(s.publishers if (s := facts.datasets.get(x)) else () for x in new.sources))
+            made = [] if new is None else _declared(new, facts)
             if made:
                 self.flows[iri] = made
             touched.update(((id_of(f[0]), id_of(f[1]), id_of(f[2])), f[0]) for f in (*dropped, *made))
@@ -236,6 +246,13 @@ class Parts:
                 del self.dated[next(iter(self.dated))]
             found = self.dated[on] = {}
         return found
+
+
+def _declared(d: DatasetFacts, facts: Facts) -> list[Flow]:
+    """The flows a dataset declares, as the facts name its sources' publishers (none when it is retired)."""
+    if d.retired or not d.publishers or not d.sources:
+        return []
+    return declared_flows(d, tuple(s.publishers if (s := facts.datasets.get(x)) else () for x in d.sources))
 
 
 def _drop(index: dict[Any, set[Any]], key: Any, value: Any) -> None:
