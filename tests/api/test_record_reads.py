@@ -3,17 +3,22 @@ give: the same status, headers and bytes for each request, every representation,
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.middleware import Middleware
 from starlette.requests import Request
+from starlette.responses import PlainTextResponse
 
 from conftest import Api, world
-from helpers import world_api_and_routes
+from helpers import CASEBOOK, world_api_and_routes
+from registry.api import create_app
 from registry.api.deps import TokenCheck
-from registry.api.record_reads import RecordReads, claimed, list_query
+from registry.api.record_reads import RecordReads, asks_share_check, claimed, list_query
 from registry.api.records import MAX_Q, PAGE
 from registry.domain.model import KINDS
 
@@ -89,7 +94,43 @@ def _list_requests(api: Api) -> list[tuple[str, str, dict[str, Any]]]:
     return out
 
 
+def _share_check_requests(api: Api) -> list[tuple[str, str, dict[str, Any]]]:
+    """POST /share-checks: every casebook proposal (every decision and reason) as each caller; proposals
+    as of a date, with unknown records, of the wrong shape; bodies of every kind a client may send."""
+    proposals = [case["proposal"] for case in json.loads((CASEBOOK / "cases.json").read_text())]
+    some = proposals[0]
+    officer = api.auth("privacy-officer")
+    out: list[tuple[str, str, dict[str, Any]]] = [("POST", "/share-checks", {"json": p, "headers": officer})
+                                                  for p in proposals]
+    out += [("POST", "/share-checks", {"json": p, "headers": caller}) for p in proposals[:6] for caller in _callers(api)]
+    out += [("POST", "/share-checks", {"json": {**some, **change}, "headers": officer}) for change in (
+        {"as_of": "2024-01-01T00:00:00Z"}, {"as_of": "1999-01-01"}, {"as_of": "x"}, {"provider": "no-such"},
+        {"datasets": ["no-such", some["datasets"][0]]}, {"datasets": []}, {"purpose": "no-such"}, {"date": "2025-13-01"},
+        {"deidentified": "yes"}, {"extra": 1}, {"recipient": some["provider"]})]
+    bodies: list[tuple[bytes, str]] = [
+        (b'{"datasets": [', "application/json"), (b"", "application/json"), (b"[]", "application/json"),
+        (b"null", "application/json"), (json.dumps(some).encode(), "application/problem+json"),
+        (json.dumps(some).encode(), "text/plain"), (json.dumps(some).encode(), "application/json; charset=utf-8"),
+        (json.dumps(some).encode(), ""), (b"x" * 3_000_000, "application/json"), (b"\xff\xfe", "application/json"),
+        (b'{"datasets": ["a\\u0000"]}', "application/json")]
+    out += [("POST", "/share-checks", {"content": body, "headers": {**officer, "Content-Type": ct}})
+            for body, ct in bodies]
+    out += [("POST", "/share-checks", {"content": bodies[0][0], "headers": caller}) for caller in _callers(api)]
+    out += [("POST", "/share-checks?x=1", {"json": some, "headers": officer}),
+            ("POST", "/share-checks/", {"json": some, "headers": officer}), ("PUT", "/share-checks", {"json": some})]
+    return out
+
+
+#: what differs between two checks of one proposal: the check's id and when it was asked
+_CHECK_ID = re.compile(rb"sc-[0-9]{8}t[0-9]{6}-[0-9a-f]{8}")
+_ASKED_AT = re.compile(rb'"requested_at":"[^"]*"')
+
+
 def _seen(response: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+    if response.request.url.path.startswith("/share-checks") and response.status_code == 201:
+        body = _ASKED_AT.sub(b'"requested_at":"-"', _CHECK_ID.sub(b"sc-id", response.content))
+        headers = [(k, _CHECK_ID.sub(b"sc-id", v.encode()).decode()) for k, v in response.headers.multi_items()]
+        return response.status_code, sorted(headers), body
     return response.status_code, sorted(response.headers.multi_items()), response.content
 
 
@@ -110,6 +151,38 @@ def test_each_read_of_a_record_is_answered_as_the_route_answers_it(clients: tupl
 
 def test_each_list_is_answered_as_the_route_answers_it(clients: tuple[Api, TestClient]) -> None:
     assert _compare(clients, _list_requests(clients[0])) >= {200, 307, 400, 401, 422}
+
+
+def test_each_share_check_is_answered_as_the_route_answers_it(clients: tuple[Api, TestClient]) -> None:
+    served, _ = clients
+    decisions = {served.client.post("/share-checks", json=case["proposal"], headers=served.auth("privacy-officer")
+                                    ).json()["decision"] for case in json.loads((CASEBOOK / "cases.json").read_text())}
+    assert decisions == {"permitted", "conditional", "not_permitted"}
+    assert _compare(clients, _share_check_requests(clients[0])) >= {201, 307, 400, 401, 405, 413, 415, 422}
+
+
+class _Unrouted:
+    """Innermost middleware of a test app: what reaches it would be routed; a share check's POST is refused."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/share-checks":
+            await PlainTextResponse("routed", status_code=599)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def test_a_share_check_is_answered_below_the_router(clients: tuple[Api, TestClient]) -> None:
+    served, _ = clients
+    app = create_app(registry=served.registry)
+    app.user_middleware.append(Middleware(_Unrouted))
+    with TestClient(app) as client:
+        proposal = json.loads((CASEBOOK / "cases.json").read_text())[0]["proposal"]
+        asked = client.post("/share-checks", json=proposal, headers=served.auth("privacy-officer"))
+        assert asked.status_code == 201, asked.text
+        assert client.get("/share-checks", headers=served.auth("privacy-officer")).status_code == 200
 
 
 def test_a_not_modified_answer_is_the_routes(clients: tuple[Api, TestClient]) -> None:
@@ -134,6 +207,11 @@ def test_the_plain_reads_are_claimed_and_the_rest_left_to_the_router() -> None:
         assert claimed(scope(path)) is None, path
     assert claimed(scope("/datasets/a", "HEAD")) is None
     assert claimed({"type": "lifespan"}) is None
+    assert asks_share_check(scope("/share-checks", "POST"))
+    for method, path in (("GET", "/share-checks"), ("POST", "/share-checks/"), ("POST", "/share-checks/x"),
+                         ("PUT", "/share-checks"), ("POST", "/datasets")):
+        assert not asks_share_check(scope(path, method)), (method, path)
+    assert not asks_share_check({"type": "lifespan"})
 
     def query(text: str) -> dict[str, Any] | None:
         return list_query(Request({"type": "http", "query_string": text.encode(), "headers": []}))
