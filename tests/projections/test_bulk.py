@@ -133,9 +133,14 @@ def started(data: Path, caplog: pytest.LogCaptureFixture) -> Registry:
     for p in reg.follower.projections():
         if p.position() is None:
             p.open()
-        assert p.position() == head, f"the {p.name} projection was built by the load, up to the audit head"
+        if p is reg.register:  # its file is written when its facts were read, so may be behind: followed from
+            position = p.position()
+            assert position is not None and position.seq <= head.seq, "the register's facts kept by the load"
+        else:
+            assert p.position() == head, f"the {p.name} projection was built by the load, up to the audit head"
     reg.follower.catch_up()
     assert not [r.getMessage() for r in caplog.records if "rebuilding" in r.getMessage()]
+    assert reg.register.position() == head
     assert reg.views.public.rebuilds == reg.views.officer.rebuilds == 0
     return reg
 

@@ -484,8 +484,9 @@ class BulkBuild:
 
     def _keep_register(self) -> None:
         """The transparency register's facts read from the index now and kept in their file (then let go of),
-        so that a server's first register answer reads them from it instead of from the index."""
-        registers = [p for p in self.follower.projections() if isinstance(p, Register)]
+        so that a server's first register answer reads them from it instead of from the index (a store in
+        memory keeps no file: its register reads them at first use)."""
+        registers = [p for p in self.follower.projections() if isinstance(p, Register) and p.path is not None]
         for register in registers:
             register.facts()
         self.follower.close(registers)

@@ -295,7 +295,8 @@ def _put(facts: dict[str, Any], iri: str, value: Any) -> bool:
 
 class Register:
     """The facts above, kept in step with the audit log: each entry naming an organisation, a dataset or an
-    agreement reads that record's public form again. Read from the catalogue index at first use (`facts`)."""
+    agreement reads that record's public form again. Read at first use (`facts`) from their file beside the
+    store when it holds facts the log continues from, else from the catalogue index (then kept in the file)."""
 
     name = "register"
 
