@@ -10,7 +10,9 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src" / "registry"
 #: the top-level modules anyone may import
 BASE = {"__init__", "config", "errors", "namespaces", "resources", "stopping", "iris"}
-RANK = {"base": 0, "store": 1, "domain": 2, "projections": 3, "shacl": 3, "services": 4, "api": 5, "web": 5, "cli": 6}
+#: `registry.__main__` (`python -m registry`) is the command line's entry point, above it
+RANK = {"base": 0, "store": 1, "domain": 2, "projections": 3, "shacl": 3, "services": 4, "api": 5, "web": 5, "cli": 6,
+        "__main__": 7}
 
 
 def layer(module: str) -> str:
