@@ -76,3 +76,48 @@ def test_a_check_skipped_for_a_predicate_the_data_lacks_finds_nothing(registry: 
     assert {"title is required", "publisher is required and must be a registered organisation",
             "steward is required, with a name and a valid e-mail address",
             "personal_information is required: true or false"} <= found
+
+
+def test_a_plan_made_once_and_bound_is_the_plan_of_the_bound_queries(registry: Registry) -> None:
+    """bound_plan makes the write path's plan once for a choice of checks, with a slot row in place of the
+    focus nodes' rows, and puts each class's rows in its place: the same batches (query texts, tags,
+    branches, targets) and lone queries as `by_class` makes of the queries bound to the rows themselves,
+    for one node or several, one class or several, every check of a class or some of them."""
+    from registry.shacl.compiler import by_class
+
+    v = registry.validator
+    targets = sorted(t for t in v.by_target() if t)
+    assert len(targets) >= 3
+    nodes = [URIRef(f"https://example.org/r{i}") for i in range(4)]
+    compared = 0
+    for k in range(len(targets)):
+        chosen_targets = [targets[k], targets[(k + 1) % len(targets)]]
+        for pick in (lambda i: True, lambda i: i % 2 == 0, lambda i: i % 3 == 1):
+            rows = {t: " ".join(f"({nt(n)})" for n in nodes[: 1 + (j + k) % 4]) for j, t in enumerate(chosen_targets)}
+            chosen = tuple((t, i) for t in chosen_targets for i in range(len(v.bindable(t))) if pick(i))
+            for _twice in range(2):  # made, then from the kept plans
+                checks, (batches, alone), queries = v.bound_plan(chosen, rows)
+                expected = [f"{head}{rows[t]}{tail}" for t, i in chosen for _c, (head, tail) in [v.bindable(t)[i]]]
+                assert checks == [v.bindable(t)[i][0] for t, i in chosen]
+                assert queries == expected
+                want_batches, want_alone = by_class(checks, expected)
+                assert alone == want_alone
+                assert batches == want_batches
+                compared += len(batches)
+    assert compared > 20
+
+
+def test_checks_of_a_record_run_with_plans_kept_give_the_results_of_fresh_plans(registry: Registry) -> None:
+    """A write validated with a plan kept from an earlier record (another record, other nodes) finds what
+    a validator that keeps no plans finds, byte for byte."""
+    kind = KINDS["dataset"]
+    v = registry.validator
+    bodies = [BROKEN, {**BROKEN, "id": "bad2", "steward": {"name": "x", "email": "x@example.org"}},
+              {"id": "bare"}, {**BROKEN, "id": "bad3", "keywords": ["a", "b"], "personal_data_categories": []}]
+    for body in bodies * 2:
+        rg = kind.to_rdf(kind.model.model_validate(body), registry.iris)
+        triples = [*rg.public, *rg.restricted]
+        kept = v.check(triples, [rg.iri], kind.fields)
+        v._plans.clear()
+        fresh = v.check(triples, [rg.iri], kind.fields)
+        assert [vars(x) for x in kept] == [vars(x) for x in fresh] and kept

@@ -6,6 +6,7 @@ oracle the tests hold the compiled checks to (tests/shacl_oracle.py), validates 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 from collections.abc import Iterable
@@ -16,7 +17,7 @@ from rdflib.namespace import RDF
 from registry.errors import Violation
 from registry.resources import Resources
 from registry.shacl import compiler as shacl_sparql
-from registry.shacl.compiler import Check, Compiler, ordered
+from registry.shacl.compiler import Batch, Check, Compiler, ordered
 from registry.shacl.residual import Residual
 from registry.store import open_store
 from registry.store.base import Store, Triple, inline_rows
@@ -29,6 +30,10 @@ REFERENCE = "urn:x-registry:validation:reference"
 RENEW = 50
 #: where a check's query is cut to bind its focus nodes (ShaclValidator.bindable)
 SLOT = URIRef("urn:x-registry:validation:focus")
+#: the most plans ShaclValidator.bound_plan keeps (each choice of checks has one; beyond, it starts again)
+PLANS = 256
+#: SLOT as the one VALUES row that stands for the focus nodes' rows in a plan made once (bound_plan)
+_SLOT_ROW = f"({nt(SLOT)})"
 
 
 class ShaclValidator:
@@ -45,6 +50,10 @@ class ShaclValidator:
         self._residual: Residual | None = None
         self._by_target: dict[str, list[Check]] | None = None
         self._bindable: dict[str, list[tuple[Check, tuple[str, str]]]] = {}
+        # bound_plan's plans by the checks chosen (a few: a kind of record chooses the same checks each time)
+        self._plans_lock = threading.Lock()
+        self._plans: dict[tuple[tuple[str, int], ...],
+                          tuple[list[Check], tuple[list[Batch], list[int]], list[str], list[str]]] = {}
         # the write path's scratch store: the reference data once, each validation's triples in a graph
         # of their own beside it for the time of the validation (so validations may run at once); a fresh
         # one after RENEW validations
@@ -95,21 +104,19 @@ class ShaclValidator:
             if p == RDF.type and isinstance(s, URIRef) and (str(s) in own or str(s).startswith(nested)):
                 focus.setdefault(str(o), set()).add(s)
         present = self._predicates | {f"<{p}>" for _s, p, _o in triples}
-        checks: list[Check] = []
-        queries: list[str] = []
-        for target, nodes in focus.items():
-            rows = " ".join(f"({nt(n)})" for n in sorted(nodes))
-            for c, (head, tail) in self.bindable(target):
+        chosen: list[tuple[str, int]] = []
+        for target in focus:
+            for i, (c, _halves) in enumerate(self.bindable(target)):
                 if c.needs and not present.issuperset(c.needs):
                     continue  # it reads a predicate the data does not use: it finds nothing
-                checks.append(c)
-                queries.append(f"{head}{rows}{tail}")
+                chosen.append((target, i))
+        rows = {target: " ".join(f"({nt(n)})" for n in sorted(nodes)) for target, nodes in focus.items()}
+        checks, planned, queries = self.bound_plan(tuple(chosen), rows)
         graph = f"urn:x-registry:validation:{next(self._serial)}"
         scratch = self._scratch_store()
         scratch.add_to_graph(graph, triples)
         try:
-            found = shacl_sparql.execute(scratch, checks, shacl_sparql.by_class(checks, queries), fields,
-                                         [REFERENCE, graph], queries, workers=1)
+            found = shacl_sparql.execute(scratch, checks, planned, fields, [REFERENCE, graph], queries, workers=1)
         finally:
             scratch.replace_graphs({graph: []})
         residual = self.residual()
@@ -138,10 +145,37 @@ class ShaclValidator:
         if target not in self._bindable:
             halves = []
             for c in self.by_target().get(target, []):
-                head, _slot, tail = inline_rows(c.query, ["this"], [[SLOT]], nt).partition(f"({nt(SLOT)})")
+                head, _slot, tail = inline_rows(c.query, ["this"], [[SLOT]], nt).partition(_SLOT_ROW)
                 halves.append((c, (head, tail)))
             self._bindable[target] = halves
         return self._bindable[target]
+
+    def bound_plan(self, chosen: tuple[tuple[str, int], ...], rows: dict[str, str]
+                   ) -> tuple[list[Check], tuple[list[Batch], list[int]], list[str]]:
+        """The checks `chosen` ((class, index in `bindable(class)`)), the write path's plan of them
+        (`by_class`) and their queries, with ?this bound to `rows[class]` (VALUES rows). The plan is made
+        once for each choice of checks with the slot row (SLOT) in place of the rows, which then go in
+        its place: the queries `by_class` makes of the bound queries themselves."""
+        with self._plans_lock:
+            made = self._plans.get(chosen)
+        if made is None:
+            checks, templates, targets = [], [], []
+            for target, i in chosen:
+                c, (head, tail) = self.bindable(target)[i]
+                checks.append(c)
+                templates.append(f"{head}{_SLOT_ROW}{tail}")
+                targets.append(target)
+            made = checks, shacl_sparql.by_class(checks, templates), templates, targets
+            with self._plans_lock:
+                if len(self._plans) >= PLANS:
+                    self._plans.clear()
+                self._plans[chosen] = made
+        checks, (batches, alone), templates, targets = made
+        bound = [dataclasses.replace(b, query=b.query.replace(_SLOT_ROW, rows[targets[b.branches[0][0]]]),
+                                     joined=b.joined.replace(_SLOT_ROW, rows[targets[b.branches[0][0]]]))
+                 for b in batches]
+        queries = [q.replace(_SLOT_ROW, rows[t]) for q, t in zip(templates, targets, strict=True)]
+        return checks, (bound, alone), queries
 
     def by_target(self) -> dict[str, list[Check]]:
         """The compiled checks by the class their shape targets."""
