@@ -10,11 +10,13 @@ from these facts (services/reports/transparency.py)."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
@@ -280,6 +282,22 @@ def facts_of(rows: register_file.Rows) -> tuple[dict[str, AgreementFacts], dict[
         {t(iri): (str(retention), opt(provider), opt(recipient)) for iri, retention, provider, recipient in terms})
 
 
+@contextmanager
+def uncollected() -> Iterator[None]:
+    """Without the cyclic garbage collector's passes while the block runs (as it was before, after it): the
+    register's facts and what its computations make of them are about a million small objects (100k datasets)
+    that hold no cycles, and every few thousand of them the collector walked all the young ones, and in full
+    passes everything the process holds (a start's first answer spent most of its file read in them). It runs
+    again after the block; a collector disabled by another (a bulk load) stays so."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def _shared(text: str | None) -> str | None:
     """One string for texts that recur (codes, dates)."""
     return None if text is None else sys.intern(text)
@@ -453,16 +471,19 @@ class Register:
     def answer(self, key: Hashable, compute: Callable[[], T]) -> T:
         """The answer kept for `key` while nothing it may read changed (the facts, whether a source carries
         personal information, an audit entry of another kind than share checks and tokens), else
-        `compute()`'s. One caller computes while the others wait for it (they would compute the same)."""
+        `compute()`'s. One caller computes while the others wait for it (they would compute the same). The
+        facts read and the computation run with the collector off (`uncollected`), one block: a pass between
+        them would walk every fact read."""
         with self._computing:
-            with self.follower.reading(self):
-                self._ensure_built()
-                kept = (key, self._version)
-                if kept in self._answers:
-                    self._answers.move_to_end(kept)
-                    found: T = self._answers[kept]
-                    return found
-            value = compute()
+            with uncollected():
+                with self.follower.reading(self):
+                    self._ensure_built()
+                    kept = (key, self._version)
+                    if kept in self._answers:
+                        self._answers.move_to_end(kept)
+                        found: T = self._answers[kept]
+                        return found
+                value = compute()
             with self.follower.reading(self):
                 self._answers[kept] = value
                 while len(self._answers) > self.keep:
@@ -544,10 +565,13 @@ class Register:
     def _ensure_built(self) -> None:
         """Within `follower.reading(self)`: at first use, the facts as of the index's position, then the
         entries that followed it applied (the index may be ahead of this projection's position, or behind)."""
-        if not self._built and not self._load():
-            self._build()
-            with self.follower.reading(self):  # catches up from the index's position
-                pass
+        if self._built:
+            return
+        with uncollected():
+            if not self._load():
+                self._build()
+                with self.follower.reading(self):  # catches up from the index's position
+                    pass
 
     def _load(self) -> bool:
         """Within `follower.reading(self)`: the facts from the file `open` found, then the records entries named
