@@ -13,6 +13,7 @@ from registry.domain.model import KINDS
 from registry.errors import Violation
 from registry.services.registry import Registry
 from registry.shacl import validator as validation
+from registry.shacl.compiler import by_class
 from registry.store.base import inline_rows
 from registry.store.oxigraph import OxigraphStore
 from registry.store.terms import nt
@@ -83,8 +84,6 @@ def test_a_plan_made_once_and_bound_is_the_plan_of_the_bound_queries(registry: R
     focus nodes' rows, and puts each class's rows in its place: the same batches (query texts, tags,
     branches, targets) and lone queries as `by_class` makes of the queries bound to the rows themselves,
     for one node or several, one class or several, every check of a class or some of them."""
-    from registry.shacl.compiler import by_class
-
     v = registry.validator
     targets = sorted(t for t in v.by_target() if t)
     assert len(targets) >= 3
