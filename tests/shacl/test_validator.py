@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rdflib import URIRef
+import pytest
+from rdflib import Literal, URIRef
 from rdflib.namespace import RDF
 
 from registry.domain.model import KINDS
@@ -120,3 +121,40 @@ def test_checks_of_a_record_run_with_plans_kept_give_the_results_of_fresh_plans(
         v._plans.clear()
         fresh = v.check(triples, [rg.iri], kind.fields)
         assert [vars(x) for x in kept] == [vars(x) for x in fresh] and kept
+
+
+def test_a_max_count_check_left_out_for_a_predicate_no_node_repeats_finds_nothing(
+        registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The write path leaves out a sh:maxCount check (`Part.capped`) of a predicate of which no node has two
+    triples in the validation's data: for records as they are and with a second value of each such
+    predicate on a node that has one (the record or a node of its own), the violations are those found
+    with no check left out, and each second value is found."""
+    kind = KINDS["dataset"]
+    v = registry.validator
+    capped = {c.part.capped for cs in v.by_target().values() for c in cs if c.part is not None and c.part.capped}
+    assert len(capped) > 10
+    valid = {"id": "fine", "title": "Fine", "description": "A fine dataset.", "publisher": "nope",
+             "steward": {"name": "S", "email": "s@example.org"}, "access": "public", "sensitivity": "low",
+             "personal_information": False, "retention": "P7Y", "keywords": ["a"],
+             "generated_by": {"kind": "extraction", "by": "zzz", "date": "2025-01-15"}}
+    seconds = 0
+    for body in (BROKEN, valid):
+        rg = kind.to_rdf(kind.model.model_validate(body), registry.iris)
+        base = [*rg.public, *rg.restricted]
+        variants = [base]
+        for s, p, o in base:
+            if f"<{p}>" in capped and str(s).startswith(str(rg.iri)):
+                second = Literal(f"{o} again") if isinstance(o, Literal) else URIRef(f"{o}-again")
+                variants.append([*base, (s, p, second)])
+        for triples in variants:
+            left_out = [vars(x) for x in v.check(triples, [rg.iri], kind.fields)]
+            with monkeypatch.context() as m:
+                m.setattr(v, "repeated", lambda _t: capped)
+                assert [vars(x) for x in v.check(triples, [rg.iri], kind.fields)] == left_out
+            if triples is not base:
+                s, p, second = triples[-1]
+                alone = {(x["focus_node"], x["path"]) for x in left_out} - {
+                    (x.focus_node, x.path) for x in v.check(base, [rg.iri], kind.fields)}
+                if (str(s), str(p)) in alone:
+                    seconds += 1
+    assert seconds >= 8

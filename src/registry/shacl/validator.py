@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import threading
+from collections import Counter
 from collections.abc import Iterable
 
 from rdflib import Graph, URIRef
@@ -46,6 +47,8 @@ class ShaclValidator:
             self.shapes.add(t)
         self.reference = resources.reference_data()
         self._predicates = {f"<{p}>" for _s, p, _o in self.reference}
+        self._reference_counts = Counter((s, p) for s, p, _o in self.reference)
+        self._repeated_reference = {f"<{p}>" for (_s, p), n in self._reference_counts.items() if n >= 2}
         self._compiled: list[Check] | None = None
         self._residual: Residual | None = None
         self._by_target: dict[str, list[Check]] | None = None
@@ -104,11 +107,14 @@ class ShaclValidator:
             if p == RDF.type and isinstance(s, URIRef) and (str(s) in own or str(s).startswith(nested)):
                 focus.setdefault(str(o), set()).add(s)
         present = self._predicates | {f"<{p}>" for _s, p, _o in triples}
+        repeated = self.repeated(triples)
         chosen: list[tuple[str, int]] = []
         for target in focus:
             for i, (c, _halves) in enumerate(self.bindable(target)):
                 if c.needs and not present.issuperset(c.needs):
                     continue  # it reads a predicate the data does not use: it finds nothing
+                if c.part is not None and c.part.capped and c.part.capped not in repeated:
+                    continue  # a sh:maxCount of a predicate no node has two triples of finds nothing (as in `plan`)
                 chosen.append((target, i))
         rows = {target: " ".join(f"({nt(n)})" for n in sorted(nodes)) for target, nodes in focus.items()}
         checks, planned, queries = self.bound_plan(tuple(chosen), rows)
@@ -123,6 +129,14 @@ class ShaclValidator:
         if residual is not None and residual.applies(URIRef(t) for t in focus):
             found = _merged(found, residual.check(triples, records, fields))
         return found
+
+    def repeated(self, triples: list[Triple]) -> set[str]:
+        """The predicates (`<iri>`) of which some node has two triples or more in `triples` and the reference
+        data together (the data of a validation's queries). Triples are counted as given (one given twice
+        counts twice), so it holds every predicate that has a node with two distinct values."""
+        counts = Counter((s, p) for s, p, _o in triples)
+        return self._repeated_reference | {f"<{p}>" for (s, p), n in counts.items()
+                                           if n + self._reference_counts.get((s, p), 0) >= 2}
 
     def _fresh_scratch(self) -> Store:
         store = self._reference_store.scratch()
