@@ -4,11 +4,20 @@ and the English and French pages on two dates, are those made from scratch from 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from bench.synth import synthesize
+
 from conftest import Api
+from registry.config import Settings
 from registry.domain.model import KINDS
-from registry.services.ingest.loader import SYSTEM, write_all
+from registry.projections.register import Facts
+from registry.services.ingest.loader import SYSTEM, load_file, write_all
+from registry.services.registry import open_registry
+from registry.services.reports.register_parts import Parts
+from registry.services.reports.transparency import Sources
 
 HTML = {"Accept": "text/html"}
 #: within the casebook's agreements, and after most of them ended (the flow no agreement covers)
@@ -75,3 +84,40 @@ def test_a_write_of_each_kind_changes_the_carried_register_as_a_computation_from
     # an organisation renamed
     renamed = write(api, "organization", {**read(api, "organization", "moh"), "name": "Health (renamed)"})
     assert "Health (renamed)" in str(renamed[0]) and "Health (renamed)" in renamed[4]
+
+
+def every_record_changed(facts: Facts, id_of: Callable[[str], str]) -> Parts:
+    """The parts made whole as before: every record's IRI (names, datasets, agreements, terms) a change."""
+    parts = Parts()
+    parts._all_datasets(facts, id_of)
+    every = set(facts.names) | set(facts.datasets) | set(facts.agreements) | set(facts.terms)
+    parts._agreements(Facts({}, {}, {}, {}), facts, every, id_of)
+    return parts
+
+
+def test_parts_made_whole_read_only_the_agreements_and_hold_what_every_record_changed_made(
+        tmp_path: Path, world_api: Api) -> None:
+    """`Parts.update` made whole looks at the agreements and their terms only: the same parts as with every
+    record counted as changed, on the casebook and on synthetic registries (organisations renamed, datasets
+    derived, agreements retired and with retention periods)."""
+    registries = [world_api.registry]
+    for n, seed in ((150, 3), (400, 11)):
+        synth = tmp_path / f"synth-{seed}.nq"
+        synthesize(synth, n, seed=seed)
+        reg = open_registry(Settings(data=str(tmp_path / f"store-{seed}")))
+        load_file(reg, synth, caller=SYSTEM, build=True)
+        registries.append(reg)
+    try:
+        for reg in registries:
+            facts = reg.register.facts()
+            assert facts.agreements and facts.terms and facts.names and facts.datasets
+            src = Sources(facts.agreements, facts.names, {}, [], facts.terms, reg.iris)
+            made = Parts()
+            made.update(facts, src.id_of)
+            before = every_record_changed(facts, src.id_of)
+            for part in ("flows", "derived", "first", "pairs", "terms", "naming", "order", "made", "dated"):
+                assert getattr(made, part) == getattr(before, part), part
+            assert made.order and made.terms and made.naming and made.pairs
+    finally:
+        for reg in registries[1:]:
+            reg.close()

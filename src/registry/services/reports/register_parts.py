@@ -117,8 +117,9 @@ class Parts:
         before, self.facts = self.facts, None  # an update stopped half-way leaves the parts to be made whole
         if before is None or before.generation != facts.generation or len(before.changes) > len(facts.changes):
             self._clear()
-            before, changed = Facts({}, {}, {}, {}), set(facts.names) | set(facts.datasets) | set(facts.agreements)
-            changed |= set(facts.terms)
+            # made whole, the agreements and their terms are all `_agreements` reads: no entry is kept yet for
+            # the names and titles of the others to drop
+            before, changed = Facts({}, {}, {}, {}), set(facts.agreements) | set(facts.terms)
             self._all_datasets(facts, id_of)
         else:
             changed = set(facts.changes[len(before.changes):])
