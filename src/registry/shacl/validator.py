@@ -95,10 +95,11 @@ class ShaclValidator:
         over those triples and the reference data in a small in-memory store, and only the checks
         whose target class is a type of the records' own nodes (the record and its nodes
         `{record}/...`, such as a dataset's steward) and that read no predicate the triples and the
-        reference data lack (`Check.needs`), with the focus bound to those nodes, up to BOUND_BRANCHES
-        of them to a query (`by_class`). Results about the referenced records are not asked for: they
-        are judged when they are written. Shapes outside the compiled subset are validated by pySHACL
-        over the same triples, for the same nodes."""
+        reference data lack (`Check.needs`), less the sh:maxCount checks of predicates no node repeats
+        (`repeated`), with the focus bound to those nodes, up to BOUND_BRANCHES of them to a query
+        (`by_class`, its plan kept for each choice of checks: `bound_plan`). Results about the referenced
+        records are not asked for: they are judged when they are written. Shapes outside the compiled
+        subset are validated by pySHACL over the same triples, for the same nodes."""
         triples = list(triples)
         own = tuple(str(r) for r in records)
         nested = tuple(o + "/" for o in own)
