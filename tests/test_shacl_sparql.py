@@ -255,7 +255,8 @@ def test_merged_queries_give_the_results_of_the_checks_one_by_one(reg: Registry)
     parts = [c.part for c in checks if c.part is not None]
     assert any(p.fast and p.joined for p in parts) and any(p.fast and not p.joined for p in parts)
     batches, alone = plan(checks, shacl_sparql.class_sizes(reg.store, checks))
-    assert alone == [] and len(batches) * 5 < len({c.query for c in checks})
+    # merged: fewer queries than checks' queries (up to BRANCHES branches in one; at 2, 131 for 247)
+    assert alone == [] and len(batches) * 3 < len({c.query for c in checks}) * 2
 
 
 def test_a_check_whose_query_was_rewritten_runs_on_its_own(reg: Registry) -> None:
