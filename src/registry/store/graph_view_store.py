@@ -12,6 +12,7 @@ __all__ = ["StoreHeld", "open_view_store"]
 
 def open_view_store(folder: Path | None) -> OxigraphStore:
     """The view store in `folder` (made if need be), or a new one in memory when None. Raises `StoreHeld`
-    when another process has the folder open. Its owner flushes it before recording a position; a crash
-    between loses writes the owner copies again from the position it recorded."""
+    when another process has the folder open. Its owner syncs it (`OxigraphStore.sync`; a flush when it
+    closes it or records a new build) before recording a position; a crash between loses writes the owner
+    copies again from the position it recorded."""
     return OxigraphStore(folder, durable=False)
