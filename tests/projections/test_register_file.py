@@ -28,6 +28,7 @@ from registry.api import create_app
 from registry.config import Settings
 from registry.domain.model import KINDS
 from registry.projections import register_file
+from registry.projections.base import Head
 from registry.services.ingest.loader import SYSTEM, load_file
 from registry.services.registry import Registry, open_registry
 from registry.services.reports.register_parts import Parts
@@ -298,3 +299,14 @@ def test_a_start_reads_the_file_at_first_use_and_what_was_written_before(tmp_pat
         assert (reg.register.builds, reg.register.loads) == (0, 1)
         kept_equals_scratch(reg)
     assert from_the_index(location, served=False) == expected
+
+
+def test_a_file_left_where_the_register_writes_does_not_make_it_readable(tmp_path: Path) -> None:
+    """A temporary file left world-readable beside the register's file (a crash, another hand) is replaced,
+    not written into: the register's file is its owner's only."""
+    path = tmp_path / "store.register"
+    left = path.with_name(path.name + ".tmp")
+    left.write_bytes(b"left over")
+    left.chmod(0o666)
+    register_file.save(path, [[1, 2]], Head(3, "h"), "oxigraph:x", "https://registry.example.org")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and not left.exists()

@@ -54,7 +54,8 @@ def save(path: Path, rows: Rows, position: Head, source: str, base: str) -> None
     header = {"format": FORMAT, "source": source, "base": base, "seq": position.seq, "hash": position.hash,
               "size": len(body), "digest": hashlib.sha256(body).hexdigest()}
     tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    tmp.unlink(missing_ok=True)  # a file left there keeps its own mode through O_TRUNC: made anew, owner-only
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(MAGIC + json.dumps(header).encode("ascii") + b"\n")
         f.write(body)
