@@ -9,9 +9,11 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from conftest import load_world
+from registry.api import app as app_module
 from registry.api import create_app
 from registry.config import Settings
 from registry.services.registry import open_registry
@@ -23,7 +25,16 @@ def _walked(objects: list[object]) -> list[bool]:
     return [id(o) in tracked for o in objects]
 
 
-def test_the_start_up_structures_are_left_out_of_the_collectors_passes(tmp_path: Path) -> None:
+def test_the_start_up_structures_are_left_out_of_the_collectors_passes(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    settled: list[tuple[bool, bool]] = []  # (collect, whether the collector was on) at each freeze
+    settle = app_module._settle
+
+    def recorded(*, collect: bool = True) -> None:
+        settled.append((collect, gc.isenabled()))
+        settle(collect=collect)
+
+    monkeypatch.setattr(app_module, "_settle", recorded)
     data = str(tmp_path / "store")
     reg = open_registry(Settings(data=data))
     try:
@@ -42,6 +53,9 @@ def test_the_start_up_structures_are_left_out_of_the_collectors_passes(tmp_path:
         kept = [served, register, register.carry["parts"], register.carry["parts"].order, served.lineage,
                 served.index]
         assert _walked(kept) == [False] * len(kept)
+        # once ready, collected and frozen; after the register's first answer, frozen with the collector still
+        # off as it was for the answer (no pass walked what the answer made before the freeze took it)
+        assert settled == [(True, True), (False, False)] and gc.isenabled()
         assert client.get("/reports/flows").status_code == 200
         assert register.builds == 1, "the warm-up's answer is the one served"
     assert gc.get_freeze_count() == 0, "a stopped server hands them back"

@@ -38,6 +38,7 @@ from registry.api.tokens import router as tokens_router
 from registry.api.workspace import router as workspace_router
 from registry.config import Settings
 from registry.domain.model import KINDS
+from registry.projections.register import uncollected
 from registry.projections.views import Views
 from registry.services.control import ControlChannel
 from registry.services.registry import Registry, open_registry
@@ -49,10 +50,10 @@ from registry.stopping import Stopped, stoppable
 def _settle(*, collect: bool = True) -> None:
     """Leave what the start-up built (the lineage graph, the indexes' and the register's kept structures, which
     live as long as the server) out of the cyclic collector's later full passes: each pass walked all of them
-    (0.25 s CPU at 100k datasets, growing with the registry), with the register's first computation making
-    several. With `collect`, the garbage is collected first, so none is kept (without it, what is garbage in
-    cycles then stays: after the register's first computation, a few dozen closures, where a full pass over
-    its new structures would hold the requests that follow its answer). The server's end hands them back."""
+    (0.25 s CPU at 100k datasets, growing with the registry). With `collect`, the garbage is collected first,
+    so none is kept (without it, what is garbage in cycles then stays: after the register's first computation,
+    which runs with the collector off, a few dozen closures, where a pass over its new structures would hold
+    the requests that follow its answer). The server's end hands them back."""
     if collect:
         gc.collect()
     gc.freeze()
@@ -67,10 +68,12 @@ def _warm(state: Any, registry: Registry, views: Views, stop: threading.Event) -
             state.sparql_service.warm()
             state.ready = True
             _settle()
-            # the transparency register of today, once the server is ready (its facts read from the catalogue
-            # index, then aggregated): a register request meanwhile waits for it instead of computing it again
-            Transparency(registry, views.public).report()
-            _settle(collect=False)
+            # the transparency register of today, once the server is ready (its facts read from their file or
+            # the catalogue index, then aggregated): a register request meanwhile waits for it instead of
+            # computing it again. What it made is frozen before the collector runs again: no pass walks it
+            with uncollected():
+                Transparency(registry, views.public).report()
+                _settle(collect=False)
     except Stopped:
         log.info("warming the indexes and views stopped: the server is shutting down")
     except Exception:  # noqa: BLE001 - a failure here is met again, and reported, by the first request
