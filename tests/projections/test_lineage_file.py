@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import stat
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,17 @@ def test_the_file_keeps_the_graph_and_its_position(tmp_path: Path) -> None:
     assert saved is not None and saved.position == Head(7, "h" * 64)
     same(saved.graph, graph())
     assert not path.with_name("store.lineage.tmp").exists()
+
+
+def test_a_file_left_where_the_graph_is_written_does_not_make_it_readable(tmp_path: Path) -> None:
+    """The graph says which datasets carry personal information: a world-readable temporary file left beside it
+    is replaced, not written into, and the file is its owner's only (kept_file.write)."""
+    path = tmp_path / "store.lineage"
+    left = path.with_name("store.lineage.tmp")
+    left.write_bytes(b"left over")
+    left.chmod(0o666)
+    lineage_file.save(path, graph(), Head(7, "h" * 64), "oxigraph:one")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and not left.exists()
 
 
 @pytest.mark.parametrize("damage", ["another store", "another format", "cut short", "a byte changed", "not ours",

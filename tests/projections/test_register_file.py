@@ -244,7 +244,7 @@ def test_a_file_not_to_trust_is_not_used(tmp_path: Path, damage: str) -> None:
         path.write_bytes(path.read_bytes()[:-10])
     elif damage == "shape":  # a valid file whose rows are not the register's facts
         body = b'[[["x"]],[],[],[]]'
-        header_changed(path, size=len(body), digest=hashlib.sha256(body).hexdigest())
+        header_changed(path, sizes=[len(body)], digest=hashlib.sha256(body).hexdigest())
         magic, header, _body = path.read_bytes().split(b"\n", 2)
         path.write_bytes(magic + b"\n" + header + b"\n" + body)
     elif damage == "position":  # a position the log does not continue from

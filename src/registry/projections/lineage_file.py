@@ -1,25 +1,23 @@
 """The lineage graph kept in a file beside an on-disk store (``{data}.lineage``), so a start loads it in
 seconds instead of reading every dataset from the store. One file: a header line (JSON: format, the
 store's identity, the audit position the graph holds, counts, a digest of the rest), then the dataset
-ids (JSON), a byte of flags and a kind number per node, and the edges as pairs of node numbers. Written
-whole to a temporary file and renamed over the old one; a file of another format, another store, a
-digest that does not match or a short read is not used (the graph is rebuilt)."""
+ids (JSON), a byte of flags and a kind number per node, and the edges as pairs of node numbers, in the
+layout of projections/kept_file.py; a file of another format, another store, a digest that does not match
+or a short read is not used (the graph is rebuilt)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
 import sys
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
 from registry.domain.lineage import LineageGraph
+from registry.projections import kept_file
 from registry.projections.base import Head
 from registry.store.base import Store
-from registry.store.oxigraph import OxigraphStore
 
 log = logging.getLogger("registry")
 
@@ -36,12 +34,8 @@ class Saved:
 
 
 def lineage_path(store: Store) -> Path | None:
-    """``{data}.lineage`` beside an on-disk Oxigraph store opened for writing; None otherwise (in memory,
-    a remote store, or a store another process holds, whose file that process keeps)."""
-    path = getattr(store, "path", None)
-    if not isinstance(store, OxigraphStore) or path is None or store.read_only:
-        return None
-    return Path(path).with_name(Path(path).name + ".lineage")
+    """``{data}.lineage`` beside an on-disk Oxigraph store opened for writing (`kept_file.beside`)."""
+    return kept_file.beside(store, ".lineage")
 
 
 def save(path: Path, graph: LineageGraph, position: Head, source: str) -> None:
@@ -67,51 +61,25 @@ def save(path: Path, graph: LineageGraph, position: Head, source: str) -> None:
         edges.append(number[t])
     parts = [json.dumps(ids, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), bytes(flags),
              _little(kind_of), _little(edges)]
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part)
-    header = {"format": FORMAT, "source": source, "seq": position.seq, "hash": position.hash,
-              "nodes": len(ids), "edges": len(edges) // 2, "kinds": kinds,
-              "sizes": [len(p) for p in parts], "digest": digest.hexdigest()}
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as f:
-        f.write(MAGIC + json.dumps(header).encode("utf-8") + b"\n")
-        for part in parts:
-            f.write(part)
-        f.flush()
-        os.fsync(f.fileno())
-    tmp.replace(path)
+    kept_file.write(path, MAGIC, {"format": FORMAT, "source": source, "seq": position.seq, "hash": position.hash,
+                                  "nodes": len(ids), "edges": len(edges) // 2, "kinds": kinds}, parts)
 
 
 def load(path: Path, source: str) -> Saved | None:
     """The graph kept in `path` for the store named `source`, or None when there is none to trust."""
-    try:
-        with path.open("rb") as f:
-            if f.readline() != MAGIC:
-                return None
-            header = json.loads(f.readline())
-            if header.get("format") != FORMAT or header.get("source") != source:
-                log.info("the lineage file %s was written for another store or format: rebuilding it", path)
-                return None
-            parts = [f.read(int(n)) for n in header["sizes"]]
-            extra = f.read(1)
-        digest = hashlib.sha256()
-        for part in parts:
-            digest.update(part)
-        if extra or [len(p) for p in parts] != header["sizes"] or digest.hexdigest() != header["digest"]:
-            log.warning("the lineage file %s is damaged: rebuilding it", path)
-            return None
-        return Saved(_graph(parts, header), Head(int(header["seq"]), str(header["hash"])))
-    except FileNotFoundError:
+    found = kept_file.read(path, MAGIC, lambda h: h.get("format") == FORMAT and h.get("source") == source,
+                           "lineage")
+    if found is None:
         return None
-    except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
+    header, parts = found
+    try:
+        return Saved(_graph(parts, header), Head(int(header["seq"]), str(header["hash"])))
+    except (ValueError, KeyError, TypeError, IndexError) as e:
         log.warning("the lineage file %s cannot be read, rebuilding it: %s", path, e)
         return None
 
 
-def forget(path: Path | None) -> None:
-    if path is not None:
-        path.unlink(missing_ok=True)
+forget = kept_file.forget
 
 
 def _graph(parts: list[bytes], header: dict[str, object]) -> LineageGraph:
