@@ -53,7 +53,7 @@ from bench.client import LeanClient
 from bench.fuseki import FusekiServer
 from bench.measure import Latencies, Run, python, registry_cli, run_child, timed_loop, wind_up
 from bench.report import number
-from bench.servers import Server, tree_memory_mb
+from bench.servers import Server, tree_memory_mb, usage
 from bench.servers import start as start_server
 from bench.startup import beside
 from bench.synth import Synth
@@ -374,9 +374,12 @@ def serving_memory(report: Report, ours: Server, name: str) -> None:
 
 
 def bench_under_writes(report: Report, url: str, s: Synth, req: workloads.Requests, token: str,
-                       budget: float, writers: int = 4) -> None:
+                       budget: float, writers: int = 4, pid: int | None = None) -> None:
     """Reads (lookup, search first page, lineage) alone, then while `writers` clients write: ours only."""
-    got = workloads.reads_under_writes(url, s, req, token, budget, writers=writers, seed=s.seed)
+    got = workloads.reads_under_writes(url, s, req, token, budget, writers=writers, seed=s.seed, pid=pid)
+    if got.costs[0]:
+        report.note(f"reads alone: {got.costs[0]}; reads while {writers} clients write (per read or write): "
+                    f"{got.costs[1]}")
     rate = len(got.write_seconds) / sum(got.write_seconds) * writers if got.write_seconds else 0.0  # writes/s
     report.add(Figure("reads p95 (lookup, search, lineage) alone", "ms", "lower", got.alone.p95_ms, None,
                       f"ours n={len(got.alone.seconds)}; p50 {number(got.alone.p50_ms)} ms"))
@@ -396,8 +399,16 @@ def bench_rest(report: Report, urls: dict[str, str], tokens: dict[str, str], req
     clients = {k: LeanClient(u) for k, u in urls.items()}
     trace: list[str] = [f"ready {tree_memory_mb(pid)[0]:,.0f}"] if pid else []
 
+    costs: list[str] = []
+
     def each(fn: Any, *args: Any) -> dict[str, Any]:
-        got = {k: fn(c, req, *[x(k) if callable(x) else x for x in args], budget) for k, c in clients.items()}
+        got = {}
+        for k, c in clients.items():
+            before = usage(pid) if pid and k == "ours" else None
+            got[k] = fn(c, req, *[x(k) if callable(x) else x for x in args], budget)
+            if before is not None and pid:
+                lat = got[k][0] if isinstance(got[k], tuple) else got[k]
+                costs.append(f"{fn.__name__}: {usage(pid).since(before, len(lat.seconds))}")
         if pid:
             trace.append(f"{fn.__name__} {tree_memory_mb(pid)[0]:,.0f}")
         return got
@@ -406,7 +417,11 @@ def bench_rest(report: Report, urls: dict[str, str], tokens: dict[str, str], req
     for c in clients.values():
         c.get("/health")
         c.get(f"/datasets/{req.lookups[0]}")
-    report.note(_client_cost(urls["ours"], budget))
+    before = usage(pid) if pid else None
+    text, n = _client_cost(urls["ours"], budget)
+    report.note(text)
+    if pid and before:
+        costs.append(f"GET /health (before the first register answer): {usage(pid).since(before, n)}")
     # the server reads the register's facts once it is ready: waited for here, before the other figures
     _lat(report, "GET /reports/flows, the first after the start", each(workloads.flows_first), p95=False)
     _lat(report, "GET /datasets/{id}", each(workloads.lookups))
@@ -430,11 +445,14 @@ def bench_rest(report: Report, urls: dict[str, str], tokens: dict[str, str], req
     if trace:
         report.note("our server's resident memory (MB) once ready and after each REST figure's requests, in "
                     "order: " + ", ".join(trace))
+    if costs:  # what tells a slower server from a busier machine
+        report.note("what each REST figure's requests cost our server, and what else the machine did meanwhile: "
+                    + "; ".join(costs))
 
 
-def _client_cost(url: str, budget: float, n: int = 500) -> str:
+def _client_cost(url: str, budget: float, n: int = 500) -> tuple[str, int]:
     """What the client itself adds: GET /health through httpx and through the lean client that the
-    REST figures use (bench/client.py)."""
+    REST figures use (bench/client.py); and how many requests that made."""
     got = {}
     with httpx.Client(base_url=url, timeout=60) as hx:
         lean = LeanClient(url)
@@ -442,7 +460,8 @@ def _client_cost(url: str, budget: float, n: int = 500) -> str:
             got[name] = timed_loop([lambda c=c: c.get("/health").raise_for_status()] * n, budget)
         lean.close()
     return ("REST latencies are measured through one kept-alive http.client connection; GET /health on ours: "
-            + ", ".join(f"{k} p50 {number(v.p50_ms)} ms" for k, v in got.items()))
+            + ", ".join(f"{k} p50 {number(v.p50_ms)} ms" for k, v in got.items()),
+            sum(len(v.seconds) for v in got.values()))
 
 
 def _first_answer(url: str, query: str, budget: float) -> tuple[httpx.Response, float]:
@@ -468,11 +487,17 @@ def bench_sparql(report: Report, s: Synth, ours_server: Server, base_server: Ser
     probe, first = _first_answer(ours_server.url + "/sparql", queries[0], budget)
     if probe.status_code == 200:
         workloads.sparql_warm(ours_server.url + "/sparql", queries)
+        pid = ours_server.proc.pid
+        before = usage(pid)
         ours = workloads.sparql_over_http(ours_server.url + "/sparql", queries, clients, per_client, budget)
+        cost = f"x{clients}: {usage(pid).since(before, ours.queries)}"
         how = (f"our /sparql over HTTP (REGISTRY_SPARQL_MAX_CONCURRENT={clients}, in evaluator processes); its first "
                f"answer took {first:.2f} s (measured after it)")
+        before = usage(pid)
         latency: dict[str, Latencies] = {"ours": workloads.sparql_latency_over_http(ours_server.url + "/sparql",
                                                                                      queries, budget)}
+        cost += f"; one at a time: {usage(pid).since(before, len(latency['ours'].seconds))}"
+        report.note(f"SPARQL, what our server's processes (the server and its evaluators) spent: {cost}")
         ours_server.stop()
         alone = workloads.sparql_latency_in_process(str(store), queries, budget)
         report.note(f"SPARQL one at a time: the same queries evaluated by pyoxigraph in-process on the store take "
@@ -741,7 +766,7 @@ def main(argv: list[str] | None = None) -> int:
 
         req = workloads.build(s, requests=args.requests, checks=args.checks, writes=args.writes, seed=args.seed)
         bench_rest(report, urls, tokens, req, args.budget, ours.proc.pid)
-        bench_under_writes(report, ours.url, s, req, tokens["ours"], args.budget)
+        bench_under_writes(report, ours.url, s, req, tokens["ours"], args.budget, pid=ours.proc.pid)
         serving_memory(report, ours, "serving process RSS after the REST figures")
         if over_virtuoso is not None and app_store is not None:  # its memory back before the SPARQL figure
             over_virtuoso.stop()

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -44,11 +45,8 @@ def process_memory_mb(pid: int | None) -> tuple[float, float]:
     return got["VmRSS"], got["VmHWM"]
 
 
-def tree_memory_mb(pid: int | None) -> tuple[float, float, int]:
-    """(resident MB of the process, resident MB of it and every process below it, how many below) from
-    /proc; a server's evaluator processes count in the second figure."""
-    if pid is None:
-        return float("nan"), float("nan"), 0
+def _below(pid: int) -> list[int]:
+    """Every process below `pid` (its children, theirs, ...), from /proc."""
     parents: dict[int, int] = {}
     for d in Path("/proc").iterdir():
         if d.name.isdigit():
@@ -64,9 +62,70 @@ def tree_memory_mb(pid: int | None) -> tuple[float, float, int]:
         kids = [c for c, pp in parents.items() if pp == p]
         below += kids
         frontier += kids
+    return below
+
+
+def tree_memory_mb(pid: int | None) -> tuple[float, float, int]:
+    """(resident MB of the process, resident MB of it and every process below it, how many below) from
+    /proc; a server's evaluator processes count in the second figure."""
+    if pid is None:
+        return float("nan"), float("nan"), 0
+    below = _below(pid)
     own = process_memory_mb(pid)[0]
     rest = [process_memory_mb(c)[0] for c in below]
     return own, own + sum(r for r in rest if r == r), len(below)
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def process_usage(pid: int) -> tuple[float, int]:
+    """(CPU seconds, user and system, of a process; its major page faults) from /proc/<pid>/stat; (0, 0)
+    once it is gone."""
+    try:
+        f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0, 0
+    # after the command: state(3) ppid ... majflt(12) cmajflt utime(14) stime(15), numbered from pid = 1
+    return (int(f[11]) + int(f[12])) / TICK, int(f[9])
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a server's processes and the whole machine had used at one moment (`usage`); two of them
+    subtracted (`since`) say what a stretch of requests cost and what else the machine did meanwhile."""
+
+    server_cpu: dict[int, float]  # per process of the server's tree: an evaluator may end and be replaced
+    server_faults: dict[int, int]
+    own_cpu: float  # this process's (the benchmark's client)
+    machine: tuple[int, ...]  # /proc/stat's first line: user nice system idle iowait irq softirq steal ...
+
+    def since(self, before: Usage, requests: int) -> str:
+        """Per request: the server's CPU ms and major faults; over the stretch: cores busy elsewhere (not the
+        server, not this client), and the share of the machine's time spent in iowait and stolen."""
+        cpu = sum(v - before.server_cpu.get(p, 0.0) for p, v in self.server_cpu.items())
+        faults = sum(v - before.server_faults.get(p, 0) for p, v in self.server_faults.items())
+        ticks = [a - b for a, b in zip(self.machine, before.machine, strict=False)]
+        total = sum(ticks[:8]) or 1
+        busy = (total - ticks[3] - ticks[4]) / TICK  # all but idle and iowait, in CPU seconds
+        span = total / TICK / (os.cpu_count() or 1)  # wall seconds the ticks cover
+        others = max(0.0, busy - cpu - (self.own_cpu - before.own_cpu))
+        n = max(requests, 1)
+        return (f"server CPU {cpu / n * 1000:.2f} ms and {faults / n:.2f} major faults a request; meanwhile "
+                f"{others / span if span else 0:.2f} cores busy outside server and client, iowait "
+                f"{ticks[4] / total:.1%}, steal {ticks[7] / total if len(ticks) > 7 else 0:.1%}")
+
+
+def usage(pid: int) -> Usage:
+    cpu, faults = {}, {}
+    for p in [pid, *_below(pid)]:
+        cpu[p], faults[p] = process_usage(p)
+    try:
+        machine = tuple(int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:])
+    except (OSError, ValueError):
+        machine = ()
+    own = os.times()
+    return Usage(cpu, faults, own.user + own.system, machine)
 
 
 def end(process: subprocess.Popen[bytes] | None, log: IO[bytes] | None, *, at_once: bool = False) -> None:

@@ -19,6 +19,7 @@ import httpx
 
 from bench.client import LeanClient
 from bench.measure import Latencies, timed_loop
+from bench.servers import usage
 from bench.synth import DOMAINS, HUB, Synth
 
 #: words from titles and descriptions, for GET /datasets?q=word
@@ -229,14 +230,19 @@ class UnderWrites:
     writes: int
     write_errors: list[str]
     write_seconds: list[float]
+    #: what the server spent on the reads alone and on the reads with the writes (`servers.Usage.since`)
+    costs: tuple[str, str] = ("", "")
 
 
 def reads_under_writes(url: str, s: Synth, req: Requests, token: str, budget: float, *, writers: int = 4,
-                       seed: int = 0) -> UnderWrites:
+                       seed: int = 0, pid: int | None = None) -> UnderWrites:
     """The mixed reads alone, then the same reads again while `writers` clients each POST new derived
-    datasets back to back (SHACL, lineage, durable commit) until the reads are done."""
+    datasets back to back (SHACL, lineage, durable commit) until the reads are done; with `pid` (the
+    server's), what it spent on each part."""
     reader = LeanClient(url)
+    before = usage(pid) if pid else None
     alone = timed_loop(mixed_reads(reader, req), budget)
+    costs = [usage(pid).since(before, len(alone.seconds)) if pid and before else ""]
     stop = threading.Event()
     done: list[float] = []
     errors: list[str] = []
@@ -264,14 +270,16 @@ def reads_under_writes(url: str, s: Synth, req: Requests, token: str, budget: fl
     for t in threads:
         t.start()
     time.sleep(0.5)  # every writer under way before the first read
+    before = usage(pid) if pid else None
     try:
         loaded = timed_loop(mixed_reads(reader, req), budget)
+        costs.append(usage(pid).since(before, len(loaded.seconds) + len(done)) if pid and before else "")
     finally:
         stop.set()
         for t in threads:
             t.join(timeout=120)
         reader.close()
-    return UnderWrites(alone, loaded, len(done), errors, done)
+    return UnderWrites(alone, loaded, len(done), errors, done, (costs[0], costs[-1]))
 
 
 # ---------------------------------------------------------------------------------------- SPARQL

@@ -104,6 +104,19 @@ def test_runner_prints_every_figure_at_a_tiny_size(run: tuple[subprocess.Complet
     assert re.search(r"httpx p50 [\d.]+ ms, http.client p50 [\d.]+ ms", client), client  # the client's own cost
     memory = next(n for n in data["notes"] if n.startswith("our server's resident memory"))
     assert re.search(r"ready [\d,]+, flows_first [\d,]+, lookups [\d,]+, .* flows [\d,]+$", memory), memory
+    # what each figure cost the server, and what else the machine did meanwhile: a slower server told from a
+    # busier machine
+    costs = next(n for n in data["notes"] if n.startswith("what each REST figure's requests cost our server"))
+    for name in ("GET /health", "lookups", "searches", "share_checks", "writes", "flows"):
+        assert re.search(re.escape(name) + r"[^;]*: server CPU [\d.]+ ms and [\d.]+ major faults a request; "
+                         r"meanwhile [\d.]+ cores busy outside server and client, iowait [\d.]+%, steal [\d.]+%",
+                         costs), (name, costs)
+    lookups = re.search(r"lookups: server CPU ([\d.]+) ms", costs)
+    assert lookups and float(lookups[1]) > 0, costs  # the server's own CPU, counted
+    reads = next(n for n in data["notes"] if n.startswith("reads alone: server CPU"))
+    assert "reads while 4 clients write (per read or write): server CPU" in reads, reads
+    sparql = next(n for n in data["notes"] if n.startswith("SPARQL, what our server's processes"))
+    assert re.search(r"x\d+: server CPU [\d.]+ ms .*; one at a time: server CPU [\d.]+ ms", sparql), sparql
 
 
 @pytest.mark.slow
