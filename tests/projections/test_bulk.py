@@ -22,6 +22,7 @@ from helpers import WORLD_FILE, load_json, record, world_nquads
 from registry.config import Settings
 from registry.domain.model import KINDS
 from registry.projections import bulk as bulk_module
+from registry.projections import register_file
 from registry.projections import views as views_module
 from registry.projections.catalog_index import text_table
 from registry.projections.lineage import lineage_from_store
@@ -407,5 +408,42 @@ def test_a_view_holding_a_graph_it_may_not_is_never_kept(tmp_path: Path, synth_f
         public = quads(reg.views.public)
         assert public and not any("Zqx" in q for q in public)
         assert all(reg.views.public.visibility.allows(g) for g in reg.views.public.graph_names())
+    finally:
+        reg.close()
+
+
+def test_the_registers_facts_and_the_lineage_graph_are_never_held_at_once(
+        tmp_path: Path, synth_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The load keeps the register's facts in their file and lets go of them before it builds the lineage
+    graph (at a million datasets each is about a GB): the graph is not built while the facts are written,
+    nor the facts held while the graph is built (the register closed: no position); a start reads both
+    files."""
+    reg = open_registry(settings(tmp_path / "store"))
+    seen: list[str] = []
+    save, from_rows = register_file.save, bulk_module.LineageGraph.from_rows
+
+    def saving(*args: Any, **kwargs: Any) -> None:
+        seen.append(f"register saved, lineage at {reg.lineage.position()}")
+        save(*args, **kwargs)
+
+    def building(*args: Any, **kwargs: Any) -> Any:
+        kept = Path(f"{tmp_path / 'store'}.register").exists()
+        seen.append(f"graph built, register's file written: {kept}, its facts held: {reg.register.position() is not None}")
+        return from_rows(*args, **kwargs)
+
+    monkeypatch.setattr(register_file, "save", saving)
+    monkeypatch.setattr(bulk_module.LineageGraph, "from_rows", building)
+    try:
+        load_file(reg, synth_file, caller=SYSTEM, build=True)
+        head = reg.follower.head()
+    finally:
+        reg.close()
+    assert seen == ["register saved, lineage at None", "graph built, register's file written: True, its facts held: False"]
+    assert Path(f"{tmp_path / 'store'}.register").exists() and Path(f"{tmp_path / 'store'}.lineage").exists()
+    reg = open_registry(settings(tmp_path / "store"))
+    try:
+        reg.warm()
+        assert reg.lineage.position() == reg.register.position() == head
+        assert (reg.register.builds, reg.register.loads) == (0, 0)
     finally:
         reg.close()

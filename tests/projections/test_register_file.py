@@ -27,8 +27,9 @@ from projections.test_register import DATES, OFFICER, kept_equals_scratch, read,
 from registry.api import create_app
 from registry.config import Settings
 from registry.domain.model import KINDS
-from registry.projections import register_file
+from registry.projections import kept_file, register_file
 from registry.projections.base import Head
+from registry.projections.register import rows_of
 from registry.services.ingest.loader import SYSTEM, load_file
 from registry.services.registry import Registry, open_registry
 from registry.services.reports.register_parts import Parts
@@ -308,5 +309,31 @@ def test_a_file_left_where_the_register_writes_does_not_make_it_readable(tmp_pat
     left = path.with_name(path.name + ".tmp")
     left.write_bytes(b"left over")
     left.chmod(0o666)
-    register_file.save(path, [[1, 2]], Head(3, "h"), "oxigraph:x", "https://registry.example.org")
+    register_file.save(path, register_file.Sections([[[1, 2]]], list), Head(3, "h"), "oxigraph:x",
+                       "https://registry.example.org")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and not left.exists()
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 4096])
+def test_the_file_holds_the_rows_as_one_json_document_written_a_few_rows_at_a_time(
+        chunk: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The facts are encoded a few thousand rows at a time (never every row as lists, nor the JSON as one text):
+    the file's bytes are those of the rows dumped as one document, as they were before (the casebook world,
+    synthetic agreements and derived datasets, and texts JSON escapes: quotes, non-ASCII, a line separator)."""
+    synth = tmp_path / "synth.nq"
+    synthesize(synth, 300, seed=7)
+    monkeypatch.setattr(register_file, "ROWS_A_CHUNK", chunk)
+    for source in (world_nquads(), synth):
+        location = str(tmp_path / f"store-{source.stem}")
+        with opened(location) as reg:
+            load_file(reg, source, caller=SYSTEM, build=True)
+        with opened(location) as reg:
+            if source != synth:  # the file the load wrote, else one the register writes after a write
+                write(reg, "organization", {**read(reg, "organization", "moh"), "name": 'Q "\\ é \u2028 \u2603'})
+            facts = reg.register.facts()
+            reg.register.save()
+            assert (reg.register.builds, reg.register.loads) == (0, 1)
+            assert len(facts.agreements) and len(facts.names) and len(facts.datasets) and len(facts.terms)
+            expected = json.dumps(rows_of(facts).rows(), separators=(",", ":")).encode("ascii")
+            found = kept_file.read(Path(location + ".register"), register_file.MAGIC, lambda _h: True, "register")
+            assert found is not None and found[1] == [expected]

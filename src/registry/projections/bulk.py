@@ -9,9 +9,9 @@ while its threads load it; the lines are read by their graph's name:
   records-ids.rq, single pattern by pattern) are collected from every line that may hold one.
 
 `finish` then builds the catalogue index (a record read on the way when its graph came whole, read from
-the store otherwise), the lineage graph (kept in its file), the officer view (a checkpoint of the store
-pruned), each at the audit log's head after the load, and the transparency register's facts read from the new
-index (kept in their file). Whatever the pass cannot vouch for falls back to the
+the store otherwise), the transparency register's facts read from the new index (kept in their file, then let
+go of), the lineage graph (kept in its file) and the officer view (a checkpoint of the store pruned), each at
+the audit log's head after the load. Whatever the pass cannot vouch for falls back to the
 store: a record whose graph came in pieces, blank nodes, a line no parser read, a store that held records
 before the load (then every projection is rebuilt from the store, as a server would). Every projection's
 position is forgotten before the first quad goes in, so a crash part-way leaves nothing a start trusts.
@@ -451,6 +451,7 @@ class BulkBuild:
             if self.fast and self._carry is not None:
                 self._read_runs([self._carry])
             self._seen.clear()  # the pass is over (about 100 bytes a record)
+            self.reader = QuadReader()  # and the terms it kept to read the next lines with
             if self.fast:
                 self._load_view()
             self._settle_view()
@@ -464,6 +465,9 @@ class BulkBuild:
             self._stage.execute("CREATE INDEX stage_key ON stage (kind, id)")
             self.index.rebuild(self._records)
             self.facts.forget_ids()
+            # the register's facts read from the new index and kept in their file before the lineage graph is
+            # built (it reads nothing of it): the two are never held at once (at 1M datasets, each about a GB)
+            self._keep_register()
             rows = self.facts.lineage_rows()
             graph = (LineageGraph.from_rows(rows, self.iris) if rows is not None
                      else lineage_from_store(self.store, self.iris, self.res))
@@ -478,7 +482,6 @@ class BulkBuild:
                 log.error("the public view filled in the bulk load's pass holds a graph it may not: copying it")
                 self._discard_view()
             self.follower.catch_up()  # the officer view (a checkpoint, pruned); nothing else moves
-            self._keep_register()
         finally:
             self._end()
 

@@ -22,6 +22,8 @@ from registry.store.oxigraph import OxigraphStore
 log = logging.getLogger("registry")
 
 Header = dict[str, Any]
+#: a part of a file: its bytes, or its bytes in chunks (written one after the other: never joined in memory)
+Part = bytes | Sequence[bytes]
 
 
 def beside(store: Store, suffix: str) -> Path | None:
@@ -33,19 +35,21 @@ def beside(store: Store, suffix: str) -> Path | None:
     return Path(path).with_name(Path(path).name + suffix)
 
 
-def write(path: Path, magic: bytes, header: Header, parts: Sequence[bytes]) -> None:
+def write(path: Path, magic: bytes, header: Header, parts: Sequence[Part]) -> None:
     """Write `parts` under `header` (to which their sizes and digest are added)."""
+    chunked = [[p] if isinstance(p, bytes) else p for p in parts]
     digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part)
-    header = {**header, "sizes": [len(p) for p in parts], "digest": digest.hexdigest()}
+    for chunks in chunked:
+        for chunk in chunks:
+            digest.update(chunk)
+    header = {**header, "sizes": [sum(map(len, chunks)) for chunks in chunked], "digest": digest.hexdigest()}
     tmp = path.with_name(path.name + ".tmp")
     tmp.unlink(missing_ok=True)  # a file left there keeps its own mode through O_TRUNC: made anew, owner-only
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(magic + json.dumps(header).encode("ascii") + b"\n")
-        for part in parts:
-            f.write(part)
+        for chunks in chunked:
+            f.writelines(chunks)
         f.flush()
         os.fsync(f.fileno())
     tmp.replace(path)

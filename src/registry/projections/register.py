@@ -230,10 +230,11 @@ class Forms:
             retired=doc.get("retired") is not None)
 
 
-def rows_of(facts: Facts) -> register_file.Rows:
-    """The facts as plain lists (JSON), in the order kept: first the texts they share (IRIs, codes, dates), each
-    once, then the agreements, names, datasets and terms, the shared texts by their number. `facts_of` reads
-    them back."""
+def rows_of(facts: Facts) -> register_file.Sections:
+    """The facts as plain lists (JSON), in the order kept: the agreements, names, datasets and terms, each a
+    section of rows made as it is read, the texts they share (IRIs, codes, dates) by their number; then, once
+    the sections are read, the texts themselves, each once (the file's first part: register_file.save writes
+    them all without holding every row at once). `facts_of` reads them back."""
     texts: dict[str | None, int | None] = {None: None}
 
     def n(text: str | None) -> int | None:
@@ -245,14 +246,14 @@ def rows_of(facts: Facts) -> register_file.Rows:
     def ns(items: Iterable[str]) -> list[int | None]:
         return [n(x) for x in items]
 
-    agreements = [[n(iri), a.id, a.title, n(a.status), n(a.valid_from), n(a.valid_until), n(a.issued),
+    agreements = ([n(iri), a.id, a.title, n(a.status), n(a.valid_from), n(a.valid_until), n(a.issued),
                    n(a.provider), n(a.recipient), ns(a.datasets), ns(a.purposes), ns(a.authorities)]
-                  for iri, a in facts.agreements.items()]
-    names = [[n(iri), name] for iri, name in facts.names.items()]
-    datasets = [[n(iri), d.titles, ns(d.publishers), ns(d.sources), [[ns(by), ns(when)] for by, when in d.activities],
-                 d.retired] for iri, d in facts.datasets.items()]
-    terms = [[n(iri), retention, n(provider), n(recipient)] for iri, (retention, provider, recipient) in facts.terms.items()]
-    return [[t for t in texts if t is not None], agreements, names, datasets, terms]
+                  for iri, a in facts.agreements.items())
+    names = ([n(iri), name] for iri, name in facts.names.items())
+    datasets = ([n(iri), d.titles, ns(d.publishers), ns(d.sources), [[ns(by), ns(when)] for by, when in d.activities],
+                 d.retired] for iri, d in facts.datasets.items())
+    terms = ([n(iri), retention, n(provider), n(recipient)] for iri, (retention, provider, recipient) in facts.terms.items())
+    return register_file.Sections([agreements, names, datasets, terms], lambda: [t for t in texts if t is not None])
 
 
 def facts_of(rows: register_file.Rows) -> tuple[dict[str, AgreementFacts], dict[str, str], dict[str, DatasetFacts],

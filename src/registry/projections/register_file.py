@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,25 @@ MAGIC = b"registry-register\n"
 #: another format is not used (2: the parts' sizes as a list, kept_file's layout)
 FORMAT = 2
 
-#: the facts as plain lists (JSON): what `register.rows_of` writes and `register.facts_of` reads
+#: the facts as plain lists (JSON): what `register.facts_of` reads
 Rows = list[list[Any]]
+#: the rows of the facts encoded at a time when they are written (a part of the JSON, not all of it at once)
+ROWS_A_CHUNK = 4096
+_dumps = json.JSONEncoder(separators=(",", ":")).encode  # ASCII: any text, lone surrogates too
+
+
+@dataclass(frozen=True)
+class Sections:
+    """The facts as `register.rows_of` makes them, to be kept as the rows `[shared(), *sections]`: each
+    section's rows made as they are read, then what they share (known once they all are read)."""
+
+    sections: Sequence[Iterable[list[Any]]]
+    shared: Callable[[], list[Any]]
+
+    def rows(self) -> Rows:
+        """All the rows at once (what `load` gives back)."""
+        sections = [list(s) for s in self.sections]
+        return [self.shared(), *sections]
 
 
 @dataclass(frozen=True)
@@ -43,11 +61,32 @@ def register_path(store: Store) -> Path | None:
     return kept_file.beside(store, ".register")
 
 
-def save(path: Path, rows: Rows, position: Head, source: str, base: str) -> None:
+def save(path: Path, facts: Sections, position: Head, source: str, base: str) -> None:
     """Write the facts and the position they hold, for the store named `source` and IRIs made from `base`."""
-    body = json.dumps(rows, separators=(",", ":")).encode("ascii")  # ASCII: any text, lone surrogates too
     kept_file.write(path, MAGIC, {"format": FORMAT, "source": source, "base": base, "seq": position.seq,
-                                  "hash": position.hash}, [body])
+                                  "hash": position.hash}, [encode(facts)])
+
+
+def encode(facts: Sections) -> list[bytes]:
+    """The JSON of `facts.rows()` (compact, ASCII), in chunks of `ROWS_A_CHUNK` rows encoded one after the other:
+    neither every row as lists nor the JSON as one text is held (at a million datasets, each several times
+    the file's size)."""
+    body: list[bytes] = []
+    for section in facts.sections:
+        body.append(b",")
+        body += _array(section)
+    return [b"[", *_array(facts.shared()), *body, b"]"]
+
+
+def _array(items: Iterable[Any]) -> Iterator[bytes]:
+    """The JSON of a list of `items`, `ROWS_A_CHUNK` of them encoded at a time."""
+    it = iter(items)
+    yield b"["
+    sep = ""
+    while batch := list(islice(it, ROWS_A_CHUNK)):
+        yield (sep + _dumps(batch)[1:-1]).encode("ascii")
+        sep = ","
+    yield b"]"
 
 
 def _accepts(source: str, base: str) -> Callable[[kept_file.Header], bool]:
