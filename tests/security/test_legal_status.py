@@ -107,7 +107,7 @@ def stored(api: Api, rid: str) -> dict[str, Any] | None:
 
 def facts(api: Api, rid: str) -> tuple[str | None, set[str]]:
     """What the legal-basis engine believes about an organisation: its kind and designations."""
-    org = api.registry.share_checks.engine._org(rid)
+    org = api.registry.share_checks.engine._orgs([rid]).get(rid)
     assert org is not None
     return org.kind, set(org.designations)
 

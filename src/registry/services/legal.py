@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from rdflib.term import Literal, Node
@@ -38,7 +39,7 @@ from registry.services.reference import (
     information_kinds,
     purposes,
 )
-from registry.store.base import Store, inline_rows
+from registry.store.base import Row, Store, inline_rows
 from registry.store.terms import nt
 
 __all__ = ["LegalEngine", "ShareProposal", "reference"]  # ShareProposal: the engine's input, for its callers
@@ -102,49 +103,72 @@ class LegalEngine:
         self.ref = reference(resources)
 
     # ------------------------------------------------------------------ facts
-    def _dataset(self, rid: str) -> DatasetFacts | None:
-        iri = self.iris.record("dataset", rid)
-        rows = self.store.select(self.res.query("dataset-facts"), {"dataset": iri})
-        if not rows:
-            return None
-        row = rows[0]
-        declared = _bool(row.get("pi")) is True
-        effective, path = self.lineage.effective_pi(rid)
-        pi = declared or effective
-        publisher = row.get("publisher")
-        access = row.get("access")
-        return DatasetFacts(
-            id=rid,
-            title=str(row.get("title", rid)),
-            publisher=self.iris.id_of(publisher) if publisher is not None else None,
-            access=ACCESS_BY_IRI.get(str(access)) if access is not None else None,
-            declared_pi=declared,
-            effective_pi=pi,
-            inherited_from=path,
-            information=self._information(rid, path) if pi else frozenset(),
-        )
+    def _datasets(self, rids: Sequence[str]) -> dict[str, DatasetFacts]:
+        """The facts of those of `rids` the store holds, by id: one query for all of them, and one more for
+        the categories of personal information of those that carry it (a query costs about the same for one
+        dataset as for several)."""
+        if not rids:
+            return {}
+        iris = {rid: self.iris.record("dataset", rid) for rid in rids}
+        first: dict[Node, Row] = {}
+        for row in self.store.select(inline_rows(self.res.query("dataset-facts"), ["dataset"],
+                                                 [[iri] for iri in iris.values()], nt)):
+            first.setdefault(row["dataset"], row)  # its English or untagged title first
+        found = {rid: first[iri] for rid, iri in iris.items() if iri in first}
+        lineage = {rid: self.lineage.effective_pi(rid) for rid in found}
+        pi = {rid: _bool(row.get("pi")) is True or lineage[rid][0] for rid, row in found.items()}
+        information = self._information({rid: [rid, *(lineage[rid][1] or [])] for rid in found if pi[rid]})
+        out = {}
+        for rid, row in found.items():
+            publisher = row.get("publisher")
+            access = row.get("access")
+            out[rid] = DatasetFacts(
+                id=rid,
+                title=str(row.get("title", rid)),
+                publisher=self.iris.id_of(publisher) if publisher is not None else None,
+                access=ACCESS_BY_IRI.get(str(access)) if access is not None else None,
+                declared_pi=_bool(row.get("pi")) is True,
+                effective_pi=pi[rid],
+                inherited_from=lineage[rid][1],
+                information=information.get(rid, frozenset()),
+            )
+        return out
 
-    def _information(self, rid: str, path: list[str] | None) -> frozenset[str]:
-        """The kinds of regulated information a dataset with personal information carries: personal
-        information, and whatever its categories (or those of the datasets it inherits it from) indicate."""
-        rows = self.store.select(inline_rows(self.res.query("dataset-categories"), ["dataset"],
-                                             [[self.iris.record("dataset", x)] for x in [rid, *(path or [])]], nt))
-        return carried_information(self.res, [code_of(PD_CATEGORY, r["category"]) for r in rows])
+    def _information(self, sources: Mapping[str, Sequence[str]]) -> dict[str, frozenset[str]]:
+        """The kinds of regulated information each dataset with personal information carries (by id, with
+        the datasets it is, then those it inherits personal information from): personal information, and
+        whatever the categories of those datasets indicate. One query for all of them."""
+        if not sources:
+            return {}
+        wanted = dict.fromkeys(d for ds in sources.values() for d in ds)
+        categories: dict[str, set[str]] = {}
+        for r in self.store.select(inline_rows(self.res.query("datasets-categories"), ["dataset"],
+                                               [[self.iris.record("dataset", d)] for d in wanted], nt)):
+            categories.setdefault(self.iris.id_of(r["dataset"]), set()).add(code_of(PD_CATEGORY, r["category"]))
+        return {rid: carried_information(self.res, sorted(set().union(*(categories.get(d, set()) for d in ds))))
+                for rid, ds in sources.items()}
 
-    def _org(self, rid: str) -> OrgFacts | None:
-        rows = self.store.select(self.res.query("organization-facts"), {"org": self.iris.record("organization", rid)})
-        if not rows:
-            return None
-        name = next((str(r["name"]) for r in rows if "name" in r), rid)
-        kind = next((code_of(ORG_KIND, r["kind"]) for r in rows if "kind" in r), None)
-        return OrgFacts(
-            id=rid,
-            name=name,
-            kind=kind,
-            designations={code_of(AUTHORITY, r["designation"]) for r in rows if "designation" in r},
-            ancestors={self.iris.id_of(r["ancestor"]) for r in rows if "ancestor" in r},
-            stated_statutes=frozenset(code_of(STATUTE, r["statute"]) for r in rows if "statute" in r) or None,
-        )
+    def _orgs(self, rids: Sequence[str]) -> dict[str, OrgFacts]:
+        """The facts of those of `rids` the store holds, by id, in one query."""
+        iris = {rid: self.iris.record("organization", rid) for rid in rids}
+        rows_of: dict[Node, list[Row]] = {}
+        for r in self.store.select(inline_rows(self.res.query("organizations-facts"), ["org"],
+                                               [[iri] for iri in iris.values()], nt)):
+            rows_of.setdefault(r["org"], []).append(r)
+        out = {}
+        for rid, iri in iris.items():
+            rows = rows_of.get(iri)
+            if not rows:
+                continue
+            out[rid] = OrgFacts(
+                id=rid,
+                name=next((str(r["name"]) for r in rows if "name" in r), rid),
+                kind=next((code_of(ORG_KIND, r["kind"]) for r in rows if "kind" in r), None),
+                designations={code_of(AUTHORITY, r["designation"]) for r in rows if "designation" in r},
+                ancestors={self.iris.id_of(r["ancestor"]) for r in rows if "ancestor" in r},
+                stated_statutes=frozenset(code_of(STATUTE, r["statute"]) for r in rows if "statute" in r) or None,
+            )
+        return out
 
     def _agreements(self, provider: str, recipient: str, datasets: list[str]) -> list[AgreementFacts]:
         """The agreements from provider to recipient that cover at least one of `datasets`."""
@@ -185,8 +209,9 @@ class LegalEngine:
     def check(self, proposal: ShareProposal, today: dt.date | None = None) -> Answer:
         on = proposal.date or today or dt.date.today()
         unknown: list[Violation] = []
-        provider = self._org(proposal.provider)
-        recipient = self._org(proposal.recipient)
+        orgs = self._orgs([proposal.provider, proposal.recipient])
+        provider = orgs.get(proposal.provider)
+        recipient = orgs.get(proposal.recipient)
         for field_name, org, rid in (("provider", provider, proposal.provider),
                                      ("recipient", recipient, proposal.recipient)):
             if org is None:
@@ -196,14 +221,14 @@ class LegalEngine:
             unknown.append(Violation(focus_node="proposal", path=None, field="purpose",
                                      message=f"{proposal.purpose!r} is not in the purpose vocabulary (GET /purposes)",
                                      value=proposal.purpose))
+        facts = self._datasets(proposal.datasets)
         datasets = []
         for rid in proposal.datasets:
-            facts = self._dataset(rid)
-            if facts is None:
+            if rid not in facts:
                 unknown.append(Violation(focus_node="proposal", path=None, field="datasets",
                                          message=f"no dataset {rid!r} is registered", value=rid))
             else:
-                datasets.append(facts)
+                datasets.append(facts[rid])
         if unknown:
             raise ValidationFailed(unknown, "The proposal names records the registry does not hold.")
         assert provider is not None and recipient is not None
