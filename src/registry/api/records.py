@@ -9,12 +9,13 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from registry.api.deps import BodyDep, CallerDep, PolicyDep, RecordsDep, SettingsDep, role, short_read
+from registry.api.deps import BodyDep, CallerDep, PolicyDep, RecordsDep, SettingsDep, role
 from registry.api.negotiation import JSON, RDF_FORMATS, choose, read_record_input, serialize
 from registry.api.schemas import Page, model_schema, record_model, representations
 from registry.config import Settings
 from registry.domain.model import RecordKind
 from registry.errors import BadInput, NotFound
+from registry.projections.catalog_index import Behind
 from registry.services.auth import Caller
 from registry.services.policy import Policy
 from registry.services.records import Records, WriteResult, etag_matches
@@ -29,15 +30,16 @@ WriterDep = Annotated[Caller, role(*WRITERS)]
 
 def _record_response(request: Request, records: Records, kind: RecordKind, rid: str,
                      full: bool | Callable[[str], bool], status: int = 200,
-                     extra: dict[str, Any] | None = None) -> Response:
+                     extra: dict[str, Any] | None = None, *, wait: bool = True) -> Response:
     """One record in the representation the request asks for, with the ETag of the caller's view of it
-    (`Records.view_etag`); 304 when a GET's If-None-Match names that ETag. NotFound when there is no such
-    record."""
+    (`Records.read`, `Records.etag`); 304 when a GET's If-None-Match names that ETag. NotFound when there is no such
+    record. Unless `wait`, a public JSON form read from the catalogue index at once or not at all
+    (`Records.read`: Behind)."""
     media = choose(request, [JSON, *RDF_FORMATS])
     if callable(full):
         full = full(rid)
     if media == JSON:
-        body, etag = records.read(kind, rid, full=full)
+        body, etag = records.read(kind, rid, full=full, wait=wait)
         headers = {"ETag": f'"{etag}"', "Vary": "Accept, Authorization"}
         if _not_modified(request, etag, status):
             return Response(status_code=304, headers=headers)
@@ -59,10 +61,15 @@ async def record_response(request: Request, records: Records, policy: Policy, ca
     """GET /{collection}/{rid}: the record in the caller's view (the route's body, also answered below the
     router by api/record_reads.py)."""
     full = policy.reads_restricted(kind, caller)
-    if caller.anonymous and choose(request, [JSON, *RDF_FORMATS]) == JSON:
-        # the public lookup, the common case, reads two graphs and nothing more (a full dataset also asks
-        # the lineage index, which may be busy building; RDF forms are serialised by rdflib)
-        return await short_read(records.store, _record_response, request, records, kind, rid, full)
+    if caller.anonymous and records.store.in_process and choose(request, [JSON, *RDF_FORMATS]) == JSON:
+        # the public lookup, the common case, on the event loop: its JSON form read at once from the catalogue
+        # index's last committed state when that is the audit log's head. Else (and for other callers and
+        # forms) in the thread pool, where the index's read waits for it to catch up; a full dataset also asks
+        # the lineage index, which may be busy building; RDF forms are serialised by rdflib
+        try:
+            return _record_response(request, records, kind, rid, full, wait=False)
+        except Behind:
+            pass
     return await run_in_threadpool(_record_response, request, records, kind, rid, full)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -161,9 +162,15 @@ def _words(record: dict[str, Any], fields: tuple[str, ...]) -> str:
     return "\n".join(parts)
 
 
+class Behind(Exception):  # noqa: N818 - a state, not a failure
+    """The index cannot answer at once: its last committed state is not the audit log's head (or it is in
+    memory, with no second connection). A read that may wait catches it up first."""
+
+
 class CatalogIndex:
     """The catalogue index of one store, in the SQLite file `path` (in memory when None). Its follower
-    locks it for each read and write: one connection, never used by two threads at once."""
+    locks it for each read and write: one connection, never used by two threads at once. A file has a
+    second connection, read only, for a lookup that may not wait for that lock (`doc`)."""
 
     name = "catalog"
 
@@ -176,6 +183,11 @@ class CatalogIndex:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self._create()
+        # in WAL mode it reads the last committed state: never a transaction half done, never waiting for one
+        self._reader = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None) if path else None
+        if self._reader is not None:
+            self._reader.execute("PRAGMA query_only = ON")
+        self._reader_lock = threading.Lock()
 
     def _create(self) -> None:
         """The tables, in this version: an index file of another version is emptied first (the next
@@ -208,10 +220,7 @@ class CatalogIndex:
         return int(row[0]) if row else -1
 
     def position(self) -> Head | None:
-        rows = dict(self.db.execute("SELECT key, value FROM meta WHERE key IN ('seq', 'hash')").fetchall())
-        if "seq" not in rows or "hash" not in rows:
-            return None  # never built, forgotten, or a file of a version that kept no hash: rebuilt
-        return Head(int(rows["seq"]), str(rows["hash"]))
+        return _position(self.db)
 
     def _set_applied(self, seq: int, digest: str | None = None) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('seq', ?)", (str(seq),))
@@ -527,6 +536,28 @@ class CatalogIndex:
             for (row,) in self.db.execute(sql + where + " ORDER BY id", [*params, *(chunk or [])]):
                 yield dict(zip(fields, json.loads(row), strict=False))
 
+    def doc(self, kind: str, rid: str, *, wait: bool = True) -> str | None:
+        """A record's `doc` (its public form as the index keeps it: `record_doc`), None when the index holds
+        no such record (a public JSON lookup: services/records.py). Caught up with the audit log first; or,
+        unless `wait`, read at once by the second connection from the last committed state, when that state
+        is the log's head (Behind otherwise: a lookup on the event loop, which must not wait for the lock
+        while a search or an entry holds it)."""
+        if wait:
+            with self.follower.reading(self):
+                return _doc(self.db, kind, rid)
+        if self._reader is None:
+            raise Behind
+        head = self.follower.head()
+        with self._reader_lock:
+            self._reader.execute("BEGIN")  # one snapshot: the position and the row as of the same commit
+            try:
+                position, doc = _position(self._reader), _doc(self._reader, kind, rid)
+            finally:
+                self._reader.execute("COMMIT")
+        if position != head:
+            raise Behind
+        return doc
+
     def public_form(self, kind: str, rid: str) -> dict[str, Any] | None:
         """A record as the index holds it, read from the store now (its public graph; None when the store
         holds none): what `fields` reads once the index has applied the entry that wrote it."""
@@ -565,5 +596,21 @@ class CatalogIndex:
         return [(str(v), int(n)) for v, n in rows]
 
     def close(self) -> None:
+        if self._reader is not None:
+            with self._reader_lock:
+                self._reader.close()
         self.db.close()
+
+
+def _position(db: sqlite3.Connection) -> Head | None:
+    """The position the index's meta table holds, by this connection."""
+    rows = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('seq', 'hash')").fetchall())
+    if "seq" not in rows or "hash" not in rows:
+        return None  # never built, forgotten, or a file of a version that kept no hash: rebuilt
+    return Head(int(rows["seq"]), str(rows["hash"]))
+
+
+def _doc(db: sqlite3.Connection, kind: str, rid: str) -> str | None:
+    row = db.execute("SELECT doc FROM records WHERE kind = ? AND id = ?", (kind, rid)).fetchone()
+    return None if row is None else str(row[0])
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import hashlib
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -79,6 +81,17 @@ def view_etag(public: list[Triple], restricted: list[Triple], *, full: bool) -> 
     if full:
         return audit.state_hash(public + restricted)
     return PUBLIC_ETAG + audit.state_hash(public)
+
+
+#: the start of the ETag of a record's public form in JSON: a hash of the form's bytes as the catalogue index
+#: keeps them (the body is made from them), never equal to a full-view tag or to the public graph's
+PUBLIC_JSON_ETAG = "public-json-"
+
+
+def json_etag(doc: str) -> str:
+    """The ETag of a record's public JSON form, from its `doc` (projections/catalog_index.py `record_doc`):
+    it changes when, and only when, that form does, and the form holds nothing restricted."""
+    return PUBLIC_JSON_ETAG + hashlib.sha256(doc.encode("utf-8")).hexdigest()
 
 
 def etag_matches(header: str, current: str | None, *, weak: bool) -> bool:
@@ -177,24 +190,30 @@ class Records:
 
     def get(self, kind: RecordKind, rid: str, *, full: bool | Callable[[str], bool]) -> dict[str, Any]:
         """One record as JSON; `full` (or `full(rid)`, see `Policy.reads_restricted`) adds its restricted fields.
-        Without them, and without an ETag, the restricted graph is not read."""
+        Without them it is the public form the catalogue index holds (`read`)."""
         return self.read(kind, rid, full=full, etag=False)[0]
 
     def read(self, kind: RecordKind, rid: str, *, full: bool | Callable[[str], bool],
-             etag: bool = True) -> tuple[dict[str, Any], str]:
-        """One record as JSON and its ETag (`view_etag` of what the caller sees; "" unless `etag`), from
-        one read of the store."""
+             etag: bool = True, wait: bool = True) -> tuple[dict[str, Any], str]:
+        """One record as JSON and its ETag ("" unless `etag`). The whole record (`full`) from one read of the
+        store, its tag `view_etag` of the whole; its public form from the catalogue index, which holds it
+        made from the same public graph by the same `from_rdf` (caught up with the audit log first; unless
+        `wait`, at once or not at all: `CatalogIndex.doc`), its tag `json_etag` of the form's bytes."""
         if callable(full):
             full = full(rid)
+        if not full:
+            doc = self.index.doc(kind.name, rid, wait=wait) if is_slug(rid) else None
+            if doc is None:
+                raise NotFound(f"no {kind.name} {rid!r}", kind=kind.name, id=rid)
+            return json.loads(doc), (json_etag(doc) if etag else "")
         pub, res = self.iris.graphs(kind.name, rid)
         public = self.store.graph(pub) if is_slug(rid) else []
         if not public:
             raise NotFound(f"no {kind.name} {rid!r}", kind=kind.name, id=rid)
-        restricted = self.store.graph(res) if full else []
-        tag = view_etag(public, restricted, full=full) if etag else ""
-        triples = Triples(public + restricted if full else public)
-        out = kind.from_rdf(triples, self.iris.record(kind.name, rid), self.iris)  # type: ignore[arg-type]
-        if full and kind.in_lineage:
+        restricted = self.store.graph(res)
+        tag = view_etag(public, restricted, full=True) if etag else ""
+        out = kind.from_rdf(Triples(public + restricted), self.iris.record(kind.name, rid), self.iris)  # type: ignore[arg-type]
+        if kind.in_lineage:
             effective, path = self.lineage.effective_pi(rid)
             out["effective_personal_information"] = effective
             out["personal_information_path"] = path
