@@ -4,6 +4,7 @@ of the scratch store, give the same results and leave only the reference data be
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -158,3 +159,58 @@ def test_a_max_count_check_left_out_for_a_predicate_no_node_repeats_finds_nothin
                 if (str(s), str(p)) in alone:
                     seconds += 1
     assert seconds >= 8
+
+
+def test_a_min_count_check_left_out_for_nodes_that_meet_it_finds_nothing(
+        registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The write path leaves out a sh:minCount 1 check of the record's own nodes (`Check.lacks`) when each
+    of its focus nodes has a triple of the predicate in the validation's data. Each such check, run anyway,
+    finds nothing over a node with the triple, and finds the node once the triple is taken out; for records
+    as they are and with each such triple taken out (of every kind), the violations are those found with no
+    check left out, and each triple taken out is reported."""
+    v = registry.validator
+    lacking = [c for cs in v.by_target().values() for c in cs if c.lacks]
+    assert len(lacking) > 10
+    for c in lacking:  # the marker is right: the check finds a node exactly when it lacks the predicate
+        assert "?this" in c.query and c.focus == "this", c.message
+        node = URIRef("https://example.org/n")
+        target = c.part.target if c.part is not None else ""
+        store = OxigraphStore(None)
+        store.add_to_graph("urn:x-test:data", [(node, RDF.type, URIRef(target.strip("<>"))), *v.reference])
+        found = store.select(inline_rows(c.query, ["this"], [[node]], nt))
+        assert [r["this"] for r in found] == [node], c.message
+        store.add_to_graph("urn:x-test:data", [(node, URIRef(c.lacks.strip("<>")), Literal("x"))])
+        assert store.select(inline_rows(c.query, ["this"], [[node]], nt)) == [], c.message
+    bindable = v.bindable
+    sizes: list[int] = []
+    bound_plan = v.bound_plan
+    monkeypatch.setattr(v, "bound_plan", lambda chosen, rows: (sizes.append(len(chosen)), bound_plan(chosen, rows))[1])
+    valid = {"id": "fine", "title": "Fine", "description": "A fine dataset.", "publisher": "nope",
+             "steward": {"name": "S", "email": "s@example.org"}, "access": "public", "sensitivity": "low",
+             "personal_information": False, "retention": "P7Y", "keywords": ["a"],
+             "generated_by": {"kind": "extraction", "by": "zzz", "date": "2025-01-15"}}
+    samples = [(KINDS["dataset"], body) for body in (BROKEN, valid, {"id": "bare"})]
+    samples += [(KINDS["organization"], {"id": "org1", "name": "An organisation", "kind": "ministry"}),
+                (KINDS["organization"], {"id": "org2"})]
+    taken_out = left_out = 0
+    for kind, body in samples:
+        rg = kind.to_rdf(kind.model.model_validate(body), registry.iris)
+        base = [*rg.public, *rg.restricted]
+        required = {c.lacks for c in lacking}
+        variants = [(base, None)] + [([t for t in base if t[:2] != (s, p)], (s, p)) for s, p, _o in base
+                                     if f"<{p}>" in required and str(s).startswith(str(rg.iri))]
+        for triples, gone in variants:
+            sizes.clear()
+            with_marker = [vars(x) for x in v.check(triples, [rg.iri], kind.fields)]
+            kept = sizes[-1]
+            with monkeypatch.context() as m:
+                m.setattr(v, "bindable", lambda t: [(dataclasses.replace(c, lacks=""), h) for c, h in bindable(t)])
+                v._plans.clear()
+                assert [vars(x) for x in v.check(triples, [rg.iri], kind.fields)] == with_marker
+                left_out += sizes[-1] - kept
+            v._plans.clear()
+            if gone is not None and any(c.lacks == f"<{gone[1]}>" and gone[0] == rg.iri for c in lacking):
+                reported = {(x["focus_node"], x["path"]) for x in with_marker}
+                if (str(gone[0]), str(gone[1])) in reported:
+                    taken_out += 1
+    assert left_out > 20 and taken_out >= 5

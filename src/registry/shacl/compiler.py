@@ -140,6 +140,10 @@ class Check:
     #: predicates (`<iri>`) of which every row of the query matches a triple: over data holding none of
     #: one of them, the check finds nothing (the write path skips it); None: not known (SHACL-SPARQL)
     needs: tuple[str, ...] | None = None
+    #: a predicate (`<iri>`) that each row's focus node (?this) has no triple of (a sh:minCount 1 of the
+    #: shape's own nodes): over data where every focus node has one, the check finds nothing (the write path
+    #: leaves it out); "": not known
+    lacks: str = ""
 
     @property
     def mergeable(self) -> bool:
@@ -313,15 +317,15 @@ class Compiler:
         out: list[Check] = []
 
         def check(query: str, fast: str, joined: bool, with_value: bool, *scans: str, grouped: str | None = None,
-                  reads_value: bool = False, capped: bool = False) -> None:
+                  reads_value: bool = False, capped: bool = False, lacks: str = "") -> None:
             """`reads_value`: the query's rows match a triple of the path (not only its absence); `capped`: a
-            sh:maxCount of one or more (Part.capped)."""
+            sh:maxCount of one or more (Part.capped); `lacks`: Check.lacks."""
             alone = "{\n" + query[len(self.prefixes) + 1 :] + "\n}"
             part = Part(query, self.prefixes, focus.cls, alone, fast, joined, scans, grouped, p if grouped else "",
                         p if capped else "")
             needs = tuple(sorted({q for _, q, _ in focus.hops} | ({p} if reads_value else set())))
             out.append(Check(query, message, sev, shape, str(path), var, val[1:] if with_value else None, part=part,
-                             needs=needs))
+                             needs=needs, lacks=lacks))
 
         def along(core: str, with_value: bool, hops: tuple[tuple[str, str, str], ...]) -> str:
             """`core`, a sub-select, joined back along `hops` to ?this; the core comes first, so the
@@ -343,12 +347,13 @@ class Compiler:
                   grouped=along(f"{{ SELECT {f} {val} WHERE {{ {grouped} }} }}", True, focus.hops) if grouping else None,
                   reads_value=True)
 
-        def lacking(query: str, pattern: str, *scans: str) -> None:
+        def lacking(query: str, pattern: str, *scans: str, lacks: str = "") -> None:
             """The focus nodes without a match for `pattern` (over {f}, reading `scans`): every instance
-            of the class less the matches or, for a nested shape, the objects of the last hop less them."""
+            of the class less the matches or, for a nested shape, the objects of the last hop less them.
+            `lacks`: the predicate of `pattern` when it is `?this <p> ?any` (Check.lacks)."""
             if last is None:
                 check(query, f"{{ SELECT ?this WHERE {{ ?this a {focus.cls} . MINUS {{ {pattern} }} }} }}", False,
-                      False, *scans)
+                      False, *scans, lacks=lacks if f == "?this" else "")
             else:
                 s, q, o = last
                 core = f"{{ SELECT {s} {o} WHERE {{ {s} {q} {o} . MINUS {{ {pattern} }} }} }}"
@@ -365,7 +370,7 @@ class Compiler:
         if (n := v(prop, SH.minCount)) is not None:
             if num(n) == 1:
                 lacking(f"{self.prefixes}\nSELECT DISTINCT {group} WHERE {{ {focus.pattern} "
-                        f"FILTER NOT EXISTS {{ {f} {p} {anyv} }} }}", f"{f} {p} {anyv}", p)
+                        f"FILTER NOT EXISTS {{ {f} {p} {anyv} }} }}", f"{f} {p} {anyv}", p, lacks=p)
             else:
                 lacking(counted(f"COUNT(DISTINCT {val}) < {num(n)}", optional=True),
                         per_node(f"COUNT(DISTINCT {val}) >= {num(n)}"), p)

@@ -96,7 +96,8 @@ class ShaclValidator:
         whose target class is a type of the records' own nodes (the record and its nodes
         `{record}/...`, such as a dataset's steward) and that read no predicate the triples and the
         reference data lack (`Check.needs`), less the sh:maxCount checks of predicates no node repeats
-        (`repeated`), with the focus bound to those nodes, up to BOUND_BRANCHES of them to a query
+        (`repeated`) and the sh:minCount 1 checks every focus node meets in the triples (`Check.lacks`), with the
+        focus bound to those nodes, up to BOUND_BRANCHES of them to a query
         (`by_class`, its plan kept for each choice of checks: `bound_plan`). Results about the referenced
         records are not asked for: they are judged when they are written. Shapes outside the compiled
         subset are validated by pySHACL over the same triples, for the same nodes."""
@@ -109,13 +110,16 @@ class ShaclValidator:
                 focus.setdefault(str(o), set()).add(s)
         present = self._predicates | {f"<{p}>" for _s, p, _o in triples}
         repeated = self.repeated(triples)
+        having = {(s, f"<{p}>") for s, p, _o in triples}
         chosen: list[tuple[str, int]] = []
-        for target in focus:
+        for target, nodes in focus.items():
             for i, (c, _halves) in enumerate(self.bindable(target)):
                 if c.needs and not present.issuperset(c.needs):
                     continue  # it reads a predicate the data does not use: it finds nothing
                 if c.part is not None and c.part.capped and c.part.capped not in repeated:
                     continue  # a sh:maxCount of a predicate no node has two triples of finds nothing (as in `plan`)
+                if c.lacks and all((n, c.lacks) in having for n in nodes):
+                    continue  # a sh:minCount 1 that each of its focus nodes meets in the data finds nothing
                 chosen.append((target, i))
         rows = {target: " ".join(f"({nt(n)})" for n in sorted(nodes)) for target, nodes in focus.items()}
         checks, planned, queries = self.bound_plan(tuple(chosen), rows)
