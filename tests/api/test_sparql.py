@@ -230,3 +230,27 @@ def test_a_query_sees_the_writes_before_it_and_one_position_is_copied_once(wapi:
     assert wapi.client.delete("/datasets/counted-once", headers={**wapi.auth(), "If-Match": etag}).status_code < 300
     count()
     assert svc.snapshots.made == made + 2, "the delete moved the log: the next query has a copy of its own"
+
+
+def test_a_snapshot_no_longer_the_newest_is_removed_once_nothing_holds_it(wapi: Api) -> None:
+    """A write retires the public view's snapshot; the anonymous queries after it remove it (their sweep runs
+    while a retired snapshot is there), so the folder keeps only the newest snapshots and those a process has
+    open."""
+    svc = wapi.client.app.state.sparql_service  # type: ignore[attr-defined]
+
+    def anonymous() -> None:
+        assert wapi.client.get("/sparql", params={"query": COUNT_DATASETS}).status_code == 200
+
+    anonymous()
+    ds = wapi.client.get("/datasets/ohip-claims", headers=wapi.auth()).json()
+    ds.update(id="swept-after", title="Swept after")
+    assert wapi.client.post("/datasets", json=ds, headers=wapi.auth()).status_code == 201
+    made = svc.snapshots.made
+    anonymous()  # a new public snapshot: the old one is retired
+    assert svc.snapshots.made == made + 1
+    anonymous()
+    held = set().union(*(p.paths_in_use() for p in svc.pools.values()))
+    newest = {path for _key, path in svc.snapshots._current.values()}
+    on_disk = {str(p) for p in svc.snapshots.folder.iterdir()}
+    assert on_disk <= newest | held, on_disk - newest - held
+    assert not svc.snapshots.retiring or all(p in held for p in svc.snapshots._retired)

@@ -5,6 +5,7 @@ and Starlette's URL give them, kept by the headers they depend on (`wanted_media
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import parse_qsl, quote, urlencode
 
 import pytest
@@ -15,7 +16,7 @@ from starlette.requests import Request
 
 from registry.api import sparql
 from registry.api.negotiation import requested
-from registry.services.sparql import OFFERED
+from registry.services.sparql import OFFERED, SparqlError
 
 QUERY = """PREFIX dct: <http://purl.org/dc/terms/>
 SELECT ?s ?id WHERE { ?s dct:identifier ?id ; dct:title "Café \\"crème\\" 100% ✓" . FILTER(?id != 'a&b=c+d') }
@@ -112,3 +113,46 @@ def test_the_memos_are_used() -> None:
     assert sparql.wanted_media(_request([("accept", "application/sparql-results+json")])) is first
     base = sparql.base_iri(request)
     assert sparql.base_iri(_request([("host", "memo.example")], "query=x")) is base
+
+
+# ------------------------------------------------------------------------- the URL's own parameters
+URL_QUERIES = ["", "format=json", "default-graph-uri=urn%3Ag&named-graph-uri=urn%3Ah", "query=ASK%7B%7D&format=csv",
+               "update=x", "query=a&query=b", "&", "=", "format", "format=%zz", "a=%C3%A9&b=+", "query=%20"]
+
+
+async def _form() -> dict[str, object]:
+    return {"type": "http.request", "body": b"query=ASK+%7B%7D&named-graph-uri=urn%3Aform", "more_body": False}
+
+
+def _read(qs: str) -> list[object]:
+    """What /sparql reads of a GET and of a form POST with this query string, and the media it wants."""
+    got: list[object] = []
+    for read in (lambda r: sparql.query_of_get(r), lambda r: asyncio.run(sparql.query_of_post(r, 1 << 20))):
+        request = Request(_request([("accept", "text/csv"), ("content-type", sparql.FORM)], qs).scope, _form)
+        try:
+            got.append(read(request))
+        except SparqlError as exc:
+            got.append(repr(exc))
+        got.append(sparql.wanted_media(request))
+    return got
+
+
+@pytest.mark.parametrize("qs", URL_QUERIES)
+def test_the_url_parameters_read_as_starlette_reads_them(qs: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A GET's query, a POST's form and the graphs named in its URL, and the media wanted, as they were read
+    from Starlette's QueryParams of every request, with or without a query string."""
+    new = _read(qs)
+    monkeypatch.setattr(sparql, "_url_params", lambda request: request.query_params)
+    sparql._WANTED.clear()
+    assert new == _read(qs)
+
+
+def test_a_url_without_a_query_string_is_not_parsed() -> None:
+    """The mechanism: without a query string no QueryParams is made for the request (its media wanted are
+    known from the memo: a request of the same headers came before)."""
+    headers = [("accept", "application/sparql-results+json"), ("content-type", sparql.FORM)]
+    sparql.wanted_media(_request(headers))
+    request = _request(headers)
+    sparql.wanted_media(request)
+    assert sparql.query_of_get(request) is None
+    assert "_query_params" not in vars(request)

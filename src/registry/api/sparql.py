@@ -16,6 +16,7 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Request, Response
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
 
 from registry.api.deps import CallerDep, SettingsDep
 from registry.api.negotiation import best_match, negotiate, read_body, requested
@@ -82,7 +83,7 @@ _BASES: dict[Hashable, str] = {}
 def wanted_media(request: Request) -> dict[str, str | None]:
     """The media type each kind of answer is wanted in (None: none offered is acceptable), as `requested`
     reads the request's ?format= and Accept; the same for every request with the same two (never changed)."""
-    key = (request.query_params.get("format"), request.headers.get("accept", ""))
+    key = (_url_params(request).get("format"), request.headers.get("accept", ""))
     return _kept(_WANTED, key, lambda: {kind: requested(request, offered, FORMAT_ALIASES)
                                         for kind, offered in OFFERED.items()})
 
@@ -95,6 +96,15 @@ def base_iri(request: Request) -> str:
     server = scope.get("server")
     key = (scope.get("scheme"), str(server), scope.get("root_path"), scope["path"], host)
     return _kept(_BASES, key, lambda: str(request.url.replace(query="", fragment="")))
+
+
+_NO_PARAMS = QueryParams()
+
+
+def _url_params(request: Request) -> QueryParams:
+    """The URL's query parameters; a URL without a query string (most POSTs) has none, known without parsing
+    it into a new QueryParams."""
+    return request.query_params if request.scope.get("query_string") else _NO_PARAMS
 
 
 def _choose(request: Request, offered: Sequence[str]) -> str:
@@ -176,7 +186,7 @@ async def sparql_post(request: Request, caller: CallerDep, service: SparqlDep, s
 def query_of_get(request: Request) -> tuple[str, Dataset] | None:
     """The query a GET sends and the graphs it names; None when it sends none (it asks for the service
     description); UpdateRefused for an update."""
-    pairs = request.query_params.multi_items()
+    pairs = _url_params(request).multi_items()
     if any(k == "update" for k, _ in pairs):
         raise UpdateRefused("this endpoint is read-only, and updates never come by GET")
     queries = [v for k, v in pairs if k == "query"]
@@ -204,7 +214,7 @@ async def query_of_post(request: Request, max_body_bytes: int) -> tuple[str, Dat
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise UnsupportedMediaType("the body is not valid UTF-8") from None
-    url_pairs = request.query_params.multi_items()
+    url_pairs = _url_params(request).multi_items()
     if ct == FORM:
         form = parse_form(text)
         if any(k == "update" for k, _ in form):

@@ -331,7 +331,7 @@ class SparqlService:
         finally:
             for path in leased:
                 self.snapshots.release(path)
-            if leased:
+            if leased and self.snapshots.retiring:  # a snapshot no longer the newest waits to be removed
                 self.snapshots.sweep(set().union(*(p.paths_in_use() for p in self.pools.values())))
         name = "all" if view is None else view.name
         if outcome.kind == "syntax":

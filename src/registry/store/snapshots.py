@@ -29,8 +29,8 @@ class Snapshots:
             self.folder = folder
         self._lock = threading.Lock()
         self._making: dict[str, threading.Lock] = {}  # one per name: a slow copy holds up only its own store
-        self._current: dict[str, tuple[Hashable, Path]] = {}
-        self._retired: list[Path] = []
+        self._current: dict[str, tuple[Hashable, str]] = {}  # name -> (key, path of its newest snapshot)
+        self._retired: list[str] = []
         self._leases: dict[str, int] = {}  # path -> queries given it and not yet done
         #: how many snapshots were made (tests, logs)
         self.made = 0
@@ -49,13 +49,14 @@ class Snapshots:
                 self.folder.mkdir(parents=True, exist_ok=True)
             target = self.folder / f"{name}-{uuid.uuid4().hex[:12]}"
             store.snapshot(target)
+            made = str(target)
             with self._lock:
                 current = self._current.get(name)
                 if current is not None:
                     self._retired.append(current[1])
-                self._current[name] = (key, target)
+                self._current[name] = (key, made)
                 self.made += 1
-                return self._lease(target)
+                return self._lease(made)
 
     def leased(self, name: str, key: Hashable) -> str | None:
         """The newest snapshot of `name` when it is at `key` (leased, as `path` leases it), else None: a
@@ -64,9 +65,9 @@ class Snapshots:
             current = self._current.get(name)
             return self._lease(current[1]) if current is not None and current[0] == key else None
 
-    def _lease(self, path: Path) -> str:
-        self._leases[str(path)] = self._leases.get(str(path), 0) + 1
-        return str(path)
+    def _lease(self, path: str) -> str:
+        self._leases[path] = self._leases.get(path, 0) + 1
+        return path
 
     def release(self, path: str) -> None:
         """The query given `path` is done with it."""
@@ -77,12 +78,18 @@ class Snapshots:
             else:
                 self._leases.pop(path, None)
 
+    @property
+    def retiring(self) -> bool:
+        """Whether a snapshot no longer the newest is still there: a `sweep` may remove it (read without the
+        lock: one retired meanwhile is seen by the next look)."""
+        return bool(self._retired)
+
     def sweep(self, in_use: set[str]) -> None:
         """Remove the retired snapshots no process has open and no query still holds."""
         with self._lock:
             keep = []
             for p in self._retired:
-                if str(p) in in_use or str(p) in self._leases:
+                if p in in_use or p in self._leases:
                     keep.append(p)
                 else:
                     shutil.rmtree(p, ignore_errors=True)
