@@ -214,3 +214,54 @@ def test_a_min_count_check_left_out_for_nodes_that_meet_it_finds_nothing(
                 if (str(gone[0]), str(gone[1])) in reported:
                     taken_out += 1
     assert left_out > 20 and taken_out >= 5
+
+
+def test_a_check_left_out_when_each_value_has_the_triple_it_looks_for_finds_nothing(
+        registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The write path leaves out a check of a triple `?value q o` each value of a predicate of the record's
+    own nodes must have (`Check.unmet`: a sh:class, a vocabulary's concept) when the validation's data give
+    every such value that triple. Each such check, run anyway, finds the node whose value lacks the triple
+    and nothing once it has it; for records as they are (with the records they reference) and with each
+    such triple taken out, the violations are those found with no check left out."""
+    v = registry.validator
+    unmet = [c for cs in v.by_target().values() for c in cs if c.unmet]
+    assert len(unmet) > 5
+    node, value = URIRef("https://example.org/n"), URIRef("https://example.org/v")
+    for c in unmet:
+        p, q, o = (URIRef(x[1:-1]) for x in c.unmet)
+        target = c.part.target if c.part is not None else ""
+        store = OxigraphStore(None)
+        store.add_to_graph("urn:x-test:data", [(node, RDF.type, URIRef(target.strip("<>"))), (node, p, value)])
+        found = store.select(inline_rows(c.query, ["this"], [[node]], nt))
+        assert {r["this"] for r in found} == {node}, c.message
+        store.add_to_graph("urn:x-test:data", [(value, q, o)])
+        assert store.select(inline_rows(c.query, ["this"], [[node]], nt)) == [], c.message
+    bindable = v.bindable
+    sizes: list[int] = []
+    bound_plan = v.bound_plan
+    monkeypatch.setattr(v, "bound_plan", lambda chosen, rows: (sizes.append(len(chosen)), bound_plan(chosen, rows))[1])
+    org = {"id": "pub", "name": "Publisher", "kind": "ministry"}
+    src = {"id": "src", "title": "Source", "publisher": "pub", "steward": {"name": "S", "email": "s@example.org"},
+           "access": "public", "sensitivity": "low", "personal_information": False, "retention": "P7Y"}
+    context = []
+    for kind, body in ((KINDS["organization"], org), (KINDS["dataset"], src)):
+        context += kind.to_rdf(kind.model.model_validate(body), registry.iris).public
+    body = {**src, "id": "derived", "derived_from": ["src"], "access": "restricted", "sensitivity": "medium",
+            "generated_by": {"kind": "extraction", "by": "pub", "date": "2025-01-15"}}
+    left_out = 0
+    for kind, data in ((KINDS["dataset"], body), (KINDS["dataset"], BROKEN)):
+        rg = kind.to_rdf(kind.model.model_validate(data), registry.iris)
+        base = [*rg.public, *rg.restricted, *context]
+        looked_for = {(URIRef(c.unmet[1][1:-1]), URIRef(c.unmet[2][1:-1])) for c in unmet}
+        variants = [base] + [[t for t in base if t != (s, q, o)] for s, q, o in base if (q, o) in looked_for]
+        for triples in variants:
+            sizes.clear()
+            with_marker = [vars(x) for x in v.check(triples, [rg.iri], kind.fields)]
+            kept = sizes[-1]
+            with monkeypatch.context() as m:
+                m.setattr(v, "bindable", lambda t: [(dataclasses.replace(c, unmet=()), h) for c, h in bindable(t)])
+                v._plans.clear()
+                assert [vars(x) for x in v.check(triples, [rg.iri], kind.fields)] == with_marker
+                left_out += sizes[-1] - kept
+            v._plans.clear()
+    assert left_out > 5

@@ -144,6 +144,11 @@ class Check:
     #: shape's own nodes): over data where every focus node has one, the check finds nothing (the write path
     #: leaves it out); "": not known
     lacks: str = ""
+    #: (p, q, o), IRIs (`<iri>`): each row has a value ?v of a predicate p of the focus node (?this) with no
+    #: triple `?v q o` (a sh:class of p's values, or a sh:hasValue of a shape they conform to): over data where
+    #: each value of p on every focus node has that triple, the check finds nothing (the write path leaves
+    #: it out); (): not known
+    unmet: tuple[str, ...] = ()
 
     @property
     def mergeable(self) -> bool:
@@ -164,6 +169,9 @@ class _Focus:
 
     def then(self, s: str, p: str, o: str) -> _Focus:
         return _Focus(self.cls, (*self.hops, (s, p, o)))
+
+
+RDF_TYPE = f"<{RDF.type}>"
 
 
 def _iri(t: Node) -> str:
@@ -317,15 +325,16 @@ class Compiler:
         out: list[Check] = []
 
         def check(query: str, fast: str, joined: bool, with_value: bool, *scans: str, grouped: str | None = None,
-                  reads_value: bool = False, capped: bool = False, lacks: str = "") -> None:
+                  reads_value: bool = False, capped: bool = False, lacks: str = "",
+                  unmet: tuple[str, ...] = ()) -> None:
             """`reads_value`: the query's rows match a triple of the path (not only its absence); `capped`: a
-            sh:maxCount of one or more (Part.capped); `lacks`: Check.lacks."""
+            sh:maxCount of one or more (Part.capped); `lacks`, `unmet`: Check.lacks, Check.unmet."""
             alone = "{\n" + query[len(self.prefixes) + 1 :] + "\n}"
             part = Part(query, self.prefixes, focus.cls, alone, fast, joined, scans, grouped, p if grouped else "",
                         p if capped else "")
             needs = tuple(sorted({q for _, q, _ in focus.hops} | ({p} if reads_value else set())))
             out.append(Check(query, message, sev, shape, str(path), var, val[1:] if with_value else None, part=part,
-                             needs=needs, lacks=lacks))
+                             needs=needs, lacks=lacks, unmet=unmet))
 
         def along(core: str, with_value: bool, hops: tuple[tuple[str, str, str], ...]) -> str:
             """`core`, a sub-select, joined back along `hops` to ?this; the core comes first, so the
@@ -336,7 +345,7 @@ class Compiler:
             back = " ".join(f"{s} {q} {o} ." for s, q, o in reversed(hops))
             return f"{{ SELECT {select} WHERE {{ {core} {back} }} }}"
 
-        def values(where: str, test: str, *scans: str, grouping: bool = True) -> None:
+        def values(where: str, test: str, *scans: str, grouping: bool = True, unmet: tuple[str, ...] = ()) -> None:
             """A test of each value: `where` binds {val} and filters; `test` is the same FILTER reading the
             value once (each read of a variable decodes the term in Oxigraph). Its grouped form tests each
             distinct value once (GROUP BY keeps Oxigraph from pushing the filter down into the scan)."""
@@ -345,19 +354,19 @@ class Compiler:
             grouped = f"{{ SELECT {val} WHERE {{ ?_g{depth} {p} {val} }} GROUP BY {val} }} {test} {f} {p} {val} ."
             check(query, along(f"{{ SELECT {f} {val} WHERE {{ {fast} }} }}", True, focus.hops), True, True, p, *scans,
                   grouped=along(f"{{ SELECT {f} {val} WHERE {{ {grouped} }} }}", True, focus.hops) if grouping else None,
-                  reads_value=True)
+                  reads_value=True, unmet=unmet)
 
-        def lacking(query: str, pattern: str, *scans: str, lacks: str = "") -> None:
+        def lacking(query: str, pattern: str, *scans: str, lacks: str = "", unmet: tuple[str, ...] = ()) -> None:
             """The focus nodes without a match for `pattern` (over {f}, reading `scans`): every instance
             of the class less the matches or, for a nested shape, the objects of the last hop less them.
-            `lacks`: the predicate of `pattern` when it is `?this <p> ?any` (Check.lacks)."""
+            `lacks`: the predicate of `pattern` when it is `?this <p> ?any` (Check.lacks); `unmet`: Check.unmet."""
             if last is None:
                 check(query, f"{{ SELECT ?this WHERE {{ ?this a {focus.cls} . MINUS {{ {pattern} }} }} }}", False,
                       False, *scans, lacks=lacks if f == "?this" else "")
             else:
                 s, q, o = last
                 core = f"{{ SELECT {s} {o} WHERE {{ {s} {q} {o} . MINUS {{ {pattern} }} }} }}"
-                check(query, along(core, False, focus.hops[:-1]), True, False, q, *scans)
+                check(query, along(core, False, focus.hops[:-1]), True, False, q, *scans, unmet=unmet)
 
         def counted(having: str, optional: bool) -> str:
             pattern = f"OPTIONAL {{ {f} {p} {val} }}" if optional else f"{f} {p} {val} ."
@@ -406,14 +415,17 @@ class Compiler:
                    f"FILTER ({' || '.join(f'({t})' for _, t in tests)})")
         if (cls := v(prop, SH["class"])) is not None:
             values(f"{f} {p} {val} . FILTER NOT EXISTS {{ {val} a {_iri(cls)} }}",
-                   f"MINUS {{ {val} a {_iri(cls)} }}")
+                   f"MINUS {{ {val} a {_iri(cls)} }}", unmet=(p, RDF_TYPE, _iri(cls)) if f == "?this" else ())
         if (other := v(prop, SH.lessThanOrEquals)) is not None:
             values(f"{f} {p} {val} ; {_iri(other)} {oth} . FILTER (!({val} <= {oth}))",
                    f"{f} {_iri(other)} {oth} . FILTER (!({val} <= {oth}))", _iri(other), grouping=False)
         if (value := v(prop, SH.hasValue)) is not None:
             # the pairs (p, value) are a vocabulary's, not in proportion to the records that use p
+            # a value of the record's own predicate that must have this value of p (a vocabulary's concept)
+            outer = last if last is not None and len(focus.hops) == 1 and last[0] == "?this" and last[2] == f else None
             lacking(f"{self.prefixes}\nSELECT DISTINCT {group} WHERE {{ {focus.pattern} "
-                    f"FILTER NOT EXISTS {{ {f} {p} {_lit(value)} }} }}", f"{f} {p} {_lit(value)}")
+                    f"FILTER NOT EXISTS {{ {f} {p} {_lit(value)} }} }}", f"{f} {p} {_lit(value)}",
+                    unmet=(outer[1], p, _iri(value)) if outer is not None and isinstance(value, URIRef) else ())
         for node in self.shapes.objects(prop, SH.node):
             out += self._nested(node, focus, f, p, val[1:], message, sev, shape, str(path), depth)
         return out

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
+from rdflib.term import Node
 
 from registry.errors import Violation
 from registry.resources import Resources
@@ -49,6 +50,7 @@ class ShaclValidator:
         self._predicates = {f"<{p}>" for _s, p, _o in self.reference}
         self._reference_counts = Counter((s, p) for s, p, _o in self.reference)
         self._repeated_reference = {f"<{p}>" for (_s, p), n in self._reference_counts.items() if n >= 2}
+        self._reference_triples = set(self.reference)
         self._compiled: list[Check] | None = None
         self._residual: Residual | None = None
         self._by_target: dict[str, list[Check]] | None = None
@@ -96,8 +98,9 @@ class ShaclValidator:
         whose target class is a type of the records' own nodes (the record and its nodes
         `{record}/...`, such as a dataset's steward) and that read no predicate the triples and the
         reference data lack (`Check.needs`), less the sh:maxCount checks of predicates no node repeats
-        (`repeated`) and the sh:minCount 1 checks every focus node meets in the triples (`Check.lacks`), with the
-        focus bound to those nodes, up to BOUND_BRANCHES of them to a query
+        (`repeated`), the sh:minCount 1 checks every focus node meets in the triples (`Check.lacks`) and the
+        checks of a triple each value of a focus node's predicate has (`Check.unmet`), with the focus bound to
+        those nodes, up to BOUND_BRANCHES of them to a query
         (`by_class`, its plan kept for each choice of checks: `bound_plan`). Results about the referenced
         records are not asked for: they are judged when they are written. Shapes outside the compiled
         subset are validated by pySHACL over the same triples, for the same nodes."""
@@ -111,6 +114,7 @@ class ShaclValidator:
         present = self._predicates | {f"<{p}>" for _s, p, _o in triples}
         repeated = self.repeated(triples)
         having = {(s, f"<{p}>") for s, p, _o in triples}
+        met = Met(triples, self._reference_triples, self._reference_counts)
         chosen: list[tuple[str, int]] = []
         for target, nodes in focus.items():
             for i, (c, _halves) in enumerate(self.bindable(target)):
@@ -120,6 +124,8 @@ class ShaclValidator:
                     continue  # a sh:maxCount of a predicate no node has two triples of finds nothing (as in `plan`)
                 if c.lacks and all((n, c.lacks) in having for n in nodes):
                     continue  # a sh:minCount 1 that each of its focus nodes meets in the data finds nothing
+                if c.unmet and met(c.unmet, nodes):
+                    continue  # each value of the predicate has the triple whose absence the check finds
                 chosen.append((target, i))
         rows = {target: " ".join(f"({nt(n)})" for n in sorted(nodes)) for target, nodes in focus.items()}
         checks, planned, queries = self.bound_plan(tuple(chosen), rows)
@@ -209,3 +215,30 @@ class ShaclValidator:
 def _merged(compiled: list[Violation], residual: list[Violation]) -> list[Violation]:
     """Both lists of results, each result once, in the compiled checks' order."""
     return ordered({(v.severity, v.focus_node, v.path, v.message, v.value): v for v in [*residual, *compiled]}.values())
+
+
+class Met:
+    """Whether the validation's data (`triples` and the reference data) give each value of a predicate p of
+    the nodes the triple `?value q o` (`Check.unmet`: then the check finds nothing). A node of which the
+    reference data hold a triple of p is not judged here (the check runs)."""
+
+    def __init__(self, triples: list[Triple], reference: set[Triple], reference_counts: Counter[tuple[Node, Node]]
+                 ) -> None:
+        self._triples = triples
+        self._reference, self._reference_counts = reference, reference_counts
+        self._values: dict[tuple[Node, Node], list[Node]] | None = None
+        self._data: set[Triple] | None = None
+
+    def __call__(self, unmet: tuple[str, ...], nodes: Iterable[URIRef]) -> bool:
+        if self._values is None or self._data is None:
+            self._values, self._data = {}, set(self._triples)
+            for s, p, o in self._triples:
+                self._values.setdefault((s, p), []).append(o)
+        p, q, o = (URIRef(x[1:-1]) for x in unmet)
+        for n in nodes:
+            if (n, p) in self._reference_counts:
+                return False
+            for v in self._values.get((n, p), ()):
+                if (v, q, o) not in self._data and (v, q, o) not in self._reference:
+                    return False
+        return True
