@@ -32,7 +32,7 @@ def _record_response(request: Request, records: Records, kind: RecordKind, rid: 
                      full: bool | Callable[[str], bool], status: int = 200,
                      extra: dict[str, Any] | None = None, *, wait: bool = True) -> Response:
     """One record in the representation the request asks for, with the ETag of the caller's view of it
-    (`Records.read`, `Records.etag`); 304 when a GET's If-None-Match names that ETag. NotFound when there is no such
+    (`Records.read`, `Records.graph_etag`); 304 when a GET's If-None-Match names that ETag. NotFound when there is no such
     record. Unless `wait`, a public JSON form read from the catalogue index at once or not at all
     (`Records.read`: Behind)."""
     media = choose(request, [JSON, *RDF_FORMATS])
@@ -48,7 +48,7 @@ def _record_response(request: Request, records: Records, kind: RecordKind, rid: 
         return JSONResponse(body, status_code=status, headers=headers)
     if not records.exists(kind, rid):
         raise NotFound(f"no {kind.name} {rid!r}", kind=kind.name, id=rid)
-    etag = records.etag(kind, rid, full=full)
+    etag = records.graph_etag(kind, rid, full=full)
     headers = {"ETag": f'"{etag}"', "Vary": "Accept, Authorization"}
     if _not_modified(request, etag, status):
         return Response(status_code=304, headers=headers)

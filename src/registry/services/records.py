@@ -175,7 +175,13 @@ class Records:
         return triples
 
     def etag(self, kind: RecordKind, rid: str, *, full: bool = True) -> str:
-        """The record's ETag for a caller who sees the whole record (`full`) or its public graph only."""
+        """The record's ETag as its JSON read (`read`) gives it to a caller who sees the whole record (`full`) or
+        its public form only: what an If-Match of that caller names."""
+        return self.graph_etag(kind, rid, full=True) if full else self.read(kind, rid, full=False)[1]
+
+    def graph_etag(self, kind: RecordKind, rid: str, *, full: bool) -> str:
+        """The ETag of the record's graph for a caller who sees the whole record (`full`: the same as `etag`)
+        or its public graph only (its RDF forms)."""
         pub, res = self.iris.graphs(kind.name, rid)
         return view_etag(self.store.graph(pub), self.store.graph(res) if full else [], full=full)
 
