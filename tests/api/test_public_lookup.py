@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -221,3 +222,22 @@ def test_an_index_in_memory_is_read_waiting() -> None:
         assert tag.startswith("public-json-")
     finally:
         reg.close()
+
+
+class _Busy:
+    def execute(self, *_a: Any) -> Any:
+        raise sqlite3.OperationalError("database is locked")
+
+
+def test_a_busy_file_sends_the_lookup_to_the_waiting_read(served: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite answering busy to the second connection: Behind (the event loop never waits for it), and the
+    lookup is answered by the read that waits."""
+    reg = served.registry
+    tag = assert_store_answer(served, "agreements", "dsa-moh-idiu-2024")
+    with monkeypatch.context() as m:
+        m.setattr(reg.index, "_reader", _Busy())
+        with pytest.raises(Behind):
+            reg.index.doc("agreement", "dsa-moh-idiu-2024", wait=False)
+        got = served.client.get("/agreements/dsa-moh-idiu-2024")
+    assert got.status_code == 200 and got.headers["etag"] == tag
+    assert got.content == store_body(reg, KINDS["agreement"], "dsa-moh-idiu-2024")

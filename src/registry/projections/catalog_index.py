@@ -184,7 +184,9 @@ class CatalogIndex:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self._create()
         # in WAL mode it reads the last committed state: never a transaction half done, never waiting for one
-        self._reader = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None) if path else None
+        # (and never waits for a lock: timeout 0, Behind when SQLite answers busy)
+        self._reader = (sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=0)
+                        if path else None)
         if self._reader is not None:
             self._reader.execute("PRAGMA query_only = ON")
         self._reader_lock = threading.Lock()
@@ -548,12 +550,15 @@ class CatalogIndex:
         if self._reader is None:
             raise Behind
         head = self.follower.head()
-        with self._reader_lock:
-            self._reader.execute("BEGIN")  # one snapshot: the position and the row as of the same commit
-            try:
-                position, doc = _position(self._reader), _doc(self._reader, kind, rid)
-            finally:
-                self._reader.execute("COMMIT")
+        try:
+            with self._reader_lock:
+                self._reader.execute("BEGIN")  # one snapshot: the position and the row as of the same commit
+                try:
+                    position, doc = _position(self._reader), _doc(self._reader, kind, rid)
+                finally:
+                    self._reader.execute("COMMIT")
+        except sqlite3.OperationalError:  # busy (a checkpoint, a recovery): the waiting read answers
+            raise Behind from None
         if position != head:
             raise Behind
         return doc
