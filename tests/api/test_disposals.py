@@ -286,6 +286,23 @@ def test_if_match_names_the_agreement_as_the_caller_read_it(ledger: Api) -> None
     assert_problem(ledger.client.post(URL, json=DISPOSAL, headers={**unit, "If-Match": etag}), 412)
 
 
+def test_if_match_may_name_the_agreement_as_read_in_any_form(ledger: Api) -> None:
+    """A caller who reads the public part only is given one tag for the JSON form and another for the RDF
+    forms (the JSON one from the catalogue index's form): either names the agreement as it is now, and neither
+    once it changed."""
+    unit = ledger.auth("steward", "moh-idiu")
+    tags = {ledger.client.get(f"/agreements/{LEDGER}", headers={**unit, "Accept": media}).headers["etag"]
+            for media in ("application/json", "text/turtle")}
+    assert len(tags) == 2, tags
+    for tag in tags:
+        assert ledger.client.post(URL, json=DISPOSAL, headers={**unit, "If-Match": tag}).status_code == 201, tag
+    agreement = ledger.client.get(f"/agreements/{LEDGER}", headers=ledger.auth()).json()
+    changed = ledger.client.put(f"/agreements/{LEDGER}", json={**agreement, "title": "Renamed"}, headers=ledger.auth())
+    assert changed.status_code == 200, changed.text
+    for tag in tags:
+        assert_problem(ledger.client.post(URL, json=DISPOSAL, headers={**unit, "If-Match": tag}), 412)
+
+
 def test_a_disposal_is_an_audited_record_of_its_own(ledger: Api) -> None:
     reg = ledger.registry
     ledger.token_for("steward", "moh-idiu")  # a token is an audited write of its own

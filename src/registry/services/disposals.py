@@ -77,8 +77,8 @@ class Disposals:
                 raise Forbidden("a disposal is recorded by a steward of the agreement's recipient, a privacy officer "
                                 "or an admin", agreement=aid, recipient=agreement.get("recipient"))
             if if_match is not None:
-                current = self.records.etag(AGREEMENT, aid, full=self.policy.reads_restricted(AGREEMENT, caller)(aid))
-                if not etag_matches(if_match, current, weak=False):
+                tags = self.records.etags(AGREEMENT, aid, full=self.policy.reads_restricted(AGREEMENT, caller)(aid))
+                if not any(etag_matches(if_match, tag, weak=False) for tag in tags):
                     raise PreconditionFailed(f"agreement {aid!r} has changed since that ETag")
             sent = validated(DisposalIn, data, "a disposal", "disposal")
             now = dt.datetime.now(dt.UTC)

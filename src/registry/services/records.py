@@ -179,6 +179,13 @@ class Records:
         its public form only: what an If-Match of that caller names."""
         return self.graph_etag(kind, rid, full=True) if full else self.read(kind, rid, full=False)[1]
 
+    def etags(self, kind: RecordKind, rid: str, *, full: bool) -> tuple[str, ...]:
+        """Every ETag a caller who sees the whole record (`full`) or its public part only is given for it: the
+        JSON read's (`etag`) and, for the public part, its RDF forms' (`graph_etag`), which differ. What an
+        If-Match of that caller may name, whichever form it read."""
+        return (self.etag(kind, rid, full=True),) if full else (self.etag(kind, rid, full=False),
+                                                                  self.graph_etag(kind, rid, full=False))
+
     def graph_etag(self, kind: RecordKind, rid: str, *, full: bool) -> str:
         """The ETag of the record's graph for a caller who sees the whole record (`full`: the same as `etag`)
         or its public graph only (its RDF forms)."""
