@@ -15,8 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from bench.client import LeanClient
 from bench.measure import Latencies, timed_loop
 from bench.servers import usage
@@ -340,15 +338,18 @@ def concurrent(call: Callable[[int], int], clients: int, per_client: int, budget
     return Throughput(queries=sum(done), seconds=time.perf_counter() - started, errors=errors, rows=sum(rows))
 
 
+#: what the SPARQL figures ask every endpoint for
+SPARQL_JSON = {"Accept": "application/sparql-results+json"}
+
+
 def sparql_over_http(url: str, queries: list[str], clients: int, per_client: int, budget: float) -> Throughput:
     local = threading.local()
 
     def call(i: int) -> int:
         c = getattr(local, "client", None)
         if c is None:
-            c = local.client = httpx.Client(timeout=300)
-        r = c.post(url, data={"query": queries[i % len(queries)]},
-                   headers={"Accept": "application/sparql-results+json"})
+            c = local.client = LeanClient(url, timeout=300)
+        r = c.post_form("", {"query": queries[i % len(queries)]}, SPARQL_JSON)
         r.raise_for_status()
         return len(r.json()["results"]["bindings"])
 
@@ -371,18 +372,20 @@ def sparql_in_process(store_path: str, queries: list[str], clients: int, per_cli
 def sparql_warm(url: str, queries: list[str]) -> None:
     """Each query once, untimed: every endpoint's caches warm before its figures (Virtuoso's and Fuseki's are
     warm from their loads, a server of ours just started is not)."""
-    with httpx.Client(timeout=300) as c:
-        for q in queries:
-            c.post(url, data={"query": q}, headers={"Accept": "application/sparql-results+json"}).raise_for_status()
+    c = LeanClient(url, timeout=300)
+    for q in queries:
+        c.post_form("", {"query": q}, SPARQL_JSON).raise_for_status()
+    c.close()
 
 
 def sparql_latency_over_http(url: str, queries: list[str], budget: float) -> Latencies:
     """One client, one query at a time: what a single query costs end to end."""
-    with httpx.Client(timeout=300) as c:
-        def call(q: str) -> None:
-            c.post(url, data={"query": q}, headers={"Accept": "application/sparql-results+json"}).raise_for_status()
-
-        return timed_loop([lambda q=q: call(q) for q in queries], budget)
+    c = LeanClient(url, timeout=300)
+    try:
+        return timed_loop([lambda q=q: c.post_form("", {"query": q}, SPARQL_JSON).raise_for_status()
+                           for q in queries], budget)
+    finally:
+        c.close()
 
 
 def sparql_latency_in_process(store_path: str, queries: list[str], budget: float) -> Latencies:

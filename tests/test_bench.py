@@ -117,6 +117,10 @@ def test_runner_prints_every_figure_at_a_tiny_size(run: tuple[subprocess.Complet
     assert "reads while 4 clients write (per read or write): server CPU" in reads, reads
     sparql = next(n for n in data["notes"] if n.startswith("SPARQL, what our server's processes"))
     assert re.search(r"x\d+: server CPU [\d.]+ ms .*; one at a time: server CPU [\d.]+ ms", sparql), sparql
+    # the evaluation alone, on the store and on the public view the evaluators read (a tiny run keeps one)
+    alone = next(n for n in data["notes"] if n.startswith("SPARQL one at a time: the same queries"))
+    assert re.search(r"on the store take p50 [\d.]+ ms, on the public view the server's evaluators read [\d.]+ ms",
+                     alone), alone
 
 
 @pytest.mark.slow
