@@ -410,13 +410,13 @@ def test_registry_admin_sparql_answers_from_a_local_copy(wapi: Api) -> None:
 
 
 def test_registry_ancestors_of_an_organisation_at_every_depth(registry: Registry) -> None:
-    """organization-facts.rq on the server: no ancestor, one, two (its transitive path in an OPTIONAL)."""
+    """organizations-facts.rq on the server: no ancestor, one, two (its transitive path in an OPTIONAL)."""
     org = URIRef("http://www.w3.org/ns/org#subOrganizationOf")
     rdf_type, organization = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), URIRef("http://www.w3.org/ns/org#Organization")
     a, b, c = (URIRef(f"{EX}org/{x}") for x in "abc")
     registry.store.replace_graphs({G1: [(a, rdf_type, organization), (b, rdf_type, organization), (c, rdf_type, organization),
                                         (b, org, a), (c, org, b)]})
-    query = registry.resources.query("organization-facts")
+    query = registry.resources.query("organizations-facts")
     assert [r.get("ancestor") for r in registry.store.select(query, {"org": a})] == [None]
     assert {r["ancestor"] for r in registry.store.select(query, {"org": b})} == {a}
     assert {r["ancestor"] for r in registry.store.select(query, {"org": c})} == {a, b}
