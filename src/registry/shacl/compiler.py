@@ -121,6 +121,38 @@ class Part:
 
 
 @dataclass(frozen=True)
+class ValueTests:
+    """A check of each value of the predicate `path` of the focus node (?this), or of the nodes ?this reaches
+    by `hop`: its rows are the values failing one of the tests of sh:minLength (`min_length`), sh:datatype
+    (`datatype`, an IRI, with the lexical forms of LEXICAL) and sh:nodeKind (`node_kind`, isIRI, isLiteral or
+    isBlank). `fails` applies them as the check's FILTER does, or says it cannot tell (None)."""
+
+    path: str
+    hop: str = ""
+    min_length: int | None = None
+    datatype: str = ""
+    node_kind: str = ""
+
+    def fails(self, value: Node) -> bool | None:
+        if self.min_length is not None and (isinstance(value, BNode) or len(str(value)) < self.min_length):
+            return True
+        if self.datatype:
+            if not isinstance(value, Literal):
+                return True
+            dt = str(value.datatype) if value.datatype is not None else str(RDF.langString if value.language
+                                                                            else XSD.string)
+            if dt != self.datatype:
+                return True
+            form = str(value)
+            if not form.isascii() or "\n" in form:  # where Python's regular expressions could differ from the store's
+                return None
+            if any((re.search(rx, form) is None) == must for rx, must in LEXICAL.get(URIRef(self.datatype), [])):
+                return True
+        kind = {"isIRI": URIRef, "isLiteral": Literal, "isBlank": BNode}.get(self.node_kind)
+        return kind is not None and not isinstance(value, kind)
+
+
+@dataclass(frozen=True)
 class Check:
     """One compiled constraint: a SELECT whose `focus` variable is the node in breach (and whose
     `value` variable, if any, the offending value)."""
@@ -149,6 +181,9 @@ class Check:
     #: each value of p on every focus node has that triple, the check finds nothing (the write path leaves
     #: it out); (): not known
     unmet: tuple[str, ...] = ()
+    #: the tests this check applies to each value, as the write path can apply them to the data in hand
+    #: (`ValueTests`); None: not known
+    tests: ValueTests | None = None
 
     @property
     def mergeable(self) -> bool:
@@ -326,7 +361,7 @@ class Compiler:
 
         def check(query: str, fast: str, joined: bool, with_value: bool, *scans: str, grouped: str | None = None,
                   reads_value: bool = False, capped: bool = False, lacks: str = "",
-                  unmet: tuple[str, ...] = ()) -> None:
+                  unmet: tuple[str, ...] = (), tested: ValueTests | None = None) -> None:
             """`reads_value`: the query's rows match a triple of the path (not only its absence); `capped`: a
             sh:maxCount of one or more (Part.capped); `lacks`, `unmet`: Check.lacks, Check.unmet."""
             alone = "{\n" + query[len(self.prefixes) + 1 :] + "\n}"
@@ -334,7 +369,7 @@ class Compiler:
                         p if capped else "")
             needs = tuple(sorted({q for _, q, _ in focus.hops} | ({p} if reads_value else set())))
             out.append(Check(query, message, sev, shape, str(path), var, val[1:] if with_value else None, part=part,
-                             needs=needs, lacks=lacks, unmet=unmet))
+                             needs=needs, lacks=lacks, unmet=unmet, tests=tested))
 
         def along(core: str, with_value: bool, hops: tuple[tuple[str, str, str], ...]) -> str:
             """`core`, a sub-select, joined back along `hops` to ?this; the core comes first, so the
@@ -345,7 +380,8 @@ class Compiler:
             back = " ".join(f"{s} {q} {o} ." for s, q, o in reversed(hops))
             return f"{{ SELECT {select} WHERE {{ {core} {back} }} }}"
 
-        def values(where: str, test: str, *scans: str, grouping: bool = True, unmet: tuple[str, ...] = ()) -> None:
+        def values(where: str, test: str, *scans: str, grouping: bool = True, unmet: tuple[str, ...] = (),
+                   tested: ValueTests | None = None) -> None:
             """A test of each value: `where` binds {val} and filters; `test` is the same FILTER reading the
             value once (each read of a variable decodes the term in Oxigraph). Its grouped form tests each
             distinct value once (GROUP BY keeps Oxigraph from pushing the filter down into the scan)."""
@@ -354,7 +390,7 @@ class Compiler:
             grouped = f"{{ SELECT {val} WHERE {{ ?_g{depth} {p} {val} }} GROUP BY {val} }} {test} {f} {p} {val} ."
             check(query, along(f"{{ SELECT {f} {val} WHERE {{ {fast} }} }}", True, focus.hops), True, True, p, *scans,
                   grouped=along(f"{{ SELECT {f} {val} WHERE {{ {grouped} }} }}", True, focus.hops) if grouping else None,
-                  reads_value=True, unmet=unmet)
+                  reads_value=True, unmet=unmet, tested=tested)
 
         def lacking(query: str, pattern: str, *scans: str, lacks: str = "", unmet: tuple[str, ...] = ()) -> None:
             """The focus nodes without a match for `pattern` (over {f}, reading `scans`): every instance
@@ -394,15 +430,25 @@ class Compiler:
         # the tests of each value, one filter for all (a value failing any of them is the same result: the
         # same focus node, path, message and value), so the store reads the values once: (test, fast test)
         tests: list[tuple[str, str]] = []
+        if not focus.hops:
+            tested: ValueTests | None = ValueTests(p)
+        elif len(focus.hops) == 1 and last is not None and last[0] == "?this" and last[2] == f:
+            tested = ValueTests(p, last[1])
+        else:
+            tested = None
+        if (n := v(prop, SH.minLength)) is not None and tested is not None:
+            tested = replace(tested, min_length=num(n))
         if (n := v(prop, SH.minLength)) is not None:
             tests.append((f"isBlank({val}) || STRLEN(STR({val})) < {num(n)}",
                           f"COALESCE(STRLEN(STR({val})) < {num(n)}, isBlank({val}))"))
         if (dt := v(prop, SH.datatype)) is not None:
+            tested = replace(tested, datatype=str(dt)) if tested is not None else None
             lexical = LEXICAL.get(dt, []) if isinstance(dt, URIRef) else []
             bad_form = "".join(f' || {"!" if must else ""}REGEX(STR({val}), "{rx}")' for rx, must in lexical)
             tests.append((f"!isLiteral({val}) || DATATYPE({val}) != {_iri(dt)}{bad_form}",
                           f"COALESCE(DATATYPE({val}) != {_iri(dt)}{bad_form}, !isLiteral({val}))"))
         if (pattern := v(prop, SH.pattern)) is not None:
+            tested = None  # a pattern of the shapes: Python's regular expressions are not the store's
             rx = Literal(str(pattern)).n3()
             tests.append((f"isBlank({val}) || !REGEX(STR({val}), {rx})", f"COALESCE(!REGEX(STR({val}), {rx}), isBlank({val}))"))
         if (kind := v(prop, SH.nodeKind)) is not None:
@@ -410,9 +456,10 @@ class Compiler:
             if test is None:
                 raise Unsupported(f"sh:nodeKind {kind}")
             tests.append((f"!{test}({val})", f"!{test}({val})"))
+            tested = replace(tested, node_kind=test) if tested is not None else None
         if tests:
             values(f"{f} {p} {val} . FILTER ({' || '.join(f'({t})' for t, _ in tests)})",
-                   f"FILTER ({' || '.join(f'({t})' for _, t in tests)})")
+                   f"FILTER ({' || '.join(f'({t})' for _, t in tests)})", tested=tested)
         if (cls := v(prop, SH["class"])) is not None:
             values(f"{f} {p} {val} . FILTER NOT EXISTS {{ {val} a {_iri(cls)} }}",
                    f"MINUS {{ {val} a {_iri(cls)} }}", unmet=(p, RDF_TYPE, _iri(cls)) if f == "?this" else ())

@@ -19,7 +19,7 @@ from rdflib.term import Node
 from registry.errors import Violation
 from registry.resources import Resources
 from registry.shacl import compiler as shacl_sparql
-from registry.shacl.compiler import Batch, Check, Compiler, ordered
+from registry.shacl.compiler import Batch, Check, Compiler, ValueTests, ordered
 from registry.shacl.residual import Residual
 from registry.store import open_store
 from registry.store.base import Store, Triple, inline_rows
@@ -99,8 +99,8 @@ class ShaclValidator:
         `{record}/...`, such as a dataset's steward) and that read no predicate the triples and the
         reference data lack (`Check.needs`), less the sh:maxCount checks of predicates no node repeats
         (`repeated`), the sh:minCount 1 checks every focus node meets in the triples (`Check.lacks`) and the
-        checks of a triple each value of a focus node's predicate has (`Check.unmet`), with the focus bound to
-        those nodes, up to BOUND_BRANCHES of them to a query
+        checks of a triple each value of a focus node's predicate has (`Check.unmet`) or of tests each value
+        passes (`Check.tests`), with the focus bound to those nodes, up to BOUND_BRANCHES of them to a query
         (`by_class`, its plan kept for each choice of checks: `bound_plan`). Results about the referenced
         records are not asked for: they are judged when they are written. Shapes outside the compiled
         subset are validated by pySHACL over the same triples, for the same nodes."""
@@ -126,6 +126,8 @@ class ShaclValidator:
                     continue  # a sh:minCount 1 that each of its focus nodes meets in the data finds nothing
                 if c.unmet and met(c.unmet, nodes):
                     continue  # each value of the predicate has the triple whose absence the check finds
+                if c.tests is not None and met.passed(c.tests, nodes):
+                    continue  # each value the check tests passes its tests
                 chosen.append((target, i))
         rows = {target: " ".join(f"({nt(n)})" for n in sorted(nodes)) for target, nodes in focus.items()}
         checks, planned, queries = self.bound_plan(tuple(chosen), rows)
@@ -229,16 +231,36 @@ class Met:
         self._values: dict[tuple[Node, Node], list[Node]] | None = None
         self._data: set[Triple] | None = None
 
-    def __call__(self, unmet: tuple[str, ...], nodes: Iterable[URIRef]) -> bool:
+    def _index(self) -> tuple[dict[tuple[Node, Node], list[Node]], set[Triple]]:
         if self._values is None or self._data is None:
             self._values, self._data = {}, set(self._triples)
             for s, p, o in self._triples:
                 self._values.setdefault((s, p), []).append(o)
+        return self._values, self._data
+
+    def passed(self, tests: ValueTests, nodes: Iterable[URIRef]) -> bool:
+        """Whether each value the check of `tests` reads from the nodes passes them (it then finds nothing)."""
+        values, _data = self._index()
+        path, hop = URIRef(tests.path[1:-1]), URIRef(tests.hop[1:-1]) if tests.hop else None
+        starts: Iterable[Node] = nodes
+        if hop is not None:
+            if any((n, hop) in self._reference_counts for n in nodes):
+                return False
+            starts = [v for n in nodes for v in values.get((n, hop), ())]
+        for n in starts:
+            if (n, path) in self._reference_counts:
+                return False
+            if any(tests.fails(v) is not False for v in values.get((n, path), ())):
+                return False
+        return True
+
+    def __call__(self, unmet: tuple[str, ...], nodes: Iterable[URIRef]) -> bool:
+        values, data = self._index()
         p, q, o = (URIRef(x[1:-1]) for x in unmet)
         for n in nodes:
             if (n, p) in self._reference_counts:
                 return False
-            for v in self._values.get((n, p), ()):
-                if (v, q, o) not in self._data and (v, q, o) not in self._reference:
+            for v in values.get((n, p), ()):
+                if (v, q, o) not in data and (v, q, o) not in self._reference:
                     return False
         return True
