@@ -416,8 +416,8 @@ def test_the_registers_facts_and_the_lineage_graph_are_never_held_at_once(
         tmp_path: Path, synth_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The load keeps the register's facts in their file and lets go of them before it builds the lineage
     graph (at a million datasets each is about a GB): the graph is not built while the facts are written,
-    nor the facts held while the graph is built (the register closed: no position); a start reads both
-    files."""
+    nor the facts held while the graph is built (the register closed: no position); the graph is kept in its
+    file and let go of too. A question after the load in the same process, and a start, read both files."""
     reg = open_registry(settings(tmp_path / "store"))
     seen: list[str] = []
     save, from_rows = register_file.save, bulk_module.LineageGraph.from_rows
@@ -435,10 +435,15 @@ def test_the_registers_facts_and_the_lineage_graph_are_never_held_at_once(
     monkeypatch.setattr(bulk_module.LineageGraph, "from_rows", building)
     try:
         load_file(reg, synth_file, caller=SYSTEM, build=True)
-        head = reg.follower.head()
+        order, head, held = list(seen), reg.follower.head(), reg.lineage.position()
+        lineage = lineage_from_store(reg.store, reg.iris, reg.resources)
+        pi = {d: lineage.effective_pi(d) for d in lineage.g}
+        assert reg.lineage.carry_pi(list(pi)) == {d: v[0] for d, v in pi.items()}  # read from the file
+        assert reg.lineage.position() == head
     finally:
         reg.close()
-    assert seen == ["register saved, lineage at None", "graph built, register's file written: True, its facts held: False"]
+    assert held is None, "the graph kept in its file, not held"
+    assert order == ["register saved, lineage at None", "graph built, register's file written: True, its facts held: False"]
     assert Path(f"{tmp_path / 'store'}.register").exists() and Path(f"{tmp_path / 'store'}.lineage").exists()
     reg = open_registry(settings(tmp_path / "store"))
     try:

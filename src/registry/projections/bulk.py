@@ -9,11 +9,12 @@ while its threads load it; the lines are read by their graph's name:
   records-ids.rq, single pattern by pattern) are collected from every line that may hold one.
 
 `finish` then builds the catalogue index (a record read on the way when its graph came whole, read from
-the store otherwise), the transparency register's facts read from the new index (kept in their file, then let
-go of), the lineage graph (kept in its file) and the officer view (a checkpoint of the store pruned), each at
-the audit log's head after the load. Whatever the pass cannot vouch for falls back to the
-store: a record whose graph came in pieces, blank nodes, a line no parser read, a store that held records
-before the load (then every projection is rebuilt from the store, as a server would). Every projection's
+the store otherwise), the transparency register's facts read from the new index and the lineage graph, each
+kept in its file and let go of before the next is built (a later question reads them from there), and the
+officer view (a checkpoint of the store pruned), each at the audit log's head after the load. Whatever the
+pass cannot vouch for falls back to the store: a record whose graph came in pieces, blank nodes, a line no
+parser read, a store that held records before the load (then every projection is rebuilt from the store, as
+a server would). Every projection's
 position is forgotten before the first quad goes in, so a crash part-way leaves nothing a start trusts.
 Python's cyclic garbage collector is off from `begin` to the end: the pass makes no cycles to speak of, and
 each of its collections walked every object the pass holds (the facts, then the lineage graph), a fifth of
@@ -42,6 +43,8 @@ from registry.domain.model import KINDS, RecordKind
 from registry.domain.model.common import Triples
 from registry.iris import Iris, is_slug
 from registry.namespaces import DCAT, DCTERMS, PROV, RDF, REG
+from registry.projections import lineage_file
+from registry.projections.base import Head
 from registry.projections.catalog_index import CatalogIndex, record_doc
 from registry.projections.follower import Follower
 from registry.projections.lineage import LineageIndex, lineage_from_store
@@ -472,7 +475,8 @@ class BulkBuild:
             graph = (LineageGraph.from_rows(rows, self.iris) if rows is not None
                      else lineage_from_store(self.store, self.iris, self.res))
             self.facts = Facts()  # what the graph holds now
-            self.lineage.adopt(graph, head)
+            self._keep_lineage(graph, head)
+            del graph
             assert self._view is not None
             if all(self.views.public.visibility.allows(g) for g in self._view.graph_names()):
                 self.views.public.adopt(self._view, self._folder, head)
@@ -481,9 +485,20 @@ class BulkBuild:
             else:  # a line read by its text into a graph it is not in: never kept (the view is copied instead)
                 log.error("the public view filled in the bulk load's pass holds a graph it may not: copying it")
                 self._discard_view()
-            self.follower.catch_up()  # the officer view (a checkpoint, pruned); nothing else moves
+            # the officer view (a checkpoint, pruned); the others are at the head (the lineage graph in its file)
+            self.follower.catch_up([p for p in self.follower.projections() if p is not self.lineage])
         finally:
             self._end()
+
+    def _keep_lineage(self, graph: LineageGraph, head: Head) -> None:
+        """The lineage graph kept in its file and let go of (at a million datasets about 600 MB, beside the
+        views' stores opened next): a later question in this process, or a start, reads it from the file. A
+        store that keeps no file (in memory) keeps the graph in its lineage index."""
+        if self.lineage.path is None:
+            self.lineage.adopt(graph, head)
+        else:
+            lineage_file.save(self.lineage.path, graph, head, self.store.identity())
+            graph.g.clear()  # now: its views make a cycle, which only the collector (off in the load) would free
 
     def _keep_register(self) -> None:
         """The transparency register's facts read from the index now and kept in their file (then let go of),
