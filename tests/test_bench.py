@@ -111,8 +111,8 @@ def test_runner_prints_every_figure_at_a_tiny_size(run: tuple[subprocess.Complet
         assert re.search(re.escape(name) + r"[^;]*: server CPU [\d.]+ ms and [\d.]+ major faults a request; "
                          r"meanwhile [\d.]+ cores busy outside server and client, iowait [\d.]+%, steal [\d.]+%",
                          costs), (name, costs)
-    lookups = re.search(r"lookups: server CPU ([\d.]+) ms", costs)
-    assert lookups and float(lookups[1]) > 0, costs  # the server's own CPU, counted
+    # the server's own CPU, counted (in clock ticks: a tiny figure's few requests may take less than one)
+    assert sum(float(x) for x in re.findall(r"server CPU ([\d.]+) ms", costs)) > 0, costs
     reads = next(n for n in data["notes"] if n.startswith("reads alone: server CPU"))
     assert "reads while 4 clients write (per read or write): server CPU" in reads, reads
     sparql = next(n for n in data["notes"] if n.startswith("SPARQL, what our server's processes"))

@@ -64,8 +64,8 @@ async def record_response(request: Request, records: Records, policy: Policy, ca
     if caller.anonymous and records.store.in_process and choose(request, [JSON, *RDF_FORMATS]) == JSON:
         # the public lookup, the common case, on the event loop: its JSON form read at once from the catalogue
         # index's last committed state when that is the audit log's head. Else (and for other callers and
-        # forms) in the thread pool, where the index's read waits for it to catch up; a full dataset also asks
-        # the lineage index, which may be busy building; RDF forms are serialised by rdflib
+        # forms) in the thread pool, where the form is made from the store (`Records.public_doc`); a full
+        # dataset also asks the lineage index, which may be busy building; RDF forms are serialised by rdflib
         try:
             return _record_response(request, records, kind, rid, full, wait=False)
         except Behind:

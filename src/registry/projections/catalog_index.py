@@ -538,15 +538,12 @@ class CatalogIndex:
             for (row,) in self.db.execute(sql + where + " ORDER BY id", [*params, *(chunk or [])]):
                 yield dict(zip(fields, json.loads(row), strict=False))
 
-    def doc(self, kind: str, rid: str, *, wait: bool = True) -> str | None:
+    def doc(self, kind: str, rid: str) -> str | None:
         """A record's `doc` (its public form as the index keeps it: `record_doc`), None when the index holds
-        no such record (a public JSON lookup: services/records.py). Caught up with the audit log first; or,
-        unless `wait`, read at once by the second connection from the last committed state, when that state
-        is the log's head (Behind otherwise: a lookup on the event loop, which must not wait for the lock
-        while a search or an entry holds it)."""
-        if wait:
-            with self.follower.reading(self):
-                return _doc(self.db, kind, rid)
+        no such record (a public JSON lookup: services/records.py `public_doc`): read at once by the second
+        connection from the last committed state, when that state is the audit log's head; Behind otherwise
+        (or busy, or in memory): a lookup never waits for the index's lock, which a search, an entry or a
+        rebuild may hold."""
         if self._reader is None:
             raise Behind
         head = self.follower.head()

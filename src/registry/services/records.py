@@ -31,7 +31,7 @@ from registry.errors import (
 )
 from registry.iris import Iris, is_slug
 from registry.namespaces import DCTERMS, RDF, REG, XSD
-from registry.projections.catalog_index import CatalogIndex
+from registry.projections.catalog_index import Behind, CatalogIndex, record_doc
 from registry.projections.lineage import LineageIndex
 from registry.resources import Resources
 from registry.services.auth import Caller
@@ -209,13 +209,12 @@ class Records:
     def read(self, kind: RecordKind, rid: str, *, full: bool | Callable[[str], bool],
              etag: bool = True, wait: bool = True) -> tuple[dict[str, Any], str]:
         """One record as JSON and its ETag ("" unless `etag`). The whole record (`full`) from one read of the
-        store, its tag `view_etag` of the whole; its public form from the catalogue index, which holds it
-        made from the same public graph by the same `from_rdf` (caught up with the audit log first; unless
-        `wait`, at once or not at all: `CatalogIndex.doc`), its tag `json_etag` of the form's bytes."""
+        store, its tag `view_etag` of the whole; its public form as the catalogue index makes and keeps it
+        (`public_doc`), its tag `json_etag` of the form's bytes."""
         if callable(full):
             full = full(rid)
         if not full:
-            doc = self.index.doc(kind.name, rid, wait=wait) if is_slug(rid) else None
+            doc = self.public_doc(kind, rid, wait=wait)
             if doc is None:
                 raise NotFound(f"no {kind.name} {rid!r}", kind=kind.name, id=rid)
             return json.loads(doc), (json_etag(doc) if etag else "")
@@ -231,6 +230,22 @@ class Records:
             out["effective_personal_information"] = effective
             out["personal_information_path"] = path
         return out, tag
+
+    def public_doc(self, kind: RecordKind, rid: str, *, wait: bool = True) -> str | None:
+        """A record's public form as the catalogue index keeps it (`record_doc`), None when there is no such
+        record: read from the index's last committed state when that is the audit log's head, never waiting
+        for the index (a search, an entry or a rebuild may hold it: minutes at a million records); else made
+        from the store's public graph now as the index makes it, the same bytes (unless `wait`: Behind, for a
+        lookup on the event loop, which then takes the thread pool)."""
+        if not is_slug(rid):
+            return None
+        try:
+            return self.index.doc(kind.name, rid)
+        except Behind:
+            if not wait:
+                raise
+        form = self.index.public_form(kind.name, rid)
+        return None if form is None else record_doc(form)
 
     def list(
         self,
