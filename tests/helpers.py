@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -205,3 +206,24 @@ def records_api(path: Path) -> Iterator[Any]:
     finally:
         api.close()
         reg.close()
+
+
+@contextmanager
+def index_held(registry: Registry) -> Iterator[None]:
+    """Another thread holds the catalogue index (as a long search, an entry or a rebuild does) for the block:
+    a write's own update of it is skipped meanwhile (follower.committed), and a read that waits for it waits."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with registry.follower.reading(registry.index):
+            held.set()
+            release.wait(60)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(30), "the index was not taken"
+        yield
+    finally:
+        release.set()
+        holder.join()

@@ -6,7 +6,6 @@ writes show at once, even when the catalogue index is behind the audit log."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from bench.synth import HUB, Synth
 from bench.workloads import largest_hub
 
 from conftest import Api
-from helpers import world_api
+from helpers import index_held, world_api
 from registry.config import Settings
 from registry.domain.model.common import code_of
 from registry.domain.model.dataset import ACCESS_BY_IRI
@@ -252,22 +251,9 @@ def test_writes_show_even_when_the_catalogue_index_was_left_behind(world: Api) -
     """The write's own update of the index is skipped while another reader holds it (follower.committed):
     the answers after it catch the index up with the audit log before they read it."""
     reg = world.registry
-    held, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with reg.follower.reading(reg.index):
-            held.set()
-            release.wait(30)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    held.wait(30)
-    try:
+    with index_held(reg):
         _write(world, record("behind", "Behind title", "moh", ["ohip-claims"]))
         assert reg.index.applied() < reg.audit.head().seq, "the index is behind the audit log"
-    finally:
-        release.set()
-        holder.join()
     nodes = get(world, "/datasets/ohip-claims/lineage", direction="downstream")["nodes"]
     assert {"id": "behind", "publisher": "moh", "access": "public", "retired": False, "title": "Behind title"} in nodes
     _scenario(world, "b")

@@ -18,7 +18,7 @@ import pytest
 from fastapi.responses import JSONResponse
 
 from conftest import Api, world
-from helpers import assert_problem, fresh_world_registry
+from helpers import assert_problem, fresh_world_registry, index_held
 from registry.config import Settings
 from registry.domain.model import KINDS, RecordKind
 from registry.domain.model.common import Triples
@@ -250,17 +250,7 @@ def test_a_lookup_never_waits_for_the_index(served: Api) -> None:
     makes it), and a write made meanwhile shows. Before, it waited for the index's lock."""
     reg, path = served.registry, "/datasets/odd-text-data"
     before = served.client.get(path)
-    held, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with reg.follower.reading(reg.index):
-            held.set()
-            release.wait(60)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert held.wait(30)
+    with index_held(reg):
         answers: list[Any] = []
         asking = threading.Thread(target=lambda: answers.append(served.client.get(path)))
         asking.start()
@@ -271,8 +261,5 @@ def test_a_lookup_never_waits_for_the_index(served: Api) -> None:
         got = served.client.get(path)
         assert got.json()["title"] == "Written while the index was held"
         assert got.content == store_body(reg, KINDS["dataset"], "odd-text-data")
-    finally:
-        release.set()
-        holder.join()
     after = served.client.get(path)  # the index caught up: the same answer from it
     assert (after.content, after.headers["etag"]) == (got.content, got.headers["etag"])
