@@ -163,8 +163,9 @@ def _words(record: dict[str, Any], fields: tuple[str, ...]) -> str:
 
 
 class Behind(Exception):  # noqa: N818 - a state, not a failure
-    """The index cannot answer at once: its last committed state is not the audit log's head (or it is in
-    memory, with no second connection). A read that may wait catches it up first."""
+    """The index cannot answer at once: its last committed state is not the audit log's head, SQLite is busy,
+    or it is in memory (no second connection). The lookup then makes the form from the store, in the thread
+    pool (services/records.py `public_doc`)."""
 
 
 class CatalogIndex:
