@@ -113,7 +113,6 @@ class ShaclValidator:
                 focus.setdefault(str(o), set()).add(s)
         present = self._predicates | {f"<{p}>" for _s, p, _o in triples}
         repeated = self.repeated(triples)
-        having = {(s, f"<{p}>") for s, p, _o in triples}
         met = Met(triples, self._reference_triples, self._reference_counts)
         chosen: list[tuple[str, int]] = []
         for target, nodes in focus.items():
@@ -122,7 +121,7 @@ class ShaclValidator:
                     continue  # it reads a predicate the data does not use: it finds nothing
                 if c.part is not None and c.part.capped and c.part.capped not in repeated:
                     continue  # a sh:maxCount of a predicate no node has two triples of finds nothing (as in `plan`)
-                if c.lacks and all((n, c.lacks) in having for n in nodes):
+                if c.lacks and met.having(c.lacks, nodes):
                     continue  # a sh:minCount 1 that each of its focus nodes meets in the data finds nothing
                 if c.unmet and met(c.unmet, nodes):
                     continue  # each value of the predicate has the triple whose absence the check finds
@@ -220,9 +219,12 @@ def _merged(compiled: list[Violation], residual: list[Violation]) -> list[Violat
 
 
 class Met:
-    """Whether the validation's data (`triples` and the reference data) give each value of a predicate p of
-    the nodes the triple `?value q o` (`Check.unmet`: then the check finds nothing). A node of which the
-    reference data hold a triple of p is not judged here (the check runs)."""
+    """What the validation's data (`triples` and the reference data) tell of the focus nodes, from one index
+    of `triples` by (node, predicate) built when first asked: whether each node has a triple of a predicate
+    (`having`, `Check.lacks`), whether each value of a predicate p of the nodes has the triple `?value q o`
+    (`Check.unmet`) and whether each value passes a check's tests (`passed`, `Check.tests`): then the check
+    finds nothing. A node of which the reference data hold a triple of p is not judged by the last two (the
+    check runs)."""
 
     def __init__(self, triples: list[Triple], reference: set[Triple], reference_counts: Counter[tuple[Node, Node]]
                  ) -> None:
@@ -237,6 +239,13 @@ class Met:
             for s, p, o in self._triples:
                 self._values.setdefault((s, p), []).append(o)
         return self._values, self._data
+
+    def having(self, predicate: str, nodes: Iterable[URIRef]) -> bool:
+        """Whether each node has a triple of `predicate` (`<iri>`, `Check.lacks`) in `triples` (a sh:minCount 1
+        of it then finds nothing)."""
+        values, _data = self._index()
+        p = URIRef(predicate[1:-1])
+        return all((n, p) in values for n in nodes)
 
     def passed(self, tests: ValueTests, nodes: Iterable[URIRef]) -> bool:
         """Whether each value the check of `tests` reads from the nodes passes them (it then finds nothing)."""
