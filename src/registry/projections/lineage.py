@@ -97,8 +97,15 @@ class LineageIndex:
         lineage_file.forget(self.path)
 
     def close(self) -> None:
-        """Keep the graph in its file (the next start loads it)."""
+        """Keep the graph in its file and let go of it (the next question, or start, loads it from there). A
+        store that keeps no file (in memory, remote) keeps its graph: letting go would only build it again."""
         self.save()
+        if self.path is None:
+            return
+        if self._graph is not None:
+            self._graph.g.clear()  # now: its views make a cycle the collector (off in a bulk load) frees only later
+        self._graph = self._position = self._saved = None
+        self._history = None
 
     @contextmanager
     def _reading(self) -> Iterator[LineageGraph]:
