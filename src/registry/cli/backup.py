@@ -9,6 +9,7 @@ import typer
 
 from registry.cli.common import DataOpt, fail, report_error, settings_of
 from registry.errors import RegistryError
+from registry.projections import kept_file, lineage_file, register_file
 from registry.store.backup import backup, restore
 
 app = typer.Typer()
@@ -37,10 +38,20 @@ def restore_cmd(
     force: Annotated[bool, typer.Option(help="replace the store that is there")] = False,
 ) -> None:
     """Replace the store by a backup (the server must be stopped)."""
+    folder = Path(settings_of(data).data)
     try:
-        n = restore(source, Path(settings_of(data).data), force=force)
+        n = restore(source, folder, force=force)
     except RegistryError as e:
         report_error(e)
         return
+    forget_kept(folder)
     typer.echo(f"restored {n} quads from {source}", err=True)
 
+
+def forget_kept(folder: Path) -> None:
+    """Drop what the projections kept beside the store replaced in `folder` (the lineage graph, the register's
+    facts): it describes that store, so a start would not use it (another store's identity, or an audit
+    position the restored log does not continue from), but it is stale; the next start builds it anew from the
+    restored store. (`restore` drops the catalogue index's file itself.)"""
+    lineage_file.forget(kept_file.named(folder, lineage_file.SUFFIX))
+    register_file.forget(kept_file.named(folder, register_file.SUFFIX))

@@ -32,7 +32,12 @@ def beside(store: Store, suffix: str) -> Path | None:
     path = getattr(store, "path", None)
     if not isinstance(store, OxigraphStore) or path is None or store.read_only:
         return None
-    return Path(path).with_name(Path(path).name + suffix)
+    return named(Path(path), suffix)
+
+
+def named(data: Path, suffix: str) -> Path:
+    """``{data}{suffix}``: the file of that suffix beside the store in the folder `data`."""
+    return data.with_name(data.name + suffix)
 
 
 def write(path: Path, magic: bytes, header: Header, parts: Sequence[Part]) -> None:

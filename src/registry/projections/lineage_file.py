@@ -25,6 +25,8 @@ MAGIC = b"registry-lineage\n"
 #: bumped when the layout changes: a file of another format is rebuilt
 FORMAT = 1
 PI, RETIRED = 1, 2
+#: the file's name is the store's folder's and this (`lineage_path`)
+SUFFIX = ".lineage"
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class Saved:
 
 def lineage_path(store: Store) -> Path | None:
     """``{data}.lineage`` beside an on-disk Oxigraph store opened for writing (`kept_file.beside`)."""
-    return kept_file.beside(store, ".lineage")
+    return kept_file.beside(store, SUFFIX)
 
 
 def save(path: Path, graph: LineageGraph, position: Head, source: str) -> None:

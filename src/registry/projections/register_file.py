@@ -28,6 +28,8 @@ MAGIC = b"registry-register\n"
 #: bumped when the layout or what the facts hold changes (`register.FIELDS`, `register.Forms`): a file of
 #: another format is not used (2: the parts' sizes as a list, kept_file's layout)
 FORMAT = 2
+#: the file's name is the store's folder's and this (`register_path`)
+SUFFIX = ".register"
 
 #: the facts as plain lists (JSON): what `register.facts_of` reads
 Rows = list[list[Any]]
@@ -58,7 +60,7 @@ class Saved:
 
 def register_path(store: Store) -> Path | None:
     """``{data}.register`` beside an on-disk Oxigraph store opened for writing (`kept_file.beside`)."""
-    return kept_file.beside(store, ".register")
+    return kept_file.beside(store, SUFFIX)
 
 
 def save(path: Path, facts: Sections, position: Head, source: str, base: str) -> None:
