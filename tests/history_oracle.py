@@ -12,6 +12,7 @@ from rdflib import Graph, Literal, URIRef
 
 from registry.domain.lineage import LineageGraph
 from registry.domain.model import KINDS, RecordKind
+from registry.domain.model.common import Triples
 from registry.iris import Iris
 from registry.namespaces import XSD
 from registry.projections.lineage import lineage_from_store, moment
@@ -56,11 +57,11 @@ def view_as_of(store: Store, iris: Iris, resources: Resources, when: dt.datetime
     return view
 
 
-def _public_shape(kind: RecordKind, g: Graph, iri: URIRef, iris: Iris) -> Graph:
+def _public_shape(kind: RecordKind, g: Graph, iri: URIRef, iris: Iris) -> Triples:
     data = kind.from_rdf(g, iri, iris)
     data = {k: v for k, v in data.items() if v is not None and k not in ("retired",)}
     rec = kind.model.model_validate(data)
-    public: Graph = kind.to_rdf(rec, iris).public
+    public = kind.to_rdf(rec, iris).public
     for t in g:  # the retirement mark is public
         if str(t[1]).endswith("#retired"):
             public.add(t)

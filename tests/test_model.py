@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
-from rdflib import Graph, URIRef
-from rdflib.compare import isomorphic
+from rdflib import URIRef
 
 from helpers import DEMO_FILE, WORLD_FILE, load_json, same_record
 from registry import namespaces as ns
@@ -67,8 +67,8 @@ def test_rdf_json_rdf_is_stable(kind: RecordKind, data: dict[str, Any]) -> None:
     """The JSON read back from the graphs builds the same graphs again."""
     rg = to_graphs(kind, data)
     again = to_graphs(kind, {k: v for k, v in kind.from_rdf(rg.union(), rg.iri, IRIS).items() if v is not None})
-    assert isomorphic(rg.public, again.public)
-    assert isomorphic(rg.restricted, again.restricted)
+    assert set(rg.public) == set(again.public)
+    assert set(rg.restricted) == set(again.restricted)
 
 
 def test_round_trip_of_every_optional_field() -> None:
@@ -110,8 +110,8 @@ def test_instance_iris_follow_the_base() -> None:
 
 
 # ------------------------------------------------------------------ public / restricted split
-def _predicates(g: Graph) -> set[Any]:
-    return set(g.predicates())
+def _predicates(triples: Iterable[tuple[Any, Any, Any]]) -> set[Any]:
+    return {p for _, p, _ in triples}
 
 
 @pytest.mark.parametrize(("kind", "data"), ALL)

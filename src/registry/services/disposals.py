@@ -95,7 +95,7 @@ class Disposals:
             self.registry.audit.commit({self.iris.restricted_graph(DISPOSAL.name, did): triples}, agent=caller.agent,
                                        action="create", record=rg.iri, kind=DISPOSAL.name, rid=did,
                                        before=audit.EMPTY, after=after)
-        return DISPOSAL.from_rdf(rg.restricted, rg.iri, self.iris), after
+        return DISPOSAL.from_rdf(rg.restricted, rg.iri, self.iris), after  # type: ignore[arg-type]
 
     def _read(self, did: str) -> tuple[dict[str, Any], str] | None:
         triples = self.store.graph(self.iris.restricted_graph(DISPOSAL.name, did)) if is_slug(did) else []

@@ -308,10 +308,7 @@ class Records:
 
     # -------------------------------------------------------------- writing
     def _as_json(self, kind: RecordKind, rid: str, triples: builtins.list[Triple]) -> dict[str, Any]:
-        g = Graph()
-        for t in triples:
-            g.add(t)
-        return kind.from_rdf(g, self.iris.record(kind.name, rid), self.iris)
+        return kind.from_rdf(Triples(triples), self.iris.record(kind.name, rid), self.iris)  # type: ignore[arg-type]
 
     def context(self, kind: RecordKind, rec: Input) -> builtins.list[Triple]:
         """The public graphs of the records this one references, to resolve references in SHACL."""
@@ -362,6 +359,8 @@ class Records:
                                               field="id", message=f"the body's id {rid_new!r} differs from "
                                               f"the URL's {rid!r}", value=rid_new)])
         rg = kind.to_rdf(rec, self.iris)
+        public, restricted = list(rg.public), list(rg.restricted)
+        after = public + restricted
         # the write's sync to disk waits after the lock is released (shared with the writers behind it)
         with self.store.deferred_sync(), self._write_lock:
             before = self.state(kind, rid_new)
@@ -378,15 +377,14 @@ class Records:
             violations = [v for v in found if v.severity == "Violation"]
             if violations:
                 raise ValidationFailed(violations)
-            after = list(rg.public) + list(rg.restricted)
             after_hash = audit.state_hash(after)
             changed = after_hash != before_hash  # nothing changes: nothing is written or logged
             if changed:
-                self._commit(kind, rid_new, list(rg.public), list(rg.restricted), caller,
+                self._commit(kind, rid_new, public, restricted, caller,
                              "create" if not before else "update", before_hash, after_hash, before, reason)
         return WriteResult(id=rid_new, etag=after_hash, created=changed and not before,
                            warnings=[v for v in found if v.severity != "Violation"],
-                           made=lambda: kind.from_rdf(rg.union(), rg.iri, self.iris))
+                           made=lambda: kind.from_rdf(rg.union(), rg.iri, self.iris))  # type: ignore[arg-type]
 
     def _commit(self, kind: RecordKind, rid: str, public: builtins.list[Triple], restricted: builtins.list[Triple],
                 caller: Caller, action: str, before: str, after: str, previous: builtins.list[Triple] | None = None,

@@ -69,23 +69,6 @@ def lit_duration(value: str) -> Literal:
     return Literal(value, datatype=XSD.duration)
 
 
-@dataclass
-class RecordGraphs:
-    """A record as RDF: the triples anyone may see and the restricted ones."""
-
-    iri: URIRef
-    public: Graph = field(default_factory=Graph)
-    restricted: Graph = field(default_factory=Graph)
-
-    def union(self) -> Graph:
-        g = Graph()
-        for t in self.public:
-            g.add(t)
-        for t in self.restricted:
-            g.add(t)
-        return g
-
-
 @dataclass(frozen=True)
 class RecordKind:
     """One kind of record: its names, its input model and its mapping to and from RDF."""
@@ -121,15 +104,21 @@ class RecordKind:
 
 
 class Triples:
-    """A read-only set of triples indexed by subject and predicate: the part of rdflib's Graph that
-    `from_rdf` reads (objects, value, membership with a wildcard object), at a fraction of the cost of
-    building a Graph, on the hot read path of every record."""
+    """A set of triples in the order first added, indexed by subject and predicate: the part of rdflib's
+    Graph that `to_rdf` writes (add: a triple added twice is kept once) and `from_rdf` reads (objects, value,
+    membership with a wildcard object), at a fraction of the cost of a Graph and its store, on the hot paths
+    of every read and write of a record."""
 
-    def __init__(self, triples: Iterable[tuple[Node, Node, Node]]) -> None:
-        self._all = list(dict.fromkeys(triples))
+    def __init__(self, triples: Iterable[tuple[Node, Node, Node]] = ()) -> None:
+        self._all = dict.fromkeys(triples)
         self._sp: dict[tuple[Node, Node], list[Node]] = {}
         for s, p, o in self._all:
             self._sp.setdefault((s, p), []).append(o)
+
+    def add(self, t: tuple[Node, Node, Node]) -> None:
+        if t not in self._all:
+            self._all[t] = None
+            self._sp.setdefault((t[0], t[1]), []).append(t[2])
 
     def __len__(self) -> int:
         return len(self._all)
@@ -164,6 +153,18 @@ class Triples:
     def value(self, s: Node, p: Node) -> Node | None:
         found = self._sp.get((s, p))
         return found[0] if found else None
+
+
+@dataclass
+class RecordGraphs:
+    """A record as RDF: the triples anyone may see and the restricted ones."""
+
+    iri: URIRef
+    public: Triples = field(default_factory=Triples)
+    restricted: Triples = field(default_factory=Triples)
+
+    def union(self) -> Triples:
+        return Triples([*self.public, *self.restricted])
 
 
 def one(g: Graph, s: Node, p: Node) -> Node | None:

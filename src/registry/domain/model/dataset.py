@@ -21,6 +21,7 @@ from registry.domain.model.common import (
     RecordKind,
     ShortText,
     Slug,
+    Triples,
     boolean,
     code_iri,
     code_of,
@@ -250,7 +251,7 @@ def to_rdf(d: DatasetIn, iris: Iris) -> RecordGraphs:
     return rg
 
 
-def dcat_rdf(d: DatasetIn, s: URIRef, pub: Graph) -> None:
+def dcat_rdf(d: DatasetIn, s: URIRef, pub: Triples) -> None:
     """The public DCAT fields: distributions, landing page, languages, frequency, coverage, version,
     standards, the public contact point and the source record."""
     for n, dist in enumerate(d.distributions, start=1):

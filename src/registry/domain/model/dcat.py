@@ -15,6 +15,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
 from registry.domain.model import xmlchars
+from registry.domain.model.common import Triples
 from registry.namespaces import DCTERMS, NS_ROOT, RDF, RDFS, VOCAB
 
 EU_LANGUAGE = Namespace("http://publications.europa.eu/resource/authority/language/")
@@ -254,7 +255,7 @@ def lang_literals(value: str | dict[str, str]) -> list[Literal]:
     return [Literal(text, lang=tag) for tag, text in sorted(value.items())]
 
 
-def add_texts(g: Graph, s: Node, *texts: tuple[Node, str | dict[str, str] | None]) -> None:
+def add_texts(g: Triples, s: Node, *texts: tuple[Node, str | dict[str, str] | None]) -> None:
     """Each (predicate, text or language map) given, as language-tagged literals of `s`."""
     for p, value in texts:
         if value is not None:

@@ -11,7 +11,7 @@ from pydantic import Field, StrictInt, StringConstraints
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from registry.domain.model.common import Input, ShortText, Slug, lit_date, one, text
+from registry.domain.model.common import Input, ShortText, Slug, Triples, lit_date, one, text
 from registry.domain.model.dcat import (
     SPDX,
     LangShortText,
@@ -71,7 +71,7 @@ def index_of(dataset: str, node: str) -> int | None:
     return int(n) - 1 if n.isdigit() and int(n) > 0 else None
 
 
-def to_rdf(d: DistributionIn, node: URIRef, g: Graph) -> None:
+def to_rdf(d: DistributionIn, node: URIRef, g: Triples) -> None:
     """The distribution's triples, added to `g` (the dataset's public graph)."""
     g.add((node, RDF.type, DCAT.Distribution))
     add_texts(g, node, (DCTERMS.title, d.title), (DCTERMS.description, d.description))
