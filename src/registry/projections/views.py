@@ -146,9 +146,17 @@ class GraphView:
         self._sweep()
 
     def apply(self, entries: Sequence[Entry]) -> None:
-        """Copy again the graphs of the records the entries name."""
+        """Copy again the graphs of the records the entries name: for the one entry this process's commit has just
+        handed over (`Entry.written`), from the triples it wrote, with no read of the store (a write's two copies
+        read its record's graphs three times, 0.2 ms each at 100k datasets); otherwise from the store."""
         records = dict.fromkeys((e.kind, e.id) for e in entries)
-        self._copy([g for g in self.iris.graphs(*r) if self.visibility.allows(g)] for r in records)
+        groups = [[g for g in self.iris.graphs(*r) if self.visibility.allows(g)] for r in records]
+        written = entries[-1].written if len(entries) == 1 else None
+        if written is not None and all(g in written for group in groups for g in group):
+            assert self._store is not None
+            self._store.replace_graphs({g: written[g] for group in groups for g in group})
+        else:
+            self._copy(groups)
         self._head = entries[-1].position
         self._save()
 

@@ -9,7 +9,7 @@ import datetime as dt
 import hashlib
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rdflib import Literal, URIRef
@@ -56,6 +56,10 @@ class Entry:
     action: str
     kind: str  #: the record's kind, from its IRI (Iris.parse)
     id: str
+    #: the graphs the entry's commit wrote, each with every triple it holds since: on the entry this process's
+    #: commit hands its subscribers (a projection one entry behind copies them from here, not from the store);
+    #: None on an entry read from the store
+    written: Mapping[str, list[Triple]] | None = field(default=None, compare=False, repr=False)
 
     @property
     def position(self) -> Head:
@@ -178,7 +182,7 @@ class AuditLog:
                 if head.seq:
                     triples.append((e, REG.previousEntry, self.entry_iri(head.seq)))
                 triples += [(e, p, o) for p, o in details]
-                out = dict(graphs)
+                out = {g: list(triples) for g, triples in graphs.items()}
                 if snapshot is not None:
                     triples.append((e, REG.snapshot, Literal(ntriples(snapshot))))
                 if previous is not None:  # a state no entry recorded (bulk-loaded): kept for as-of answers
@@ -196,7 +200,7 @@ class AuditLog:
                 moved = self.store.write_mark()
                 if mark is not None and moved == mark + 1:  # this write and no other
                     self._known, self._wrote_at = (moved, Head(seq, digest), written), moved
-            entry = self._entry(seq, digest, head.hash, action, record)
+            entry = replace(self._entry(seq, digest, head.hash, action, record), written=out)
             for listener in self._listeners:
                 listener(entry)
         return seq
