@@ -22,6 +22,7 @@ from registry.services.ingest.loader import SYSTEM
 from registry.services.registry import Registry
 from registry.store.base import Store, Triple
 from registry.store.oxigraph import OxigraphStore
+from store.test_view_copy import Updates
 
 EX = "https://registry.example.org/"
 WORLD = load_json(WORLD_FILE)
@@ -48,25 +49,16 @@ VALUES: list[Any] = [
 ]
 
 
-class Counted:
+class Counted(Updates):
     """A store's pyoxigraph database, counting the SPARQL updates and extends made through it."""
 
     def __init__(self, inner: Any) -> None:
-        self.inner, self.updates, self.extends = inner, 0, 0
-
-    def update(self, text: str) -> None:
-        self.updates += 1
-        self.inner.update(text)
+        super().__init__(inner)
+        self.extends = 0
 
     def extend(self, quads: Any) -> None:
         self.extends += 1
         self.inner.extend(quads)
-
-    def __iter__(self) -> Any:
-        return iter(self.inner)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
 
 
 @pytest.fixture(params=["memory", "disk"])
