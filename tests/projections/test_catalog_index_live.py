@@ -84,3 +84,29 @@ def test_a_live_write_leaves_the_index_a_catch_up_from_the_store_makes(
     assert {"en-gb": "Claims, renamed", "fr": "Réclamations"} in titles, "as the store holds the tag: lower case"
     reg.index.rebuild()
     assert index_state(reg.index) == live
+
+
+class Reads:
+    """The store, counting the graphs read through it."""
+
+    def __init__(self, store: Any) -> None:
+        self.store, self.graphs = store, []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    def graph(self, name: str) -> Any:
+        self.graphs.append(name)
+        return self.store.graph(name)
+
+
+def test_a_live_write_hands_the_index_its_public_graph_a_catch_up_reads_it(
+        caught_up: tuple[Registry, CatalogIndex, list[int]]) -> None:
+    reg, other, _rebuilds = caught_up
+    live, behind = Reads(reg.store), Reads(reg.store)
+    reg.index.store, other.store = live, behind  # type: ignore[assignment]
+    varied_writes(reg, world())
+    assert not live.graphs, "the index applied each write from the graphs it wrote, reading none back"
+    other.sync()
+    assert reg.iris.public_graph("dataset", "an-extra-dataset") in behind.graphs, "a catch-up reads the store"
+    assert index_state(other) == index_state(reg.index)

@@ -12,7 +12,7 @@ import sqlite3
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from registry.projections.base import Entry, Head
 from registry.projections.follower import Follower
 from registry.resources import Resources
 from registry.stopping import checkpoint
-from registry.store.base import Store
+from registry.store.base import Store, Triple
 
 #: filter name -> field of the record's JSON, where they differ
 FIELD_OF = {"keyword": "keywords", "dataset": "datasets", "purpose": "purposes", "theme": "themes"}
@@ -263,14 +263,15 @@ class CatalogIndex:
                             [(*key, n) for key, n in counts.items()])
 
     def apply(self, entries: Sequence[Entry]) -> None:
-        """Index again, as the store holds them now, the records the entries name; in one transaction with
-        the new position."""
-        changed = dict.fromkeys((e.kind, e.id) for e in entries if e.kind in KINDS)
+        """Index again the records the entries name, in one transaction with the new position: each as its
+        last entry wrote its public graph when the entry carries it (the one a commit of this process has just
+        handed over, `Entry.written`: not read back from the store), else as the store holds it now."""
+        last = {(e.kind, e.id): e for e in entries if e.kind in KINDS}
         self.db.execute("BEGIN")
         try:
-            for kind_name, rid in changed:
+            for (kind_name, rid), entry in last.items():
                 kind = KINDS[kind_name]
-                record = self._public(kind, rid)
+                record = self._public(kind, rid, entry.written)
                 if record is None:
                     self._remove(kind_name, rid)
                 else:
@@ -321,9 +322,14 @@ class CatalogIndex:
             raise
 
     # ------------------------------------------------------- the store's records
-    def _public(self, kind: RecordKind, rid: str) -> dict[str, Any] | None:
-        """A record as anyone may read it (its public graph), or None when the store holds none."""
-        public = self.store.graph(self.iris.public_graph(kind.name, rid)) if is_slug(rid) else []
+    def _public(self, kind: RecordKind, rid: str,
+                written: Mapping[str, list[Triple]] | None = None) -> dict[str, Any] | None:
+        """A record as anyone may read it (its public graph: from the graphs a commit `written` when they hold
+        it, else from the store), or None when there is none."""
+        if not is_slug(rid):
+            return None
+        graph = self.iris.public_graph(kind.name, rid)
+        public = written[graph] if written is not None and graph in written else self.store.graph(graph)
         if not public:
             return None
         return kind.from_rdf(Triples(public), self.iris.record(kind.name, rid), self.iris)  # type: ignore[arg-type]
