@@ -22,7 +22,7 @@ from registry.store.backup import backup
 ROUTES = ["/datasets/ohip-claims/lineage?direction=downstream", "/datasets/ow-caseload/lineage?direction=both",
           "/datasets/ohip-claims/impact", "/reports/flows?on=2025-02-01", "/reports/flows?on=2026-01-01",
           "/transparency?on=2025-02-01"]
-KEPT = (".lineage", ".register", ".index.sqlite")
+KEPT = (".lineage", ".register", ".index.sqlite", ".views")
 
 
 def served(reg: Registry) -> dict[str, Any]:

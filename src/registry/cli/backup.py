@@ -9,7 +9,7 @@ import typer
 
 from registry.cli.common import DataOpt, fail, report_error, settings_of
 from registry.errors import RegistryError
-from registry.projections import kept_file, lineage_file, register_file
+from registry.projections import kept_file, lineage_file, register_file, views
 from registry.store.backup import backup, restore
 
 app = typer.Typer()
@@ -50,8 +50,10 @@ def restore_cmd(
 
 def forget_kept(folder: Path) -> None:
     """Drop what the projections kept beside the store replaced in `folder` (the lineage graph, the register's
-    facts): it describes that store, so a start would not use it (another store's identity, or an audit
-    position the restored log does not continue from), but it is stale; the next start builds it anew from the
+    facts, the SPARQL views): it describes that store, so a start would not use it (another store's identity,
+    or an audit position the restored log does not continue from), but it is stale, and the officer view and
+    the register's facts hold restricted data of the replaced store; the next start builds it anew from the
     restored store. (`restore` drops the catalogue index's file itself.)"""
     lineage_file.forget(kept_file.named(folder, lineage_file.SUFFIX))
     register_file.forget(kept_file.named(folder, register_file.SUFFIX))
+    views.forget(folder)

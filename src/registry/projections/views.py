@@ -21,6 +21,7 @@ from rdflib.term import Node
 
 from registry.domain.model import KINDS
 from registry.iris import Iris, Name
+from registry.projections import kept_file
 from registry.projections.base import Entry, Head
 from registry.projections.follower import Follower
 from registry.stopping import checkpoint
@@ -353,12 +354,24 @@ class GraphView:
 
 
 def views_home(store: Store) -> Path | None:
-    """Where the views of `store` live: ``{data}.views`` beside an on-disk Oxigraph store; None (in
-    memory) for the in-memory store and for a remote SPARQL store."""
+    """Where the views of `store` live: ``{data}.views`` beside an on-disk Oxigraph store (`views_folder`);
+    None (in memory) for the in-memory store and for a remote SPARQL store."""
     path = getattr(store, "path", None)
     if not isinstance(store, OxigraphStore) or path is None:
         return None
-    return Path(path).with_name(Path(path).name + ".views")
+    return views_folder(Path(path))
+
+
+def views_folder(data: Path) -> Path:
+    """``{data}.views``: the folder of the views of the on-disk store in the folder `data`."""
+    return kept_file.named(data, ".views")
+
+
+def forget(data: Path) -> None:
+    """Remove the views kept beside the on-disk store in `data` (every build, and their states), so the next
+    start builds them anew: for a store replaced by another (`registry restore`), whose views would hold the
+    replaced store's graphs, the officer view its restricted ones. Only while no server has them open."""
+    shutil.rmtree(views_folder(data), ignore_errors=True)
 
 
 def invalidate(store: Store) -> None:
